@@ -1,0 +1,42 @@
+/**
+ * A configuration problem found before any resource is registered. Every problem names
+ * the stack, the config key, what is wrong and the exact command that fixes it.
+ */
+export interface Problem {
+  readonly stack: string;
+  /** Fully qualified config key, e.g. `shithubd:SHITHUB_SESSION_KEY`. */
+  readonly key: string;
+  readonly message: string;
+  /** A command the operator can run as is. */
+  readonly fix: string;
+}
+
+/** Renders problems the way `pulumi preview` and `npm run plan` print them. */
+export function formatProblems(problems: readonly Problem[]): string {
+  const stack = problems[0]?.stack ?? "?";
+  const count = problems.length === 1 ? "1 configuration problem" : `${problems.length} configuration problems`;
+  const lines = [`Stack '${stack}' has ${count}; no resource was registered and no host was touched:`];
+  problems.forEach((p, i) => {
+    lines.push(`  ${i + 1}. ${p.key}: ${p.message}`);
+    lines.push(`     fix: ${p.fix}`);
+  });
+  return lines.join("\n");
+}
+
+/** Thrown once, with every problem, before the first resource is registered. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly Problem[]) {
+    super(formatProblems(problems));
+    this.name = "ConfigError";
+  }
+}
+
+/** `pulumi config set` for one key, with `--secret` when the value must be encrypted. */
+export function configSetCommand(stack: string, key: string, value: string, secret: boolean): string {
+  return `pulumi config set${secret ? " --secret" : ""} ${key} ${value} -s ${stack}`;
+}
+
+/** Quotes a value for a POSIX shell command line shown in a fix. */
+export function shellQuote(value: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,90 @@
+import { isIP } from "node:net";
+import type { ValueType } from "./catalogue";
+
+/** Go's strconv.ParseBool, which shithubd uses; `yes`/`on` are errors there too. */
+const GO_BOOLS = new Set(["1", "t", "T", "TRUE", "true", "True", "0", "f", "F", "FALSE", "false", "False"]);
+/** Go's time.ParseDuration grammar. */
+const GO_DURATION = /^[-+]?(0|((\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h))+)$/;
+
+/** True when the Go bool parser reads `text` as true. */
+export function isTrue(text: string): boolean {
+  return ["1", "t", "T", "TRUE", "true", "True"].includes(text);
+}
+
+function hostPort(text: string): { host: string; port: number } | undefined {
+  const m = /^(\[([0-9A-Fa-f:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text);
+  if (!m) return undefined;
+  const port = Number(m[4]);
+  if (port < 1 || port > 65535) return undefined;
+  return { host: m[2] ?? m[3] ?? "", port };
+}
+
+function isLoopbackLiteral(host: string): boolean {
+  if (isIP(host) === 4) return host.startsWith("127.");
+  if (isIP(host) === 6) return host === "::1";
+  return false;
+}
+
+function base64Bytes(text: string): number | undefined {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text) || text.length % 4 !== 0) return undefined;
+  return Buffer.from(text, "base64").length;
+}
+
+function checkNumber(text: string, integer: boolean, min: number, max: number | undefined): string | undefined {
+  const ok = integer ? /^-?\d+$/.test(text) : /^-?(\d+(\.\d*)?|\.\d+)$/.test(text);
+  const what = integer ? "an integer" : "a number";
+  const range = max === undefined ? `>= ${min}` : `between ${min} and ${max}`;
+  if (!ok) return `must be ${what} ${range}`;
+  const n = Number(text);
+  if (n < min || (max !== undefined && n > max)) return `must be ${what} ${range}`;
+  return undefined;
+}
+
+/**
+ * Why `text` is not a valid value of `type` for shithubd, or undefined when it is.
+ * The reason never quotes the value, so it is safe for secrets.
+ */
+export function checkValue(type: ValueType, text: string): string | undefined {
+  switch (type.kind) {
+    case "string":
+      return undefined;
+    case "bool":
+      return GO_BOOLS.has(text) ? undefined : "must be true or false";
+    case "int":
+      return checkNumber(text, true, type.min, type.max);
+    case "float":
+      return checkNumber(text, false, type.min, type.max);
+    case "duration":
+      return GO_DURATION.test(text) ? undefined : "must be a Go duration such as 30s, 5m or 336h";
+    case "url": {
+      let url: URL;
+      try {
+        url = new URL(text);
+      } catch {
+        return `must be an absolute URL (${type.schemes.join(" or ")})`;
+      }
+      const scheme = url.protocol.replace(/:$/, "");
+      return type.schemes.includes(scheme) && url.hostname !== ""
+        ? undefined
+        : `must be an absolute URL (${type.schemes.join(" or ")})`;
+    }
+    case "hostPort":
+      return hostPort(text) ? undefined : "must be host:port, e.g. 127.0.0.1:8080";
+    case "loopbackHostPort": {
+      const hp = hostPort(text);
+      return hp && isLoopbackLiteral(hp.host)
+        ? undefined
+        : "must be a loopback IP literal and port, e.g. 127.0.0.1:6060 (shithubd refuses any other address, even localhost)";
+    }
+    case "base64Key32":
+      return base64Bytes(text) === 32 ? undefined : "must be standard base64 of exactly 32 bytes (openssl rand -base64 32)";
+    case "base64":
+      return base64Bytes(text) !== undefined ? undefined : "must be standard base64";
+    case "enum":
+      return type.values.includes(text) ? undefined : `must be one of ${type.values.join(", ")}`;
+    case "absPath":
+      return text.startsWith("/") ? undefined : "must be an absolute path";
+    case "tomlOnly":
+      return "is a list; shithubd refuses to start when a list is set from the environment (set it in /etc/shithub/config.toml)";
+  }
+}
