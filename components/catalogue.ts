@@ -20,8 +20,8 @@ export type ValueType =
   /** A slice field: shithubd refuses to start when one is set from the environment. */
   | { readonly kind: "tomlOnly" };
 
-/** Which env file receives a key that the templates do not name explicitly. */
-export type Scope = "web" | "both";
+/** Which env files receive a key that the templates do not name explicitly. */
+export type Scope = "web" | "worker" | "both";
 
 export interface CatalogueEntry {
   /** The environment variable, e.g. `SHITHUB_AUTH__EMAIL_BACKEND`. */
@@ -155,8 +155,15 @@ export function envNameOf(tomlPath: string): string {
 // Web-only areas stay out of worker.env when they arrive as extra keys.
 const WEB_ONLY = /^SHITHUB_(WEB|SESSION|RATELIMIT)__|^SHITHUB_SESSION_KEY$/;
 
+const WORKER_ONLY = /^SHITHUB_WORKERS$/;
+
+function scopeOf(name: string): Scope {
+  if (WEB_ONLY.test(name)) return "web";
+  return WORKER_ONLY.test(name) ? "worker" : "both";
+}
+
 function entry(name: string, type: ValueType): CatalogueEntry {
-  return { name, type, secret: isSecretName(name), scope: WEB_ONLY.test(name) ? "web" : "both" };
+  return { name, type, secret: isSecretName(name), scope: scopeOf(name) };
 }
 
 export const CATALOGUE: ReadonlyMap<string, CatalogueEntry> = new Map(

@@ -1,0 +1,113 @@
+import { CATALOGUE } from "./catalogue";
+import { ENV_DEFAULTS, derivedEnv } from "./envDefaults";
+import type { EnvValue, EnvValues } from "./envValues";
+import { checkEnv } from "./envrules";
+import { NAMESPACE, PROJECT_KEYS, qualified } from "./projectKeys";
+import type { Problem } from "./problems";
+import { ConfigError, configSetCommand } from "./problems";
+import { Sensitive } from "./sensitive";
+import { didYouMean } from "./suggest";
+import type { EnvFileName, EnvTemplate } from "./templates";
+
+/** A stack's config as the engine hands it to the program: every value a string. */
+export interface RawStackConfig {
+  readonly stack: string;
+  /** Fully qualified key (`shithubd:version`) to value. */
+  readonly values: Readonly<Record<string, string>>;
+  /** Keys set with `--secret`. */
+  readonly secretKeys: ReadonlySet<string>;
+  /** Secret keys whose value is an offline placeholder, not the decrypted value. */
+  readonly placeholders: ReadonlySet<string>;
+}
+
+/** The validated, typed configuration of one stack. */
+export interface StackConfig {
+  readonly stack: string;
+  /** shithubd release tag, e.g. `v1.8.0`. */
+  readonly version: string;
+  readonly domain: string;
+  readonly region: string;
+  /** Every SHITHUB_* value: stack-set, defaults and derived. */
+  readonly env: EnvValues;
+}
+
+/** Provider credentials that must never sit in a stack file in plaintext. */
+const PROVIDER_SECRETS = ["digitalocean:token", "digitalocean:spacesAccessId", "digitalocean:spacesSecretKey"];
+
+const ENV_KEY = /^[A-Z][A-Z0-9_]*$/;
+
+export type ParseResult = { readonly ok: true; readonly config: StackConfig } | { readonly ok: false; readonly problems: Problem[] };
+
+/** Reads and validates a stack's config, reporting every problem at once. Touches nothing. */
+export function parseStackConfig(raw: RawStackConfig, templates: Readonly<Record<EnvFileName, EnvTemplate>>): ParseResult {
+  const { stack } = raw;
+  const problems: Problem[] = [];
+  const project = new Map<string, string>();
+  const env = new Map<string, EnvValue>();
+
+  for (const [key, text] of Object.entries(raw.values)) {
+    const secret = raw.secretKeys.has(key);
+    if (PROVIDER_SECRETS.includes(key) && !secret) {
+      problems.push({
+        stack,
+        key,
+        message: "is a credential stored in plaintext in the stack file; it must be set with --secret",
+        fix: configSetCommand(stack, key, `"$(pulumi config get ${key} -s ${stack})"`, true),
+      });
+    }
+    if (!key.startsWith(`${NAMESPACE}:`)) continue;
+    const name = key.slice(NAMESPACE.length + 1);
+    if (ENV_KEY.test(name)) {
+      env.set(name, { value: secret ? new Sensitive(text) : text, origin: "stack", placeholder: raw.placeholders.has(key) });
+    } else if (PROJECT_KEYS.some((k) => k.name === name)) {
+      project.set(name, text);
+    } else {
+      problems.push(unknownProjectKey(stack, name, secret));
+    }
+  }
+
+  for (const spec of PROJECT_KEYS) {
+    const key = qualified(spec.name);
+    const text = project.get(spec.name) ?? spec.default;
+    const reason = text === undefined ? "is required but is not set" : spec.check(text);
+    if (reason === undefined) continue;
+    problems.push({ stack, key, message: reason, fix: configSetCommand(stack, key, spec.example, false) });
+    project.delete(spec.name);
+  }
+
+  const version = project.get("version");
+  const domain = project.get("domain");
+  for (const [name, text] of Object.entries(ENV_DEFAULTS)) {
+    if (!env.has(name)) env.set(name, { value: text, origin: "default", placeholder: false });
+  }
+  for (const [name, text] of Object.entries(derivedEnv(stack, domain ?? "domain.invalid"))) {
+    if (!env.has(name)) env.set(name, { value: text, origin: "derived", placeholder: false });
+  }
+  problems.push(...checkEnv({ stack, version, values: env, templates }));
+
+  if (problems.length > 0 || version === undefined || domain === undefined) return { ok: false, problems };
+  return { ok: true, config: { stack, version, domain, region: project.get("region") ?? "", env } };
+}
+
+/** parseStackConfig for the program: throws one ConfigError holding every problem. */
+export function readStackConfig(raw: RawStackConfig, templates: Readonly<Record<EnvFileName, EnvTemplate>>): StackConfig {
+  const result = parseStackConfig(raw, templates);
+  if (!result.ok) throw new ConfigError(result.problems);
+  return result.config;
+}
+
+function unknownProjectKey(stack: string, name: string, secret: boolean): Problem {
+  const key = qualified(name);
+  const known = [...PROJECT_KEYS.map((k) => k.name), ...CATALOGUE.keys()];
+  const suggestion = didYouMean(name, known);
+  if (suggestion === undefined) {
+    return { stack, key, message: `is not a setting of this project (known: ${PROJECT_KEYS.map((k) => k.name).join(", ")}, SHITHUB_*)`, fix: `pulumi config rm ${key} -s ${stack}` };
+  }
+  const target = qualified(suggestion);
+  return {
+    stack,
+    key,
+    message: `is not a setting of this project; did you mean ${target}?`,
+    fix: `pulumi config set${secret ? " --secret" : ""} ${target} "$(pulumi config get ${key} -s ${stack})" -s ${stack} && pulumi config rm ${key} -s ${stack}`,
+  };
+}

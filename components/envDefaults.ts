@@ -1,0 +1,44 @@
+/**
+ * Values the env files get when the stack does not set them: the settings of the existing
+ * deployment (DESIGN.md §2), with the two it got wrong set right (session.secure, env).
+ * Declared in Pulumi.yaml as defaults too, so `pulumi config` shows them.
+ */
+export const ENV_DEFAULTS: Readonly<Record<string, string>> = {
+  SHITHUB_WEB__ADDR: "127.0.0.1:8080",
+  SHITHUB_WEB__PPROF_ADDR: "127.0.0.1:6060",
+  SHITHUB_AUTH__SITE_NAME: "shithub",
+  SHITHUB_AUTH__SSH__ENABLED: "true",
+  SHITHUB_STORAGE__REPOS_ROOT: "/data/repos",
+  SHITHUB_SESSION__SECURE: "true",
+  SHITHUB_RATELIMIT__HTML__ANON_BURST: "60",
+  SHITHUB_RATELIMIT__HTML__ANON_REFILL_PER_SEC: "1",
+  SHITHUB_RATELIMIT__HTML__AUTHED_BURST: "600",
+  SHITHUB_RATELIMIT__HTML__AUTHED_REFILL_PER_SEC: "10",
+  SHITHUB_BILLING__ENABLED: "false",
+  SHITHUB_WORKERS: "4",
+  // Spaces speaks SigV4 as us-east-1, over TLS, with virtual-hosted bucket names.
+  SHITHUB_STORAGE__S3__REGION: "us-east-1",
+  SHITHUB_STORAGE__S3__USE_SSL: "true",
+  SHITHUB_STORAGE__S3__FORCE_PATH_STYLE: "false",
+};
+
+/** The config key each derived variable comes from, for the message when one is set by hand. */
+export const DERIVED_FROM: Readonly<Record<string, string>> = {
+  SHITHUB_ENV: "the stack name",
+  SHITHUB_AUTH__BASE_URL: "shithubd:domain",
+  SHITHUB_AUTH__SSH__HOST: "shithubd:domain",
+};
+
+/** shithubd's `env` for a stack: `production` runs as prod; anything else but staging is dev. */
+export function shithubEnvOf(stack: string): "prod" | "staging" | "dev" {
+  if (stack === "production" || stack === "prod") return "prod";
+  return stack === "staging" ? "staging" : "dev";
+}
+
+export function derivedEnv(stack: string, domain: string): Record<string, string> {
+  return {
+    SHITHUB_ENV: shithubEnvOf(stack),
+    SHITHUB_AUTH__BASE_URL: `https://${domain}`,
+    SHITHUB_AUTH__SSH__HOST: `git@${domain}`,
+  };
+}
