@@ -58,7 +58,9 @@ export function parseStackConfig(raw: RawStackConfig, templates: Readonly<Record
     if (!key.startsWith(`${NAMESPACE}:`)) continue;
     const name = key.slice(NAMESPACE.length + 1);
     if (ENV_KEY.test(name)) {
-      env.set(name, { value: secret ? new Sensitive(text) : text, origin: "stack", placeholder: raw.placeholders.has(key) });
+      // The CLI merges Pulumi.yaml defaults into the config it hands over: an unchanged default stays a default.
+      const origin = !secret && ENV_DEFAULTS[name] === text ? "default" : "stack";
+      env.set(name, { value: secret ? new Sensitive(text) : text, origin, placeholder: raw.placeholders.has(key) });
     } else if (PROJECT_KEYS.some((k) => k.name === name)) {
       project.set(name, text);
     } else {

@@ -37,7 +37,7 @@ export function exampleValue(type: ValueType): string {
     case "duration":
       return "30s";
     case "enum":
-      return type.values[0] ?? "VALUE";
+      return type.values[0] ?? "'<value>'";
     case "hostPort":
       return "127.0.0.1:8080";
     case "loopbackHostPort":
@@ -45,7 +45,7 @@ export function exampleValue(type: ValueType): string {
     case "absPath":
       return "/data/repos";
     default:
-      return "VALUE";
+      return "'<value>'";
   }
 }
 
@@ -159,7 +159,7 @@ export function checkEnv(input: EnvCheckInput): Problem[] {
   for (const [name, why] of missing) {
     const entry = lookup(name);
     if (entry === undefined) throw new Error(`templates name ${name}, which is not in shithubd's key catalogue`);
-    add(name, `${why} but is not set`, setCommand(entry));
+    problems.push({ stack, key: qualified(name), message: `${why} but is not set`, fix: setCommand(entry), kind: "missing" });
   }
 
   if (values.get("SHITHUB_ENV")?.value === "prod") {

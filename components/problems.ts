@@ -9,6 +9,8 @@ export interface Problem {
   readonly message: string;
   /** A command the operator can run as is. */
   readonly fix: string;
+  /** `missing`: a required key is not set (the offline plan may stand a placeholder in for a secret). */
+  readonly kind?: "missing";
 }
 
 /** Renders problems the way `pulumi preview` and `npm run plan` print them. */

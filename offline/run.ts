@@ -1,0 +1,108 @@
+import * as pulumi from "@pulumi/pulumi";
+import { parseStackConfig } from "../components/config";
+import { lookup } from "../components/catalogue";
+import { program } from "../components/program";
+import type { Program } from "../components/program";
+import { markOfflinePlaceholders } from "../components/runtimeConfig";
+import { loadEnvTemplates } from "../components/templates";
+import { NAMESPACE } from "../components/projectKeys";
+import type { StackFileConfig } from "./stackFile";
+import { secretPlaceholder } from "./stackFile";
+
+// Resolves once every registration the program started has reached the (mock) monitor.
+const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+
+export interface RecordedResource {
+  readonly type: string;
+  readonly name: string;
+  readonly custom: boolean;
+  readonly inputs: Record<string, unknown>;
+}
+
+export interface PlannedFile {
+  readonly path: string;
+  readonly content: string;
+  readonly secret: boolean;
+}
+
+export type OfflineResult =
+  | {
+      readonly ok: true;
+      readonly resources: RecordedResource[];
+      readonly files: PlannedFile[];
+      readonly outputs: Record<string, unknown>;
+      /** Secrets the stack file does not hold yet, planned with placeholders. */
+      readonly unsetSecrets: Array<{ key: string; fix: string }>;
+    }
+  | { readonly ok: false; readonly message: string; readonly resources: RecordedResource[] };
+
+export interface OfflineOptions {
+  /** Stand placeholders in for required secrets the stack file lacks (default); false fails like `pulumi preview`. */
+  readonly placeholdersForUnsetSecrets?: boolean;
+}
+
+/** Awaits a known output's value (mocks in non-preview mode resolve every output). */
+export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => output.apply((v) => {
+    resolve(v);
+    return v;
+  }));
+}
+
+/** Required secrets missing from the stack file, with the command that would set each. */
+function unsetSecrets(cfg: StackFileConfig, secretKeys: ReadonlySet<string>): Array<{ key: string; fix: string }> {
+  const parsed = parseStackConfig(
+    { stack: cfg.stack, values: cfg.values, secretKeys, placeholders: cfg.secureKeys },
+    loadEnvTemplates(),
+  );
+  if (parsed.ok) return [];
+  return parsed.problems
+    .filter((p) => p.kind === "missing" && lookup(p.key.slice(NAMESPACE.length + 1))?.secret === true)
+    .map((p) => ({ key: p.key, fix: p.fix }));
+}
+
+/**
+ * Runs the Pulumi program under Pulumi's mock runtime with a stack file's config: the same
+ * code path as `pulumi preview`, minus the engine and the cloud.
+ */
+export async function runOffline(cfg: StackFileConfig, options: OfflineOptions = {}): Promise<OfflineResult> {
+  const values = { ...cfg.values };
+  const secretKeys = new Set(cfg.secureKeys);
+  const unset = options.placeholdersForUnsetSecrets === false ? [] : unsetSecrets(cfg, secretKeys);
+  for (const { key } of unset) {
+    values[key] = secretPlaceholder(key, `not set in ${cfg.file}`);
+    secretKeys.add(key);
+  }
+
+  const resources: RecordedResource[] = [];
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => {
+        resources.push({ type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs as Record<string, unknown> });
+        return { id: `${args.name}-id`, state: args.inputs };
+      },
+      call: (args) => args.inputs,
+    },
+    NAMESPACE,
+    cfg.stack,
+    false,
+  );
+  pulumi.runtime.setAllConfig(values, [...secretKeys]);
+  markOfflinePlaceholders(secretKeys);
+
+  let built: Program;
+  try {
+    built = program();
+  } catch (err) {
+    await waitForRPCs();
+    if (err instanceof pulumi.RunError) return { ok: false, message: err.message, resources };
+    throw err;
+  }
+  await waitForRPCs();
+
+  const files: PlannedFile[] = [];
+  for (const file of Object.values(built.environment.envFiles)) {
+    files.push({ path: file.path, content: await valueOf(file.content), secret: await pulumi.isSecret(file.content) });
+  }
+  return { ok: true, resources, files, outputs: { ...built.outputs }, unsetSecrets: unset };
+}
