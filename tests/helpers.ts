@@ -1,0 +1,60 @@
+import type { RawStackConfig, StackConfig } from "../components/config";
+import { parseStackConfig } from "../components/config";
+import type { Problem } from "../components/problems";
+import { loadEnvTemplates } from "../components/templates";
+import type { EnvFileName, EnvTemplate } from "../components/templates";
+
+/** 32-byte keys that are obviously for tests. */
+export const SESSION_KEY = Buffer.from("test-session-key-not-a-real-one!").toString("base64");
+export const TOTP_KEY = Buffer.from("test-totp-key-is-not-a-real-one!").toString("base64");
+export const DATABASE_URL = "postgresql://shithub:db-pass-w0rd@10.0.0.5:5432/shithub?sslmode=require";
+
+/** A valid staging config as the engine would hand it over; `set`/`secret`/`drop` adjust it. */
+export function rawConfig(options: {
+  stack?: string;
+  set?: Record<string, string>;
+  secret?: Record<string, string>;
+  drop?: string[];
+} = {}): RawStackConfig {
+  const values: Record<string, string> = {
+    "shithubd:version": "v1.8.0",
+    "shithubd:domain": "staging.shithub.sh",
+    "shithubd:region": "nyc3",
+    "shithubd:SHITHUB_AUTH__EMAIL_FROM": "shithub <noreply@staging.shithub.sh>",
+    "shithubd:SHITHUB_AUTH__EMAIL_BACKEND": "stdout",
+    "shithubd:SHITHUB_DATABASE_URL": DATABASE_URL,
+    "shithubd:SHITHUB_SESSION_KEY": SESSION_KEY,
+    "shithubd:SHITHUB_TOTP_KEY": TOTP_KEY,
+  };
+  const secretKeys = new Set(["shithubd:SHITHUB_DATABASE_URL", "shithubd:SHITHUB_SESSION_KEY", "shithubd:SHITHUB_TOTP_KEY"]);
+  for (const [k, v] of Object.entries(options.set ?? {})) {
+    values[k] = v;
+    secretKeys.delete(k);
+  }
+  for (const [k, v] of Object.entries(options.secret ?? {})) {
+    values[k] = v;
+    secretKeys.add(k);
+  }
+  for (const k of options.drop ?? []) delete values[k];
+  return { stack: options.stack ?? "staging", values, secretKeys, placeholders: new Set() };
+}
+
+const templates = loadEnvTemplates();
+
+export function realTemplates(): Readonly<Record<EnvFileName, EnvTemplate>> {
+  return templates;
+}
+
+/** Problems of a config that must be invalid. */
+export function problemsOf(raw: RawStackConfig, t = templates): Problem[] {
+  const result = parseStackConfig(raw, t);
+  if (result.ok) throw new Error("expected configuration problems, got a valid config");
+  return result.problems;
+}
+
+/** A config that must be valid. */
+export function configOf(raw: RawStackConfig, t = templates): StackConfig {
+  const result = parseStackConfig(raw, t);
+  if (!result.ok) throw new Error(`unexpected problems:\n${result.problems.map((p) => `${p.key}: ${p.message}`).join("\n")}`);
+  return result.config;
+}

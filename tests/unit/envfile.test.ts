@@ -1,0 +1,113 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { quoteForSystemd, renderEnvFile } from "../../components/envfile";
+import type { EnvValue } from "../../components/envValues";
+import { Sensitive } from "../../components/sensitive";
+import { analyseTemplate } from "../../components/templates";
+import { configOf, rawConfig, realTemplates, SESSION_KEY } from "../helpers";
+
+const HOSTILE = [
+  "plain",
+  "two words",
+  `say "hi"`,
+  "it's",
+  "$HOME and ${PATH} and $(id) and `id`",
+  "# not a comment",
+  "back\\slash\\\\double and trailing\\",
+  `&<>"'=`,
+  "shithub <noreply@shithub.sh>",
+  "a=b=c",
+  "  leading and trailing spaces  ",
+  "ünïcødé ✓",
+  "%h %n %i",
+];
+
+/** Reads a variable the way an env file is parsed by a POSIX shell: same rules as systemd inside double quotes. */
+function readBack(content: string, name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), "envfile-"));
+  const file = join(dir, "test.env");
+  writeFileSync(file, content);
+  return execFileSync("bash", ["-c", `set -a; . "$1"; printf '%s' "\${${name}}"`, "bash", file], {
+    env: {},
+    encoding: "utf8",
+  });
+}
+
+describe("quoteForSystemd", () => {
+  it("escapes exactly backslash, double quote, dollar and backtick", () => {
+    expect(quoteForSystemd(`a\\b"c$d\`e`)).toBe(`"a\\\\b\\"c\\$d\\\`e"`);
+    expect(quoteForSystemd(`&<>'=# `)).toBe(`"&<>'=# "`);
+  });
+
+  it.each(HOSTILE)("hands the process the exact string %j", (value) => {
+    expect(readBack(`X=${quoteForSystemd(value)}\n`, "X")).toBe(value);
+  });
+
+  it.each(["line1\nline2", "cr\rhere", "nul\0byte"])("refuses %j", (value) => {
+    expect(() => quoteForSystemd(value)).toThrow(/newline, carriage return or NUL/);
+  });
+});
+
+describe("renderEnvFile", () => {
+  const templates = realTemplates();
+
+  it("writes hostile values through the real template without HTML escaping", () => {
+    const config = configOf(rawConfig({ set: { "shithubd:SHITHUB_AUTH__EMAIL_FROM": `shithub & co <noreply@x.sh> "q" 'a'=b $HOME #` } }));
+    const web = renderEnvFile(templates.web, config.env, config.version);
+    expect(web.content).not.toMatch(/&amp;|&lt;|&gt;|&quot;|&#39;|&#x3D;/);
+    expect(readBack(web.content, "SHITHUB_AUTH__EMAIL_FROM")).toBe(`shithub & co <noreply@x.sh> "q" 'a'=b $HOME #`);
+    expect(readBack(web.content, "SHITHUB_SESSION_KEY")).toBe(SESSION_KEY);
+  });
+
+  it("writes web-only and worker-only values to their file only", () => {
+    const config = configOf(rawConfig({ set: { "shithubd:SHITHUB_WORKERS": "8", "shithubd:SHITHUB_WEB__READ_TIMEOUT": "45s" } }));
+    const web = renderEnvFile(templates.web, config.env, config.version);
+    const worker = renderEnvFile(templates.worker, config.env, config.version);
+    expect(web.names).toContain("SHITHUB_WEB__READ_TIMEOUT");
+    expect(web.names).not.toContain("SHITHUB_WORKERS");
+    expect(worker.names).toContain("SHITHUB_WORKERS");
+    expect(worker.names).not.toContain("SHITHUB_WEB__READ_TIMEOUT");
+    expect(worker.names).not.toContain("SHITHUB_SESSION_KEY");
+    expect(readBack(worker.content, "SHITHUB_WORKERS")).toBe("8");
+  });
+
+  it("sets what the existing deployment got wrong: env and secure cookies", () => {
+    const config = configOf(rawConfig({ stack: "production", set: { "shithubd:SHITHUB_AUTH__EMAIL_BACKEND": "smtp", "shithubd:SHITHUB_AUTH__SMTP__ADDR": "smtp.example.org:587" } }));
+    const web = renderEnvFile(templates.web, config.env, config.version);
+    expect(readBack(web.content, "SHITHUB_ENV")).toBe("prod");
+    expect(readBack(web.content, "SHITHUB_SESSION__SECURE")).toBe("true");
+    expect(readBack(web.content, "SHITHUB_AUTH__BASE_URL")).toBe("https://staging.shithub.sh");
+    expect(readBack(web.content, "SHITHUB_AUTH__SMTP__ADDR")).toBe("smtp.example.org:587");
+  });
+
+  it("writes the S3 block only when a bucket is configured", () => {
+    const without = configOf(rawConfig());
+    expect(renderEnvFile(templates.web, without.env, without.version).content).not.toContain("S3");
+    const withS3 = configOf(rawConfig({
+      set: { "shithubd:SHITHUB_STORAGE__S3__ENDPOINT": "nyc3.digitaloceanspaces.com", "shithubd:SHITHUB_STORAGE__S3__BUCKET": "shithub-staging" },
+      secret: { "shithubd:SHITHUB_STORAGE__S3__ACCESS_KEY_ID": "DO00EXAMPLE", "shithubd:SHITHUB_STORAGE__S3__SECRET_ACCESS_KEY": "s3cr3t/+=" },
+    }));
+    const worker = renderEnvFile(templates.worker, withS3.env, withS3.version);
+    expect(readBack(worker.content, "SHITHUB_STORAGE__S3__REGION")).toBe("us-east-1");
+    expect(readBack(worker.content, "SHITHUB_STORAGE__S3__FORCE_PATH_STYLE")).toBe("false");
+    expect(readBack(worker.content, "SHITHUB_STORAGE__S3__SECRET_ACCESS_KEY")).toBe("s3cr3t/+=");
+  });
+
+  it("is secret exactly when a written value is secret", () => {
+    const template = analyseTemplate("worker", "t", "A={{{SHITHUB_LOG__LEVEL}}}\n{{#SHITHUB_TOTP_KEY}}B={{{SHITHUB_TOTP_KEY}}}\n{{/SHITHUB_TOTP_KEY}}");
+    const plain = new Map<string, EnvValue>([["SHITHUB_LOG__LEVEL", { value: "info", origin: "stack", placeholder: false }]]);
+    expect(renderEnvFile(template, plain, "v1.8.0").secret).toBe(false);
+    const withSecret = new Map(plain).set("SHITHUB_TOTP_KEY", { value: new Sensitive(SESSION_KEY), origin: "stack", placeholder: false });
+    const rendered = renderEnvFile(template, withSecret, "v1.8.0");
+    expect(rendered.secret).toBe(true);
+    expect(rendered.content).toBe(`A="info"\nB="${SESSION_KEY}"\n`);
+  });
+
+  it("renders byte-identical output for the same input (no timestamps, stable order)", () => {
+    const a = configOf(rawConfig({ set: { "shithubd:SHITHUB_LOG__LEVEL": "info", "shithubd:SHITHUB_DB__MAX_CONNS": "5" } }));
+    const b = configOf(rawConfig({ set: { "shithubd:SHITHUB_DB__MAX_CONNS": "5", "shithubd:SHITHUB_LOG__LEVEL": "info" } }));
+    expect(renderEnvFile(templates.web, a.env, a.version).content).toBe(renderEnvFile(templates.web, b.env, b.version).content);
+  });
+});
