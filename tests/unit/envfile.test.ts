@@ -29,8 +29,9 @@ function readBack(content: string, name: string): string {
   const dir = mkdtempSync(join(tmpdir(), "envfile-"));
   const file = join(dir, "test.env");
   writeFileSync(file, content);
-  return execFileSync("bash", ["-c", `set -a; . "$1"; printf '%s' "\${${name}}"`, "bash", file], {
+  return execFileSync("bash", ["--norc", "--noprofile", "-c", `set -a; . "$1"; printf '%s' "\${${name}}"`, "bash", file], {
     env: {},
+    stdio: ["ignore", "pipe", "pipe"],
     encoding: "utf8",
   });
 }

@@ -1,0 +1,237 @@
+import { parseStackConfig } from "../../components/config";
+import { ConfigError, formatProblems } from "../../components/problems";
+import { readStackConfig } from "../../components/config";
+import { analyseTemplate } from "../../components/templates";
+import { configOf, DATABASE_URL, problemsOf, rawConfig, realTemplates, SESSION_KEY, TOTP_KEY } from "../helpers";
+
+/** The one problem of a config that must have exactly one. */
+function onlyProblem(raw: ReturnType<typeof rawConfig>) {
+  const problems = problemsOf(raw);
+  expect(problems.map((p) => p.key)).toHaveLength(1);
+  return problems[0]!;
+}
+
+describe("a valid stack config", () => {
+  it("is typed, with defaults and derived values", () => {
+    const config = configOf(rawConfig());
+    expect(config).toMatchObject({ stack: "staging", version: "v1.8.0", domain: "staging.shithub.sh", region: "nyc3" });
+    expect(config.env.get("SHITHUB_ENV")?.value).toBe("staging");
+    expect(config.env.get("SHITHUB_WEB__ADDR")).toMatchObject({ value: "127.0.0.1:8080", origin: "default" });
+    expect(config.env.get("SHITHUB_AUTH__SSH__HOST")).toMatchObject({ value: "git@staging.shithub.sh", origin: "derived" });
+  });
+
+  it("keeps secrets wrapped: printing the config never shows them", () => {
+    const config = configOf(rawConfig());
+    const printed = JSON.stringify([...config.env]) + String(config.env.get("SHITHUB_SESSION_KEY")?.value);
+    for (const secret of [SESSION_KEY, TOTP_KEY, DATABASE_URL]) expect(printed).not.toContain(secret);
+  });
+});
+
+describe("each kind of bad input is one clear problem naming stack, key and fix", () => {
+  it("a missing required variable names the template and the set command", () => {
+    const p = onlyProblem(rawConfig({ drop: ["shithubd:SHITHUB_AUTH__EMAIL_FROM"] }));
+    expect(p).toMatchObject({ stack: "staging", key: "shithubd:SHITHUB_AUTH__EMAIL_FROM", kind: "missing" });
+    expect(p.message).toBe("is required by templates/env/web.env.mustache but is not set");
+    expect(p.fix).toBe("pulumi config set shithubd:SHITHUB_AUTH__EMAIL_FROM '<value>' -s staging");
+  });
+
+  it("a missing required secret is set with --secret and a generated key", () => {
+    const p = onlyProblem(rawConfig({ drop: ["shithubd:SHITHUB_SESSION_KEY"] }));
+    expect(p.fix).toBe(`pulumi config set --secret shithubd:SHITHUB_SESSION_KEY "$(openssl rand -base64 32)" -s staging`);
+  });
+
+  it("a misnamed variable gets a did-you-mean and a rename command", () => {
+    const p = onlyProblem(rawConfig({ set: { "shithubd:SHITHUB_AUTH__EMAIL_BACKNED": "postmark" } }));
+    expect(p.key).toBe("shithubd:SHITHUB_AUTH__EMAIL_BACKNED");
+    expect(p.message).toMatch(/silently ignored.*did you mean SHITHUB_AUTH__EMAIL_BACKEND\?/);
+    expect(p.fix).toBe(
+      `pulumi config set shithubd:SHITHUB_AUTH__EMAIL_BACKEND "$(pulumi config get shithubd:SHITHUB_AUTH__EMAIL_BACKNED -s staging)" -s staging && pulumi config rm shithubd:SHITHUB_AUTH__EMAIL_BACKNED -s staging`,
+    );
+  });
+
+  it("a variable without the SHITHUB_ prefix is pointed at the prefixed name", () => {
+    const p = onlyProblem(rawConfig({ set: { "shithubd:LOG__LEVEL": "info" } }));
+    expect(p.message).toMatch(/did you mean SHITHUB_LOG__LEVEL\?/);
+  });
+
+  it("a name nowhere near the catalogue is removed", () => {
+    const p = onlyProblem(rawConfig({ set: { "shithubd:SHITHUB_FROBNICATE": "1" } }));
+    expect(p.fix).toBe("pulumi config rm shithubd:SHITHUB_FROBNICATE -s staging");
+  });
+
+  it("a plaintext secret must be re-set with --secret, and the message does not echo it", () => {
+    const p = onlyProblem(rawConfig({ set: { "shithubd:SHITHUB_SESSION_KEY": SESSION_KEY } }));
+    expect(p.message).toMatch(/plaintext.*--secret/);
+    expect(p.fix).toBe(
+      `pulumi config set --secret shithubd:SHITHUB_SESSION_KEY "$(pulumi config get shithubd:SHITHUB_SESSION_KEY -s staging)" -s staging`,
+    );
+    expect(JSON.stringify(p)).not.toContain(SESSION_KEY);
+  });
+
+  it.each([
+    ["newline", "shithub\nEvil=1"],
+    ["carriage return", "shithub\r"],
+    ["NUL", "shithub\0"],
+  ])("a %s in a value is refused", (_what, value) => {
+    const p = onlyProblem(rawConfig({ set: { "shithubd:SHITHUB_AUTH__SITE_NAME": value } }));
+    expect(p.key).toBe("shithubd:SHITHUB_AUTH__SITE_NAME");
+    expect(p.message).toMatch(/newline, carriage return or NUL/);
+  });
+
+  it("a newline in a secret is refused without echoing the secret", () => {
+    const p = onlyProblem(rawConfig({ secret: { "shithubd:SHITHUB_DATABASE_URL": `${DATABASE_URL}\n` } }));
+    expect(p.fix).toMatch(/^pulumi config set --secret shithubd:SHITHUB_DATABASE_URL/);
+    expect(JSON.stringify(p)).not.toContain("db-pass-w0rd");
+  });
+
+  it.each([
+    ["SHITHUB_SESSION__SECURE", "yes", /true or false/],
+    ["SHITHUB_WORKERS", "0", /integer between 1 and 64/],
+    ["SHITHUB_DB__MAX_CONNS", "ten", /integer >= 1/],
+    ["SHITHUB_RATELIMIT__HTML__ANON_REFILL_PER_SEC", "-1", /number >= 0/],
+    ["SHITHUB_WEB__READ_TIMEOUT", "30", /Go duration/],
+    ["SHITHUB_WEB__ADDR", "8080", /host:port/],
+    ["SHITHUB_WEB__PPROF_ADDR", "0.0.0.0:6060", /loopback/],
+    ["SHITHUB_WEB__PPROF_ADDR", "localhost:6060", /loopback/],
+    ["SHITHUB_AUTH__EMAIL_BACKEND", "sendgrid", /one of stdout, smtp, postmark, resend/],
+    ["SHITHUB_LOG__LEVEL", "verbose", /one of debug, info, warn, error/],
+    ["SHITHUB_STORAGE__REPOS_ROOT", "data/repos", /absolute path/],
+    ["SHITHUB_WEB__CORS_ALLOWED_ORIGINS", "https://a", /list/],
+  ])("%s=%j is refused (%s)", (name, value, reason) => {
+    const p = onlyProblem(rawConfig({ set: { [`shithubd:${name}`]: value } }));
+    expect(p.key).toBe(`shithubd:${name}`);
+    expect(p.message).toMatch(reason);
+    expect(p.fix).toMatch(new RegExp(`^pulumi config set shithubd:${name} \\S+ -s staging$`));
+  });
+
+  it.each([
+    ["SHITHUB_SESSION_KEY", Buffer.alloc(16).toString("base64")],
+    ["SHITHUB_TOTP_KEY", "not base64!"],
+  ])("%s that is not base64 of 32 bytes is refused", (name, value) => {
+    const p = onlyProblem(rawConfig({ secret: { [`shithubd:${name}`]: value } }));
+    expect(p.message).toMatch(/base64 of exactly 32 bytes/);
+    expect(p.fix).toBe(`pulumi config set --secret shithubd:${name} "$(openssl rand -base64 32)" -s staging`);
+  });
+
+  it("a database URL that is not a postgres URL is refused", () => {
+    const p = onlyProblem(rawConfig({ secret: { "shithubd:SHITHUB_DATABASE_URL": "mysql://x@y/z" } }));
+    expect(p.message).toMatch(/postgres or postgresql/);
+  });
+
+  it("an empty value is refused", () => {
+    expect(onlyProblem(rawConfig({ set: { "shithubd:SHITHUB_LOG__LEVEL": "" } })).message).toMatch(/empty/);
+  });
+
+  it("a derived variable cannot be set by hand", () => {
+    const p = onlyProblem(rawConfig({ set: { "shithubd:SHITHUB_AUTH__BASE_URL": "https://elsewhere.example" } }));
+    expect(p.message).toBe("is derived from shithubd:domain and cannot be set");
+    expect(p.fix).toBe("pulumi config rm shithubd:SHITHUB_AUTH__BASE_URL -s staging");
+  });
+
+  it.each([
+    ["postmark", "SHITHUB_AUTH__POSTMARK__SERVER_TOKEN"],
+    ["resend", "SHITHUB_AUTH__RESEND__API_KEY"],
+    ["smtp", "SHITHUB_AUTH__SMTP__ADDR"],
+  ])("email backend %s requires %s", (backend, needed) => {
+    const p = onlyProblem(rawConfig({ set: { "shithubd:SHITHUB_AUTH__EMAIL_BACKEND": backend } }));
+    expect(p.key).toBe(`shithubd:${needed}`);
+    expect(p.message).toBe(`is required because SHITHUB_AUTH__EMAIL_BACKEND is ${backend} but is not set`);
+  });
+
+  it("billing requires the Stripe secret, webhook secret and team price", () => {
+    const problems = problemsOf(rawConfig({ set: { "shithubd:SHITHUB_BILLING__ENABLED": "true" } }));
+    expect(problems.map((p) => p.key)).toEqual([
+      "shithubd:SHITHUB_BILLING__STRIPE__SECRET_KEY",
+      "shithubd:SHITHUB_BILLING__STRIPE__WEBHOOK_SECRET",
+      "shithubd:SHITHUB_BILLING__STRIPE__TEAM_PRICE_ID",
+    ]);
+    expect(problems[0]!.fix).toMatch(/^pulumi config set --secret /);
+  });
+
+  it("tracing requires an endpoint", () => {
+    const p = onlyProblem(rawConfig({ set: { "shithubd:SHITHUB_TRACING__ENABLED": "true" } }));
+    expect(p.key).toBe("shithubd:SHITHUB_TRACING__ENDPOINT");
+  });
+
+  it("object storage is all or nothing", () => {
+    const problems = problemsOf(rawConfig({ set: { "shithubd:SHITHUB_STORAGE__S3__ENDPOINT": "nyc3.digitaloceanspaces.com" } }));
+    expect(problems.map((p) => p.key).sort()).toEqual([
+      "shithubd:SHITHUB_STORAGE__S3__ACCESS_KEY_ID",
+      "shithubd:SHITHUB_STORAGE__S3__BUCKET",
+      "shithubd:SHITHUB_STORAGE__S3__SECRET_ACCESS_KEY",
+    ]);
+  });
+
+  it.each([
+    ["SHITHUB_AUTH__EMAIL_BACKEND", "stdout", /journal/],
+    ["SHITHUB_SESSION__SECURE", "false", /Secure/],
+  ])("production refuses %s=%s", (name, value, reason) => {
+    const mailing = { "shithubd:SHITHUB_AUTH__EMAIL_BACKEND": "smtp", "shithubd:SHITHUB_AUTH__SMTP__ADDR": "smtp.example.org:587" };
+    const p = onlyProblem(rawConfig({ stack: "production", set: { ...mailing, [`shithubd:${name}`]: value } }));
+    expect(p.stack).toBe("production");
+    expect(p.message).toMatch(reason);
+  });
+
+  it("an unknown project key gets a did-you-mean", () => {
+    const p = onlyProblem(rawConfig({ set: { "shithubd:verison": "v1.9.0" } }));
+    expect(p.message).toBe("is not a setting of this project; did you mean shithubd:version?");
+  });
+
+  it.each([
+    ["shithubd:version", "1.8.0", /release tag/],
+    ["shithubd:domain", "https://shithub.sh", /DNS name/],
+    ["shithubd:region", "mars1", /DigitalOcean region/],
+  ])("%s=%j is refused", (key, value, reason) => {
+    const p = onlyProblem(rawConfig({ set: { [key]: value } }));
+    expect(p.key).toBe(key);
+    expect(p.message).toMatch(reason);
+  });
+
+  it("a missing version is required", () => {
+    const p = onlyProblem(rawConfig({ drop: ["shithubd:version"] }));
+    expect(p.fix).toBe("pulumi config set shithubd:version v1.8.0 -s staging");
+  });
+
+  it("a plaintext provider credential must be a secret", () => {
+    const p = onlyProblem(rawConfig({ set: { "digitalocean:token": "dop_v1_abc" } }));
+    expect(p.key).toBe("digitalocean:token");
+    expect(p.fix).toMatch(/^pulumi config set --secret digitalocean:token/);
+  });
+});
+
+describe("all problems at once", () => {
+  it("reports every problem in one error, before anything is registered", () => {
+    const raw = rawConfig({
+      drop: ["shithubd:SHITHUB_AUTH__EMAIL_FROM", "shithubd:SHITHUB_TOTP_KEY"],
+      set: { "shithubd:SHITHUB_AUTH__EMAIL_BACKNED": "x", "shithubd:SHITHUB_SESSION_KEY": SESSION_KEY, "shithubd:region": "mars1" },
+    });
+    expect(() => readStackConfig(raw, realTemplates())).toThrow(ConfigError);
+    const problems = problemsOf(raw);
+    expect(problems).toHaveLength(5);
+    const text = formatProblems(problems);
+    expect(text).toMatch(/^Stack 'staging' has 5 configuration problems; no resource was registered and no host was touched:/);
+    expect(text).not.toContain(SESSION_KEY);
+  });
+});
+
+describe("release gates", () => {
+  const gated = {
+    web: analyseTemplate(
+      "web",
+      "fixture web",
+      "SHITHUB_DATABASE_URL={{{SHITHUB_DATABASE_URL}}}\n{{#since_v1_9_0}}SHITHUB_NOTIF__UNSUBSCRIBE_KEY_B64={{{SHITHUB_NOTIF__UNSUBSCRIBE_KEY_B64}}}\n{{/since_v1_9_0}}",
+    ),
+    worker: analyseTemplate("worker", "fixture worker", "SHITHUB_DATABASE_URL={{{SHITHUB_DATABASE_URL}}}\n"),
+  };
+
+  it("a variable added in v1.9.0 does not block a stack pinned at v1.8.0", () => {
+    expect(parseStackConfig(rawConfig({ set: { "shithubd:version": "v1.8.0" } }), gated).ok).toBe(true);
+  });
+
+  it.each(["v1.9.0", "v1.10.2", "v2.0.0-rc.1"])("it is required on a stack pinned at %s", (version) => {
+    const problems = problemsOf(rawConfig({ set: { "shithubd:version": version } }), gated);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]!.message).toBe(`is required from shithubd v1.9.0 on (this stack pins ${version}) but is not set`);
+    expect(problems[0]!.fix).toMatch(/--secret shithubd:SHITHUB_NOTIF__UNSUBSCRIBE_KEY_B64/);
+  });
+});

@@ -1,0 +1,40 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { isSecretName } from "../../components/catalogue";
+import { ENV_DEFAULTS } from "../../components/envDefaults";
+import { NAMESPACE, PROJECT_KEYS } from "../../components/projectKeys";
+
+const root = join(__dirname, "..", "..");
+const yaml = (file: string): Record<string, unknown> => parse(readFileSync(join(root, file), "utf8")) as Record<string, unknown>;
+
+describe("Pulumi.yaml", () => {
+  const project = yaml("Pulumi.yaml");
+
+  it("is a TypeScript nodejs project whose name is the config namespace", () => {
+    expect(project.name).toBe(NAMESPACE);
+    expect(project.runtime).toMatchObject({ name: "nodejs", options: { typescript: true } });
+  });
+
+  it("declares exactly the keys that have defaults, with the code's defaults", () => {
+    const declared = project.config as Record<string, { type: string; default: unknown }>;
+    const expected: Record<string, string> = { ...ENV_DEFAULTS };
+    for (const key of PROJECT_KEYS) if (key.default !== undefined) expected[key.name] = key.default;
+    expect(Object.fromEntries(Object.entries(declared).map(([k, v]) => [k, v.default]))).toEqual(expected);
+    for (const decl of Object.values(declared)) expect(decl.type).toBe("string");
+  });
+});
+
+describe.each(["staging", "production"])("Pulumi.%s.yaml", (stack) => {
+  const config = (yaml(`Pulumi.${stack}.yaml`).config ?? {}) as Record<string, unknown>;
+
+  it("holds no secret in plaintext", () => {
+    for (const [key, value] of Object.entries(config)) {
+      if (isSecretName(key.split(":")[1] ?? "")) expect([key, value]).toEqual([key, { secure: expect.any(String) }]);
+    }
+  });
+
+  it("pins a release", () => {
+    expect(config[`${NAMESPACE}:version`]).toMatch(/^v\d+\.\d+\.\d+$/);
+  });
+});
