@@ -71,9 +71,13 @@ export function parseStackConfig(raw: RawStackConfig, templates: Readonly<Record
   for (const spec of PROJECT_KEYS) {
     const key = qualified(spec.name);
     const text = project.get(spec.name) ?? spec.default;
-    const reason = text === undefined ? "is required but is not set" : spec.check(text);
-    if (reason === undefined) continue;
-    problems.push({ stack, key, message: reason, fix: configSetCommand(stack, key, spec.example, false) });
+    const reason = text === undefined ? undefined : spec.check(text);
+    if (reason === undefined && text !== undefined) {
+      project.set(spec.name, text);
+      continue;
+    }
+    const fix = configSetCommand(stack, key, spec.example, false);
+    problems.push(text === undefined ? { stack, key, message: "is required but is not set", fix, kind: "missing" } : { stack, key, message: reason ?? "is invalid", fix });
     project.delete(spec.name);
   }
 
@@ -87,8 +91,9 @@ export function parseStackConfig(raw: RawStackConfig, templates: Readonly<Record
   }
   problems.push(...checkEnv({ stack, version, values: env, templates }));
 
-  if (problems.length > 0 || version === undefined || domain === undefined) return { ok: false, problems };
-  return { ok: true, config: { stack, version, domain, region: project.get("region") ?? "", env } };
+  const region = project.get("region");
+  if (problems.length > 0 || version === undefined || domain === undefined || region === undefined) return { ok: false, problems };
+  return { ok: true, config: { stack, version, domain, region, env } };
 }
 
 /** parseStackConfig for the program: throws one ConfigError holding every problem. */

@@ -1,0 +1,130 @@
+import * as pulumi from "@pulumi/pulumi";
+import { program } from "../../components/program";
+import { markOfflinePlaceholders } from "../../components/runtimeConfig";
+import { runOffline, valueOf } from "../../offline/run";
+import type { RecordedResource } from "../../offline/run";
+import { loadStackFile } from "../../offline/stackFile";
+import { DATABASE_URL, SESSION_KEY, TOTP_KEY } from "../helpers";
+import { ROOT, stackCopy } from "./stackCopy";
+
+// Registration goes on after `program()` returns: wait for all of it before asserting.
+const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+
+describe.each(["staging", "production"])("the program on Pulumi.%s.yaml", (stack) => {
+  it("registers the environment component and renders both env files as secret outputs", async () => {
+    const result = await runOffline(loadStackFile(ROOT, stack));
+    if (!result.ok) throw new Error(result.message);
+    expect(result.resources.map((r) => [r.type, r.name])).toEqual([["shithub:index:Environment", stack]]);
+    expect(result.files.map((f) => [f.path, f.secret])).toEqual([
+      ["/etc/shithub/web.env", true],
+      ["/etc/shithub/worker.env", true],
+    ]);
+    const web = result.files[0]!.content;
+    expect(web).toContain(`SHITHUB_ENV="${stack === "production" ? "prod" : "staging"}"`);
+    expect(web).toContain(`SHITHUB_SESSION_KEY="<secret shithubd:SHITHUB_SESSION_KEY not set in Pulumi.${stack}.yaml>"`);
+    expect(JSON.stringify(result.outputs)).not.toContain("<secret");
+  });
+
+  it("fails like `pulumi preview` when the secrets are not set and placeholders are off", async () => {
+    const result = await runOffline(loadStackFile(ROOT, stack), { placeholdersForUnsetSecrets: false });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.message).toContain(`pulumi config set --secret shithubd:SHITHUB_SESSION_KEY "$(openssl rand -base64 32)" -s ${stack}`);
+    expect(result.resources).toEqual([]);
+  });
+});
+
+describe("a stack copy with a bad config fails with the key and the fix, and registers nothing", () => {
+  const cases: Array<[string, (c: Record<string, unknown>) => void, RegExp]> = [
+    ["missing a required variable", (c) => delete c["shithubd:SHITHUB_AUTH__EMAIL_FROM"],
+      /shithubd:SHITHUB_AUTH__EMAIL_FROM: is required by templates\/env\/web\.env\.mustache but is not set\n\s+fix: pulumi config set shithubd:SHITHUB_AUTH__EMAIL_FROM '<value>' -s staging/],
+    ["a misnamed variable", (c) => { c["shithubd:SHITHUB_AUTH__EMAIL_BACKNED"] = "postmark"; },
+      /shithubd:SHITHUB_AUTH__EMAIL_BACKNED: .*did you mean SHITHUB_AUTH__EMAIL_BACKEND\?\n\s+fix: pulumi config set shithubd:SHITHUB_AUTH__EMAIL_BACKEND/],
+    ["a plaintext session key", (c) => { c["shithubd:SHITHUB_SESSION_KEY"] = SESSION_KEY; },
+      /shithubd:SHITHUB_SESSION_KEY: is a secret .* must be set with --secret\n\s+fix: pulumi config set --secret shithubd:SHITHUB_SESSION_KEY/],
+    ["a newline in a value", (c) => { c["shithubd:SHITHUB_AUTH__EMAIL_FROM"] = "shithub\nSHITHUB_ENV=dev"; },
+      /shithubd:SHITHUB_AUTH__EMAIL_FROM: contains a newline.*\n\s+fix: pulumi config set shithubd:SHITHUB_AUTH__EMAIL_FROM/],
+  ];
+
+  it.each(cases)("%s", async (_name, edit, expected) => {
+    const result = await runOffline(loadStackFile(stackCopy("staging", edit), "staging"));
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.message).toMatch(/^Stack 'staging' has 1 configuration problem; no resource was registered/);
+    expect(result.message).toMatch(expected);
+    expect(result.resources).toEqual([]);
+    expect(result.message).not.toContain(SESSION_KEY);
+  });
+});
+
+describe("secrets under the real program", () => {
+  let resources: RecordedResource[] = [];
+
+  beforeAll(async () => {
+    await pulumi.runtime.setMocks(
+      {
+        newResource: (args) => {
+          resources.push({ type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs as Record<string, unknown> });
+          return { id: `${args.name}-id`, state: args.inputs };
+        },
+        call: (args) => args.inputs,
+      },
+      "shithubd",
+      "staging",
+      false,
+    );
+    const secrets = {
+      "shithubd:SHITHUB_DATABASE_URL": DATABASE_URL,
+      "shithubd:SHITHUB_SESSION_KEY": SESSION_KEY,
+      "shithubd:SHITHUB_TOTP_KEY": TOTP_KEY,
+    };
+    pulumi.runtime.setAllConfig(
+      {
+        ...secrets,
+        "shithubd:version": "v1.8.1",
+        "shithubd:domain": "staging.shithub.sh",
+        "shithubd:SHITHUB_AUTH__EMAIL_FROM": "shithub <noreply@staging.shithub.sh>",
+        "shithubd:SHITHUB_AUTH__EMAIL_BACKEND": "stdout",
+      },
+      Object.keys(secrets),
+    );
+    markOfflinePlaceholders([]);
+  });
+
+  beforeEach(() => {
+    resources = [];
+  });
+
+  it("keeps env file contents secret and stack outputs free of secrets", async () => {
+    const built = program();
+    await waitForRPCs();
+    const web = built.environment.envFiles.web.content;
+    expect(await pulumi.isSecret(web)).toBe(true);
+    expect(await valueOf(web)).toContain(`SHITHUB_SESSION_KEY="${SESSION_KEY}"`);
+    const visible = JSON.stringify({ outputs: built.outputs, inputs: resources.map((r) => r.inputs) });
+    for (const secret of [SESSION_KEY, TOTP_KEY, DATABASE_URL, "db-pass-w0rd"]) expect(visible).not.toContain(secret);
+  });
+
+  it("index.ts, the entry `pulumi up` runs, exports the same outputs", async () => {
+    let outputs: unknown;
+    jest.isolateModules(() => {
+      outputs = require("../../index");
+    });
+    await waitForRPCs();
+    expect(outputs).toMatchObject({ version: "v1.8.1", domain: "staging.shithub.sh", region: "nyc3", baseUrl: "https://staging.shithub.sh" });
+    expect(resources.map((r) => r.type)).toEqual(["shithub:index:Environment"]);
+  });
+
+  it("a config error reaches the engine as a RunError (printed without a stack trace), before any registration", async () => {
+    pulumi.runtime.setConfig("shithubd:SHITHUB_AUTH__EMAIL_BACKNED", "postmark");
+    try {
+      expect(() => program()).toThrow(pulumi.RunError);
+      await waitForRPCs();
+      expect(resources).toEqual([]);
+    } finally {
+      const all = pulumi.runtime.allConfig();
+      delete all["shithubd:SHITHUB_AUTH__EMAIL_BACKNED"];
+      pulumi.runtime.setAllConfig(all, ["shithubd:SHITHUB_DATABASE_URL", "shithubd:SHITHUB_SESSION_KEY", "shithubd:SHITHUB_TOTP_KEY"]);
+    }
+  });
+});
