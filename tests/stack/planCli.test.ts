@@ -1,0 +1,49 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ROOT, stackCopy } from "./stackCopy";
+
+/** `npm run plan -- ARGS`, as an operator runs it (ts-node, without npm's banner). */
+function plan(...args: string[]) {
+  const result = spawnSync(join(ROOT, "node_modules", ".bin", "ts-node"), ["--swc", join(ROOT, "scripts", "plan.ts"), ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe("npm run plan", () => {
+  it("prints the plan of a stack and writes its host files, 0600", () => {
+    const out = mkdtempSync(join(tmpdir(), "plan-"));
+    const run = plan("--stack", "production", "--out", out);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("Offline plan of stack 'production': shithubd v1.8.0, nyc3, shithub.sh");
+    expect(run.stdout).toMatch(/\+ \(component\)\s+shithub:index:Environment\s+production/);
+    expect(run.stdout).toContain("pulumi config set --secret shithubd:SHITHUB_AUTH__POSTMARK__SERVER_TOKEN");
+    for (const file of ["web.env", "worker.env"]) {
+      const path = join(out, "etc", "shithub", file);
+      expect(statSync(path).mode & 0o777).toBe(0o600);
+      expect(readFileSync(path, "utf8")).toContain('SHITHUB_AUTH__EMAIL_BACKEND="postmark"');
+    }
+  });
+
+  it("fails with the program's message, exit 1, and writes nothing for a bad stack", () => {
+    const dir = stackCopy("staging", (c) => {
+      c["shithubd:SHITHUB_AUTH__EMAIL_BACKNED"] = "postmark";
+    });
+    const out = join(mkdtempSync(join(tmpdir(), "plan-")), "out");
+    const run = plan("--stack", "staging", "--dir", dir, "--out", out);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toContain("error: Stack 'staging' has 1 configuration problem; no resource was registered and no host was touched:");
+    expect(run.stderr).toContain("did you mean SHITHUB_AUTH__EMAIL_BACKEND?");
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it("names a missing stack file and shows usage without --stack", () => {
+    expect(plan("--stack", "nope")).toMatchObject({ code: 2, stderr: expect.stringMatching(/Pulumi\.nope\.yaml does not exist/) });
+    expect(plan()).toMatchObject({ code: 2, stderr: expect.stringMatching(/^usage: npm run plan/) });
+  });
+});
