@@ -4,7 +4,7 @@ import type { EnvValue, EnvValues } from "./envValues";
 import { checkEnv } from "./envrules";
 import { NAMESPACE, PROJECT_KEYS, qualified } from "./projectKeys";
 import type { Problem } from "./problems";
-import { ConfigError, configSetCommand } from "./problems";
+import { ConfigError, configSetCommand, renameCommand } from "./problems";
 import { Sensitive } from "./sensitive";
 import { didYouMean } from "./suggest";
 import type { EnvFileName, EnvTemplate } from "./templates";
@@ -111,10 +111,5 @@ function unknownProjectKey(stack: string, name: string, secret: boolean): Proble
     return { stack, key, message: `is not a setting of this project (known: ${PROJECT_KEYS.map((k) => k.name).join(", ")}, SHITHUB_*)`, fix: `pulumi config rm ${key} -s ${stack}` };
   }
   const target = qualified(suggestion);
-  return {
-    stack,
-    key,
-    message: `is not a setting of this project; did you mean ${target}?`,
-    fix: `pulumi config set${secret ? " --secret" : ""} ${target} "$(pulumi config get ${key} -s ${stack})" -s ${stack} && pulumi config rm ${key} -s ${stack}`,
-  };
+  return { stack, key, message: `is not a setting of this project; did you mean ${target}?`, fix: renameCommand(stack, key, target, secret) };
 }

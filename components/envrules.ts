@@ -6,7 +6,7 @@ import type { EnvValue, EnvValues } from "./envValues";
 import { isSecretValue, textOf } from "./envValues";
 import { qualified } from "./projectKeys";
 import type { Problem } from "./problems";
-import { configSetCommand } from "./problems";
+import { configSetCommand, renameCommand } from "./problems";
 import { didYouMean } from "./suggest";
 import type { EnvFileName, EnvTemplate } from "./templates";
 import { checkValue, isTrue } from "./values";
@@ -49,9 +49,15 @@ export function exampleValue(type: ValueType): string {
   }
 }
 
-/** Conditional requirements of DESIGN.md §2: [when this holds, these are required, because]. */
+/** What a condition may ask: a value's text (undefined when unset or an offline placeholder), or whether it is set. */
+interface EnvView {
+  readonly text: (name: string) => string | undefined;
+  readonly isSet: (name: string) => boolean;
+}
+
+/** Conditional requirements of DESIGN.md §2: when `holds`, `requires` must be set, `because`. */
 interface Condition {
-  readonly holds: (get: (name: string) => string | undefined) => boolean;
+  readonly holds: (env: EnvView) => boolean;
   readonly because: string;
   readonly requires: readonly string[];
 }
@@ -69,12 +75,12 @@ const CONDITIONS: readonly Condition[] = [
     ["resend", "SHITHUB_AUTH__RESEND__API_KEY"],
     ["smtp", "SHITHUB_AUTH__SMTP__ADDR"],
   ].map(([backend, key]) => ({
-    holds: (get: (name: string) => string | undefined) => get("SHITHUB_AUTH__EMAIL_BACKEND") === backend,
+    holds: (env: EnvView) => env.text("SHITHUB_AUTH__EMAIL_BACKEND") === backend,
     because: `SHITHUB_AUTH__EMAIL_BACKEND is ${backend}`,
     requires: [key as string],
   })),
   {
-    holds: (get) => isTrue(get("SHITHUB_BILLING__ENABLED") ?? ""),
+    holds: (env) => isTrue(env.text("SHITHUB_BILLING__ENABLED") ?? ""),
     because: "SHITHUB_BILLING__ENABLED is true",
     requires: [
       "SHITHUB_BILLING__STRIPE__SECRET_KEY",
@@ -83,12 +89,12 @@ const CONDITIONS: readonly Condition[] = [
     ],
   },
   {
-    holds: (get) => isTrue(get("SHITHUB_TRACING__ENABLED") ?? ""),
+    holds: (env) => isTrue(env.text("SHITHUB_TRACING__ENABLED") ?? ""),
     because: "SHITHUB_TRACING__ENABLED is true",
     requires: ["SHITHUB_TRACING__ENDPOINT"],
   },
   {
-    holds: (get) => S3_KEYS.some((k) => get(k) !== undefined),
+    holds: (env) => S3_KEYS.some((k) => env.isSet(k)),
     because: "object storage is all or nothing: one SHITHUB_STORAGE__S3__ endpoint/bucket/key is set",
     requires: S3_KEYS,
   },
@@ -149,9 +155,9 @@ export function checkEnv(input: EnvCheckInput): Problem[] {
     const v = values.get(name);
     return v === undefined || v.placeholder ? undefined : textOf(v);
   };
-  const present = (name: string): string | undefined => (values.has(name) ? known(name) ?? "(secret)" : undefined);
+  const view: EnvView = { text: known, isSet: (name) => values.has(name) };
   for (const cond of CONDITIONS) {
-    if (!cond.holds(cond.requires === S3_KEYS ? present : known)) continue;
+    if (!cond.holds(view)) continue;
     for (const name of cond.requires) {
       if (!values.has(name) && !missing.has(name)) missing.set(name, `is required because ${cond.because}`);
     }
@@ -184,12 +190,11 @@ function unknownName(stack: string, name: string, v: EnvValue): Problem {
     };
   }
   const secret = isSecretValue(v) || (lookup(suggestion)?.secret ?? false);
-  const newKey = qualified(suggestion);
   return {
     stack,
     key,
     message: `is not a variable shithubd reads (it would be silently ignored); did you mean ${suggestion}?`,
-    fix: `pulumi config set${secret ? " --secret" : ""} ${newKey} "$(pulumi config get ${key} -s ${stack})" -s ${stack} && pulumi config rm ${key} -s ${stack}`,
+    fix: renameCommand(stack, key, qualified(suggestion), secret),
   };
 }
 

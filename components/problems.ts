@@ -38,6 +38,11 @@ export function configSetCommand(stack: string, key: string, value: string, secr
   return `pulumi config set${secret ? " --secret" : ""} ${key} ${value} -s ${stack}`;
 }
 
+/** Moves a value to another key, keeping it secret if it must be; the old key is removed. */
+export function renameCommand(stack: string, from: string, to: string, secret: boolean): string {
+  return `pulumi config set${secret ? " --secret" : ""} ${to} "$(pulumi config get ${from} -s ${stack})" -s ${stack} && pulumi config rm ${from} -s ${stack}`;
+}
+
 /** Quotes a value for a POSIX shell command line shown in a fix. */
 export function shellQuote(value: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;

@@ -41,6 +41,20 @@ export interface OfflineOptions {
   readonly placeholdersForUnsetSecrets?: boolean;
 }
 
+/**
+ * Mocks that record every registration into `into` and echo inputs back as state, so every
+ * output is known (as after an update, not a preview).
+ */
+export function recordingMocks(into: RecordedResource[]): pulumi.runtime.Mocks {
+  return {
+    newResource: (args) => {
+      into.push({ type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs as Record<string, unknown> });
+      return { id: `${args.name}-id`, state: args.inputs };
+    },
+    call: (args) => args.inputs,
+  };
+}
+
 /** Awaits a known output's value (mocks in non-preview mode resolve every output). */
 export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
   return new Promise((resolve) => output.apply((v) => {
@@ -75,18 +89,7 @@ export async function runOffline(cfg: StackFileConfig, options: OfflineOptions =
   }
 
   const resources: RecordedResource[] = [];
-  await pulumi.runtime.setMocks(
-    {
-      newResource: (args) => {
-        resources.push({ type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs as Record<string, unknown> });
-        return { id: `${args.name}-id`, state: args.inputs };
-      },
-      call: (args) => args.inputs,
-    },
-    NAMESPACE,
-    cfg.stack,
-    false,
-  );
+  await pulumi.runtime.setMocks(recordingMocks(resources), NAMESPACE, cfg.stack, false);
   pulumi.runtime.setAllConfig(values, [...secretKeys]);
   markOfflinePlaceholders(secretKeys);
 

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { program } from "../../components/program";
 import { markOfflinePlaceholders } from "../../components/runtimeConfig";
-import { runOffline, valueOf } from "../../offline/run";
+import { recordingMocks, runOffline, valueOf } from "../../offline/run";
 import type { RecordedResource } from "../../offline/run";
 import { loadStackFile } from "../../offline/stackFile";
 import { DATABASE_URL, SESSION_KEY, TOTP_KEY } from "../helpers";
@@ -58,21 +58,10 @@ describe("a stack copy with a bad config fails with the key and the fix, and reg
 });
 
 describe("secrets under the real program", () => {
-  let resources: RecordedResource[] = [];
+  const resources: RecordedResource[] = [];
 
   beforeAll(async () => {
-    await pulumi.runtime.setMocks(
-      {
-        newResource: (args) => {
-          resources.push({ type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs as Record<string, unknown> });
-          return { id: `${args.name}-id`, state: args.inputs };
-        },
-        call: (args) => args.inputs,
-      },
-      "shithubd",
-      "staging",
-      false,
-    );
+    await pulumi.runtime.setMocks(recordingMocks(resources), "shithubd", "staging", false);
     const secrets = {
       "shithubd:SHITHUB_DATABASE_URL": DATABASE_URL,
       "shithubd:SHITHUB_SESSION_KEY": SESSION_KEY,
@@ -92,7 +81,7 @@ describe("secrets under the real program", () => {
   });
 
   beforeEach(() => {
-    resources = [];
+    resources.length = 0;
   });
 
   it("keeps env file contents secret and stack outputs free of secrets", async () => {
