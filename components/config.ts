@@ -1,7 +1,9 @@
 import { CATALOGUE } from "./catalogue";
-import { ENV_DEFAULTS, derivedEnv } from "./envDefaults";
+import { ENV_DEFAULTS, derivedEnv, shithubEnvOf } from "./envDefaults";
 import type { EnvValue, EnvValues } from "./envValues";
 import { checkEnv } from "./envrules";
+import { LIST_KEYS, parseHostsConfig } from "./infraConfig";
+import type { HostsConfig, ListKey } from "./infraConfig";
 import { NAMESPACE, PROJECT_KEYS, qualified } from "./projectKeys";
 import type { Problem } from "./problems";
 import { ConfigError, configSetCommand, renameCommand } from "./problems";
@@ -27,6 +29,15 @@ export interface StackConfig {
   readonly version: string;
   readonly domain: string;
   readonly region: string;
+  /** Image of new droplets. */
+  readonly image: string;
+  readonly swapGib: number;
+  /** DigitalOcean DNS zone that holds `domain`, when DNS is managed here. */
+  readonly dnsZone?: string;
+  readonly vpcIpRange?: string;
+  readonly hosts: HostsConfig;
+  /** Production: stateful resources are protected and retained. */
+  readonly production: boolean;
   /** Every SHITHUB_* value: stack-set, defaults and derived. */
   readonly env: EnvValues;
 }
@@ -43,6 +54,7 @@ export function parseStackConfig(raw: RawStackConfig, templates: Readonly<Record
   const { stack } = raw;
   const problems: Problem[] = [];
   const project = new Map<string, string>();
+  const lists: Partial<Record<ListKey, string>> = {};
   const env = new Map<string, EnvValue>();
 
   for (const [key, text] of Object.entries(raw.values)) {
@@ -63,6 +75,8 @@ export function parseStackConfig(raw: RawStackConfig, templates: Readonly<Record
       env.set(name, { value: secret ? new Sensitive(text) : text, origin, placeholder: raw.placeholders.has(key) });
     } else if (PROJECT_KEYS.some((k) => k.name === name)) {
       project.set(name, text);
+    } else if ((LIST_KEYS as readonly string[]).includes(name)) {
+      lists[name as ListKey] = text;
     } else {
       problems.push(unknownProjectKey(stack, name, secret));
     }
@@ -71,6 +85,7 @@ export function parseStackConfig(raw: RawStackConfig, templates: Readonly<Record
   for (const spec of PROJECT_KEYS) {
     const key = qualified(spec.name);
     const text = project.get(spec.name) ?? spec.default;
+    if (text === undefined && spec.optional === true) continue;
     const reason = text === undefined ? undefined : spec.check(text);
     if (reason === undefined && text !== undefined) {
       project.set(spec.name, text);
@@ -90,10 +105,28 @@ export function parseStackConfig(raw: RawStackConfig, templates: Readonly<Record
     if (!env.has(name)) env.set(name, { value: text, origin: "derived", placeholder: false });
   }
   problems.push(...checkEnv({ stack, version, values: env, templates }));
+  const production = shithubEnvOf(stack) === "prod";
+  const hosts = parseHostsConfig(stack, lists, production);
+  problems.push(...hosts.problems);
 
   const region = project.get("region");
-  if (problems.length > 0 || version === undefined || domain === undefined || region === undefined) return { ok: false, problems };
-  return { ok: true, config: { stack, version, domain, region, env } };
+  const image = project.get("image");
+  const swap = project.get("swapGib");
+  if (problems.length > 0 || !version || !domain || !region || !image || !swap || !hosts.config) return { ok: false, problems };
+  const dnsZone = project.get("dnsZone");
+  const vpcIpRange = project.get("vpcIpRange");
+  if (dnsZone !== undefined && domain !== dnsZone && !domain.endsWith(`.${dnsZone}`)) {
+    const key = qualified("dnsZone");
+    return { ok: false, problems: [{ stack, key, message: `does not contain shithubd:domain (${domain})`, fix: configSetCommand(stack, key, domain, false) }] };
+  }
+  return {
+    ok: true,
+    config: {
+      stack, version, domain, region, image, swapGib: Number(swap), hosts: hosts.config, production, env,
+      ...(dnsZone !== undefined ? { dnsZone } : {}),
+      ...(vpcIpRange !== undefined ? { vpcIpRange } : {}),
+    },
+  };
 }
 
 /** parseStackConfig for the program: throws one ConfigError holding every problem. */
@@ -105,10 +138,10 @@ export function readStackConfig(raw: RawStackConfig, templates: Readonly<Record<
 
 function unknownProjectKey(stack: string, name: string, secret: boolean): Problem {
   const key = qualified(name);
-  const known = [...PROJECT_KEYS.map((k) => k.name), ...CATALOGUE.keys()];
+  const known = [...PROJECT_KEYS.map((k) => k.name), ...LIST_KEYS, ...CATALOGUE.keys()];
   const suggestion = didYouMean(name, known);
   if (suggestion === undefined) {
-    return { stack, key, message: `is not a setting of this project (known: ${PROJECT_KEYS.map((k) => k.name).join(", ")}, SHITHUB_*)`, fix: `pulumi config rm ${key} -s ${stack}` };
+    return { stack, key, message: `is not a setting of this project (known: ${[...PROJECT_KEYS.map((k) => k.name), ...LIST_KEYS].join(", ")}, SHITHUB_*)`, fix: `pulumi config rm ${key} -s ${stack}` };
   }
   const target = qualified(suggestion);
   return { stack, key, message: `is not a setting of this project; did you mean ${target}?`, fix: renameCommand(stack, key, target, secret) };

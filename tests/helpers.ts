@@ -9,6 +9,21 @@ export const SESSION_KEY = Buffer.from("test-session-key-not-a-real-one!").toStr
 export const TOTP_KEY = Buffer.from("test-totp-key-is-not-a-real-one!").toString("base64");
 export const DATABASE_URL = "postgresql://shithub:db-pass-w0rd@10.0.0.5:5432/shithub?sslmode=require";
 
+export const SSH_KEY = "3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa";
+
+/** The launch topology: one droplet with every role. */
+export const SINGLE_HOST = [
+  { name: "shithub-staging", size: "s-2vcpu-4gb", roles: ["app", "db", "backup", "monitoring"], volume: { name: "shithub-staging-data", sizeGib: 20 } },
+];
+
+/** The four-droplet topology of DESIGN.md §2. */
+export const FOUR_HOSTS = [
+  { name: "shithub-app", size: "s-2vcpu-4gb", roles: ["app"], volume: { name: "shithub-data", sizeGib: 100 } },
+  { name: "shithub-db", size: "s-2vcpu-4gb", roles: ["db"] },
+  { name: "shithub-backup", size: "s-1vcpu-2gb", roles: ["backup"] },
+  { name: "shithub-monitoring", size: "s-2vcpu-4gb", roles: ["monitoring"] },
+];
+
 /** A valid staging config as the engine would hand it over; `set`/`secret`/`drop` adjust it. */
 export function rawConfig(options: {
   stack?: string;
@@ -25,6 +40,10 @@ export function rawConfig(options: {
     "shithubd:SHITHUB_DATABASE_URL": DATABASE_URL,
     "shithubd:SHITHUB_SESSION_KEY": SESSION_KEY,
     "shithubd:SHITHUB_TOTP_KEY": TOTP_KEY,
+    "shithubd:hosts": JSON.stringify(SINGLE_HOST),
+    "shithubd:sshKeys": JSON.stringify([SSH_KEY]),
+    "shithubd:adminCidrs": JSON.stringify(["203.0.113.10/32"]),
+    "shithubd:alertEmails": JSON.stringify(["ops@shithub.sh"]),
   };
   const secretKeys = new Set(["shithubd:SHITHUB_DATABASE_URL", "shithubd:SHITHUB_SESSION_KEY", "shithubd:SHITHUB_TOTP_KEY"]);
   for (const [k, v] of Object.entries(options.set ?? {})) {

@@ -1,0 +1,120 @@
+import { isIP } from "node:net";
+import { qualified } from "./projectKeys";
+import type { Problem } from "./problems";
+import { checkTopology } from "./topology";
+import type { HostSpec, PathProblem } from "./topology";
+
+/** The list-valued keys: set with `pulumi config set --path 'shithubd:adminCidrs[0]' ...`. */
+export const LIST_KEYS = ["hosts", "sshKeys", "adminCidrs", "alertEmails"] as const;
+export type ListKey = (typeof LIST_KEYS)[number];
+
+export interface HostsConfig {
+  readonly hosts: readonly HostSpec[];
+  /** DigitalOcean SSH key fingerprints (or ids) installed for root on new hosts. */
+  readonly sshKeys: readonly string[];
+  /** Where SSH (22/tcp) is allowed from. */
+  readonly adminCidrs: readonly string[];
+  /** Who receives the resource and uptime alerts. */
+  readonly alertEmails: readonly string[];
+}
+
+const FINGERPRINT = /^([0-9a-f]{2}:){15}[0-9a-f]{2}$|^\d+$/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+function cidrProblem(text: string): string | undefined {
+  const m = /^([^/]+)\/(\d{1,3})$/.exec(text);
+  const family = m ? isIP(m[1]!) : 0;
+  if (!m || family === 0 || Number(m[2]) > (family === 4 ? 32 : 128)) return "must be an IPv4 or IPv6 CIDR such as 203.0.113.10/32";
+  return undefined;
+}
+
+type ItemCheck = (text: string, production: boolean) => string | undefined;
+
+const ITEM_CHECKS: Record<Exclude<ListKey, "hosts">, { check: ItemCheck; example: string }> = {
+  sshKeys: {
+    check: (t) => (FINGERPRINT.test(t) ? undefined : "must be an SSH key fingerprint as DigitalOcean shows it (aa:bb:...:ff) or a key id"),
+    example: "3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa",
+  },
+  adminCidrs: {
+    check: (t, production) => {
+      const bad = cidrProblem(t);
+      if (bad !== undefined) return bad;
+      return production && /\/0$/.test(t) ? "opens SSH to the whole internet, which production refuses; list the admin networks" : undefined;
+    },
+    example: "203.0.113.10/32",
+  },
+  alertEmails: {
+    check: (t) => (EMAIL.test(t) ? undefined : "must be an email address"),
+    example: "ops@example.org",
+  },
+};
+
+function pathFix(stack: string, key: string, p: PathProblem): string {
+  const path = `'${qualified(key)}${p.fixPath ?? p.path}'`;
+  if (p.remove === true) return `pulumi config rm --path ${path} -s ${stack}`;
+  const value = p.example === "" ? "VALUE" : /^[\w@.:/-]+$/.test(p.example) ? p.example : `'${p.example}'`;
+  return `pulumi config set --path ${path} ${value} -s ${stack}`;
+}
+
+/**
+ * Reads the host and network lists of a stack. `values` holds the raw (JSON) text of each list
+ * key present; every problem is reported with a `pulumi config set --path` fix.
+ */
+export function parseHostsConfig(
+  stack: string,
+  values: Readonly<Partial<Record<ListKey, string>>>,
+  production: boolean,
+): { config?: HostsConfig; problems: Problem[] } {
+  const problems: Problem[] = [];
+  const lists: Partial<Record<ListKey, unknown[]>> = {};
+  for (const key of LIST_KEYS) {
+    const text = values[key];
+    const exampleItem = key === "hosts" ? "{...}" : ITEM_CHECKS[key].example;
+    const setFirst = key === "hosts"
+      ? `pulumi config set --path 'shithubd:hosts[0].name' shithub-app -s ${stack}  # then .size, .roles[0], .volume (see README)`
+      : `pulumi config set --path '${qualified(key)}[0]' ${exampleItem} -s ${stack}`;
+    if (text === undefined) {
+      problems.push({ stack, key: qualified(key), message: "is required but is not set", fix: setFirst, kind: "missing" });
+      continue;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    if (!Array.isArray(parsed)) {
+      problems.push({ stack, key: qualified(key), message: "must be a list (set items with --path)", fix: `pulumi config rm ${qualified(key)} -s ${stack} && ${setFirst}` });
+      continue;
+    }
+    lists[key] = parsed;
+  }
+
+  const pathProblems = (key: ListKey, found: PathProblem[]): void => {
+    for (const p of found) problems.push({ stack, key: `${qualified(key)}${p.path}`, message: p.message, fix: pathFix(stack, key, p) });
+  };
+  let hosts: HostSpec[] | undefined;
+  if (lists.hosts !== undefined) {
+    const topology = checkTopology(lists.hosts);
+    pathProblems("hosts", topology.problems);
+    hosts = topology.hosts;
+  }
+  const items: Partial<Record<ListKey, string[]>> = {};
+  for (const key of ["sshKeys", "adminCidrs", "alertEmails"] as const) {
+    const list = lists[key];
+    if (list === undefined) continue;
+    const found: PathProblem[] = [];
+    if (list.length === 0) found.push({ path: "", message: "must list at least one item", example: ITEM_CHECKS[key].example, fixPath: "[0]" });
+    list.forEach((item, i) => {
+      const reason = typeof item === "string" ? ITEM_CHECKS[key].check(item, production) : "must be a string";
+      if (reason !== undefined) found.push({ path: `[${i}]`, message: reason, example: ITEM_CHECKS[key].example });
+    });
+    pathProblems(key, found);
+    items[key] = list as string[];
+  }
+  if (problems.length > 0 || hosts === undefined) return { problems };
+  return {
+    config: { hosts, sshKeys: items.sshKeys ?? [], adminCidrs: items.adminCidrs ?? [], alertEmails: items.alertEmails ?? [] },
+    problems,
+  };
+}
