@@ -3,6 +3,9 @@ import { join } from "node:path";
 import { renderTemplate, TEMPLATES_DIR } from "./templates";
 import type { HostSpec, Role } from "./topology";
 
+/** Where cloud-init keeps a droplet's user data. */
+export const USER_DATA_PATH = "/var/lib/cloud/instance/user-data.txt";
+
 /** Filesystem label of every data volume: one per host, so the mount never depends on the volume's name. */
 export const DATA_LABEL = "shithub-data";
 

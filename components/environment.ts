@@ -1,7 +1,12 @@
+import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "./config";
+import { dnsNames } from "./dns";
 import { renderEnvFile } from "./envfile";
 import type { RenderedEnvFile } from "./envfile";
+import { ShithubHost } from "./host";
+import type { HostFile } from "./hostFile";
+import { ShithubFirewalls, ShithubNetwork } from "./network";
 import { ENV_FILES } from "./templates";
 import type { EnvFileName, EnvTemplate } from "./templates";
 
@@ -10,26 +15,105 @@ export interface ShithubEnvironmentArgs {
   readonly templates: Readonly<Record<EnvFileName, EnvTemplate>>;
 }
 
-/** A host file and its contents; contents are a secret output when any value in them is. */
-export interface HostFile {
-  readonly path: string;
-  readonly content: pulumi.Output<string>;
-  readonly names: readonly string[];
+
+/** An A record to create, in DigitalOcean or (when the zone is elsewhere) by hand. */
+export interface DnsRecordOutput {
+  readonly type: "A";
+  readonly name: string;
+  readonly value: pulumi.Output<string>;
 }
 
 /**
- * One deployment environment of shithub (a stack): today its rendered env files; the hosts,
- * services and backups of later components hang under it.
+ * One deployment environment of shithub (a stack): its VPC, hosts, firewalls, project, DNS,
+ * uptime check and rendered env files. Services and backups hang under it in later components.
  */
 export class ShithubEnvironment extends pulumi.ComponentResource {
   readonly envFiles: Readonly<Record<EnvFileName, HostFile>>;
+  readonly hosts: readonly ShithubHost[];
+  readonly network: ShithubNetwork;
+  readonly firewalls: ShithubFirewalls;
+  readonly dnsRecords: readonly DnsRecordOutput[];
+  /** Every file the program puts on each host: user data everywhere, env files on app hosts. */
+  readonly hostFiles: ReadonlyArray<{ readonly host: string; readonly file: HostFile }>;
 
   constructor(name: string, args: ShithubEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("shithub:index:Environment", name, {}, opts);
     const { config, templates } = args;
+    const { stack, region } = config;
     const files = {} as Record<EnvFileName, HostFile>;
     for (const file of ENV_FILES) files[file] = hostFile(renderEnvFile(templates[file], config.env, config.version));
     this.envFiles = files;
+
+    this.network = new ShithubNetwork(`${stack}-network`, { stack, region, ...(config.vpcIpRange ? { ipRange: config.vpcIpRange } : {}) }, { parent: this });
+    this.hosts = config.hosts.hosts.map((spec) => new ShithubHost(spec.name, {
+      stack,
+      spec,
+      region,
+      image: config.image,
+      swapGib: config.swapGib,
+      vpcId: this.network.vpc.id,
+      sshKeys: config.hosts.sshKeys,
+      alertEmails: config.hosts.alertEmails,
+      production: config.production,
+    }, { parent: this }));
+
+    this.firewalls = new ShithubFirewalls(`${stack}-firewalls`, {
+      stack,
+      hosts: config.hosts.hosts,
+      adminCidrs: config.hosts.adminCidrs,
+      targets: Object.fromEntries(this.hosts.map((h) => [h.spec.name, { dropletId: h.droplet.id, privateIpv4: h.droplet.ipv4AddressPrivate }])),
+    }, { parent: this });
+
+    const project = new digitalocean.Project(`shithub-${stack}`, {
+      name: `shithub-${stack}`,
+      description: `shithub ${stack}: ${config.domain}`,
+      purpose: "Service or API",
+      environment: config.production ? "Production" : "Staging",
+      resources: this.hosts.flatMap((h) => h.projectUrns),
+    }, { parent: this });
+    // A reserved IP already pointing at a droplet cannot be moved into a project (412), so it
+    // joins the project first and is assigned afterwards.
+    for (const host of this.hosts) host.assignReservedIp([project]);
+
+    this.hostFiles = this.hosts.flatMap((h) => [
+      { host: h.spec.name, file: h.userData },
+      ...(h.spec.roles.includes("app") ? ENV_FILES.map((f) => ({ host: h.spec.name, file: files[f] })) : []),
+    ]);
+
+    const appIps = this.hosts.flatMap((h) => (h.reservedIp ? [h.reservedIp.ipAddress] : []));
+    const names = dnsNames(config.domain, config.dnsZone);
+    this.dnsRecords = names.flatMap((n) => appIps.map((ip) => ({ type: "A" as const, name: n.fqdn, value: ip })));
+    if (config.dnsZone !== undefined) {
+      const zone = config.dnsZone;
+      names.forEach((n) => appIps.forEach((ip, i) => {
+        new digitalocean.DnsRecord(`${n.fqdn}-a-${i}`, { domain: zone, type: "A", name: n.inZone ?? "@", value: ip, ttl: 300 }, { parent: this });
+      }));
+    }
+
+    const check = new digitalocean.UptimeCheck(`shithub-${stack}-https`, {
+      name: `shithub-${stack}-https`,
+      target: `https://${config.domain}/`,
+      type: "https",
+      regions: ["us_east", "eu_west"],
+      enabled: true,
+    }, { parent: this });
+    const notifications = [{ emails: [...config.hosts.alertEmails] }];
+    new digitalocean.UptimeAlert(`shithub-${stack}-down`, {
+      checkId: check.id,
+      name: `shithub ${stack} is down`,
+      type: "down",
+      period: "2m",
+      notifications,
+    }, { parent: this });
+    new digitalocean.UptimeAlert(`shithub-${stack}-tls-expiry`, {
+      checkId: check.id,
+      name: `shithub ${stack} TLS certificate expires within 14 days`,
+      type: "ssl_expiry",
+      comparison: "less_than",
+      threshold: 14,
+      period: "2m",
+      notifications,
+    }, { parent: this });
     this.registerOutputs({});
   }
 }

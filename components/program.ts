@@ -6,7 +6,15 @@ import { rawConfigFromRuntime } from "./runtimeConfig";
 import { loadEnvTemplates } from "./templates";
 import type { EnvFileName } from "./templates";
 
-/** The stack outputs: all plain values, never a secret. */
+/** What an operator needs of a host. */
+export interface HostOutput {
+  readonly roles: readonly string[];
+  readonly publicIpv4: pulumi.Output<string>;
+  readonly privateIpv4: pulumi.Output<string>;
+  readonly reservedIpv4?: pulumi.Output<string>;
+}
+
+/** The stack outputs: never a secret. */
 export interface StackOutputs {
   readonly version: string;
   readonly region: string;
@@ -14,6 +22,10 @@ export interface StackOutputs {
   readonly baseUrl: string;
   /** Which variables each env file sets (names only). */
   readonly envFileVariables: Readonly<Record<EnvFileName, readonly string[]>>;
+  readonly hosts: Readonly<Record<string, HostOutput>>;
+  /** A records for the domain; created in DigitalOcean when shithubd:dnsZone is set, else to create by hand. */
+  readonly dnsRecords: ReadonlyArray<{ type: string; name: string; value: pulumi.Output<string> }>;
+  readonly dnsManagedHere: boolean;
 }
 
 export interface Program {
@@ -26,7 +38,7 @@ export interface Program {
  * before any resource is registered), then build the environment. index.ts runs it under
  * `pulumi`; the offline plan and the tests run the same function under mocks.
  */
-export function program(): Program {
+export function program(opts?: pulumi.ComponentResourceOptions): Program {
   const templates = loadEnvTemplates();
   let config;
   try {
@@ -36,7 +48,7 @@ export function program(): Program {
     if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
     throw err;
   }
-  const environment = new ShithubEnvironment(config.stack, { config, templates });
+  const environment = new ShithubEnvironment(config.stack, { config, templates }, opts);
   return {
     environment,
     outputs: {
@@ -45,6 +57,14 @@ export function program(): Program {
       domain: config.domain,
       baseUrl: `https://${config.domain}`,
       envFileVariables: { web: environment.envFiles.web.names, worker: environment.envFiles.worker.names },
+      hosts: Object.fromEntries(environment.hosts.map((h) => [h.spec.name, {
+        roles: h.spec.roles,
+        publicIpv4: h.droplet.ipv4Address,
+        privateIpv4: h.droplet.ipv4AddressPrivate,
+        ...(h.reservedIp ? { reservedIpv4: h.reservedIp.ipAddress } : {}),
+      }])),
+      dnsRecords: environment.dnsRecords,
+      dnsManagedHere: config.dnsZone !== undefined,
     },
   };
 }

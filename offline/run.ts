@@ -7,19 +7,29 @@ import { markOfflinePlaceholders } from "../components/runtimeConfig";
 import { loadEnvTemplates } from "../components/templates";
 import { NAMESPACE } from "../components/projectKeys";
 import type { StackFileConfig } from "./stackFile";
+import { mockResource } from "./mockState";
 import { secretPlaceholder } from "./stackFile";
 
 // Resolves once every registration the program started has reached the (mock) monitor.
 const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+
+/** The resource options the engine would act on (mocks never see options; a transformation does). */
+export interface RecordedOptions {
+  readonly protect: boolean;
+  readonly retainOnDelete: boolean;
+  readonly ignoreChanges: readonly string[];
+}
 
 export interface RecordedResource {
   readonly type: string;
   readonly name: string;
   readonly custom: boolean;
   readonly inputs: Record<string, unknown>;
+  options?: RecordedOptions;
 }
 
 export interface PlannedFile {
+  readonly host: string;
   readonly path: string;
   readonly content: string;
   readonly secret: boolean;
@@ -48,10 +58,26 @@ export interface OfflineOptions {
 export function recordingMocks(into: RecordedResource[]): pulumi.runtime.Mocks {
   return {
     newResource: (args) => {
-      into.push({ type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs as Record<string, unknown> });
-      return { id: `${args.name}-id`, state: args.inputs };
+      const inputs = args.inputs as Record<string, unknown>;
+      into.push({ type: args.type, name: args.name, custom: args.custom ?? true, inputs });
+      return mockResource(args.type, args.name, inputs);
     },
     call: (args) => args.inputs,
+  };
+}
+
+/**
+ * A legacy transformation (the one kind that runs under mocks) that notes each resource's
+ * options; give it to the root component, and every descendant inherits it.
+ */
+export function recordOptions(into: Map<string, RecordedOptions>): pulumi.ResourceTransformation {
+  return ({ type, name, opts }) => {
+    into.set(`${type}::${name}`, {
+      protect: opts.protect === true,
+      retainOnDelete: opts.retainOnDelete === true,
+      ignoreChanges: opts.ignoreChanges ?? [],
+    });
+    return undefined;
   };
 }
 
@@ -93,19 +119,25 @@ export async function runOffline(cfg: StackFileConfig, options: OfflineOptions =
   pulumi.runtime.setAllConfig(values, [...secretKeys]);
   markOfflinePlaceholders(secretKeys);
 
+  const recorded = new Map<string, RecordedOptions>();
   let built: Program;
   try {
-    built = program();
+    built = program({ transformations: [recordOptions(recorded)] });
   } catch (err) {
     await waitForRPCs();
     if (err instanceof pulumi.RunError) return { ok: false, message: err.message, resources };
     throw err;
   }
   await waitForRPCs();
+  for (const r of resources) {
+    const opts = recorded.get(`${r.type}::${r.name}`);
+    if (opts !== undefined) r.options = opts;
+  }
 
   const files: PlannedFile[] = [];
-  for (const file of Object.values(built.environment.envFiles)) {
-    files.push({ path: file.path, content: await valueOf(file.content), secret: await pulumi.isSecret(file.content) });
+  for (const { host, file } of built.environment.hostFiles) {
+    files.push({ host, path: file.path, content: await valueOf(file.content), secret: await pulumi.isSecret(file.content) });
   }
-  return { ok: true, resources, files, outputs: { ...built.outputs }, unsetSecrets: unset };
+  const outputs = await valueOf(pulumi.output(built.outputs));
+  return { ok: true, resources, files, outputs: outputs as unknown as Record<string, unknown>, unsetSecrets: unset };
 }

@@ -5,18 +5,18 @@ import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { runOffline } from "../offline/run";
-import type { RecordedResource } from "../offline/run";
+import { countsByType, fileLine, resourceLines } from "../offline/summary";
 import { StackFileError, loadStackFile } from "../offline/stackFile";
 
 const USAGE = "usage: npm run plan -- --stack <staging|production> [--out DIR] [--dir PROJECT_DIR] [--strict]";
 
-function table(rows: string[][]): string[] {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
-  return rows.map((r) => `  ${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd()}`);
-}
-
-function describe(r: RecordedResource): string[] {
-  return [r.custom ? "+" : "+ (component)", r.type, r.name];
+interface PlanOutputs {
+  version: string;
+  region: string;
+  domain: string;
+  hosts: Record<string, { roles: string[]; publicIpv4: string; privateIpv4: string; reservedIpv4?: string }>;
+  dnsRecords: Array<{ type: string; name: string; value: string }>;
+  dnsManagedHere: boolean;
 }
 
 async function main(): Promise<number> {
@@ -55,29 +55,28 @@ async function main(): Promise<number> {
     return 1;
   }
 
-  const { version, region, domain } = result.outputs as { version: string; region: string; domain: string };
-  console.log(`Offline plan of stack '${stack}': shithubd ${version}, ${region}, ${domain}`);
+  const outputs = result.outputs as unknown as PlanOutputs;
+  console.log(`Offline plan of stack '${stack}': shithubd ${outputs.version}, ${outputs.region}, ${outputs.domain}`);
   console.log("(the Pulumi program under Pulumi's mock runtime: no engine, no cloud calls)\n");
-  console.log(`Resources (${result.resources.length}):`);
-  console.log(table(result.resources.map(describe)).join("\n"));
+  const custom = result.resources.filter((r) => r.custom).length;
+  console.log(`Resources: ${custom} (${countsByType(result.resources)}), in ${result.resources.length - custom} components`);
+  console.log(resourceLines(result.resources).join("\n"));
 
-  console.log(`\nHost files (${result.files.length}), written under ${out}:`);
-  const rows: string[][] = [];
+  console.log(`\nHost files (${result.files.length}), written under ${out}/<host>/:`);
   for (const file of result.files) {
-    const target = join(out, file.path);
+    const target = join(out, file.host, file.path);
     mkdirSync(dirname(target), { recursive: true });
     writeFileSync(target, file.content, { mode: 0o600 });
     chmodSync(target, 0o600);
-    const count = file.content.split("\n").filter((l) => /^[A-Z_][A-Z0-9_]*=/.test(l)).length;
-    rows.push([file.path, `${count} variables`, file.secret ? "secret output" : "plain output"]);
+    console.log(`  ${fileLine(file)}`);
   }
-  console.log(table(rows).join("\n"));
 
-  console.log("\nStack outputs:");
-  for (const [key, value] of Object.entries(result.outputs)) {
-    const text = typeof value === "string" ? value : JSON.stringify(value);
-    console.log(`  ${key}: ${text.length > 100 ? `${text.slice(0, 97)}...` : text}`);
+  console.log("\nHosts:");
+  for (const [name, h] of Object.entries(outputs.hosts)) {
+    console.log(`  ${name} (${h.roles.join(", ")}): public ${h.publicIpv4}, private ${h.privateIpv4}${h.reservedIpv4 ? `, reserved ${h.reservedIpv4}` : ""}`);
   }
+  console.log(outputs.dnsManagedHere ? "\nDNS records (managed in DigitalOcean):" : "\nDNS records to create at the DNS provider:");
+  for (const r of outputs.dnsRecords) console.log(`  ${r.type} ${r.name} -> ${r.value}`);
 
   if (result.unsetSecrets.length > 0) {
     console.log(`\nSecrets not yet set in ${cfg.file} (planned with placeholders; \`pulumi preview\` stops until they are set):`);

@@ -20,13 +20,19 @@ describe("npm run plan", () => {
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("Offline plan of stack 'production': shithubd v1.8.0, nyc3, shithub.sh");
-    expect(run.stdout).toMatch(/\+ \(component\)\s+shithub:index:Environment\s+production/);
+    expect(run.stdout).toMatch(/\+ component\s+shithub:Environment\s+production/);
+    expect(run.stdout).toMatch(/\+\s+digitalocean:Volume\s+shithub-data\s+100 GiB ext4 label shithub-data\s+protect retainOnDelete/);
+    expect(run.stdout).toContain("A www.shithub.sh -> ");
     expect(run.stdout).toContain("pulumi config set --secret shithubd:SHITHUB_AUTH__POSTMARK__SERVER_TOKEN");
     for (const file of ["web.env", "worker.env"]) {
-      const path = join(out, "etc", "shithub", file);
+      const path = join(out, "shithub-app", "etc", "shithub", file);
       expect(statSync(path).mode & 0o777).toBe(0o600);
       expect(readFileSync(path, "utf8")).toContain('SHITHUB_AUTH__EMAIL_BACKEND="postmark"');
     }
+    for (const host of ["shithub-app", "shithub-db", "shithub-backup", "shithub-monitoring"]) {
+      expect(readFileSync(join(out, host, "var", "lib", "cloud", "instance", "user-data.txt"), "utf8")).toMatch(/^#cloud-config\n/);
+    }
+    expect(existsSync(join(out, "shithub-db", "etc", "shithub", "web.env"))).toBe(false);
   });
 
   it("fails with the program's message, exit 1, and writes nothing for a bad stack", () => {

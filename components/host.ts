@@ -1,0 +1,119 @@
+import * as digitalocean from "@pulumi/digitalocean";
+import * as pulumi from "@pulumi/pulumi";
+import { DATA_LABEL, renderUserData, USER_DATA_PATH } from "./bootstrap";
+import type { HostFile } from "./hostFile";
+import type { HostSpec } from "./topology";
+
+export interface ShithubHostArgs {
+  readonly stack: string;
+  readonly spec: HostSpec;
+  readonly region: string;
+  readonly image: string;
+  readonly swapGib: number;
+  readonly vpcId: pulumi.Input<string>;
+  readonly sshKeys: readonly string[];
+  readonly alertEmails: readonly string[];
+  /** Production: droplet, volume and reserved IP are protected; the volume outlives the stack. */
+  readonly production: boolean;
+}
+
+/** Resource alerts per host: [metric, DigitalOcean alert type, threshold %]. */
+const ALERTS: ReadonlyArray<readonly [string, string, number]> = [
+  ["cpu", "v1/insights/droplet/cpu", 90],
+  ["memory", "v1/insights/droplet/memory_utilization_percent", 90],
+  ["disk", "v1/insights/droplet/disk_utilization_percent", 85],
+];
+
+export function hostTags(stack: string, spec: HostSpec): string[] {
+  return ["shithub", `shithub-${stack}`, ...spec.roles.map((r) => `shithub-${r}`)];
+}
+
+/**
+ * One droplet and what belongs to it alone: its data volume and reserved IP (app hosts), and
+ * its CPU, memory and disk alerts. Every droplet input is bootstrap-only and stable across
+ * releases; day-2 changes reach the host through the release step, never through a rebuild.
+ */
+export class ShithubHost extends pulumi.ComponentResource {
+  readonly droplet: digitalocean.Droplet;
+  readonly volume?: digitalocean.Volume;
+  readonly reservedIp?: digitalocean.ReservedIp;
+  /** DigitalOcean URNs (not Pulumi URNs) of what goes into the project. */
+  readonly projectUrns: pulumi.Output<string>[];
+  readonly spec: HostSpec;
+  /** The cloud-init user data, as the droplet keeps it. */
+  readonly userData: HostFile;
+
+  constructor(name: string, args: ShithubHostArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("shithub:index:Host", name, {}, opts);
+    const { spec, production } = args;
+    this.spec = spec;
+    const keep: pulumi.CustomResourceOptions = { parent: this, protect: production };
+    const userData = renderUserData(spec, args.swapGib);
+    this.userData = { path: USER_DATA_PATH, content: pulumi.output(userData), names: [] };
+
+    this.droplet = new digitalocean.Droplet(spec.name, {
+      name: spec.name,
+      region: args.region,
+      size: spec.size,
+      image: args.image,
+      vpcUuid: args.vpcId,
+      sshKeys: [...args.sshKeys],
+      monitoring: true,
+      tags: hostTags(args.stack, spec),
+      userData,
+    }, {
+      ...keep,
+      // Each of these is ForceNew in the provider, i.e. a rebuild that loses the root disk:
+      // userData: bootstrap edits apply to new hosts only (existing ones change through the release step);
+      // sshKeys: DigitalOcean cannot change keys in place; rotate authorized_keys over SSH;
+      // image: a newer image slug must not rebuild a running host.
+      ignoreChanges: ["userData", "sshKeys", "image"],
+    });
+    const urns: pulumi.Output<string>[] = [this.droplet.dropletUrn];
+
+    if (spec.volume !== undefined) {
+      this.volume = new digitalocean.Volume(spec.volume.name, {
+        name: spec.volume.name,
+        region: args.region,
+        size: spec.volume.sizeGib,
+        initialFilesystemType: "ext4",
+        initialFilesystemLabel: DATA_LABEL,
+        description: `shithub ${args.stack} state (/data on ${spec.name})`,
+      }, { ...keep, retainOnDelete: production });
+      new digitalocean.VolumeAttachment(`${spec.volume.name}-on-${spec.name}`, {
+        dropletId: this.droplet.id.apply(Number),
+        volumeId: this.volume.id,
+      }, { parent: this });
+      urns.push(this.volume.volumeUrn);
+    }
+
+    if (spec.roles.includes("app")) {
+      this.reservedIp = new digitalocean.ReservedIp(`${spec.name}-ip`, { region: args.region }, keep);
+      urns.push(this.reservedIp.reservedIpUrn);
+    }
+
+    for (const [metric, type, value] of ALERTS) {
+      new digitalocean.MonitorAlert(`${spec.name}-${metric}`, {
+        description: `${spec.name}: ${metric} above ${value}% for 5 minutes`,
+        type,
+        compare: "GreaterThan",
+        value,
+        window: "5m",
+        entities: [this.droplet.id],
+        alerts: { emails: [...args.alertEmails] },
+        enabled: true,
+      }, { parent: this });
+    }
+    this.projectUrns = urns;
+    this.registerOutputs({});
+  }
+
+  /** Points the reserved IP at the droplet; call once the IP is in the project (see environment.ts). */
+  assignReservedIp(dependsOn: pulumi.Resource[]): void {
+    if (this.reservedIp === undefined) return;
+    new digitalocean.ReservedIpAssignment(`${this.spec.name}-ip-assignment`, {
+      ipAddress: this.reservedIp.ipAddress,
+      dropletId: this.droplet.id.apply(Number),
+    }, { parent: this, dependsOn });
+  }
+}

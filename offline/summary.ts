@@ -1,0 +1,56 @@
+import type { PlannedFile, RecordedResource } from "./run";
+
+type Inputs = Record<string, unknown>;
+
+const list = (v: unknown): string => (Array.isArray(v) ? v.join(", ") : String(v ?? ""));
+
+/** The inputs an operator reviews, per resource type; everything else stays out of the summary. */
+const DETAILS: Record<string, (i: Inputs) => string> = {
+  "digitalocean:index/droplet:Droplet": (i) => `${i.size} ${i.region} ${i.image} tags ${list(i.tags)}`,
+  "digitalocean:index/volume:Volume": (i) => `${i.size} GiB ${i.initialFilesystemType} label ${i.initialFilesystemLabel}`,
+  "digitalocean:index/vpc:Vpc": (i) => `${i.region}${i.ipRange ? ` ${i.ipRange}` : ""}`,
+  "digitalocean:index/firewall:Firewall": (i) => {
+    const rules = (i.inboundRules as Array<{ protocol: string; portRange: string; sourceAddresses: unknown[] }> | undefined) ?? [];
+    const inbound = rules.map((r) => `${r.portRange}/${r.protocol} from ${list(r.sourceAddresses)}`).join("; ");
+    return `${(i.dropletIds as unknown[] | undefined)?.length ?? 0} droplet(s); in: ${inbound || "none"}${i.outboundRules ? "; out: all" : ""}`;
+  },
+  "digitalocean:index/monitorAlert:MonitorAlert": (i) => `${i.description}`,
+  "digitalocean:index/uptimeCheck:UptimeCheck": (i) => `${i.type} ${i.target} from ${list(i.regions)}`,
+  "digitalocean:index/uptimeAlert:UptimeAlert": (i) => `${i.name}`,
+  "digitalocean:index/project:Project": (i) => `${i.environment}, ${(i.resources as unknown[] | undefined)?.length ?? 0} resources`,
+  "digitalocean:index/dnsRecord:DnsRecord": (i) => `${i.type} ${i.name}.${i.domain} -> ${i.value}`,
+};
+
+function flags(r: RecordedResource): string {
+  const o = r.options;
+  if (o === undefined) return "";
+  const out = [o.protect ? "protect" : "", o.retainOnDelete ? "retainOnDelete" : "", o.ignoreChanges.length > 0 ? `ignoreChanges ${o.ignoreChanges.join(",")}` : ""];
+  return out.filter((x) => x !== "").join(" ");
+}
+
+/** Short type name: `digitalocean:index/droplet:Droplet` -> `digitalocean:Droplet`. */
+export function shortType(type: string): string {
+  const m = /^([^:]+):[^:]*:(.+)$/.exec(type);
+  return m ? `${m[1]}:${m[2]}` : type;
+}
+
+/** One line per resource, components first, then by type and name (registration order is not stable). */
+export function resourceLines(resources: readonly RecordedResource[]): string[] {
+  const sorted = [...resources].sort((a, b) =>
+    Number(a.custom) - Number(b.custom) || a.type.localeCompare(b.type) || a.name.localeCompare(b.name));
+  const rows = sorted.map((r) => [r.custom ? "+" : "+ component", shortType(r.type), r.name, DETAILS[r.type]?.(r.inputs) ?? "", flags(r)]);
+  const widths = [0, 1, 2].map((c) => Math.max(...rows.map((row) => row[c]!.length)));
+  return rows.map((row) => `  ${row.map((cell, c) => (c < 3 ? cell.padEnd(widths[c]!) : cell)).filter((cell) => cell !== "").join("  ")}`.trimEnd());
+}
+
+/** Counts by type, e.g. `4 Droplet, 1 Volume`. */
+export function countsByType(resources: readonly RecordedResource[]): string {
+  const counts = new Map<string, number>();
+  for (const r of resources.filter((x) => x.custom)) counts.set(shortType(r.type).split(":")[1]!, (counts.get(shortType(r.type).split(":")[1]!) ?? 0) + 1);
+  return [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([t, n]) => `${n} ${t}`).join(", ");
+}
+
+export function fileLine(f: PlannedFile): string {
+  const vars = f.content.split("\n").filter((l) => /^[A-Z_][A-Z0-9_]*=/.test(l)).length;
+  return `${f.host}: ${f.path}  (${f.path.endsWith(".env") ? `${vars} variables, ` : ""}${f.secret ? "secret" : "plain"} output)`;
+}
