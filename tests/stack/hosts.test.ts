@@ -1,0 +1,153 @@
+import { mockResource } from "../../offline/mockState";
+import { runOffline } from "../../offline/run";
+import type { RecordedResource } from "../../offline/run";
+import { loadStackFile } from "../../offline/stackFile";
+import { ROOT, stackCopy } from "./stackCopy";
+
+const DROPLET = "digitalocean:index/droplet:Droplet";
+const VOLUME = "digitalocean:index/volume:Volume";
+const RESERVED_IP = "digitalocean:index/reservedIp:ReservedIp";
+const FIREWALL = "digitalocean:index/firewall:Firewall";
+const STATEFUL = [DROPLET, VOLUME, RESERVED_IP];
+
+async function plan(dir: string, stack: string): Promise<RecordedResource[]> {
+  const result = await runOffline(loadStackFile(dir, stack));
+  if (!result.ok) throw new Error(result.message);
+  return result.resources;
+}
+
+const ofType = (resources: RecordedResource[], type: string) => resources.filter((r) => r.type === type);
+
+type Rule = { protocol: string; portRange: string; sourceAddresses: string[] };
+
+/** port/protocol -> sources, per droplet id, from the firewall inputs the engine would receive. */
+function exposure(resources: RecordedResource[]): Map<number, Map<string, string[]>> {
+  const byDroplet = new Map<number, Map<string, string[]>>();
+  for (const fw of ofType(resources, FIREWALL)) {
+    for (const id of fw.inputs.dropletIds as number[]) {
+      const open = byDroplet.get(id) ?? new Map<string, string[]>();
+      for (const rule of fw.inputs.inboundRules as Rule[]) {
+        const key = `${rule.portRange}/${rule.protocol}`;
+        open.set(key, [...(open.get(key) ?? []), ...rule.sourceAddresses]);
+      }
+      byDroplet.set(id, open);
+    }
+  }
+  return byDroplet;
+}
+
+describe("production: the four-droplet topology", () => {
+  let resources: RecordedResource[];
+  beforeAll(async () => {
+    resources = await plan(ROOT, "production");
+  });
+
+  it("has the droplets of DESIGN.md with their key inputs", () => {
+    const droplets = ofType(resources, DROPLET).map((d) => d.inputs);
+    expect(droplets.map((d) => [d.name, d.size, d.image, d.region, d.monitoring])).toEqual([
+      ["shithub-app", "s-2vcpu-4gb", "ubuntu-24-04-x64", "nyc3", true],
+      ["shithub-db", "s-2vcpu-4gb", "ubuntu-24-04-x64", "nyc3", true],
+      ["shithub-backup", "s-1vcpu-2gb", "ubuntu-24-04-x64", "nyc3", true],
+      ["shithub-monitoring", "s-2vcpu-4gb", "ubuntu-24-04-x64", "nyc3", true],
+    ]);
+    expect(droplets[0]!.tags).toEqual(["shithub", "shithub-production", "shithub-app"]);
+    const vpc = ofType(resources, "digitalocean:index/vpc:Vpc");
+    expect(vpc.map((v) => v.inputs.ipRange)).toEqual(["10.10.0.0/24"]);
+    for (const d of droplets) expect(d.vpcUuid).toBe(engine(vpc[0]!).id);
+    expect(ofType(resources, VOLUME).map((v) => [v.inputs.name, v.inputs.size, v.inputs.initialFilesystemType])).toEqual([["shithub-data", 100, "ext4"]]);
+    expect(ofType(resources, RESERVED_IP)).toHaveLength(1);
+  });
+
+  it("protects droplets, volume and reserved IP, and retains the volume", () => {
+    for (const r of resources.filter((x) => STATEFUL.includes(x.type))) {
+      expect([r.name, r.options?.protect]).toEqual([r.name, true]);
+    }
+    expect(ofType(resources, VOLUME)[0]!.options?.retainOnDelete).toBe(true);
+    for (const d of ofType(resources, DROPLET)) expect(d.options?.ignoreChanges).toEqual(["userData", "sshKeys", "image"]);
+  });
+
+  it("exposes no SSH or Postgres to the internet; Postgres only to the app host's private address", () => {
+    const ids = Object.fromEntries(ofType(resources, DROPLET).map((d) => [d.name, idOf(d)]));
+    const open = exposure(resources);
+    for (const ports of open.values()) {
+      for (const port of ["22/tcp", "5432/tcp"]) expect(ports.get(port)?.filter((s) => s.endsWith("/0")) ?? []).toEqual([]);
+    }
+    expect(open.get(ids["shithub-db"]!)?.get("5432/tcp")).toEqual([`${privateIp(resources, "shithub-app")}/32`]);
+    expect([...open.get(ids["shithub-app"]!)!.keys()].sort()).toEqual(["22/tcp", "443/tcp", "80/tcp"]);
+    expect([...open.get(ids["shithub-monitoring"]!)!.keys()].sort()).toEqual(["22/tcp", "51820/udp"]);
+  });
+
+  it("puts every droplet, volume and reserved IP in the project, by DigitalOcean URN", () => {
+    const project = ofType(resources, "digitalocean:index/project:Project")[0]!;
+    expect(project.inputs.environment).toBe("Production");
+    const urns = project.inputs.resources as string[];
+    expect(urns).toHaveLength(6);
+    expect(urns.every((u) => /^do:(droplet|volume|reservedip):/.test(u))).toBe(true);
+  });
+
+  it("alerts on CPU, memory and disk per host and on the site being down", () => {
+    expect(ofType(resources, "digitalocean:index/monitorAlert:MonitorAlert")).toHaveLength(12);
+    const check = ofType(resources, "digitalocean:index/uptimeCheck:UptimeCheck")[0]!;
+    expect(check.inputs.target).toBe("https://shithub.sh/");
+    const alerts = ofType(resources, "digitalocean:index/uptimeAlert:UptimeAlert");
+    expect(alerts.map((a) => a.inputs.type).sort()).toEqual(["down", "ssl_expiry"]);
+    expect(alerts[0]!.inputs.notifications).toEqual([{ emails: ["ops@shithub.sh"] }]);
+  });
+});
+
+describe("staging: one droplet, freely destroyable", () => {
+  it("registers one droplet with every role and protects nothing", async () => {
+    const resources = await plan(ROOT, "staging");
+    expect(ofType(resources, DROPLET).map((d) => d.inputs.tags)).toEqual([
+      ["shithub", "shithub-staging", "shithub-app", "shithub-db", "shithub-backup", "shithub-monitoring"],
+    ]);
+    for (const r of resources.filter((x) => STATEFUL.includes(x.type))) expect([r.name, r.options?.protect, r.options?.retainOnDelete]).toEqual([r.name, false, false]);
+    expect(ofType(resources, FIREWALL).map((f) => f.name).sort()).toEqual(["shithub-staging-app", "shithub-staging-base", "shithub-staging-monitoring"]);
+  });
+
+  it("creates the A records in DigitalOcean when the zone is managed there", async () => {
+    const resources = await plan(stackCopy("staging", (c) => { c["shithubd:dnsZone"] = "shithub.sh"; }), "staging");
+    expect(ofType(resources, "digitalocean:index/dnsRecord:DnsRecord").map((r) => [r.inputs.domain, r.inputs.name, r.inputs.type])).toEqual([
+      ["shithub.sh", "staging", "A"],
+      ["shithub.sh", "www.staging", "A"],
+    ]);
+  });
+});
+
+describe("a release never touches a host's inputs", () => {
+  it("droplet, volume and reserved IP inputs are byte-identical across version and env changes", async () => {
+    const stateful = (rs: RecordedResource[]) => JSON.stringify(rs.filter((r) => STATEFUL.includes(r.type)).map((r) => [r.type, r.name, r.inputs, r.options]));
+    const before = await plan(ROOT, "production");
+    const after = await plan(stackCopy("production", (c) => {
+      c["shithubd:version"] = "v1.9.0";
+      c["shithubd:SHITHUB_LOG__LEVEL"] = "debug";
+      c["shithubd:SHITHUB_WORKERS"] = "8";
+      c["shithubd:SHITHUB_AUTH__EMAIL_FROM"] = "shithub <hello@shithub.sh>";
+    }), "production");
+    expect(stateful(after)).toBe(stateful(before));
+    expect(ofType(before, DROPLET)).toHaveLength(4);
+  });
+});
+
+describe("a bad topology in a stack copy fails clearly and registers nothing", () => {
+  it.each<[string, (c: Record<string, unknown>) => void, RegExp]>([
+    ["no db host", (c) => { (c["shithubd:hosts"] as Array<{ roles: string[] }>)[1]!.roles = ["backup"]; },
+      /shithubd:hosts: must have exactly one host with the db role \(found 0\)/],
+    ["SSH open to the world in production", (c) => { c["shithubd:adminCidrs"] = ["0.0.0.0/0"]; },
+      /shithubd:adminCidrs\[0\]: opens SSH to the whole internet/],
+    ["an unknown size", (c) => { (c["shithubd:hosts"] as Array<{ size: string }>)[0]!.size = "s-2vcpu-4gbb"; },
+      /shithubd:hosts\[0\]\.size: is not a DigitalOcean droplet size; did you mean s-2vcpu-4gb\?\n\s+fix: pulumi config set --path 'shithubd:hosts\[0\]\.size' s-2vcpu-4gb -s production/],
+  ])("%s", async (_what, edit, expected) => {
+    const result = await runOffline(loadStackFile(stackCopy("production", edit), "production"));
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.message).toMatch(expected);
+    expect(result.resources).toEqual([]);
+  });
+});
+
+/** What the mock engine answered for a resource: the same stable id and addresses the program received. */
+const engine = (r: RecordedResource) => mockResource(r.type, r.name, r.inputs);
+const idOf = (r: RecordedResource): number => Number(engine(r).id);
+const privateIp = (resources: RecordedResource[], host: string): string =>
+  engine(ofType(resources, DROPLET).find((d) => d.name === host)!).state.ipv4AddressPrivate as string;

@@ -1,0 +1,40 @@
+import { exposureOf, firewallPlans, publicPorts } from "../../components/firewallRules";
+import type { HostSpec } from "../../components/topology";
+import { FOUR_HOSTS, SINGLE_HOST } from "../helpers";
+
+const ADMIN = ["198.51.100.0/24"];
+
+describe("firewalls derived from roles", () => {
+  it("four droplets: web public on the app host only, Postgres only from the app host's private address", () => {
+    const plans = firewallPlans(FOUR_HOSTS as HostSpec[], ADMIN);
+    expect(publicPorts(plans, "shithub-app")).toEqual(["443/tcp", "80/tcp"]);
+    expect(publicPorts(plans, "shithub-db")).toEqual([]);
+    expect(publicPorts(plans, "shithub-backup")).toEqual([]);
+    expect(publicPorts(plans, "shithub-monitoring")).toEqual(["51820/udp"]);
+    expect(Object.fromEntries(exposureOf(plans, "shithub-db"))).toEqual({
+      "22/tcp": ADMIN,
+      "5432/tcp": ["private address of shithub-app"],
+    });
+    for (const host of FOUR_HOSTS) expect(exposureOf(plans, host.name).get("22/tcp")).toEqual(ADMIN);
+  });
+
+  it("one droplet: no Postgres rule at all (it listens on localhost), SSH from the admins only", () => {
+    const plans = firewallPlans(SINGLE_HOST as HostSpec[], ADMIN);
+    const open = exposureOf(plans, "shithub-staging");
+    expect([...open.keys()].sort()).toEqual(["22/tcp", "443/tcp", "51820/udp", "80/tcp"]);
+    expect(open.get("22/tcp")).toEqual(ADMIN);
+  });
+
+  it("only the base firewall opens outbound traffic, and it covers every host", () => {
+    const plans = firewallPlans(FOUR_HOSTS as HostSpec[], ADMIN);
+    expect(plans.filter((p) => p.outboundOpen).map((p) => [p.id, p.hosts.length])).toEqual([["base", 4]]);
+  });
+
+  it("a second app host is allowed to Postgres too", () => {
+    const hosts = [...FOUR_HOSTS, { name: "shithub-app-2", size: "s-2vcpu-4gb", roles: ["app"], volume: { name: "d2", sizeGib: 10 } }] as HostSpec[];
+    expect(exposureOf(firewallPlans(hosts, ADMIN), "shithub-db").get("5432/tcp")).toEqual([
+      "private address of shithub-app",
+      "private address of shithub-app-2",
+    ]);
+  });
+});
