@@ -1,11 +1,14 @@
-// npm run bench: how long the Pulumi program takes to evaluate under the mock runtime, per
-// stack file (median of RUNS runs in one process, after one warm-up run).
+// npm run bench: how long the Pulumi program takes to evaluate under the mock runtime (config
+// validation, rendering, registration of every resource), median of RUNS runs in one process
+// after a warm-up run: per stack file, then for synthetic stacks of many app hosts. Most of the
+// time per resource is the Pulumi SDK capturing a stack trace for every promise it creates
+// (runtime/debuggable.js), made dearer by ts-node's source maps; `pulumi up` pays the same.
 import { performance } from "node:perf_hooks";
 import { runOffline } from "../offline/run";
 import { loadStackFile } from "../offline/stackFile";
+import type { StackFileConfig } from "../offline/stackFile";
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 15);
-const STACKS = ["staging", "production"];
+const RUNS = Number(process.env.BENCH_RUNS ?? 9);
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -13,27 +16,48 @@ function median(xs: number[]): number {
   return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-async function timeStack(stack: string): Promise<{ median: number; min: number; max: number; resources: number }> {
-  const cfg = loadStackFile(".", stack);
+interface Figures {
+  median: number;
+  min: number;
+  resources: number;
+  hosts: number;
+}
+
+async function measure(cfg: StackFileConfig, runs: number): Promise<Figures> {
   const times: number[] = [];
   let resources = 0;
-  for (let i = 0; i <= RUNS; i++) {
+  for (let i = 0; i <= runs; i++) {
     const start = performance.now();
     const result = await runOffline(cfg);
     const elapsed = performance.now() - start;
     if (!result.ok) throw new Error(result.message);
-    resources = result.resources.length;
+    resources = result.resources.filter((r) => r.custom).length;
     if (i > 0) times.push(elapsed); // run 0 warms module caches
   }
-  return { median: median(times), min: Math.min(...times), max: Math.max(...times), resources };
+  const hosts = (JSON.parse(cfg.values["shithubd:hosts"] ?? "[]") as unknown[]).length;
+  return { median: median(times), min: Math.min(...times), resources, hosts };
+}
+
+/** Production's stack file with `apps` app hosts (each with its data volume) and one db host. */
+function syntheticStack(apps: number): StackFileConfig {
+  const base = loadStackFile(".", "production");
+  const hosts = [
+    ...Array.from({ length: apps }, (_, i) => ({ name: `app-${i + 1}`, size: "s-2vcpu-4gb", roles: ["app"], volume: { name: `app-${i + 1}-data`, sizeGib: 100 } })),
+    { name: "db-1", size: "s-4vcpu-8gb", roles: ["db"] },
+  ];
+  return { ...base, stack: "production", values: { ...base.values, "shithubd:hosts": JSON.stringify(hosts) } };
+}
+
+function row(label: string, f: Figures): string {
+  return `${label.padEnd(22)} ${String(f.hosts).padStart(5)} ${f.median.toFixed(1).padStart(10)} ${f.min.toFixed(1).padStart(8)} ${String(f.resources).padStart(10)} ${(f.resources / f.hosts).toFixed(1).padStart(14)} ${(f.median / f.hosts).toFixed(2).padStart(12)}`;
 }
 
 async function main(): Promise<void> {
-  console.log(`Program evaluation under Pulumi mocks (config validation, rendering, registration), ${RUNS} runs per stack, node ${process.version}`);
-  console.log("stack        median ms   min ms   max ms   resources");
-  for (const stack of STACKS) {
-    const r = await timeStack(stack);
-    console.log(`${stack.padEnd(12)} ${r.median.toFixed(2).padStart(9)} ${r.min.toFixed(2).padStart(8)} ${r.max.toFixed(2).padStart(8)} ${String(r.resources).padStart(11)}`);
+  console.log(`Program evaluation under Pulumi mocks, node ${process.version}; median of ${RUNS} runs (fewer for the largest), after a warm-up run`);
+  console.log(`${"stack".padEnd(22)} ${"hosts".padStart(5)} ${"median ms".padStart(10)} ${"min ms".padStart(8)} ${"resources".padStart(10)} ${"resources/host".padStart(14)} ${"ms/host".padStart(12)}`);
+  for (const stack of ["staging", "production"]) console.log(row(stack, await measure(loadStackFile(".", stack), RUNS)));
+  for (const apps of [10, 50, 100]) {
+    console.log(row(`synthetic ${apps} app hosts`, await measure(syntheticStack(apps), apps >= 100 ? Math.min(RUNS, 5) : RUNS)));
   }
 }
 
