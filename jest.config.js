@@ -7,6 +7,8 @@ module.exports = {
   // ts-jest with isolatedModules, and ts-jest with type checking is several times slower still.
   // Types are checked once, by `tsc --noEmit` in `npm test`.
   transform: { "^.+\\.ts$": ["@swc/jest"] },
-  testPathIgnorePatterns: ["/node_modules/", "<rootDir>/tests/host/"],
+  // tests/tools needs Debian's cloud-init, sshd (and later systemd, shellcheck): `npm run test:tools`.
+  // tests/host boots a container: `npm run test:host`. `npm test` needs nothing beyond `npm ci`.
+  testPathIgnorePatterns: ["/node_modules/", "<rootDir>/tests/host/", "<rootDir>/tests/tools/"],
   testEnvironmentOptions: { globalsCleanup: "off" },
 };
