@@ -1,0 +1,34 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import Mustache from "mustache";
+import { TEMPLATES_DIR } from "./templates";
+
+/** The units the program installs on an app host, in install order. */
+export const UNIT_NAMES = ["shithubd-web.service", "shithubd-worker.service", "shithubd-cron.service", "shithubd-cron.timer"] as const;
+export type UnitName = (typeof UNIT_NAMES)[number];
+
+export interface UnitOptions {
+  /** Postgres runs on this host: order after it and require it; otherwise only wait for the network. */
+  readonly dbLocal: boolean;
+  /** This host's web unit runs `shithubd migrate up` (exactly one host per environment does). */
+  readonly migrate: boolean;
+  /** Start timeout that bounds the migration (systemd's 90 s default would kill a long one). */
+  readonly migrationTimeout: string;
+}
+
+const dir = join(TEMPLATES_DIR, "systemd");
+const read = (file: string): string => readFileSync(join(dir, file), "utf8");
+const partials = { hardening: read("hardening.mustache") };
+const sources = Object.fromEntries(UNIT_NAMES.map((u) => [u, read(`${u}.mustache`)])) as Record<UnitName, string>;
+
+/** Every unit's text for a host; byte-identical for identical options. */
+export function renderUnits(options: UnitOptions): Record<UnitName, string> {
+  const view = { ...options };
+  return Object.fromEntries(
+    UNIT_NAMES.map((u) => [u, Mustache.render(sources[u], view, partials, { escape: (s: string) => s })]),
+  ) as Record<UnitName, string>;
+}
+
+export function unitPath(unit: UnitName): string {
+  return `/etc/systemd/system/${unit}`;
+}

@@ -1,0 +1,77 @@
+import { spawnSync } from "node:child_process";
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { renderUnits, UNIT_NAMES } from "../../components/units";
+import type { UnitOptions } from "../../components/units";
+
+// systemd-analyze (Debian's systemd; .ci/run installs it) on every rendered unit.
+const VARIANTS: Array<[string, UnitOptions]> = [
+  ["single host, migrating", { dbLocal: true, migrate: true, migrationTimeout: "15min" }],
+  ["remote db, not migrating", { dbLocal: false, migrate: false, migrationTimeout: "15min" }],
+];
+
+/** A root with systemd's own units and an executable at the binary's path, for `verify --root`. */
+function verifyRoot(): string {
+  const root = mkdtempSync(join(tmpdir(), "units-"));
+  cpSync("/usr/lib/systemd", join(root, "usr", "lib", "systemd"), { recursive: true });
+  mkdirSync(join(root, "usr", "local", "bin"), { recursive: true });
+  writeFileSync(join(root, "usr", "local", "bin", "shithubd"), "#!/bin/sh\n");
+  chmodSync(join(root, "usr", "local", "bin", "shithubd"), 0o755);
+  mkdirSync(join(root, "etc", "systemd", "system"), { recursive: true });
+  return root;
+}
+
+const root = verifyRoot();
+
+/** systemd-analyze verify: it exits 0 on unknown keys and bad values, so any output is a failure. */
+function verify(name: string, text: string): { status: number | null; output: string } {
+  writeFileSync(join(root, "etc", "systemd", "system", name), text);
+  const run = spawnSync("systemd-analyze", ["verify", `--root=${root}`, `/etc/systemd/system/${name}`], {
+    encoding: "utf8",
+    env: { ...process.env, SYSTEMD_COLORS: "0" },
+  });
+  return { status: run.status, output: `${run.stdout}${run.stderr}`.trim() };
+}
+
+function exposure(name: string, text: string): number {
+  const file = join(root, name);
+  writeFileSync(file, text);
+  const run = spawnSync("systemd-analyze", ["security", "--offline=true", file], { encoding: "utf8", env: { ...process.env, SYSTEMD_COLORS: "0" } });
+  const m = /Overall exposure level for \S+: (\d+\.\d+)/.exec(`${run.stdout}${run.stderr}`);
+  if (!m) throw new Error(`no exposure level in: ${run.stdout}${run.stderr}`);
+  return Number(m[1]);
+}
+
+describe.each(VARIANTS)("units, %s", (_what, options) => {
+  const units = renderUnits(options);
+
+  it.each([...UNIT_NAMES])("%s passes systemd-analyze verify with no output", (name) => {
+    expect(verify(name, units[name])).toEqual({ status: 0, output: "" });
+  });
+
+  it.each(["shithubd-web.service", "shithubd-worker.service", "shithubd-cron.service"] as const)("%s scores at most 2.0 in systemd-analyze security", (name) => {
+    const score = exposure(name, units[name]);
+    console.log(`systemd-analyze security --offline=true ${name} (${_what}): ${score}`);
+    expect(score).toBeLessThanOrEqual(2.0);
+  });
+});
+
+describe("the checks can fail", () => {
+  it("verify reports a bad value, which it does not count as an error", () => {
+    const bad = renderUnits(VARIANTS[0]![1])["shithubd-web.service"].replace("Type=simple", "Type=simpel");
+    const result = verify("bad.service", bad);
+    expect(result.status).toBe(0);
+    expect(result.output).toMatch(/Failed to parse service type, ignoring: simpel/);
+  });
+
+  it("a unit with only the existing deployment's hardening directives scores far above 2.0", () => {
+    const existing = `[Unit]\nDescription=shithub web server\n[Service]\nType=simple\nUser=shithub\nGroup=shithub\nExecStart=/usr/local/bin/shithubd web\n` +
+      "NoNewPrivileges=yes\nProtectSystem=strict\nProtectHome=yes\nPrivateTmp=yes\nReadWritePaths=/data /var/lib/shithub\n" +
+      "ProtectKernelTunables=yes\nProtectKernelModules=yes\nProtectKernelLogs=yes\nProtectControlGroups=yes\nRestrictNamespaces=yes\n" +
+      "RestrictRealtime=yes\nLockPersonality=yes\nMemoryDenyWriteExecute=yes\nSystemCallArchitectures=native\n";
+    const score = exposure("existing-web.service", existing);
+    console.log(`systemd-analyze security --offline=true existing shithubd-web.service: ${score}`);
+    expect(score).toBeGreaterThan(6);
+  });
+});
