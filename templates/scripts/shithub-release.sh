@@ -1,0 +1,249 @@
+# shithub-release: one shithubd release on one app host. shithub-infra sends it on stdin
+# after a header that sets the variables below and stages the host files (stage_file), so
+# secrets never appear on a command line or in the SSH session's environment.
+#
+# Idempotent: with the same inputs it changes nothing and restarts nothing. On any failure
+# after the switch it puts the previous release, env files and units back, restarts them and
+# exits non-zero with a one-line reason on stderr. It never prints a file's contents.
+
+: "${RELEASE_VERSION:?}" "${ARTIFACT_SHA256:?}" "${ARTIFACT_URL?}" "${ARTIFACT_UPLOAD?}"
+: "${HEALTH_URL:?}" "${HEALTH_TIMEOUT:?}" "${KEEP_RELEASES:?}" "${STAGE:?}"
+
+RELEASES=/var/lib/shithub/releases
+BIN_LINK=/usr/local/bin/shithubd
+NEW_DIR="$RELEASES/$RELEASE_VERSION"
+NEW_BIN="$NEW_DIR/shithubd"
+BACKUP=""
+SWITCHED=0
+PREVIOUS_BIN=""
+
+log() { printf 'shithub-release %s: %s\n' "$RELEASE_VERSION" "$*" >&2; }
+
+# Targets of the staged files: name, path, mode, owner.
+TARGETS=(
+  "web.env /etc/shithub/web.env 0600 shithub:shithub"
+  "worker.env /etc/shithub/worker.env 0600 shithub:shithub"
+  "shithubd-web.service /etc/systemd/system/shithubd-web.service 0644 root:root"
+  "shithubd-worker.service /etc/systemd/system/shithubd-worker.service 0644 root:root"
+  "shithubd-cron.service /etc/systemd/system/shithubd-cron.service 0644 root:root"
+  "shithubd-cron.timer /etc/systemd/system/shithubd-cron.timer 0644 root:root"
+)
+
+fail() {
+  local reason=$1
+  if [ "$SWITCHED" = 1 ]; then
+    rollback
+    rm -rf -- "$BACKUP"
+    log "FAILED: $reason; rolled back to ${PREVIOUS_VERSION:-no release}"
+  else
+    log "FAILED: $reason; nothing was changed"
+  fi
+  exit 1
+}
+
+sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
+
+# Installs $1 as $2 with mode and owner, atomically: a reader sees the old file or the new one.
+install_atomic() {
+  local src=$1 dst=$2 mode=$3 owner=$4 tmp
+  tmp=$(mktemp "$(dirname "$dst")/.$(basename "$dst").XXXXXX")
+  cat "$src" >"$tmp"
+  chmod "$mode" "$tmp"
+  chown "$owner" "$tmp"
+  mv -f "$tmp" "$dst"
+}
+
+# Points the binary link at $1 atomically (rename over the old link).
+link_binary() {
+  ln -sfn "$1" "$BIN_LINK.new"
+  mv -fT "$BIN_LINK.new" "$BIN_LINK"
+}
+
+fetch_binary() {
+  install -d -m 0755 -o shithub -g shithub "$RELEASES"
+  if [ -x "$NEW_BIN" ] && [ "$(sha256_of "$NEW_BIN")" = "$ARTIFACT_SHA256" ]; then
+    return 0
+  fi
+  local tmp
+  tmp=$(mktemp "$RELEASES/.download.XXXXXX")
+  if [ -n "$ARTIFACT_UPLOAD" ]; then
+    [ -f "$ARTIFACT_UPLOAD" ] || { rm -f "$tmp"; fail "uploaded artifact $ARTIFACT_UPLOAD is missing"; }
+    cp "$ARTIFACT_UPLOAD" "$tmp"
+  elif ! curl -fsSL --retry 3 --max-time 300 -o "$tmp" "$ARTIFACT_URL"; then
+    rm -f "$tmp"
+    fail "download of $ARTIFACT_URL failed"
+  fi
+  local got
+  got=$(sha256_of "$tmp")
+  if [ "$got" != "$ARTIFACT_SHA256" ]; then
+    rm -f "$tmp"
+    fail "checksum mismatch for $RELEASE_VERSION: expected $ARTIFACT_SHA256, got $got"
+  fi
+  install -d -m 0755 -o root -g root "$NEW_DIR"
+  chmod 0755 "$tmp"
+  mv -f "$tmp" "$NEW_BIN"
+}
+
+# Runs `shithubd config validate` as shithub with the variables of env file $1.
+validate_env() {
+  local file=$1
+  (
+    set -a
+    # shellcheck disable=SC1090 # the staged env file; its quoting is systemd's, which bash reads alike
+    . "$file"
+    set +a
+    runuser -u shithub -- "$NEW_BIN" config validate
+  ) >/dev/null 2>&1
+}
+
+changed() {
+  local name=$1 path=$2
+  [ -f "$path" ] && cmp -s "$STAGE/$name" "$path" && return 1
+  return 0
+}
+
+backup_current() {
+  BACKUP=$(mktemp -d /var/lib/shithub/.rollback.XXXXXX)
+  local entry name path
+  for entry in "${TARGETS[@]}"; do
+    read -r name path _ _ <<<"$entry"
+    if [ -f "$path" ]; then cp -p "$path" "$BACKUP/$name"; fi
+  done
+}
+
+rollback() {
+  local entry name path mode owner
+  for entry in "${TARGETS[@]}"; do
+    read -r name path mode owner <<<"$entry"
+    if [ -f "$BACKUP/$name" ]; then
+      install_atomic "$BACKUP/$name" "$path" "$mode" "$owner"
+    else
+      rm -f "$path"
+    fi
+  done
+  if [ -n "$PREVIOUS_BIN" ]; then link_binary "$PREVIOUS_BIN"; else rm -f "$BIN_LINK"; fi
+  systemctl daemon-reload
+  if [ -n "$PREVIOUS_BIN" ]; then
+    systemctl restart shithubd-web.service shithubd-worker.service || log "restart after rollback failed"
+  else
+    systemctl disable --now shithubd-web.service shithubd-worker.service shithubd-cron.timer >/dev/null 2>&1 || true
+  fi
+}
+
+# Waits until the web unit is active and answers on the health URL.
+web_healthy() {
+  local deadline=$((SECONDS + HEALTH_TIMEOUT))
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    if systemctl is-active --quiet shithubd-web.service && curl -fsS -o /dev/null --max-time 2 "$HEALTH_URL"; then
+      return 0
+    fi
+    sleep 1
+  done
+  return 1
+}
+
+# The worker is healthy when it is active and has not restarted for 3 seconds.
+worker_healthy() {
+  local deadline=$((SECONDS + HEALTH_TIMEOUT)) before
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    if systemctl is-active --quiet shithubd-worker.service; then
+      before=$(systemctl show -p NRestarts --value shithubd-worker.service)
+      sleep 3
+      if systemctl is-active --quiet shithubd-worker.service &&
+        [ "$(systemctl show -p NRestarts --value shithubd-worker.service)" = "$before" ]; then
+        return 0
+      fi
+    fi
+    sleep 1
+  done
+  return 1
+}
+
+prune_releases() {
+  local keep=("$(readlink -f "$BIN_LINK")")
+  [ -n "$PREVIOUS_BIN" ] && keep+=("$PREVIOUS_BIN")
+  local dir n=0
+  # Newest first; the running and the previous release are always kept.
+  while IFS= read -r dir; do
+    n=$((n + 1))
+    if [ "$n" -gt "$KEEP_RELEASES" ] && [[ ! " ${keep[*]} " == *" $dir/shithubd "* ]]; then
+      rm -rf -- "$dir"
+    fi
+  done < <(find "$RELEASES" -mindepth 1 -maxdepth 1 -type d -printf '%T@ %p\n' | sort -rn | cut -d' ' -f2-)
+}
+
+main() {
+  exec 9>/run/lock/shithub-release.lock
+  flock -w 600 9 || fail "another release is still running on this host"
+  if command -v cloud-init >/dev/null; then cloud-init status --wait >/dev/null 2>&1 || true; fi
+
+  fetch_binary
+
+  PREVIOUS_BIN=$(readlink -f "$BIN_LINK" 2>/dev/null || true)
+  [ -x "$PREVIOUS_BIN" ] || PREVIOUS_BIN=""
+  PREVIOUS_VERSION=$(basename "$(dirname "$PREVIOUS_BIN")" 2>/dev/null || true)
+  [ -n "$PREVIOUS_BIN" ] || PREVIOUS_VERSION=""
+
+  local binary_changed=0 web=0 worker=0 timer=0 units=0 entry name path mode owner
+  [ "$PREVIOUS_BIN" = "$NEW_BIN" ] || binary_changed=1
+  for entry in "${TARGETS[@]}"; do
+    read -r name path _ _ <<<"$entry"
+    changed "$name" "$path" || continue
+    case $name in
+      web.env | shithubd-web.service) web=1 ;;
+      worker.env | shithubd-worker.service) worker=1 ;;
+      shithubd-cron.timer) timer=1 ;;
+    esac
+    case $name in *.service | *.timer) units=1 ;; esac
+  done
+  if [ "$binary_changed" = 1 ]; then web=1 worker=1; fi
+
+  if [ "$web$worker$timer$units" = 0000 ]; then
+    local start=()
+    systemctl is-active --quiet shithubd-web.service || start+=(shithubd-web.service)
+    systemctl is-active --quiet shithubd-worker.service || start+=(shithubd-worker.service)
+    if [ "${#start[@]}" = 0 ]; then
+      log "unchanged; nothing restarted"
+      exit 0
+    fi
+    systemctl start "${start[@]}" || true
+    web_healthy || fail "shithubd-web is not healthy at $HEALTH_URL"
+    worker_healthy || fail "shithubd-worker is not healthy"
+    log "unchanged; started ${start[*]}"
+    exit 0
+  fi
+
+  validate_env "$STAGE/web.env" || fail "shithubd $RELEASE_VERSION config validate rejected the new web.env"
+  validate_env "$STAGE/worker.env" || fail "shithubd $RELEASE_VERSION config validate rejected the new worker.env"
+
+  backup_current
+  SWITCHED=1
+  for entry in "${TARGETS[@]}"; do
+    read -r name path mode owner <<<"$entry"
+    if changed "$name" "$path"; then install_atomic "$STAGE/$name" "$path" "$mode" "$owner"; fi
+  done
+  link_binary "$NEW_BIN"
+  systemctl daemon-reload
+  systemctl enable shithubd-web.service shithubd-worker.service shithubd-cron.timer >/dev/null 2>&1 ||
+    fail "systemctl enable failed"
+
+  if [ "$web" = 1 ]; then
+    systemctl restart shithubd-web.service || fail "shithubd-web did not start (migration or startup failed)"
+    web_healthy || fail "shithubd-web is not healthy at $HEALTH_URL"
+  fi
+  if [ "$worker" = 1 ]; then
+    systemctl restart shithubd-worker.service || fail "shithubd-worker did not start"
+    worker_healthy || fail "shithubd-worker is not healthy"
+  fi
+  if [ "$timer" = 1 ]; then systemctl restart shithubd-cron.timer || fail "shithubd-cron.timer did not start"; fi
+
+  rm -rf -- "$BACKUP"
+  prune_releases
+  local restarted=()
+  [ "$web" = 1 ] && restarted+=(web)
+  [ "$worker" = 1 ] && restarted+=(worker)
+  [ "$timer" = 1 ] && restarted+=(cron.timer)
+  log "released (previous: ${PREVIOUS_VERSION:-none}); restarted: ${restarted[*]:-nothing}"
+}
+
+main
