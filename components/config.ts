@@ -3,6 +3,8 @@ import { ENV_DEFAULTS, derivedEnv, shithubEnvOf } from "./envDefaults";
 import type { EnvValue, EnvValues } from "./envValues";
 import { checkEnv } from "./envrules";
 import { LIST_KEYS, parseHostsConfig } from "./infraConfig";
+import { parseReleaseConfig } from "./releaseConfig";
+import type { ReleaseConfig } from "./releaseConfig";
 import type { HostsConfig, ListKey } from "./infraConfig";
 import { NAMESPACE, PROJECT_KEYS, qualified } from "./projectKeys";
 import type { Problem } from "./problems";
@@ -36,6 +38,7 @@ export interface StackConfig {
   readonly dnsZone?: string;
   readonly vpcIpRange?: string;
   readonly hosts: HostsConfig;
+  readonly release: ReleaseConfig;
   /** Production: stateful resources are protected and retained. */
   readonly production: boolean;
   /** Every SHITHUB_* value: stack-set, defaults and derived. */
@@ -86,12 +89,23 @@ export function parseStackConfig(raw: RawStackConfig, templates: Readonly<Record
     const key = qualified(spec.name);
     const text = project.get(spec.name) ?? spec.default;
     if (text === undefined && spec.optional === true) continue;
+    if (text !== undefined && spec.secret === true && !raw.secretKeys.has(key)) {
+      problems.push({
+        stack,
+        key,
+        message: "is a secret but is stored in plaintext in the stack file; it must be set with --secret",
+        fix: configSetCommand(stack, key, `"$(pulumi config get ${key} -s ${stack})"`, true),
+      });
+      project.delete(spec.name);
+      continue;
+    }
+    if (text !== undefined && raw.placeholders.has(key)) continue;
     const reason = text === undefined ? undefined : spec.check(text);
     if (reason === undefined && text !== undefined) {
       project.set(spec.name, text);
       continue;
     }
-    const fix = configSetCommand(stack, key, spec.example, false);
+    const fix = configSetCommand(stack, key, spec.example, spec.secret === true);
     problems.push(text === undefined ? { stack, key, message: "is required but is not set", fix, kind: "missing" } : { stack, key, message: reason ?? "is invalid", fix });
     project.delete(spec.name);
   }
@@ -109,10 +123,13 @@ export function parseStackConfig(raw: RawStackConfig, templates: Readonly<Record
   const hosts = parseHostsConfig(stack, lists, production);
   problems.push(...hosts.problems);
 
+  const release = version === undefined ? { problems: [] } : parseReleaseConfig(stack, version, project, raw.placeholders);
+  problems.push(...release.problems);
+
   const region = project.get("region");
   const image = project.get("image");
   const swap = project.get("swapGib");
-  if (problems.length > 0 || !version || !domain || !region || !image || !swap || !hosts.config) return { ok: false, problems };
+  if (problems.length > 0 || !version || !domain || !region || !image || !swap || !hosts.config || !release.config) return { ok: false, problems };
   const dnsZone = project.get("dnsZone");
   const vpcIpRange = project.get("vpcIpRange");
   if (dnsZone !== undefined && domain !== dnsZone && !domain.endsWith(`.${dnsZone}`)) {
@@ -122,7 +139,7 @@ export function parseStackConfig(raw: RawStackConfig, templates: Readonly<Record
   return {
     ok: true,
     config: {
-      stack, version, domain, region, image, swapGib: Number(swap), hosts: hosts.config, production, env,
+      stack, version, domain, region, image, swapGib: Number(swap), hosts: hosts.config, release: release.config, production, env,
       ...(dnsZone !== undefined ? { dnsZone } : {}),
       ...(vpcIpRange !== undefined ? { vpcIpRange } : {}),
     },

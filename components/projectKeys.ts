@@ -17,6 +17,8 @@ export interface ProjectKey {
   readonly default?: string;
   /** Neither required nor defaulted: absent means the feature is off. */
   readonly optional?: boolean;
+  /** Must be set with `--secret`. */
+  readonly secret?: boolean;
   /** A value to show in a fix command. */
   readonly example: string;
   readonly check: (value: string) => string | undefined;
@@ -84,6 +86,70 @@ export const PROJECT_KEYS: readonly ProjectKey[] = [
     optional: true,
     example: "10.10.0.0/24",
     check: (v) => (PRIVATE_CIDR.test(v) ? undefined : "must be a private IPv4 range from /16 to /28, e.g. 10.10.0.0/24"),
+  },
+  {
+    name: "artifactUrl",
+    type: "string",
+    description: "Where app hosts download the shithubd binary; {version} stands for shithubd:version. Needs shithubd:artifactSha256.",
+    optional: true,
+    example: "https://releases.example.org/shithubd/{version}/shithubd-linux-amd64",
+    check: (v) => (/^https?:\/\/\S+$/.test(v) && v.includes("{version}") ? undefined : "must be an http(s) URL containing {version}"),
+  },
+  {
+    name: "artifactSha256",
+    type: "string",
+    description: "sha256 of the binary of the pinned version, as published with the release.",
+    optional: true,
+    example: "\"$(sha256sum shithubd-linux-amd64 | cut -d' ' -f1)\"",
+    check: (v) => (/^[0-9a-f]{64}$/.test(v) ? undefined : "must be a sha256 in lower-case hex (64 characters)"),
+  },
+  {
+    name: "artifactPath",
+    type: "string",
+    description: "A shithubd binary built by the operator, uploaded to each app host instead of a download.",
+    optional: true,
+    example: "./bin/shithubd",
+    check: (v) => (v.trim() === v && v !== "" ? undefined : "must be a path to a file"),
+  },
+  {
+    name: "sshPrivateKey",
+    type: "string",
+    description: "Private key the release steps use for root@ each app host (its public half is in shithubd:sshKeys).",
+    secret: true,
+    example: "\"$(cat ~/.ssh/shithub_deploy)\"",
+    check: (v) => (/^-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(v.trim()) ? undefined : "must be a PEM or OpenSSH private key"),
+  },
+  {
+    name: "healthPath",
+    type: "string",
+    description: "Path the release step polls on 127.0.0.1:8080 before it calls a web restart good.",
+    default: "/",
+    example: "/",
+    check: (v) => (/^\/\S*$/.test(v) ? undefined : "must be a URL path starting with /"),
+  },
+  {
+    name: "healthTimeoutSeconds",
+    type: "integer",
+    description: "How long a restarted unit has to become healthy before the release swaps back.",
+    default: "60",
+    example: "60",
+    check: (v) => wholeNumber(v, 5, 3600),
+  },
+  {
+    name: "keepReleases",
+    type: "integer",
+    description: "Releases kept on each host (rollback to any of them needs no download).",
+    default: "5",
+    example: "5",
+    check: (v) => wholeNumber(v, 2, 50),
+  },
+  {
+    name: "migrationTimeout",
+    type: "string",
+    description: "systemd start timeout of the web unit on the migrating host, which bounds `shithubd migrate up`.",
+    default: "15min",
+    example: "15min",
+    check: (v) => (/^\d+(s|min|h)$/.test(v) ? undefined : "must be a systemd time span such as 900s, 15min or 1h"),
   },
 ];
 

@@ -89,7 +89,16 @@ export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
   }));
 }
 
-/** Required secrets missing from the stack file, with the command that would set each. */
+/** Values only an operator can supply (secrets, the release checksum): planned with placeholders when unset. */
+function operatorSupplied(key: string): { secret: boolean } | undefined {
+  const name = key.slice(NAMESPACE.length + 1);
+  if (lookup(name)?.secret === true) return { secret: true };
+  if (name === "sshPrivateKey") return { secret: true };
+  if (name === "artifactSha256") return { secret: false };
+  return undefined;
+}
+
+/** Required operator-supplied values missing from the stack file, with the command that would set each. */
 function unsetSecrets(cfg: StackFileConfig, secretKeys: ReadonlySet<string>): Array<{ key: string; fix: string }> {
   const parsed = parseStackConfig(
     { stack: cfg.stack, values: cfg.values, secretKeys, placeholders: cfg.secureKeys },
@@ -97,7 +106,7 @@ function unsetSecrets(cfg: StackFileConfig, secretKeys: ReadonlySet<string>): Ar
   );
   if (parsed.ok) return [];
   return parsed.problems
-    .filter((p) => p.kind === "missing" && lookup(p.key.slice(NAMESPACE.length + 1))?.secret === true)
+    .filter((p) => p.kind === "missing" && operatorSupplied(p.key) !== undefined)
     .map((p) => ({ key: p.key, fix: p.fix }));
 }
 
@@ -108,16 +117,18 @@ function unsetSecrets(cfg: StackFileConfig, secretKeys: ReadonlySet<string>): Ar
 export async function runOffline(cfg: StackFileConfig, options: OfflineOptions = {}): Promise<OfflineResult> {
   const values = { ...cfg.values };
   const secretKeys = new Set(cfg.secureKeys);
+  const placeholders = new Set(cfg.secureKeys);
   const unset = options.placeholdersForUnsetSecrets === false ? [] : unsetSecrets(cfg, secretKeys);
   for (const { key } of unset) {
     values[key] = secretPlaceholder(key, `not set in ${cfg.file}`);
-    secretKeys.add(key);
+    placeholders.add(key);
+    if (operatorSupplied(key)?.secret === true) secretKeys.add(key);
   }
 
   const resources: RecordedResource[] = [];
   await pulumi.runtime.setMocks(recordingMocks(resources), NAMESPACE, cfg.stack, false);
   pulumi.runtime.setAllConfig(values, [...secretKeys]);
-  markOfflinePlaceholders(secretKeys);
+  markOfflinePlaceholders(placeholders);
 
   const recorded = new Map<string, RecordedOptions>();
   let built: Program;

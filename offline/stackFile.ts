@@ -60,9 +60,9 @@ export function loadProject(dir: string): ProjectFile {
   return { name: doc.name, config };
 }
 
-/** The placeholder an offline plan writes where the decrypted secret would be. */
+/** The placeholder an offline plan writes where the decrypted secret (or other operator value) would be. */
 export function secretPlaceholder(key: string, why: string): string {
-  return `<secret ${key} ${why}>`;
+  return `<${key.endsWith("Sha256") ? "value" : "secret"} ${key} ${why}>`;
 }
 
 const YAML_TYPE: Record<string, (v: unknown) => boolean> = {

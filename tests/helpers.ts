@@ -9,6 +9,8 @@ export const SESSION_KEY = Buffer.from("test-session-key-not-a-real-one!").toStr
 export const TOTP_KEY = Buffer.from("test-totp-key-is-not-a-real-one!").toString("base64");
 export const DATABASE_URL = "postgresql://shithub:db-pass-w0rd@10.0.0.5:5432/shithub?sslmode=require";
 
+export const ARTIFACT_SHA256 = "5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef";
+export const SSH_PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\ntest-key-not-a-real-one\n-----END OPENSSH PRIVATE KEY-----\n";
 export const SSH_KEY = "3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa";
 
 /** The launch topology: one droplet with every role. */
@@ -44,8 +46,11 @@ export function rawConfig(options: {
     "shithubd:sshKeys": JSON.stringify([SSH_KEY]),
     "shithubd:adminCidrs": JSON.stringify(["203.0.113.10/32"]),
     "shithubd:alertEmails": JSON.stringify(["ops@shithub.sh"]),
+    "shithubd:artifactUrl": "https://releases.example.org/shithubd/{version}/shithubd-linux-amd64",
+    "shithubd:artifactSha256": ARTIFACT_SHA256,
+    "shithubd:sshPrivateKey": SSH_PRIVATE_KEY,
   };
-  const secretKeys = new Set(["shithubd:SHITHUB_DATABASE_URL", "shithubd:SHITHUB_SESSION_KEY", "shithubd:SHITHUB_TOTP_KEY"]);
+  const secretKeys = new Set(["shithubd:SHITHUB_DATABASE_URL", "shithubd:SHITHUB_SESSION_KEY", "shithubd:SHITHUB_TOTP_KEY", "shithubd:sshPrivateKey"]);
   for (const [k, v] of Object.entries(options.set ?? {})) {
     values[k] = v;
     secretKeys.delete(k);
