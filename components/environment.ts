@@ -7,6 +7,7 @@ import type { RenderedEnvFile } from "./envfile";
 import { ShithubHost } from "./host";
 import type { HostFile } from "./hostFile";
 import { ShithubFirewalls, ShithubNetwork } from "./network";
+import { ShithubService } from "./shithubd";
 import { ENV_FILES } from "./templates";
 import type { EnvFileName, EnvTemplate } from "./templates";
 
@@ -25,13 +26,14 @@ export interface DnsRecordOutput {
 
 /**
  * One deployment environment of shithub (a stack): its VPC, hosts, firewalls, project, DNS,
- * uptime check and rendered env files. Services and backups hang under it in later components.
+ * uptime check, rendered env files and shithubd's release steps. Backups hang under it later.
  */
 export class ShithubEnvironment extends pulumi.ComponentResource {
   readonly envFiles: Readonly<Record<EnvFileName, HostFile>>;
   readonly hosts: readonly ShithubHost[];
   readonly network: ShithubNetwork;
   readonly firewalls: ShithubFirewalls;
+  readonly service: ShithubService;
   readonly dnsRecords: readonly DnsRecordOutput[];
   /** Every file the program puts on each host: user data everywhere, env files on app hosts. */
   readonly hostFiles: ReadonlyArray<{ readonly host: string; readonly file: HostFile }>;
@@ -40,8 +42,12 @@ export class ShithubEnvironment extends pulumi.ComponentResource {
     super("shithub:index:Environment", name, {}, opts);
     const { config, templates } = args;
     const { stack, region } = config;
+    const rendered = {} as Record<EnvFileName, RenderedEnvFile>;
     const files = {} as Record<EnvFileName, HostFile>;
-    for (const file of ENV_FILES) files[file] = hostFile(renderEnvFile(templates[file], config.env, config.version));
+    for (const file of ENV_FILES) {
+      rendered[file] = renderEnvFile(templates[file], config.env, config.version);
+      files[file] = hostFile(rendered[file]);
+    }
     this.envFiles = files;
 
     this.network = new ShithubNetwork(`${stack}-network`, { stack, region, ...(config.vpcIpRange ? { ipRange: config.vpcIpRange } : {}) }, { parent: this });
@@ -75,9 +81,17 @@ export class ShithubEnvironment extends pulumi.ComponentResource {
     // joins the project first and is assigned afterwards.
     for (const host of this.hosts) host.assignReservedIp([project]);
 
+    this.service = new ShithubService(`${stack}-shithubd`, {
+      config,
+      hosts: this.hosts.filter((h) => h.spec.roles.includes("app")),
+      envFiles: rendered,
+      after: [this.firewalls],
+    }, { parent: this });
+
     this.hostFiles = this.hosts.flatMap((h) => [
       { host: h.spec.name, file: h.userData },
       ...(h.spec.roles.includes("app") ? ENV_FILES.map((f) => ({ host: h.spec.name, file: files[f] })) : []),
+      ...this.service.hostFiles.filter((f) => f.host === h.spec.name),
     ]);
 
     const appIps = this.hosts.flatMap((h) => (h.reservedIp ? [h.reservedIp.ipAddress] : []));

@@ -37,6 +37,8 @@ export class ShithubHost extends pulumi.ComponentResource {
   readonly droplet: digitalocean.Droplet;
   readonly volume?: digitalocean.Volume;
   readonly reservedIp?: digitalocean.ReservedIp;
+  /** Done once the data volume is attached (the release step needs /data). */
+  readonly ready: pulumi.Resource[];
   /** DigitalOcean URNs (not Pulumi URNs) of what goes into the project. */
   readonly projectUrns: pulumi.Output<string>[];
   readonly spec: HostSpec;
@@ -70,6 +72,7 @@ export class ShithubHost extends pulumi.ComponentResource {
       ignoreChanges: ["userData", "sshKeys", "image"],
     });
     const urns: pulumi.Output<string>[] = [this.droplet.dropletUrn];
+    const ready: pulumi.Resource[] = [this.droplet];
 
     if (spec.volume !== undefined) {
       this.volume = new digitalocean.Volume(spec.volume.name, {
@@ -80,10 +83,10 @@ export class ShithubHost extends pulumi.ComponentResource {
         initialFilesystemLabel: DATA_LABEL,
         description: `shithub ${args.stack} state (/data on ${spec.name})`,
       }, { ...keep, retainOnDelete: production });
-      new digitalocean.VolumeAttachment(`${spec.volume.name}-on-${spec.name}`, {
+      ready.push(new digitalocean.VolumeAttachment(`${spec.volume.name}-on-${spec.name}`, {
         dropletId: this.droplet.id.apply(Number),
         volumeId: this.volume.id,
-      }, { parent: this });
+      }, { parent: this }));
       urns.push(this.volume.volumeUrn);
     }
 
@@ -105,6 +108,7 @@ export class ShithubHost extends pulumi.ComponentResource {
       }, { parent: this });
     }
     this.projectUrns = urns;
+    this.ready = ready;
     this.registerOutputs({});
   }
 

@@ -18,6 +18,8 @@ export interface RecordedOptions {
   readonly protect: boolean;
   readonly retainOnDelete: boolean;
   readonly ignoreChanges: readonly string[];
+  /** Names of the resources it explicitly depends on. */
+  dependsOn: string[];
 }
 
 export interface RecordedResource {
@@ -72,11 +74,18 @@ export function recordingMocks(into: RecordedResource[]): pulumi.runtime.Mocks {
  */
 export function recordOptions(into: Map<string, RecordedOptions>): pulumi.ResourceTransformation {
   return ({ type, name, opts }) => {
-    into.set(`${type}::${name}`, {
+    const recorded: RecordedOptions = {
       protect: opts.protect === true,
       retainOnDelete: opts.retainOnDelete === true,
       ignoreChanges: opts.ignoreChanges ?? [],
-    });
+      dependsOn: [],
+    };
+    into.set(`${type}::${name}`, recorded);
+    const deps: unknown[] = Array.isArray(opts.dependsOn) ? opts.dependsOn : opts.dependsOn === undefined ? [] : [opts.dependsOn];
+    for (const dep of deps) {
+      // A URN ends in the resource's name; it resolves once the mock monitor has registered it.
+      if (pulumi.Resource.isInstance(dep)) dep.urn.apply((urn) => recorded.dependsOn.push(urn.split("::").pop() ?? urn));
+    }
     return undefined;
   };
 }

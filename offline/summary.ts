@@ -2,6 +2,14 @@ import type { PlannedFile, RecordedResource } from "./run";
 
 type Inputs = Record<string, unknown>;
 
+/** Pulumi's marker on a secret value as the mock monitor receives it. */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/** The value inside a secret wrapper, for fields of it that are not secret themselves (e.g. a connection's host). */
+export function unwrapSecret(v: unknown): unknown {
+  return typeof v === "object" && v !== null && SECRET_SIG in v ? (v as Record<string, unknown>).value : v;
+}
+
 const list = (v: unknown): string => (Array.isArray(v) ? v.join(", ") : String(v ?? ""));
 
 /** The inputs an operator reviews, per resource type; everything else stays out of the summary. */
@@ -18,13 +26,23 @@ const DETAILS: Record<string, (i: Inputs) => string> = {
   "digitalocean:index/uptimeCheck:UptimeCheck": (i) => `${i.type} ${i.target} from ${list(i.regions)}`,
   "digitalocean:index/uptimeAlert:UptimeAlert": (i) => `${i.name}`,
   "digitalocean:index/project:Project": (i) => `${i.environment}, ${(i.resources as unknown[] | undefined)?.length ?? 0} resources`,
+  "command:remote:Command": (i) => {
+    const c = unwrapSecret(i.connection) as { user?: string; host?: string } | undefined;
+    return `ssh ${c?.user ?? "?"}@${c?.host ?? "?"}: release bundle on stdin (secret), logging ${i.logging}`;
+  },
+  "command:remote:CopyToRemote": (i) => `upload to ${i.remotePath}`,
   "digitalocean:index/dnsRecord:DnsRecord": (i) => `${i.type} ${i.name}.${i.domain} -> ${i.value}`,
 };
 
 function flags(r: RecordedResource): string {
   const o = r.options;
   if (o === undefined) return "";
-  const out = [o.protect ? "protect" : "", o.retainOnDelete ? "retainOnDelete" : "", o.ignoreChanges.length > 0 ? `ignoreChanges ${o.ignoreChanges.join(",")}` : ""];
+  const out = [
+    o.protect ? "protect" : "",
+    o.retainOnDelete ? "retainOnDelete" : "",
+    o.ignoreChanges.length > 0 ? `ignoreChanges ${o.ignoreChanges.join(",")}` : "",
+    o.dependsOn.length > 0 ? `after ${o.dependsOn.join(",")}` : "",
+  ];
   return out.filter((x) => x !== "").join(" ");
 }
 

@@ -1,0 +1,37 @@
+import type { StackConfig } from "./config";
+import type { RenderedEnvFile } from "./envfile";
+import type { ReleaseInputs, StagedName } from "./releaseBundle";
+import type { EnvFileName } from "./templates";
+import type { HostSpec } from "./topology";
+import { renderUnits } from "./units";
+
+/** Where an uploaded binary waits on the host until the release step checks and installs it. */
+export function uploadPath(version: string, sha256: string): string {
+  return `/var/lib/shithub/incoming/shithubd-${version}-${sha256.slice(0, 12)}`;
+}
+
+/**
+ * The release of one app host: the first app host migrates (its web unit runs
+ * `shithubd migrate up`), the others never do, so two hosts cannot migrate at once.
+ */
+export function releaseInputs(
+  config: StackConfig,
+  host: HostSpec,
+  index: number,
+  envFiles: Readonly<Record<EnvFileName, RenderedEnvFile>>,
+): ReleaseInputs {
+  const { release } = config;
+  const units = renderUnits({ dbLocal: host.roles.includes("db"), migrate: index === 0, migrationTimeout: release.migrationTimeout });
+  const addr = config.env.get("SHITHUB_WEB__ADDR")?.value;
+  const files: Record<StagedName, string> = { "web.env": envFiles.web.content, "worker.env": envFiles.worker.content, ...units };
+  return {
+    host: host.name,
+    version: config.version,
+    artifact: release.artifact.kind === "url" ? { url: release.artifact.url } : { uploadedTo: uploadPath(config.version, release.artifact.sha256) },
+    sha256: release.artifact.sha256,
+    healthUrl: `http://${typeof addr === "string" ? addr : "127.0.0.1:8080"}${release.healthPath}`,
+    healthTimeoutSeconds: release.healthTimeoutSeconds,
+    keepReleases: release.keepReleases,
+    files,
+  };
+}

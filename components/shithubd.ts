@@ -1,0 +1,80 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "./config";
+import type { RenderedEnvFile } from "./envfile";
+import type { ShithubHost } from "./host";
+import type { HostFile } from "./hostFile";
+import { RELEASE_COMMAND, releaseBundle } from "./releaseBundle";
+import { releaseInputs, uploadPath } from "./releasePlan";
+import type { EnvFileName } from "./templates";
+import { UNIT_NAMES, unitPath } from "./units";
+
+export interface ShithubServiceArgs {
+  readonly config: StackConfig;
+  /** App hosts, in rollout order. */
+  readonly hosts: readonly ShithubHost[];
+  readonly envFiles: Readonly<Record<EnvFileName, RenderedEnvFile>>;
+  /** What must exist before the first release step (firewalls letting SSH in). */
+  readonly after: readonly pulumi.Resource[];
+}
+
+/** Where the release bundle sits on the host while the step runs (tmpfs, root only). */
+export const BUNDLE_PATH = "/run/shithub-release.bundle";
+
+/**
+ * shithubd on the app hosts: one remote step per host per release, chained so a failure stops
+ * the rollout with the remaining hosts untouched. Each step's inputs change exactly when its
+ * bundle does (version, checksum, env files, units, script), so `pulumi up` runs `update` then and
+ * only then; the script itself decides what to restart.
+ */
+export class ShithubService extends pulumi.ComponentResource {
+  readonly releases: command.remote.Command[] = [];
+  /** Units and the release bundle per host, for review (env files are the environment's). */
+  readonly hostFiles: Array<{ host: string; file: HostFile }> = [];
+
+  constructor(name: string, args: ShithubServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("shithub:index:Service", name, {}, opts);
+    const { config } = args;
+    const { artifact } = config.release;
+    let previous: pulumi.Resource[] = [...args.after];
+
+    args.hosts.forEach((host, index) => {
+      const spec = host.spec;
+      const inputs = releaseInputs(config, spec, index, args.envFiles);
+      const bundle = pulumi.secret(releaseBundle(inputs));
+      // Pinning a host key would need it before first boot; DigitalOcean does not expose it.
+      const connection: command.types.input.remote.ConnectionArgs = {
+        host: host.droplet.ipv4Address,
+        user: "root",
+        privateKey: pulumi.secret(config.release.sshPrivateKey.reveal()),
+        dialErrorLimit: 30,
+        perDialTimeout: 20,
+      };
+      const before: pulumi.Resource[] = [...previous, ...host.ready];
+      if (artifact.kind === "file") {
+        before.push(new command.remote.CopyToRemote(`${spec.name}-upload-${config.version}`, {
+          connection,
+          source: new pulumi.asset.FileAsset(artifact.path),
+          remotePath: uploadPath(config.version, artifact.sha256),
+        }, { parent: this, dependsOn: [...host.ready] }));
+      }
+      const release = new command.remote.Command(`${spec.name}-release`, {
+        connection,
+        create: RELEASE_COMMAND,
+        update: RELEASE_COMMAND,
+        stdin: bundle,
+        // stdout stays out of Pulumi's output; stderr carries only progress and the one-line reason.
+        logging: "stderr",
+        addPreviousOutputInEnv: false,
+      }, { parent: this, dependsOn: before, additionalSecretOutputs: ["stdout", "stderr", "stdin"] });
+      this.releases.push(release);
+      previous = [release];
+
+      for (const unit of UNIT_NAMES) {
+        this.hostFiles.push({ host: spec.name, file: { path: unitPath(unit), content: pulumi.output(inputs.files[unit]), names: [] } });
+      }
+      this.hostFiles.push({ host: spec.name, file: { path: BUNDLE_PATH, content: bundle, names: [] } });
+    });
+    this.registerOutputs({});
+  }
+}
