@@ -10,6 +10,14 @@ import { ROOT, stackCopy } from "./stackCopy";
 // Registration goes on after `program()` returns: wait for all of it before asserting.
 const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
 
+/** Replaces every secret-wrapped value (Pulumi's signature key) by a marker. */
+function withoutSecrets(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutSecrets);
+  if (typeof v !== "object" || v === null) return v;
+  if ("4dabf18193072939515e22adb298388d" in v) return "[secret]";
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, withoutSecrets(x)]));
+}
+
 describe.each(["staging", "production"])("the program on Pulumi.%s.yaml", (stack) => {
   it("registers the environment and renders both env files as secret outputs on each app host", async () => {
     const result = await runOffline(loadStackFile(ROOT, stack));
@@ -79,8 +87,16 @@ describe("secrets under the real program", () => {
     const web = built.environment.envFiles.web.content;
     expect(await pulumi.isSecret(web)).toBe(true);
     expect(await valueOf(web)).toContain(`SHITHUB_SESSION_KEY="${SESSION_KEY}"`);
-    const visible = JSON.stringify({ outputs: built.outputs, inputs: resources.map((r) => r.inputs) });
-    for (const secret of [SESSION_KEY, TOTP_KEY, DATABASE_URL, "db-pass-w0rd"]) expect(visible).not.toContain(secret);
+    // Every registered input, with the values Pulumi holds as secrets taken out: what a diff or state shows in clear.
+    const visible = JSON.stringify({ outputs: await valueOf(pulumi.output(built.outputs)), inputs: resources.map((r) => withoutSecrets(r.inputs)) });
+    expect(resources.some((r) => r.type === "command:remote:Command")).toBe(true);
+    for (const secret of [SESSION_KEY, TOTP_KEY, DATABASE_URL, "db-pass-w0rd", "test-key-not-a-real-one"]) expect(visible).not.toContain(secret);
+    // The env files travel base64-encoded inside the release bundle: no bundle may be visible either.
+    expect(visible).not.toContain("stage_file");
+    // Control: the secrets are in the registered inputs, inside secret wrappers.
+    const raw = JSON.stringify(resources.map((r) => r.inputs));
+    expect(raw).toContain("stage_file");
+    expect(raw).toContain("test-key-not-a-real-one");
   });
 
   it("index.ts, the entry `pulumi up` runs, exports the same outputs", async () => {

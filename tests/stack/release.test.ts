@@ -1,0 +1,101 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { RELEASE_COMMAND } from "../../components/releaseBundle";
+import { sha256File } from "../../components/releaseConfig";
+import { runOffline } from "../../offline/run";
+import type { PlannedFile, RecordedResource } from "../../offline/run";
+import { loadStackFile } from "../../offline/stackFile";
+import { unwrapSecret } from "../../offline/summary";
+import { ROOT, stackCopy } from "./stackCopy";
+
+const COMMAND = "command:remote:Command";
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+async function plan(dir: string, stack: string) {
+  const result = await runOffline(loadStackFile(dir, stack));
+  if (!result.ok) throw new Error(result.message);
+  return result;
+}
+
+const threeApps = (c: Record<string, unknown>) => {
+  c["shithubd:hosts"] = [
+    ...[1, 2, 3].map((i) => ({ name: `app-${i}`, size: "s-2vcpu-4gb", roles: ["app"], volume: { name: `app-${i}-data`, sizeGib: 50 } })),
+    { name: "db-1", size: "s-2vcpu-4gb", roles: ["db"] },
+  ];
+};
+
+/** Resources whose inputs differ between two plans (secret values compared too). */
+function changed(a: RecordedResource[], b: RecordedResource[]): string[] {
+  const key = (r: RecordedResource) => `${r.type}::${r.name}`;
+  const before = new Map(a.map((r) => [key(r), JSON.stringify(r.inputs)]));
+  return b.filter((r) => before.get(key(r)) !== JSON.stringify(r.inputs)).map((r) => r.name).sort();
+}
+
+const unit = (files: PlannedFile[], host: string, name: string) =>
+  files.find((f) => f.host === host && f.path === `/etc/systemd/system/${name}`)!.content;
+
+describe("the release steps", () => {
+  it("one remote step per app host, running the release command with the bundle on stdin as a secret", async () => {
+    const { resources } = await plan(ROOT, "production");
+    const steps = resources.filter((r) => r.type === COMMAND);
+    expect(steps.map((s) => s.name)).toEqual(["shithub-app-release"]);
+    const step = steps[0]!;
+    expect(step.inputs.create).toBe(RELEASE_COMMAND);
+    expect(step.inputs.update).toBe(RELEASE_COMMAND);
+    expect(step.inputs.logging).toBe("stderr");
+    expect(step.inputs.stdin).toMatchObject({ [SECRET_SIG]: expect.any(String) });
+    expect(step.inputs.connection).toMatchObject({ [SECRET_SIG]: expect.any(String) });
+    expect(unwrapSecret(step.inputs.connection)).toMatchObject({ user: "root", dialErrorLimit: 30, perDialTimeout: 20 });
+    expect(step.options?.dependsOn.sort()).toEqual(["production-firewalls", "shithub-app", "shithub-data-on-shithub-app"]);
+  });
+
+  it("rolls out host after host, and only the first host migrates", async () => {
+    const { resources, files } = await plan(stackCopy("production", threeApps), "production");
+    const deps = Object.fromEntries(resources.filter((r) => r.type === COMMAND).map((r) => [r.name, r.options!.dependsOn]));
+    expect(Object.keys(deps).sort()).toEqual(["app-1-release", "app-2-release", "app-3-release"]);
+    expect(deps["app-2-release"]).toContain("app-1-release");
+    expect(deps["app-3-release"]).toContain("app-2-release");
+    expect(deps["app-1-release"]).not.toContain("app-2-release");
+    expect(unit(files, "app-1", "shithubd-web.service")).toContain("ExecStartPre=/usr/local/bin/shithubd migrate up");
+    for (const host of ["app-2", "app-3"]) expect(unit(files, host, "shithubd-web.service")).not.toContain("migrate");
+    // Postgres is on db-1: the app units wait for the network, not for a local postgresql.service.
+    expect(unit(files, "app-1", "shithubd-web.service")).not.toContain("postgresql.service");
+  });
+
+  it("staging's single host orders its units after the local Postgres", async () => {
+    const { files } = await plan(ROOT, "staging");
+    expect(unit(files, "shithub-staging", "shithubd-web.service")).toContain("Requires=postgresql.service");
+    expect(files.filter((f) => f.path === "/run/shithub-release.bundle").map((f) => [f.host, f.secret])).toEqual([["shithub-staging", true]]);
+  });
+
+  it("a version bump changes only the release step of each host", async () => {
+    const before = await plan(stackCopy("production", threeApps), "production");
+    const after = await plan(stackCopy("production", (c) => { threeApps(c); c["shithubd:version"] = "v1.9.0"; }), "production");
+    expect(changed(before.resources, after.resources)).toEqual(["app-1-release", "app-2-release", "app-3-release"]);
+  });
+
+  it("an env value change changes only the release steps; nothing changes when nothing changed", async () => {
+    const before = await plan(ROOT, "production");
+    const same = await plan(ROOT, "production");
+    expect(changed(before.resources, same.resources)).toEqual([]);
+    const after = await plan(stackCopy("production", (c) => { c["shithubd:SHITHUB_WORKERS"] = "6"; }), "production");
+    expect(changed(before.resources, after.resources)).toEqual(["shithub-app-release"]);
+  });
+
+  it("a binary built by the operator is uploaded first, then released with its own checksum", async () => {
+    const binary = join(mkdtempSync(join(tmpdir(), "artifact-")), "shithubd");
+    writeFileSync(binary, "#!/bin/sh\necho fake\n");
+    const { resources, files } = await plan(stackCopy("production", (c) => {
+      delete c["shithubd:artifactUrl"];
+      c["shithubd:artifactPath"] = binary;
+    }), "production");
+    const upload = resources.find((r) => r.type === "command:remote:CopyToRemote")!;
+    const sha = sha256File(binary);
+    expect(upload.inputs.remotePath).toBe(`/var/lib/shithub/incoming/shithubd-v1.8.0-${sha.slice(0, 12)}`);
+    expect(resources.find((r) => r.type === COMMAND)!.options!.dependsOn).toContain(upload.name);
+    const bundle = files.find((f) => f.path === "/run/shithub-release.bundle")!.content;
+    expect(bundle).toContain(`ARTIFACT_SHA256=${sha}\n`);
+    expect(bundle).toContain(`ARTIFACT_UPLOAD=${upload.inputs.remotePath}\n`);
+  });
+});

@@ -1,0 +1,41 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { releaseBundle } from "../../components/releaseBundle";
+import { renderUnits } from "../../components/units";
+import { TEMPLATES_DIR } from "../../components/templates";
+
+// shellcheck (Debian's; .ci/run installs it) on every host script, as written and as sent.
+function shellcheck(file: string): { status: number | null; output: string } {
+  const run = spawnSync("shellcheck", ["--shell=bash", "--severity=style", file], { encoding: "utf8" });
+  if (run.error) throw run.error;
+  return { status: run.status, output: `${run.stdout}${run.stderr}` };
+}
+
+const dir = mkdtempSync(join(tmpdir(), "scripts-"));
+
+describe("host scripts pass shellcheck", () => {
+  it("templates/scripts/shithub-release.sh", () => {
+    expect(shellcheck(join(TEMPLATES_DIR, "scripts", "shithub-release.sh"))).toEqual({ status: 0, output: "" });
+  });
+
+  it.each([
+    ["a download", { url: "https://releases.example.org/shithubd/v1.8.0/shithubd" }],
+    ["an upload", { uploadedTo: "/var/lib/shithub/incoming/shithubd-v1.8.0-0123456789ab" }],
+  ])("the release bundle as sent, for %s", (_what, artifact) => {
+    const file = join(dir, "bundle.sh");
+    writeFileSync(file, releaseBundle({
+      host: "shithub-app", version: "v1.8.0", artifact, sha256: "0".repeat(64),
+      healthUrl: "http://127.0.0.1:8080/", healthTimeoutSeconds: 60, keepReleases: 5,
+      files: { "web.env": 'SHITHUB_X="it\'s $HOME"\n', "worker.env": "SHITHUB_Y=\"1\"\n", ...renderUnits({ dbLocal: true, migrate: true, migrationTimeout: "15min" }) },
+    }));
+    expect(shellcheck(file)).toEqual({ status: 0, output: "" });
+  });
+
+  it("shellcheck does report a problem (the checks above can fail)", () => {
+    const file = join(dir, "bad.sh");
+    writeFileSync(file, "#!/bin/bash\nrm -rf $1/\n");
+    expect(shellcheck(file).status).not.toBe(0);
+  });
+});
