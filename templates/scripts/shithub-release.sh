@@ -238,6 +238,7 @@ main() {
   if [ "$timer" = 1 ]; then systemctl restart shithubd-cron.timer || fail "shithubd-cron.timer did not start"; fi
 
   rm -rf -- "$BACKUP"
+  touch "$NEW_DIR" # pruning keeps the most recently released
   prune_releases
   local restarted=()
   [ "$web" = 1 ] && restarted+=(web)

@@ -1,0 +1,188 @@
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { parseStackConfig } from "../../components/config";
+import { renderEnvFile } from "../../components/envfile";
+import { RELEASE_COMMAND, releaseBundle } from "../../components/releaseBundle";
+import { releaseInputs } from "../../components/releasePlan";
+import { loadEnvTemplates } from "../../components/templates";
+import type { HostSpec } from "../../components/topology";
+import { rawConfig } from "../helpers";
+
+// The real-host tier: the release script that `pulumi up` sends, built by the same functions
+// (config -> env files, units, bundle), driven over real SSH into a booted Debian container
+// with systemd and PostgreSQL, against a fake shithubd that keeps shithubd's contracts.
+
+const HERE = __dirname;
+const CT = "10.213.0.2";
+const HTTP_PORT = 8099;
+const work = mkdtempSync(join(tmpdir(), "shithub-host-"));
+const key = join(work, "id_ed25519");
+const artifacts = join(work, "artifacts");
+const HOST: HostSpec = { name: "shithubct", size: "s-2vcpu-4gb", roles: ["app", "db", "backup", "monitoring"], volume: { name: "d", sizeGib: 10 } };
+const DB_URL = "postgresql://shithub:release-test-pw@127.0.0.1:5432/shithub?sslmode=disable";
+const templates = loadEnvTemplates();
+let server: ChildProcess | undefined;
+
+function ssh(command: string, input?: string): { status: number; stdout: string; stderr: string; ms: number } {
+  const start = performance.now();
+  const run = spawnSync("ssh", ["-i", key, "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+    "-o", "LogLevel=ERROR", `root@${CT}`, command], { input: input ?? "", encoding: "utf8", timeout: 300_000 });
+  return { status: run.status ?? -1, stdout: run.stdout, stderr: run.stderr, ms: performance.now() - start };
+}
+
+function sh(command: string): string {
+  const r = ssh(command);
+  if (r.status !== 0) throw new Error(`${command}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+/** A fake shithubd for `version` with `flags`; returns its sha256. */
+function artifact(version: string, flags: string): string {
+  const text = readFileSync(join(HERE, "fake-shithubd.py"), "utf8").replace("@VERSION@", version).replace("@FLAGS@", flags);
+  mkdirSync(join(artifacts, version), { recursive: true });
+  writeFileSync(join(artifacts, version, "shithubd"), text);
+  return createHash("sha256").update(text).digest("hex");
+}
+
+const SHA: Record<string, string> = {};
+
+/** The bundle `pulumi up` would send for this stack config. */
+function bundle(version: string, options: { sha?: string; set?: Record<string, string>; secret?: Record<string, string> } = {}): string {
+  const raw = rawConfig({
+    set: { "shithubd:version": version, "shithubd:artifactUrl": `http://10.213.0.1:${HTTP_PORT}/{version}/shithubd`, "shithubd:artifactSha256": options.sha ?? SHA[version]!, "shithubd:healthTimeoutSeconds": "20", ...options.set },
+    secret: { "shithubd:SHITHUB_DATABASE_URL": DB_URL, ...options.secret },
+  });
+  const parsed = parseStackConfig(raw, templates);
+  if (!parsed.ok) throw new Error(parsed.problems.map((p) => `${p.key}: ${p.message}`).join("\n"));
+  const env = { web: renderEnvFile(templates.web, parsed.config.env, version), worker: renderEnvFile(templates.worker, parsed.config.env, version) };
+  return releaseBundle(releaseInputs(parsed.config, HOST, 0, env));
+}
+
+function release(text: string) {
+  return ssh(RELEASE_COMMAND, text);
+}
+
+const health = (): string => sh(`curl -s -o - -w ' %{http_code}' http://127.0.0.1:8080/ || true`);
+const mainPid = (unit: string): string => sh(`systemctl show -p MainPID --value ${unit}`);
+const migrationRuns = (): number => Number(sh(`runuser -u postgres -- psql -At shithub -c 'SELECT count(*) FROM migration_runs'`));
+
+beforeAll(() => {
+  execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key]);
+  execFileSync("bash", [join(HERE, "ct.sh"), "up", work, `${key}.pub`], { stdio: "inherit", timeout: 600_000 });
+  sh(`runuser -u postgres -- psql -q -c "CREATE ROLE shithub LOGIN PASSWORD 'release-test-pw'" && runuser -u postgres -- createdb -O shithub shithub`);
+  SHA["v1.0.0"] = artifact("v1.0.0", "migrations=1");
+  SHA["v1.1.0"] = artifact("v1.1.0", "migrations=2");
+  SHA["v1.2.0"] = artifact("v1.2.0", "migrations=3");
+  SHA["v1.3.0"] = artifact("v1.3.0", "migrations=3,needs-new-var");
+  SHA["v1.4.0"] = artifact("v1.4.0", "migrations=3,bad-migration");
+  SHA["v1.5.0"] = artifact("v1.5.0", "migrations=2,unhealthy");
+  server = spawn("python3", ["-m", "http.server", String(HTTP_PORT), "--bind", "10.213.0.1", "--directory", artifacts], { stdio: "ignore" });
+  for (let i = 0; i < 50 && spawnSync("curl", ["-sf", "-o", "/dev/null", `http://10.213.0.1:${HTTP_PORT}/`]).status !== 0; i++) {
+    execFileSync("sleep", ["0.1"]);
+  }
+}, 900_000);
+
+afterAll(() => {
+  server?.kill();
+  spawnSync("bash", [join(HERE, "ct.sh"), "down", work], { stdio: "inherit" });
+});
+
+describe("the release script on a real systemd host", () => {
+  it("first install: binary checked and installed, env files 0600 shithub, migration applied, web healthy", () => {
+    const r = release(bundle("v1.0.0"));
+    expect(r.stderr).toContain("shithub-release v1.0.0: released (previous: none); restarted: web worker");
+    expect(r.status).toBe(0);
+    expect(health()).toBe("shithubd v1.0.0\n 200");
+    expect(sh("stat -c '%a %U %G' /etc/shithub/web.env /etc/shithub/worker.env")).toBe("600 shithub shithub\n600 shithub shithub");
+    expect(sh("readlink /usr/local/bin/shithubd")).toBe("/var/lib/shithub/releases/v1.0.0/shithubd");
+    expect(sh("systemctl is-active shithubd-worker.service shithubd-cron.timer")).toBe("active\nactive");
+    expect(migrationRuns()).toBe(1);
+  });
+
+  it("the hardened units really run shithubd as shithub under their sandbox", () => {
+    const pid = mainPid("shithubd-web.service");
+    expect(sh(`ps -o user= -p ${pid}`)).toBe("shithub");
+    expect(sh(`grep -E '^(NoNewPrivs|Seccomp):' /proc/${pid}/status | tr -s '\\t' ' '`)).toBe("NoNewPrivs: 1\nSeccomp: 2");
+    expect(sh("systemctl show -p ProtectSystem -p PrivateUsers -p ProtectHome shithubd-web.service").split("\n").sort())
+      .toEqual(["PrivateUsers=yes", "ProtectHome=yes", "ProtectSystem=strict"]);
+    // The sandbox leaves /data and /var/lib/shithub writable and the rest of the system read-only.
+    const mounts = sh(`awk '{ split($6, o, ","); print $5, o[1] }' /proc/${pid}/mountinfo`).split("\n");
+    expect(mounts).toEqual(expect.arrayContaining(["/ ro", "/data rw", "/var/lib/shithub rw"]));
+  });
+
+  it("running the same release again changes nothing and restarts nothing", () => {
+    const before = [mainPid("shithubd-web.service"), mainPid("shithubd-worker.service")];
+    const r = release(bundle("v1.0.0"));
+    expect(r.status).toBe(0);
+    expect(r.stderr.trim()).toBe("shithub-release v1.0.0: unchanged; nothing restarted");
+    expect([mainPid("shithubd-web.service"), mainPid("shithubd-worker.service")]).toEqual(before);
+  });
+
+  it("a change to worker.env only restarts only the worker", () => {
+    const web = mainPid("shithubd-web.service");
+    const worker = mainPid("shithubd-worker.service");
+    const r = release(bundle("v1.0.0", { set: { "shithubd:SHITHUB_WORKERS": "7" } }));
+    expect(r.stderr).toContain("restarted: worker");
+    expect(r.status).toBe(0);
+    expect(mainPid("shithubd-web.service")).toBe(web);
+    expect(mainPid("shithubd-worker.service")).not.toBe(worker);
+  });
+
+  it("a version bump migrates once and serves the new release", () => {
+    const r = release(bundle("v1.1.0", { set: { "shithubd:SHITHUB_WORKERS": "7" } }));
+    expect(r.stderr).toContain("released (previous: v1.0.0); restarted: web worker");
+    expect(r.status).toBe(0);
+    expect(health()).toBe("shithubd v1.1.0\n 200");
+    expect(migrationRuns()).toBe(2);
+    expect(sh("runuser -u postgres -- psql -At shithub -c 'SELECT max(version_id) FROM goose_db_version'")).toBe("2");
+  });
+
+  const failures: Array<[string, () => string, RegExp]> = [
+    ["a checksum mismatch", () => bundle("v1.2.0", { sha: "0".repeat(64) }), /FAILED: checksum mismatch for v1\.2\.0: expected 0{64}, got [0-9a-f]{64}; nothing was changed/],
+    ["a config validate failure", () => bundle("v1.3.0"), /FAILED: shithubd v1\.3\.0 config validate rejected the new web\.env; nothing was changed/],
+    ["a failed migration", () => bundle("v1.4.0"), /FAILED: shithubd-web did not start \(migration or startup failed\); rolled back to v1\.1\.0/],
+    ["a failed health check", () => bundle("v1.5.0"), /FAILED: shithubd-web is not healthy at http:\/\/127\.0\.0\.1:8080\/; rolled back to v1\.1\.0/],
+  ];
+  it.each(failures)("%s exits non-zero with one line, and the old release keeps serving", (_what, make, reason) => {
+    const envBefore = sh("sha256sum /etc/shithub/web.env /etc/shithub/worker.env /etc/systemd/system/shithubd-*");
+    const r = release(make());
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split("\n").filter((l) => l.includes("FAILED"))).toHaveLength(1);
+    expect(r.stderr).toMatch(reason);
+    expect(health()).toBe("shithubd v1.1.0\n 200");
+    expect(sh("readlink /usr/local/bin/shithubd")).toBe("/var/lib/shithub/releases/v1.1.0/shithubd");
+    expect(sh("sha256sum /etc/shithub/web.env /etc/shithub/worker.env /etc/systemd/system/shithubd-*")).toBe(envBefore);
+    expect(sh("systemctl is-active shithubd-web.service shithubd-worker.service")).toBe("active\nactive");
+  });
+
+  it("the migration that failed left no half-applied schema", () => {
+    expect(sh("runuser -u postgres -- psql -At shithub -c \"SELECT to_regclass('broken_migration') IS NULL\"")).toBe("t");
+    expect(migrationRuns()).toBe(2);
+  });
+
+  it("rollback is the same operation with the previous version, without a download, and measured against a bare restart", () => {
+    const downloadsBefore = sh("ls /var/lib/shithub/releases | sort").split("\n");
+    const roll = release(bundle("v1.0.0", { set: { "shithubd:SHITHUB_WORKERS": "7" } }));
+    expect(roll.stderr).toContain("released (previous: v1.1.0); restarted: web worker");
+    expect(roll.status).toBe(0);
+    expect(health()).toBe("shithubd v1.0.0\n 200");
+    expect(sh("ls /var/lib/shithub/releases | sort").split("\n")).toEqual(downloadsBefore);
+
+    const bump = release(bundle("v1.1.0", { set: { "shithubd:SHITHUB_WORKERS": "7" } }));
+    expect(bump.status).toBe(0);
+    const bare = ssh("systemctl restart shithubd-web.service shithubd-worker.service && until curl -sf -o /dev/null http://127.0.0.1:8080/; do sleep 0.1; done");
+    expect(bare.status).toBe(0);
+    console.log(`release (version bump, incl. health and worker checks) ${bump.ms.toFixed(0)} ms; rollback ${roll.ms.toFixed(0)} ms; ` +
+      `bare systemctl restart + first health answer ${bare.ms.toFixed(0)} ms; ratio ${(bump.ms / bare.ms).toFixed(1)}x`);
+  });
+
+  it("keeps only the configured number of releases", () => {
+    for (const v of ["v1.0.0", "v1.1.0"]) expect(release(bundle(v, { set: { "shithubd:keepReleases": "2", "shithubd:SHITHUB_WORKERS": "7" } })).status).toBe(0);
+    expect(sh("ls /var/lib/shithub/releases | sort")).toBe("v1.0.0\nv1.1.0");
+  });
+});
