@@ -2,6 +2,7 @@
 # The real-host tier's machine: a Debian bookworm tree booted with `systemd-nspawn -b` in its
 # own network namespace (host 10.213.0.1 <-> container 10.213.0.2), reached over real SSH.
 #
+#   ct.sh tools              install what the host needs (systemd-container, mmdebstrap, ssh, ...)
 #   ct.sh build              build the tree once (cached in $SHITHUB_HOST_CACHE) with the
 #                            packages a droplet of this project gets, and bootstrap it
 #   ct.sh up DIR PUBKEY      copy the tree to DIR/rootfs, authorize PUBKEY for root, boot it
@@ -14,12 +15,18 @@ CACHE=${SHITHUB_HOST_CACHE:-/var/tmp/shithub-host}
 NAME=shithubct
 PACKAGES=systemd,systemd-sysv,dbus,openssh-server,postgresql,iproute2,ca-certificates,curl,procps,python3
 
+HOST_PACKAGES="systemd-container mmdebstrap iproute2 procps util-linux openssh-client curl"
+
 need_tools() {
-  if ! command -v systemd-nspawn >/dev/null || ! command -v mmdebstrap >/dev/null; then
+  local tool
+  for tool in systemd-nspawn mmdebstrap ip pgrep nsenter ssh ssh-keygen curl; do
+    command -v "$tool" >/dev/null && continue
     export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -qq --no-install-recommends systemd-container mmdebstrap >/dev/null ||
-      { apt-get update -qq && apt-get install -y -qq --no-install-recommends systemd-container mmdebstrap >/dev/null; }
-  fi
+    # shellcheck disable=SC2086 # a list of package names
+    apt-get install -y -qq --no-install-recommends $HOST_PACKAGES >/dev/null ||
+      { apt-get update -qq && apt-get install -y -qq --no-install-recommends $HOST_PACKAGES >/dev/null; }
+    return 0
+  done
 }
 
 # What the cloud-init bootstrap does on a droplet (templates/cloud-init): the shithub user and
@@ -100,11 +107,12 @@ down() {
 }
 
 case ${1:-} in
+  tools) need_tools ;;
   build) build ;;
   up) up "$2" "$3" ;;
   down) down "$2" ;;
   *)
-    echo "usage: ct.sh build | up DIR PUBKEY | down DIR" >&2
+    echo "usage: ct.sh tools | build | up DIR PUBKEY | down DIR" >&2
     exit 2
     ;;
 esac

@@ -72,6 +72,7 @@ const mainPid = (unit: string): string => sh(`systemctl show -p MainPID --value 
 const migrationRuns = (): number => Number(sh(`runuser -u postgres -- psql -At shithub -c 'SELECT count(*) FROM migration_runs'`));
 
 beforeAll(() => {
+  execFileSync("bash", [join(HERE, "ct.sh"), "tools"], { stdio: "inherit", timeout: 600_000 });
   execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key]);
   execFileSync("bash", [join(HERE, "ct.sh"), "up", work, `${key}.pub`], { stdio: "inherit", timeout: 600_000 });
   sh(`runuser -u postgres -- psql -q -c "CREATE ROLE shithub LOGIN PASSWORD 'release-test-pw'" && runuser -u postgres -- createdb -O shithub shithub`);

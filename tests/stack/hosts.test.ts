@@ -115,7 +115,7 @@ describe("staging: one droplet, freely destroyable", () => {
 });
 
 describe("a release never touches a host's inputs", () => {
-  it("droplet, volume and reserved IP inputs are byte-identical across version and env changes", async () => {
+  it("droplet, volume and reserved IP inputs are byte-identical across version, env and unit changes", async () => {
     const stateful = (rs: RecordedResource[]) => JSON.stringify(rs.filter((r) => STATEFUL.includes(r.type)).map((r) => [r.type, r.name, r.inputs, r.options]));
     const before = await plan(ROOT, "production");
     const after = await plan(stackCopy("production", (c) => {
@@ -123,8 +123,11 @@ describe("a release never touches a host's inputs", () => {
       c["shithubd:SHITHUB_LOG__LEVEL"] = "debug";
       c["shithubd:SHITHUB_WORKERS"] = "8";
       c["shithubd:SHITHUB_AUTH__EMAIL_FROM"] = "shithub <hello@shithub.sh>";
+      c["shithubd:migrationTimeout"] = "45min"; // changes the web unit
     }), "production");
     expect(stateful(after)).toBe(stateful(before));
+    const release = (rs: RecordedResource[]) => JSON.stringify(rs.find((r) => r.name === "shithub-app-release")!.inputs);
+    expect(release(after)).not.toBe(release(before));
     expect(ofType(before, DROPLET)).toHaveLength(4);
   });
 });
