@@ -1,0 +1,52 @@
+#!/bin/bash
+# shithub-restore-drill [KEY]: restore the newest daily dump (or KEY) into a scratch PostgreSQL
+# in a temporary directory, run smoke queries, print the row counts, tear everything down.
+# Settings: /etc/shithub-backup/backup.env (BACKUP_REMOTE, RCLONE_CONFIG), and optionally
+# DRILL_JOBS (pg_restore --jobs, default 4) and PG_BIN (default: the newest installed).
+set -euo pipefail
+
+# shellcheck disable=SC1091 # written on the host by shithub-infra
+[ -f /etc/shithub-backup/backup.env ] && . /etc/shithub-backup/backup.env
+: "${BACKUP_REMOTE:?}" "${RCLONE_CONFIG:?}"
+export RCLONE_CONFIG
+jobs=${DRILL_JOBS:-4}
+pg_bin=${PG_BIN:-$(find /usr/lib/postgresql -maxdepth 2 -name bin -type d | sort -V | tail -n 1)}
+[ -x "$pg_bin/initdb" ] || { echo "shithub-restore-drill: no PostgreSQL server binaries under $pg_bin" >&2; exit 1; }
+
+log() { printf 'shithub-restore-drill: %s\n' "$*" >&2; }
+
+key=${1:-}
+if [ -z "$key" ]; then
+  key=$(rclone lsf --s3-no-check-bucket --recursive --files-only "$BACKUP_REMOTE/daily" | sort | tail -n 1)
+  [ -n "$key" ] || { log "FAILED: no dump under $BACKUP_REMOTE/daily"; exit 1; }
+  key="daily/$key"
+fi
+
+work=$(mktemp -d /var/tmp/shithub-drill.XXXXXX)
+chown postgres: "$work"
+as_pg() { runuser -u postgres -- "$@"; }
+cleanup() {
+  as_pg "$pg_bin/pg_ctl" -D "$work/data" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf -- "$work"
+}
+trap cleanup EXIT
+
+start=$(date +%s)
+rclone copyto --s3-no-check-bucket "$BACKUP_REMOTE/$key" "$work/drill.dump" || { log "FAILED: download of $key"; exit 1; }
+chown postgres: "$work/drill.dump"
+as_pg "$pg_bin/initdb" -D "$work/data" -A trust -U postgres --no-sync >/dev/null
+as_pg "$pg_bin/pg_ctl" -D "$work/data" -l "$work/server.log" -w \
+  -o "-c listen_addresses='' -c unix_socket_directories=$work -c fsync=off" start >/dev/null
+as_pg createdb -h "$work" drill
+as_pg pg_restore -h "$work" --jobs="$jobs" --no-owner --no-privileges --exit-on-error -d drill "$work/drill.dump" ||
+  { log "FAILED: pg_restore of $key"; exit 1; }
+
+# Smoke: the migration table exists and has rows; then every table's row count.
+as_pg psql -h "$work" -X -q -v ON_ERROR_STOP=1 -d drill \
+  -c "SELECT 1 / (SELECT count(*) FROM goose_db_version)::int" >/dev/null ||
+  { log "FAILED: smoke query (goose_db_version) on $key"; exit 1; }
+as_pg psql -h "$work" -X -At -d drill -c "
+  SELECT format('%s %s', c.relname, (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM %I.%I', n.nspname, c.relname), false, true, '')))[1]::text)
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE c.relkind = 'r' AND n.nspname = 'public' ORDER BY c.relname"
+log "restored $key in $(($(date +%s) - start)) s"
