@@ -3,6 +3,8 @@ import { ENV_DEFAULTS, derivedEnv, shithubEnvOf } from "./envDefaults";
 import type { EnvValue, EnvValues } from "./envValues";
 import { checkEnv } from "./envrules";
 import { LIST_KEYS, parseHostsConfig } from "./infraConfig";
+import { parseBackupConfig } from "./backupConfig";
+import type { BackupConfig } from "./backupConfig";
 import { parseReleaseConfig } from "./releaseConfig";
 import type { ReleaseConfig } from "./releaseConfig";
 import type { HostsConfig, ListKey } from "./infraConfig";
@@ -39,6 +41,7 @@ export interface StackConfig {
   readonly vpcIpRange?: string;
   readonly hosts: HostsConfig;
   readonly release: ReleaseConfig;
+  readonly backups: BackupConfig;
   /** Production: stateful resources are protected and retained. */
   readonly production: boolean;
   /** Every SHITHUB_* value: stack-set, defaults and derived. */
@@ -127,9 +130,11 @@ export function parseStackConfig(raw: RawStackConfig, templates: Readonly<Record
   problems.push(...release.problems);
 
   const region = project.get("region");
+  const backups = region === undefined ? { problems: [] } : parseBackupConfig(stack, region, project);
+  problems.push(...backups.problems);
   const image = project.get("image");
   const swap = project.get("swapGib");
-  if (problems.length > 0 || !version || !domain || !region || !image || !swap || !hosts.config || !release.config) return { ok: false, problems };
+  if (problems.length > 0 || !version || !domain || !region || !image || !swap || !hosts.config || !release.config || !backups.config) return { ok: false, problems };
   const dnsZone = project.get("dnsZone");
   const vpcIpRange = project.get("vpcIpRange");
   if (dnsZone !== undefined && domain !== dnsZone && !domain.endsWith(`.${dnsZone}`)) {
@@ -139,7 +144,7 @@ export function parseStackConfig(raw: RawStackConfig, templates: Readonly<Record
   return {
     ok: true,
     config: {
-      stack, version, domain, region, image, swapGib: Number(swap), hosts: hosts.config, release: release.config, production, env,
+      stack, version, domain, region, image, swapGib: Number(swap), hosts: hosts.config, release: release.config, backups: backups.config, production, env,
       ...(dnsZone !== undefined ? { dnsZone } : {}),
       ...(vpcIpRange !== undefined ? { vpcIpRange } : {}),
     },

@@ -13,7 +13,7 @@ export interface ProjectKey {
   readonly name: string;
   readonly description: string;
   /** Its type in Pulumi.yaml when declared there. */
-  readonly type: "string" | "integer";
+  readonly type: "string" | "integer" | "boolean";
   readonly default?: string;
   /** Neither required nor defaulted: absent means the feature is off. */
   readonly optional?: boolean;
@@ -150,6 +150,62 @@ export const PROJECT_KEYS: readonly ProjectKey[] = [
     default: "15min",
     example: "15min",
     check: (v) => (/^\d+(s|min|h)$/.test(v) ? undefined : "must be a systemd time span such as 900s, 15min or 1h"),
+  },
+  {
+    name: "bucketPrefix",
+    type: "string",
+    description: "Prefix of the environment's Spaces bucket names (global namespace); default shithub-<stack>.",
+    optional: true,
+    example: "shithub",
+    check: (v) => (/^[a-z0-9][a-z0-9-]{1,40}[a-z0-9]$/.test(v) ? undefined : "must be 3 to 42 lower-case letters, digits and -"),
+  },
+  {
+    name: "drRegion",
+    type: "string",
+    description: "Second Spaces region holding the DR copies of dumps and WAL.",
+    default: "sfo3",
+    example: "sfo3",
+    check: (v) => (REGIONS.includes(v) ? undefined : `must be a DigitalOcean region: ${REGIONS.join(", ")}`),
+  },
+  {
+    name: "backupRetentionDays",
+    type: "integer",
+    description: "Days daily dumps are kept in the buckets.",
+    default: "90",
+    example: "90",
+    check: (v) => wholeNumber(v, 1, 3650),
+  },
+  {
+    name: "walRetentionDays",
+    type: "integer",
+    description: "Days WAL segments are kept (base backups 7 days longer).",
+    default: "30",
+    example: "30",
+    check: (v) => wholeNumber(v, 1, 3650),
+  },
+  {
+    name: "multipartAbortDays",
+    type: "integer",
+    description: "Days after which incomplete multipart uploads are aborted.",
+    default: "2",
+    example: "2",
+    check: (v) => wholeNumber(v, 1, 365),
+  },
+  {
+    name: "lifecycleRules",
+    type: "string",
+    description: "Extra lifecycle rules [{bucket, id, prefix, expirationDays}], checked with the generated ones.",
+    optional: true,
+    example: "'[]'",
+    check: () => undefined,
+  },
+  {
+    name: "majorSchemaChange",
+    type: "boolean",
+    description: "The pinned release changes the schema a lot: back up and verify before any host restarts.",
+    default: "false",
+    example: "true",
+    check: (v) => (v === "true" || v === "false" ? undefined : "must be true or false"),
   },
 ];
 
