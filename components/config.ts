@@ -1,6 +1,7 @@
 import { CATALOGUE } from "./catalogue";
 import { ENV_DEFAULTS, derivedEnv, shithubEnvOf } from "./envDefaults";
-import type { EnvValue, EnvValues } from "./envValues";
+import type { DeferredKey, EnvValue, EnvValues } from "./envValues";
+import { spacesEndpoint } from "./buckets";
 import { checkEnv } from "./envrules";
 import { LIST_KEYS, parseHostsConfig } from "./infraConfig";
 import { parseBackupConfig } from "./backupConfig";
@@ -120,6 +121,16 @@ export function parseStackConfig(raw: RawStackConfig, templates: Readonly<Record
   }
   for (const [name, text] of Object.entries(derivedEnv(stack, domain ?? "domain.invalid"))) {
     if (!env.has(name)) env.set(name, { value: text, origin: "derived", placeholder: false });
+  }
+  // shithubd's object storage is the environment's runtime bucket unless the stack points it elsewhere.
+  const s3Keys = ["SHITHUB_STORAGE__S3__ENDPOINT", "SHITHUB_STORAGE__S3__BUCKET", "SHITHUB_STORAGE__S3__ACCESS_KEY_ID", "SHITHUB_STORAGE__S3__SECRET_ACCESS_KEY"];
+  const region0 = project.get("region");
+  if (region0 !== undefined && !s3Keys.some((k) => env.get(k)?.origin === "stack")) {
+    const deferred = (key: DeferredKey): EnvValue => ({ value: new Sensitive(`<${key} of the runtime bucket>`), origin: "derived", placeholder: true, deferred: key });
+    env.set("SHITHUB_STORAGE__S3__ENDPOINT", { value: spacesEndpoint(region0), origin: "derived", placeholder: false });
+    env.set("SHITHUB_STORAGE__S3__BUCKET", { value: `${project.get("bucketPrefix") ?? `shithub-${stack}`}-objects`, origin: "derived", placeholder: false });
+    env.set("SHITHUB_STORAGE__S3__ACCESS_KEY_ID", deferred("s3AccessKey"));
+    env.set("SHITHUB_STORAGE__S3__SECRET_ACCESS_KEY", deferred("s3SecretKey"));
   }
   problems.push(...checkEnv({ stack, version, values: env, templates }));
   const production = shithubEnvOf(stack) === "prod";

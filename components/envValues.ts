@@ -1,4 +1,4 @@
-import type { Sensitive } from "./sensitive";
+import { Sensitive } from "./sensitive";
 
 /** One SHITHUB_* value and where it came from. */
 export interface EnvValue {
@@ -8,7 +8,11 @@ export interface EnvValue {
   readonly origin: "stack" | "default" | "derived";
   /** A `secure:` value the offline plan cannot decrypt: present, secret, contents unknown. */
   readonly placeholder: boolean;
+  /** Known only once a resource exists (the runtime bucket's scoped key): filled in by resolveDeferred. */
+  readonly deferred?: DeferredKey;
 }
+
+export type DeferredKey = "s3AccessKey" | "s3SecretKey";
 
 export type EnvValues = ReadonlyMap<string, EnvValue>;
 
@@ -18,4 +22,9 @@ export function isSecretValue(v: EnvValue): boolean {
 
 export function textOf(v: EnvValue): string {
   return typeof v.value === "string" ? v.value : v.value.reveal();
+}
+
+/** The values with their deferred entries filled in, as secrets. */
+export function resolveDeferred(values: EnvValues, known: Readonly<Record<DeferredKey, string>>): EnvValues {
+  return new Map([...values].map(([name, v]) => [name, v.deferred === undefined ? v : { ...v, value: new Sensitive(known[v.deferred]), placeholder: false }]));
 }

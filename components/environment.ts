@@ -2,8 +2,9 @@ import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "./config";
 import { dnsNames } from "./dns";
-import { renderEnvFile } from "./envfile";
-import type { RenderedEnvFile } from "./envfile";
+import { ShithubBackups } from "./backups";
+import { envFilePath, renderEnvFile } from "./envfile";
+import { resolveDeferred } from "./envValues";
 import { ShithubHost } from "./host";
 import type { HostFile } from "./hostFile";
 import { ShithubFirewalls, ShithubNetwork } from "./network";
@@ -34,6 +35,7 @@ export class ShithubEnvironment extends pulumi.ComponentResource {
   readonly network: ShithubNetwork;
   readonly firewalls: ShithubFirewalls;
   readonly service: ShithubService;
+  readonly backups: ShithubBackups;
   readonly dnsRecords: readonly DnsRecordOutput[];
   /** Every file the program puts on each host: user data everywhere, env files on app hosts. */
   readonly hostFiles: ReadonlyArray<{ readonly host: string; readonly file: HostFile }>;
@@ -42,11 +44,15 @@ export class ShithubEnvironment extends pulumi.ComponentResource {
     super("shithub:index:Environment", name, {}, opts);
     const { config, templates } = args;
     const { stack, region } = config;
-    const rendered = {} as Record<EnvFileName, RenderedEnvFile>;
+    this.backups = new ShithubBackups(`${stack}-backups`, { stack, buckets: config.backups.buckets, production: config.production }, { parent: this });
+    // The env files wait for the runtime bucket's scoped key, which exists only once created.
+    const appKey = pulumi.all([this.backups.keys.app.accessKey, this.backups.keys.app.secretKey]);
     const files = {} as Record<EnvFileName, HostFile>;
     for (const file of ENV_FILES) {
-      rendered[file] = renderEnvFile(templates[file], config.env, config.version);
-      files[file] = hostFile(rendered[file]);
+      const names = renderEnvFile(templates[file], config.env, config.version).names;
+      const content = appKey.apply(([s3AccessKey, s3SecretKey]) =>
+        renderEnvFile(templates[file], resolveDeferred(config.env, { s3AccessKey, s3SecretKey }), config.version));
+      files[file] = { path: envFilePath(file), content: pulumi.secret(content.apply((r) => r.content)), names };
     }
     this.envFiles = files;
 
@@ -75,7 +81,7 @@ export class ShithubEnvironment extends pulumi.ComponentResource {
       description: `shithub ${stack}: ${config.domain}`,
       purpose: "Service or API",
       environment: config.production ? "Production" : "Staging",
-      resources: this.hosts.flatMap((h) => h.projectUrns),
+      resources: [...this.hosts.flatMap((h) => h.projectUrns), ...Object.values(this.backups.buckets).map((b) => b.bucketUrn)],
     }, { parent: this });
     // A reserved IP already pointing at a droplet cannot be moved into a project (412), so it
     // joins the project first and is assigned afterwards.
@@ -84,7 +90,7 @@ export class ShithubEnvironment extends pulumi.ComponentResource {
     this.service = new ShithubService(`${stack}-shithubd`, {
       config,
       hosts: this.hosts.filter((h) => h.spec.roles.includes("app")),
-      envFiles: rendered,
+      envContents: { web: files.web.content, worker: files.worker.content },
       after: [this.firewalls],
     }, { parent: this });
 
@@ -130,9 +136,4 @@ export class ShithubEnvironment extends pulumi.ComponentResource {
     }, { parent: this });
     this.registerOutputs({});
   }
-}
-
-function hostFile(rendered: RenderedEnvFile): HostFile {
-  const content = rendered.secret ? pulumi.secret(rendered.content) : pulumi.output(rendered.content);
-  return { path: rendered.path, content, names: rendered.names };
 }

@@ -1,13 +1,18 @@
 import type { StackConfig } from "./config";
-import type { RenderedEnvFile } from "./envfile";
 import type { ReleaseInputs, StagedName } from "./releaseBundle";
 import type { EnvFileName } from "./templates";
 import type { HostSpec } from "./topology";
 import { renderUnits } from "./units";
+import type { UnitName } from "./units";
 
 /** Where an uploaded binary waits on the host until the release step checks and installs it. */
 export function uploadPath(version: string, sha256: string): string {
   return `/var/lib/shithub/incoming/shithubd-${version}-${sha256.slice(0, 12)}`;
+}
+
+/** The units of the `index`-th app host: only the first migrates; Postgres ordering where it is local. */
+export function hostUnits(config: StackConfig, host: HostSpec, index: number): Record<UnitName, string> {
+  return renderUnits({ dbLocal: host.roles.includes("db"), migrate: index === 0, migrationTimeout: config.release.migrationTimeout });
 }
 
 /**
@@ -18,12 +23,11 @@ export function releaseInputs(
   config: StackConfig,
   host: HostSpec,
   index: number,
-  envFiles: Readonly<Record<EnvFileName, RenderedEnvFile>>,
+  envContents: Readonly<Record<EnvFileName, string>>,
 ): ReleaseInputs {
   const { release } = config;
-  const units = renderUnits({ dbLocal: host.roles.includes("db"), migrate: index === 0, migrationTimeout: release.migrationTimeout });
   const addr = config.env.get("SHITHUB_WEB__ADDR")?.value;
-  const files: Record<StagedName, string> = { "web.env": envFiles.web.content, "worker.env": envFiles.worker.content, ...units };
+  const files: Record<StagedName, string> = { "web.env": envContents.web, "worker.env": envContents.worker, ...hostUnits(config, host, index) };
   return {
     host: host.name,
     version: config.version,

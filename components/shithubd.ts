@@ -1,11 +1,10 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "./config";
-import type { RenderedEnvFile } from "./envfile";
 import type { ShithubHost } from "./host";
 import type { HostFile } from "./hostFile";
 import { RELEASE_COMMAND, releaseBundle } from "./releaseBundle";
-import { releaseInputs, uploadPath } from "./releasePlan";
+import { hostUnits, releaseInputs, uploadPath } from "./releasePlan";
 import type { EnvFileName } from "./templates";
 import { UNIT_NAMES, unitPath } from "./units";
 
@@ -13,7 +12,10 @@ export interface ShithubServiceArgs {
   readonly config: StackConfig;
   /** App hosts, in rollout order. */
   readonly hosts: readonly ShithubHost[];
-  readonly envFiles: Readonly<Record<EnvFileName, RenderedEnvFile>>;
+  /** Env file contents (secret outputs: they wait for the runtime bucket's key). */
+  readonly envContents: Readonly<Record<EnvFileName, pulumi.Output<string>>>;
+  /** What must exist before any release step, e.g. the pre-deploy backup of a major schema change. */
+  readonly gate?: readonly pulumi.Resource[];
   /** What must exist before the first release step (firewalls letting SSH in). */
   readonly after: readonly pulumi.Resource[];
 }
@@ -36,12 +38,13 @@ export class ShithubService extends pulumi.ComponentResource {
     super("shithub:index:Service", name, {}, opts);
     const { config } = args;
     const { artifact } = config.release;
-    let previous: pulumi.Resource[] = [...args.after];
+    let previous: pulumi.Resource[] = [...args.after, ...(args.gate ?? [])];
 
     args.hosts.forEach((host, index) => {
       const spec = host.spec;
-      const inputs = releaseInputs(config, spec, index, args.envFiles);
-      const bundle = pulumi.secret(releaseBundle(inputs));
+      const bundle = pulumi.secret(pulumi.all([args.envContents.web, args.envContents.worker])
+        .apply(([web, worker]) => releaseBundle(releaseInputs(config, spec, index, { web, worker }))));
+      const units = hostUnits(config, spec, index);
       // Pinning a host key would need it before first boot; DigitalOcean does not expose it.
       const connection: command.types.input.remote.ConnectionArgs = {
         host: host.droplet.ipv4Address,
@@ -71,7 +74,7 @@ export class ShithubService extends pulumi.ComponentResource {
       previous = [release];
 
       for (const unit of UNIT_NAMES) {
-        this.hostFiles.push({ host: spec.name, file: { path: unitPath(unit), content: pulumi.output(inputs.files[unit]), names: [] } });
+        this.hostFiles.push({ host: spec.name, file: { path: unitPath(unit), content: pulumi.output(units[unit]), names: [] } });
       }
       this.hostFiles.push({ host: spec.name, file: { path: BUNDLE_PATH, content: bundle, names: [] } });
     });

@@ -28,6 +28,13 @@ export function mockResource(type: string, name: string, inputs: Record<string, 
       extra.ipAddress = `198.51.100.${octet(0)}`;
       extra.reservedIpUrn = `do:reservedip:198.51.100.${octet(0)}`;
       break;
+    case "digitalocean:index/spacesKey:SpacesKey":
+      extra.accessKey = `DO00MOCK${id}`;
+      extra.secretKey = `mock-secret-${id}`;
+      break;
+    case "digitalocean:index/spacesBucket:SpacesBucket":
+      extra.bucketUrn = `do:space:${inputs.name as string}`;
+      break;
     case "digitalocean:index/vpc:Vpc":
       extra.vpcUrn = `do:vpc:${id}`;
       break;

@@ -30,6 +30,15 @@ const DETAILS: Record<string, (i: Inputs) => string> = {
     const c = unwrapSecret(i.connection) as { user?: string; host?: string } | undefined;
     return `ssh ${c?.user ?? "?"}@${c?.host ?? "?"}: release bundle on stdin (secret), logging ${i.logging}`;
   },
+  "digitalocean:index/spacesBucket:SpacesBucket": (i) => {
+    type Rule = { id: string; prefix: string; expiration?: { days: number }; noncurrentVersionExpiration?: { days: number }; abortIncompleteMultipartUploadDays?: number };
+    const rules = ((i.lifecycleRules as Rule[] | undefined) ?? []).map((r) => {
+      const what = r.expiration ? `${r.expiration.days}d` : r.noncurrentVersionExpiration ? `noncurrent ${r.noncurrentVersionExpiration.days}d` : `multipart ${r.abortIncompleteMultipartUploadDays}d`;
+      return `${r.prefix || "*"} ${what}`;
+    });
+    return `${i.region} ${i.acl}${(i.versioning as { enabled?: boolean } | undefined)?.enabled ? " versioned" : ""}; lifecycle: ${rules.join(", ")}`;
+  },
+  "digitalocean:index/spacesKey:SpacesKey": (i) => `grants ${((i.grants as Array<{ bucket: string; permission: string }> | undefined) ?? []).map((g) => `${g.permission} ${g.bucket}`).join(", ")}`,
   "command:remote:CopyToRemote": (i) => `upload to ${i.remotePath}`,
   "digitalocean:index/dnsRecord:DnsRecord": (i) => `${i.type} ${i.name}.${i.domain} -> ${i.value}`,
 };

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseStackConfig } from "../../components/config";
 import { renderEnvFile } from "../../components/envfile";
+import { resolveDeferred } from "../../components/envValues";
 import { RELEASE_COMMAND, releaseBundle } from "../../components/releaseBundle";
 import { releaseInputs } from "../../components/releasePlan";
 import { loadEnvTemplates } from "../../components/templates";
@@ -59,7 +60,8 @@ function bundle(version: string, options: { sha?: string; set?: Record<string, s
   });
   const parsed = parseStackConfig(raw, templates);
   if (!parsed.ok) throw new Error(parsed.problems.map((p) => `${p.key}: ${p.message}`).join("\n"));
-  const env = { web: renderEnvFile(templates.web, parsed.config.env, version), worker: renderEnvFile(templates.worker, parsed.config.env, version) };
+  const values = resolveDeferred(parsed.config.env, { s3AccessKey: "DO00HOSTTEST", s3SecretKey: "host-test-secret" });
+  const env = { web: renderEnvFile(templates.web, values, version).content, worker: renderEnvFile(templates.worker, values, version).content };
   return releaseBundle(releaseInputs(parsed.config, HOST, 0, env));
 }
 

@@ -81,8 +81,8 @@ describe("production: the four-droplet topology", () => {
     const project = ofType(resources, "digitalocean:index/project:Project")[0]!;
     expect(project.inputs.environment).toBe("Production");
     const urns = project.inputs.resources as string[];
-    expect(urns).toHaveLength(6);
-    expect(urns.every((u) => /^do:(droplet|volume|reservedip):/.test(u))).toBe(true);
+    expect(urns).toHaveLength(11);
+    expect(urns.every((u) => /^do:(droplet|volume|reservedip|space):/.test(u))).toBe(true);
   });
 
   it("alerts on CPU, memory and disk per host and on the site being down", () => {

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { quoteForSystemd, renderEnvFile } from "../../components/envfile";
 import type { EnvValue } from "../../components/envValues";
+import { resolveDeferred } from "../../components/envValues";
 import { Sensitive } from "../../components/sensitive";
 import { analyseTemplate } from "../../components/templates";
 import { configOf, rawConfig, realTemplates, SESSION_KEY } from "../helpers";
@@ -83,9 +84,13 @@ describe("renderEnvFile", () => {
     expect(readBack(web.content, "SHITHUB_AUTH__SMTP__ADDR")).toBe("smtp.example.org:587");
   });
 
-  it("writes the S3 block only when a bucket is configured", () => {
-    const without = configOf(rawConfig());
-    expect(renderEnvFile(templates.web, without.env, without.version).content).not.toContain("S3");
+  it("points shithubd at the runtime bucket by default, and at the stack's own S3 settings when set", () => {
+    const byDefault = configOf(rawConfig());
+    const web = renderEnvFile(templates.web, resolveDeferred(byDefault.env, { s3AccessKey: "DO00KEY", s3SecretKey: "sec/ret" }), byDefault.version);
+    expect(readBack(web.content, "SHITHUB_STORAGE__S3__ENDPOINT")).toBe("nyc3.digitaloceanspaces.com");
+    expect(readBack(web.content, "SHITHUB_STORAGE__S3__BUCKET")).toBe("shithub-staging-objects");
+    expect(readBack(web.content, "SHITHUB_STORAGE__S3__SECRET_ACCESS_KEY")).toBe("sec/ret");
+    expect(web.secret).toBe(true);
     const withS3 = configOf(rawConfig({
       set: { "shithubd:SHITHUB_STORAGE__S3__ENDPOINT": "nyc3.digitaloceanspaces.com", "shithubd:SHITHUB_STORAGE__S3__BUCKET": "shithub-staging" },
       secret: { "shithubd:SHITHUB_STORAGE__S3__ACCESS_KEY_ID": "DO00EXAMPLE", "shithubd:SHITHUB_STORAGE__S3__SECRET_ACCESS_KEY": "s3cr3t/+=" },
