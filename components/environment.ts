@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "./config";
 import { dnsNames } from "./dns";
 import { ShithubBackups } from "./backups";
+import { ShithubBackupSteps } from "./backupSteps";
 import { envFilePath, renderEnvFile } from "./envfile";
 import { resolveDeferred } from "./envValues";
 import { ShithubHost } from "./host";
@@ -36,6 +37,7 @@ export class ShithubEnvironment extends pulumi.ComponentResource {
   readonly firewalls: ShithubFirewalls;
   readonly service: ShithubService;
   readonly backups: ShithubBackups;
+  readonly backupSteps: ShithubBackupSteps;
   readonly dnsRecords: readonly DnsRecordOutput[];
   /** Every file the program puts on each host: user data everywhere, env files on app hosts. */
   readonly hostFiles: ReadonlyArray<{ readonly host: string; readonly file: HostFile }>;
@@ -87,17 +89,21 @@ export class ShithubEnvironment extends pulumi.ComponentResource {
     // joins the project first and is assigned afterwards.
     for (const host of this.hosts) host.assignReservedIp([project]);
 
+    this.backupSteps = new ShithubBackupSteps(`${stack}-backup-steps`, { config, hosts: this.hosts, backups: this.backups, after: [this.firewalls] }, { parent: this });
     this.service = new ShithubService(`${stack}-shithubd`, {
       config,
       hosts: this.hosts.filter((h) => h.spec.roles.includes("app")),
       envContents: { web: files.web.content, worker: files.worker.content },
       after: [this.firewalls],
+      gate: this.backupSteps.gate,
     }, { parent: this });
+    this.backupSteps.postReleaseDrill(config, this.service.releases.slice(-1));
 
     this.hostFiles = this.hosts.flatMap((h) => [
       { host: h.spec.name, file: h.userData },
       ...(h.spec.roles.includes("app") ? ENV_FILES.map((f) => ({ host: h.spec.name, file: files[f] })) : []),
       ...this.service.hostFiles.filter((f) => f.host === h.spec.name),
+      ...this.backupSteps.hostFiles.filter((f) => f.host === h.spec.name),
     ]);
 
     const appIps = this.hosts.flatMap((h) => (h.reservedIp ? [h.reservedIp.ipAddress] : []));

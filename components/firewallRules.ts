@@ -28,8 +28,8 @@ const names = (hosts: readonly HostSpec[]): string[] => hosts.map((h) => h.name)
 
 /**
  * The firewalls of an environment, derived from roles: nothing is listed per host, so a host's
- * exposure follows from what it runs. Postgres listens only for app hosts that are not the db
- * host itself (on a shared host it stays on localhost and no rule exists).
+ * exposure follows from what it runs. Postgres listens only for the app and backup hosts that
+ * are not the db host itself (on a shared host it stays on localhost and no rule exists).
  */
 export function firewallPlans(hosts: readonly HostSpec[], adminCidrs: readonly string[]): FirewallPlan[] {
   const withRole = (role: Role): HostSpec[] => hosts.filter((h) => h.roles.includes(role));
@@ -54,12 +54,13 @@ export function firewallPlans(hosts: readonly HostSpec[], adminCidrs: readonly s
     });
   }
   const db = withRole("db");
-  const remoteApps = apps.filter((a) => !a.roles.includes("db"));
-  if (db.length > 0 && remoteApps.length > 0) {
+  // The app hosts and the backup host (its dumps) reach Postgres, unless they are the db host.
+  const clients = hosts.filter((h) => !h.roles.includes("db") && (h.roles.includes("app") || h.roles.includes("backup")));
+  if (db.length > 0 && clients.length > 0) {
     plans.push({
       id: "db",
       hosts: names(db),
-      inbound: [{ protocol: "tcp", ports: "5432", source: { kind: "privateAddressOf", hosts: names(remoteApps) }, why: "PostgreSQL from the app hosts, over the VPC" }],
+      inbound: [{ protocol: "tcp", ports: "5432", source: { kind: "privateAddressOf", hosts: names(clients) }, why: "PostgreSQL from the app and backup hosts, over the VPC" }],
       outboundOpen: false,
     });
   }

@@ -1,6 +1,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "./config";
+import { connectionFor } from "./connection";
 import type { ShithubHost } from "./host";
 import type { HostFile } from "./hostFile";
 import { RELEASE_COMMAND, releaseBundle } from "./releaseBundle";
@@ -45,14 +46,7 @@ export class ShithubService extends pulumi.ComponentResource {
       const bundle = pulumi.secret(pulumi.all([args.envContents.web, args.envContents.worker])
         .apply(([web, worker]) => releaseBundle(releaseInputs(config, spec, index, { web, worker }))));
       const units = hostUnits(config, spec, index);
-      // Pinning a host key would need it before first boot; DigitalOcean does not expose it.
-      const connection: command.types.input.remote.ConnectionArgs = {
-        host: host.droplet.ipv4Address,
-        user: "root",
-        privateKey: pulumi.secret(config.release.sshPrivateKey.reveal()),
-        dialErrorLimit: 30,
-        perDialTimeout: 20,
-      };
+      const connection = connectionFor(host, config);
       const before: pulumi.Resource[] = [...previous, ...host.ready];
       if (artifact.kind === "file") {
         before.push(new command.remote.CopyToRemote(`${spec.name}-upload-${config.version}`, {

@@ -28,7 +28,8 @@ const DETAILS: Record<string, (i: Inputs) => string> = {
   "digitalocean:index/project:Project": (i) => `${i.environment}, ${(i.resources as unknown[] | undefined)?.length ?? 0} resources`,
   "command:remote:Command": (i) => {
     const c = unwrapSecret(i.connection) as { user?: string; host?: string } | undefined;
-    return `ssh ${c?.user ?? "?"}@${c?.host ?? "?"}: release bundle on stdin (secret), logging ${i.logging}`;
+    const what = i.stdin === undefined ? `runs ${String(i.create)}` : "bundle on stdin (secret)";
+    return `ssh ${c?.user ?? "?"}@${c?.host ?? "?"}: ${what}, logging ${i.logging}`;
   },
   "digitalocean:index/spacesBucket:SpacesBucket": (i) => {
     type Rule = { id: string; prefix: string; expiration?: { days: number }; noncurrentVersionExpiration?: { days: number }; abortIncompleteMultipartUploadDays?: number };

@@ -66,13 +66,13 @@ describe("production: the four-droplet topology", () => {
     for (const d of ofType(resources, DROPLET)) expect(d.options?.ignoreChanges).toEqual(["userData", "sshKeys", "image"]);
   });
 
-  it("exposes no SSH or Postgres to the internet; Postgres only to the app host's private address", () => {
+  it("exposes no SSH or Postgres to the internet; Postgres only to the app and backup hosts' private addresses", () => {
     const ids = Object.fromEntries(ofType(resources, DROPLET).map((d) => [d.name, idOf(d)]));
     const open = exposure(resources);
     for (const ports of open.values()) {
       for (const port of ["22/tcp", "5432/tcp"]) expect(ports.get(port)?.filter((s) => s.endsWith("/0")) ?? []).toEqual([]);
     }
-    expect(open.get(ids["shithub-db"]!)?.get("5432/tcp")).toEqual([`${privateIp(resources, "shithub-app")}/32`]);
+    expect(open.get(ids["shithub-db"]!)?.get("5432/tcp")).toEqual([`${privateIp(resources, "shithub-app")}/32`, `${privateIp(resources, "shithub-backup")}/32`]);
     expect([...open.get(ids["shithub-app"]!)!.keys()].sort()).toEqual(["22/tcp", "443/tcp", "80/tcp"]);
     expect([...open.get(ids["shithub-monitoring"]!)!.keys()].sort()).toEqual(["22/tcp", "51820/udp"]);
   });

@@ -10,6 +10,7 @@ import { unwrapSecret } from "../../offline/summary";
 import { ROOT, stackCopy } from "./stackCopy";
 
 const COMMAND = "command:remote:Command";
+const isRelease = (r: RecordedResource) => r.type === COMMAND && r.name.endsWith("-release");
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
 async function plan(dir: string, stack: string) {
@@ -38,7 +39,7 @@ const unit = (files: PlannedFile[], host: string, name: string) =>
 describe("the release steps", () => {
   it("one remote step per app host, running the release command with the bundle on stdin as a secret", async () => {
     const { resources } = await plan(ROOT, "production");
-    const steps = resources.filter((r) => r.type === COMMAND);
+    const steps = resources.filter(isRelease);
     expect(steps.map((s) => s.name)).toEqual(["shithub-app-release"]);
     const step = steps[0]!;
     expect(step.inputs.create).toBe(RELEASE_COMMAND);
@@ -52,7 +53,7 @@ describe("the release steps", () => {
 
   it("rolls out host after host, and only the first host migrates", async () => {
     const { resources, files } = await plan(stackCopy("production", threeApps), "production");
-    const deps = Object.fromEntries(resources.filter((r) => r.type === COMMAND).map((r) => [r.name, r.options!.dependsOn]));
+    const deps = Object.fromEntries(resources.filter(isRelease).map((r) => [r.name, r.options!.dependsOn]));
     expect(Object.keys(deps).sort()).toEqual(["app-1-release", "app-2-release", "app-3-release"]);
     expect(deps["app-2-release"]).toContain("app-1-release");
     expect(deps["app-3-release"]).toContain("app-2-release");
@@ -73,6 +74,7 @@ describe("the release steps", () => {
     const before = await plan(stackCopy("production", threeApps), "production");
     const after = await plan(stackCopy("production", (c) => { threeApps(c); c["shithubd:version"] = "v1.9.0"; }), "production");
     expect(changed(before.resources, after.resources)).toEqual(["app-1-release", "app-2-release", "app-3-release"]);
+    // ... unless the release is flagged as a major schema change: then a pre-deploy backup runs first.
   });
 
   it("an env value change changes only the release steps; nothing changes when nothing changed", async () => {
@@ -93,7 +95,7 @@ describe("the release steps", () => {
     const upload = resources.find((r) => r.type === "command:remote:CopyToRemote")!;
     const sha = sha256File(binary);
     expect(upload.inputs.remotePath).toBe(`/var/lib/shithub/incoming/shithubd-v1.8.0-${sha.slice(0, 12)}`);
-    expect(resources.find((r) => r.type === COMMAND)!.options!.dependsOn).toContain(upload.name);
+    expect(resources.find(isRelease)!.options!.dependsOn).toContain(upload.name);
     const bundle = files.find((f) => f.path === "/run/shithub-release.bundle")!.content;
     expect(bundle).toContain(`ARTIFACT_SHA256=${sha}\n`);
     expect(bundle).toContain(`ARTIFACT_UPLOAD=${upload.inputs.remotePath}\n`);

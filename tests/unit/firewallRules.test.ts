@@ -5,7 +5,7 @@ import { FOUR_HOSTS, SINGLE_HOST } from "../helpers";
 const ADMIN = ["198.51.100.0/24"];
 
 describe("firewalls derived from roles", () => {
-  it("four droplets: web public on the app host only, Postgres only from the app host's private address", () => {
+  it("four droplets: web public on the app host only, Postgres only from the app and backup hosts' private addresses", () => {
     const plans = firewallPlans(FOUR_HOSTS as HostSpec[], ADMIN);
     expect(publicPorts(plans, "shithub-app")).toEqual(["443/tcp", "80/tcp"]);
     expect(publicPorts(plans, "shithub-db")).toEqual([]);
@@ -13,7 +13,7 @@ describe("firewalls derived from roles", () => {
     expect(publicPorts(plans, "shithub-monitoring")).toEqual(["51820/udp"]);
     expect(Object.fromEntries(exposureOf(plans, "shithub-db"))).toEqual({
       "22/tcp": ADMIN,
-      "5432/tcp": ["private address of shithub-app"],
+      "5432/tcp": ["private address of shithub-app", "private address of shithub-backup"],
     });
     for (const host of FOUR_HOSTS) expect(exposureOf(plans, host.name).get("22/tcp")).toEqual(ADMIN);
   });
@@ -34,6 +34,7 @@ describe("firewalls derived from roles", () => {
     const hosts = [...FOUR_HOSTS, { name: "shithub-app-2", size: "s-2vcpu-4gb", roles: ["app"], volume: { name: "d2", sizeGib: 10 } }] as HostSpec[];
     expect(exposureOf(firewallPlans(hosts, ADMIN), "shithub-db").get("5432/tcp")).toEqual([
       "private address of shithub-app",
+      "private address of shithub-backup",
       "private address of shithub-app-2",
     ]);
   });

@@ -1,0 +1,94 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import type { ShithubBackups } from "./backups";
+import { backupSetupBundle, postReleaseDrillCommand, preReleaseBackupCommand } from "./backupHost";
+import { BUNDLE_COMMAND } from "./bundle";
+import { spacesEndpoint } from "./buckets";
+import type { StackConfig } from "./config";
+import { connectionFor } from "./connection";
+import { textOf } from "./envValues";
+import type { ShithubHost } from "./host";
+import type { HostFile } from "./hostFile";
+
+export interface BackupStepsArgs {
+  readonly config: StackConfig;
+  readonly hosts: readonly ShithubHost[];
+  readonly backups: ShithubBackups;
+  readonly after: readonly pulumi.Resource[];
+}
+
+/**
+ * The backup system on the hosts: one setup step per host that dumps (the backup host, or the
+ * db host without one) or archives WAL (the db host), and, when the pinned release is a major
+ * schema change, the pre-deploy backup every release step waits for.
+ */
+export class ShithubBackupSteps extends pulumi.ComponentResource {
+  /** The release steps depend on these (the pre-deploy backup, when there is one). */
+  readonly gate: pulumi.Resource[] = [];
+  readonly hostFiles: Array<{ host: string; file: HostFile }> = [];
+  private readonly dumpHost: ShithubHost;
+
+  constructor(name: string, args: BackupStepsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("shithub:index:BackupSteps", name, {}, opts);
+    const { config, backups } = args;
+    const db = args.hosts.find((h) => h.spec.roles.includes("db"));
+    if (db === undefined) throw new Error("the topology has no db host"); // checkTopology guarantees one
+    this.dumpHost = args.hosts.find((h) => h.spec.roles.includes("backup")) ?? db;
+    const byName = (b: keyof typeof backups.buckets) => backups.buckets[b].name;
+    const setups = new Map<string, command.remote.Command>();
+
+    for (const host of [...new Set([this.dumpHost, db])]) {
+      const bundle = pulumi.secret(pulumi.all([
+        backups.keys.backup.accessKey, backups.keys.backup.secretKey, backups.keys["dr-sync"].accessKey, backups.keys["dr-sync"].secretKey,
+        byName("backups"), byName("backups-dr"), byName("wal"), byName("wal-dr"),
+      ]).apply(([ba, bs, da, ds, b, bdr, w, wdr]) => backupSetupBundle({
+        host: host.spec.name,
+        dump: host === this.dumpHost,
+        wal: host === db,
+        dbLocal: host === db,
+        databaseUrl: textOf(config.env.get("SHITHUB_DATABASE_URL")!),
+        spaces: {
+          provider: "DigitalOcean",
+          endpoint: spacesEndpoint(config.region),
+          drEndpoint: spacesEndpoint(config.backups.buckets.find((p) => p.id === "backups-dr")!.region),
+          buckets: { backups: b, backupsDr: bdr, wal: w, walDr: wdr },
+        },
+        backupKey: { accessKey: ba, secretKey: bs },
+        drKey: { accessKey: da, secretKey: ds },
+      })));
+      setups.set(host.spec.name, new command.remote.Command(`${host.spec.name}-backup-setup`, {
+        connection: connectionFor(host, config),
+        create: BUNDLE_COMMAND,
+        update: BUNDLE_COMMAND,
+        stdin: bundle,
+        logging: "stderr",
+        addPreviousOutputInEnv: false,
+      }, { parent: this, dependsOn: [...args.after, ...host.ready], additionalSecretOutputs: ["stdout", "stderr", "stdin"] }));
+      this.hostFiles.push({ host: host.spec.name, file: { path: "/run/shithub-backup-setup.bundle", content: bundle, names: [] } });
+    }
+
+    if (config.backups.majorSchemaChange) {
+      // Its command names the version, so each flagged release takes (and checks) its own backup.
+      this.gate.push(new command.remote.Command(`${this.dumpHost.spec.name}-pre-release-backup`, {
+        connection: connectionFor(this.dumpHost, config),
+        create: preReleaseBackupCommand(config.version),
+        update: preReleaseBackupCommand(config.version),
+        logging: "stderr",
+        addPreviousOutputInEnv: false,
+      }, { parent: this, dependsOn: [setups.get(this.dumpHost.spec.name)!] }));
+    }
+    this.registerOutputs({});
+  }
+
+  /** On staging, after a major schema change: dump the migrated database and restore it into a scratch server. */
+  postReleaseDrill(config: StackConfig, after: readonly pulumi.Resource[]): void {
+    if (!config.backups.majorSchemaChange || config.production) return;
+    new command.remote.Command(`${this.dumpHost.spec.name}-post-release-drill`, {
+      connection: connectionFor(this.dumpHost, config),
+      create: postReleaseDrillCommand(config.version),
+      update: postReleaseDrillCommand(config.version),
+      logging: "stderr",
+      addPreviousOutputInEnv: false,
+    }, { parent: this, dependsOn: [...after] });
+  }
+}

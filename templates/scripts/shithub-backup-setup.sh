@@ -1,0 +1,68 @@
+# shithub-backup-setup: installs the backup scripts, units, settings and (on the database host)
+# WAL archiving, sent on stdin after a header that stages the files (stage_file) and sets
+# ROLE_DUMP / ROLE_WAL (1 or 0). Idempotent: unchanged files are left alone; PostgreSQL is
+# restarted only when its archive settings change.
+
+: "${STAGE:?}" "${ROLE_DUMP:?}" "${ROLE_WAL:?}"
+
+log() { printf 'shithub-backup-setup: %s\n' "$*" >&2; }
+fail() { log "FAILED: $*"; exit 1; }
+
+owner_of_settings=root:root
+settings_mode=0600
+# The WAL archive command runs as postgres and reads the settings.
+if getent group postgres >/dev/null; then owner_of_settings=root:postgres settings_mode=0640; fi
+
+targets=(
+  "backup.env /etc/shithub-backup/backup.env $settings_mode $owner_of_settings"
+  "rclone.conf /etc/shithub-backup/rclone.conf $settings_mode $owner_of_settings"
+  "shithub-backup-daily /usr/local/bin/shithub-backup-daily 0755 root:root"
+  "shithub-restore-drill /usr/local/bin/shithub-restore-drill 0755 root:root"
+  "shithub-dr-sync /usr/local/bin/shithub-dr-sync 0755 root:root"
+  "shithub-wal-archive /usr/local/bin/shithub-wal-archive 0755 root:root"
+  "shithub-basebackup /usr/local/bin/shithub-basebackup 0755 root:root"
+  "shithub-backup.service /etc/systemd/system/shithub-backup.service 0644 root:root"
+  "shithub-backup.timer /etc/systemd/system/shithub-backup.timer 0644 root:root"
+  "shithub-backup-failed.service /etc/systemd/system/shithub-backup-failed.service 0644 root:root"
+  "shithub-dr-sync.service /etc/systemd/system/shithub-dr-sync.service 0644 root:root"
+  "shithub-dr-sync.timer /etc/systemd/system/shithub-dr-sync.timer 0644 root:root"
+  "shithub-basebackup.service /etc/systemd/system/shithub-basebackup.service 0644 root:root"
+  "shithub-basebackup.timer /etc/systemd/system/shithub-basebackup.timer 0644 root:root"
+)
+
+install -d -m 0750 -o root -g "${owner_of_settings#*:}" /etc/shithub-backup
+install -d -m 0700 /var/backups/shithub
+install -d -m 0755 /var/lib/shithub-backup
+
+changed=()
+for entry in "${targets[@]}"; do
+  read -r name path mode owner <<<"$entry"
+  if [ -f "$path" ] && cmp -s "$STAGE/$name" "$path"; then continue; fi
+  tmp=$(mktemp "$(dirname "$path")/.$(basename "$path").XXXXXX")
+  cat "$STAGE/$name" >"$tmp"
+  chmod "$mode" "$tmp"
+  chown "$owner" "$tmp"
+  mv -f "$tmp" "$path"
+  changed+=("$name")
+done
+
+systemctl daemon-reload
+timers=()
+if [ "$ROLE_DUMP" = 1 ]; then timers+=(shithub-backup.timer shithub-dr-sync.timer); fi
+if [ "$ROLE_WAL" = 1 ]; then
+  timers+=(shithub-basebackup.timer)
+  restart_pg=0
+  for conf in /etc/postgresql/*/main/conf.d; do
+    [ -d "$conf" ] || continue
+    if ! cmp -s "$STAGE/shithub-archive.conf" "$conf/shithub-archive.conf"; then
+      install -m 0644 -o root -g root "$STAGE/shithub-archive.conf" "$conf/shithub-archive.conf"
+      restart_pg=1
+    fi
+  done
+  if [ "$restart_pg" = 1 ]; then
+    systemctl restart postgresql.service || fail "PostgreSQL did not restart with WAL archiving"
+    changed+=(shithub-archive.conf)
+  fi
+fi
+if [ "${#timers[@]}" -gt 0 ]; then systemctl enable --now "${timers[@]}" >/dev/null 2>&1 || fail "could not enable ${timers[*]}"; fi
+log "installed; changed: ${changed[*]:-nothing}; timers: ${timers[*]:-none}"

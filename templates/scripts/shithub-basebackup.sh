@@ -1,0 +1,14 @@
+#!/bin/bash
+# shithub-basebackup: a base backup of the cluster, streamed to the WAL bucket under base/.
+# Archived WAL replays on top of the newest base backup; without one it is useless.
+set -euo pipefail
+# shellcheck disable=SC1091 # written on the host by shithub-infra
+. /etc/shithub-backup/backup.env
+: "${WAL_REMOTE:?}" "${RCLONE_CONFIG:?}"
+export RCLONE_CONFIG
+key="base/base-$(date -u +%Y%m%dT%H%M%SZ).tar.gz"
+runuser -u postgres -- pg_basebackup --pgdata=- --format=tar --wal-method=none --gzip --checkpoint=fast |
+  rclone rcat --s3-no-check-bucket "$WAL_REMOTE/$key"
+size=$(rclone lsf --s3-no-check-bucket --format s "$WAL_REMOTE/$key")
+[ "${size:-0}" -gt 0 ] || { echo "shithub-basebackup: FAILED: $key is empty or missing" >&2; exit 1; }
+echo "$key"
