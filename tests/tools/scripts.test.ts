@@ -1,7 +1,8 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { backupSetupBundle } from "../../components/backupHost";
 import { releaseBundle } from "../../components/releaseBundle";
 import { renderUnits } from "../../components/units";
 import { TEMPLATES_DIR } from "../../components/templates";
@@ -16,8 +17,19 @@ function shellcheck(file: string): { status: number | null; output: string } {
 const dir = mkdtempSync(join(tmpdir(), "scripts-"));
 
 describe("host scripts pass shellcheck", () => {
-  it("templates/scripts/shithub-release.sh", () => {
-    expect(shellcheck(join(TEMPLATES_DIR, "scripts", "shithub-release.sh"))).toEqual({ status: 0, output: "" });
+  it.each(readdirSync(join(TEMPLATES_DIR, "scripts")))("templates/scripts/%s", (script) => {
+    expect(shellcheck(join(TEMPLATES_DIR, "scripts", script))).toEqual({ status: 0, output: "" });
+  });
+
+  it("the backup setup bundle as sent", () => {
+    const file = join(dir, "backup-setup.sh");
+    writeFileSync(file, backupSetupBundle({
+      host: "shithub-db", dump: true, wal: true, dbLocal: true, databaseUrl: "postgresql://shithub:p@127.0.0.1/shithub",
+      spaces: { provider: "DigitalOcean", endpoint: "nyc3.digitaloceanspaces.com", drEndpoint: "sfo3.digitaloceanspaces.com",
+        buckets: { backups: "b", backupsDr: "bd", wal: "w", walDr: "wd" } },
+      backupKey: { accessKey: "AK", secretKey: "SK" }, drKey: { accessKey: "AK2", secretKey: "SK2" },
+    }));
+    expect(shellcheck(file)).toEqual({ status: 0, output: "" });
   });
 
   it.each([

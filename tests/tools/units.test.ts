@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { backupHostFiles } from "../../components/backupHost";
 import { renderUnits, UNIT_NAMES } from "../../components/units";
 import type { UnitOptions } from "../../components/units";
 
@@ -11,13 +12,16 @@ const VARIANTS: Array<[string, UnitOptions]> = [
   ["remote db, not migrating", { dbLocal: false, migrate: false, migrationTimeout: "15min" }],
 ];
 
-/** A root with systemd's own units and an executable at the binary's path, for `verify --root`. */
+/** A root with systemd's own units and executables at the paths the units run, for `verify --root`. */
 function verifyRoot(): string {
   const root = mkdtempSync(join(tmpdir(), "units-"));
   cpSync("/usr/lib/systemd", join(root, "usr", "lib", "systemd"), { recursive: true });
   mkdirSync(join(root, "usr", "local", "bin"), { recursive: true });
   writeFileSync(join(root, "usr", "local", "bin", "shithubd"), "#!/bin/sh\n");
   chmodSync(join(root, "usr", "local", "bin", "shithubd"), 0o755);
+  mkdirSync(join(root, "bin"), { recursive: true });
+  writeFileSync(join(root, "bin", "sh"), "");
+  chmodSync(join(root, "bin", "sh"), 0o755);
   mkdirSync(join(root, "etc", "systemd", "system"), { recursive: true });
   return root;
 }
@@ -54,6 +58,33 @@ describe.each(VARIANTS)("units, %s", (_what, options) => {
     const score = exposure(name, units[name]);
     console.log(`systemd-analyze security --offline=true ${name} (${_what}): ${score}`);
     expect(score).toBeLessThanOrEqual(2.0);
+  });
+});
+
+describe("backup units", () => {
+  const files = backupHostFiles({
+    host: "h", dump: true, wal: true, dbLocal: true, databaseUrl: "postgresql://x@127.0.0.1/x",
+    spaces: { provider: "DigitalOcean", endpoint: "e", drEndpoint: "d", buckets: { backups: "b", backupsDr: "bd", wal: "w", walDr: "wd" } },
+    backupKey: { accessKey: "a", secretKey: "s" }, drKey: { accessKey: "a", secretKey: "s" },
+  });
+  const units = Object.keys(files).filter((n) => /\.(service|timer)$/.test(n));
+
+  it("are all there", () => {
+    expect(units.sort()).toEqual(["shithub-backup-failed.service", "shithub-backup.service", "shithub-backup.timer",
+      "shithub-basebackup.service", "shithub-basebackup.timer", "shithub-dr-sync.service", "shithub-dr-sync.timer"]);
+  });
+
+  it.each(units)("%s passes systemd-analyze verify with no output", (name) => {
+    for (const bin of ["shithub-backup-daily", "shithub-dr-sync", "shithub-basebackup"]) {
+      writeFileSync(join(root, "usr", "local", "bin", bin), "#!/bin/sh\n");
+      chmodSync(join(root, "usr", "local", "bin", bin), 0o755);
+    }
+    expect(verify(name, files[name]!)).toEqual({ status: 0, output: "" });
+  });
+
+  it("the daily timer runs at 03:17 UTC, catches up after downtime, and failures are recorded", () => {
+    expect(files["shithub-backup.timer"]).toContain("OnCalendar=*-*-* 03:17:00 UTC\nPersistent=true\n");
+    expect(files["shithub-backup.service"]).toContain("OnFailure=shithub-backup-failed.service\n");
   });
 });
 

@@ -1,0 +1,106 @@
+import { runOffline } from "../../offline/run";
+import type { RecordedResource } from "../../offline/run";
+import { loadStackFile } from "../../offline/stackFile";
+import { unwrapSecret } from "../../offline/summary";
+import { ROOT, stackCopy } from "./stackCopy";
+
+const BUCKET = "digitalocean:index/spacesBucket:SpacesBucket";
+const KEY = "digitalocean:index/spacesKey:SpacesKey";
+const COMMAND = "command:remote:Command";
+
+async function plan(dir: string, stack: string) {
+  const result = await runOffline(loadStackFile(dir, stack));
+  if (!result.ok) throw new Error(result.message);
+  return result;
+}
+const named = (rs: RecordedResource[], name: string) => rs.find((r) => r.name === name)!;
+
+describe("production buckets", () => {
+  it("has the dump, WAL, DR and runtime buckets: private, versioned, protected and retained, with lifecycle", async () => {
+    const { resources } = await plan(ROOT, "production");
+    const buckets = resources.filter((r) => r.type === BUCKET).sort((a, b) => a.name.localeCompare(b.name));
+    expect(buckets.map((b) => [b.inputs.name, b.inputs.region])).toEqual([
+      ["shithub-backups", "nyc3"], ["shithub-backups-dr", "sfo3"], ["shithub-objects", "nyc3"], ["shithub-wal", "nyc3"], ["shithub-wal-dr", "sfo3"],
+    ]);
+    for (const b of buckets) {
+      expect([b.name, b.inputs.acl, b.inputs.forceDestroy, b.inputs.versioning, b.options?.protect, b.options?.retainOnDelete])
+        .toEqual([b.name, "private", false, { enabled: true }, true, true]);
+    }
+    expect(named(resources, "shithub-backups").inputs.lifecycleRules).toEqual(expect.arrayContaining([
+      { id: "daily", enabled: true, prefix: "daily/", expiration: { days: 90 } },
+      { id: "abort-incomplete-uploads", enabled: true, prefix: "", abortIncompleteMultipartUploadDays: 2 },
+    ]));
+    expect(named(resources, "shithub-wal").inputs.lifecycleRules).toContainEqual({ id: "wal", enabled: true, prefix: "wal/", expiration: { days: 30 } });
+  });
+
+  it("scopes each key to the buckets and access it needs", async () => {
+    const { resources } = await plan(ROOT, "production");
+    const grants = Object.fromEntries(resources.filter((r) => r.type === KEY).map((k) => [k.name, k.inputs.grants]));
+    expect(grants).toEqual({
+      "shithub-production-backup": [{ bucket: "shithub-backups", permission: "readwrite" }, { bucket: "shithub-wal", permission: "readwrite" }],
+      "shithub-production-dr-sync": [
+        { bucket: "shithub-backups", permission: "read" }, { bucket: "shithub-wal", permission: "read" },
+        { bucket: "shithub-backups-dr", permission: "readwrite" }, { bucket: "shithub-wal-dr", permission: "readwrite" },
+      ],
+      "shithub-production-app": [{ bucket: "shithub-objects", permission: "readwrite" }],
+    });
+  });
+
+  it("sets up dumps on the backup host and WAL archiving on the db host; the keys reach them only as secrets", async () => {
+    const { resources, files } = await plan(ROOT, "production");
+    const setups = resources.filter((r) => r.name.endsWith("-backup-setup"));
+    expect(setups.map((s) => s.name).sort()).toEqual(["shithub-backup-backup-setup", "shithub-db-backup-setup"]);
+    for (const s of setups) expect(Object.keys(s.inputs.stdin as object)).toContain("4dabf18193072939515e22adb298388d");
+    const bundle = files.find((f) => f.host === "shithub-backup" && f.path === "/run/shithub-backup-setup.bundle")!;
+    expect(bundle.secret).toBe(true);
+    expect(bundle.content).toContain("ROLE_DUMP=1\nROLE_WAL=0\n");
+    expect(files.find((f) => f.host === "shithub-db" && f.path === "/run/shithub-backup-setup.bundle")!.content).toContain("ROLE_DUMP=0\nROLE_WAL=1\n");
+  });
+
+  it("feeds the runtime bucket and its key into the env files", async () => {
+    const { files } = await plan(ROOT, "production");
+    const web = files.find((f) => f.path === "/etc/shithub/web.env")!.content;
+    expect(web).toContain('SHITHUB_STORAGE__S3__ENDPOINT="nyc3.digitaloceanspaces.com"\n');
+    expect(web).toContain('SHITHUB_STORAGE__S3__BUCKET="shithub-objects"\n');
+    expect(web).toMatch(/SHITHUB_STORAGE__S3__ACCESS_KEY_ID="DO00MOCK\d+"\n/);
+  });
+});
+
+describe("a release flagged as a major schema change", () => {
+  it("backs up first: every release step waits for the tagged backup", async () => {
+    const threeApps = (c: Record<string, unknown>) => {
+      c["shithubd:majorSchemaChange"] = true;
+      c["shithubd:hosts"] = [
+        ...[1, 2].map((i) => ({ name: `app-${i}`, size: "s-2vcpu-4gb", roles: ["app"], volume: { name: `app-${i}-data`, sizeGib: 50 } })),
+        { name: "db-1", size: "s-2vcpu-4gb", roles: ["db", "backup"] },
+      ];
+    };
+    const { resources } = await plan(stackCopy("production", threeApps), "production");
+    const backup = named(resources, "db-1-pre-release-backup");
+    expect(backup.inputs.create).toBe("/usr/local/bin/shithub-backup-daily --tag v1.8.0");
+    expect(backup.options!.dependsOn).toEqual(["db-1-backup-setup"]);
+    // The first step waits for it directly, the second through the first.
+    expect(named(resources, "app-1-release").options!.dependsOn).toContain("db-1-pre-release-backup");
+    expect(named(resources, "app-2-release").options!.dependsOn).toContain("app-1-release");
+    expect(resources.some((r) => r.name.endsWith("-post-release-drill"))).toBe(false); // production: no drill
+  });
+
+  it("on staging, also runs the restore drill against a post-deploy dump after the release", async () => {
+    const { resources } = await plan(stackCopy("staging", (c) => { c["shithubd:majorSchemaChange"] = true; }), "staging");
+    const drill = named(resources, "shithub-staging-post-release-drill");
+    expect(drill.inputs.create).toContain("shithub-backup-daily --tag v1.8.1-post");
+    expect(drill.inputs.create).toContain("/usr/local/bin/shithub-restore-drill");
+    expect(drill.options!.dependsOn).toEqual(["shithub-staging-release"]);
+    expect(resources.filter((r) => r.type === COMMAND).map((r) => r.name).sort()).toEqual([
+      "shithub-staging-backup-setup", "shithub-staging-post-release-drill", "shithub-staging-pre-release-backup", "shithub-staging-release",
+    ]);
+  });
+
+  it("the connection of every step holds the key only as a secret", async () => {
+    const { resources } = await plan(ROOT, "production");
+    for (const r of resources.filter((x) => x.type === COMMAND)) {
+      expect(Object.keys(r.inputs.connection as object)).toContain("4dabf18193072939515e22adb298388d");
+      expect(unwrapSecret(r.inputs.connection)).toMatchObject({ user: "root" });
+    }
+  });
+});
