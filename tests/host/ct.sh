@@ -11,9 +11,10 @@
 # Needs root, systemd-container and mmdebstrap (installed here when missing) and Debian's archive.
 set -euo pipefail
 
-CACHE=${SHITHUB_HOST_CACHE:-/var/tmp/shithub-host}
 NAME=shithubct
-PACKAGES=systemd,systemd-sysv,dbus,openssh-server,postgresql,iproute2,ca-certificates,curl,procps,python3
+PACKAGES=systemd,systemd-sysv,dbus,openssh-server,postgresql,iproute2,ca-certificates,curl,procps,python3,rclone
+# One cached tree per package list, so adding a package rebuilds it.
+CACHE=${SHITHUB_HOST_CACHE:-/var/tmp/shithub-host}/$(echo "$PACKAGES" | cksum | cut -d' ' -f1)
 
 HOST_PACKAGES="systemd-container mmdebstrap iproute2 procps util-linux openssh-client curl"
 

@@ -1,10 +1,11 @@
 import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { bootMachine } from "./machine";
+import type { Machine } from "./machine";
 import type { ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { performance } from "node:perf_hooks";
 import { parseStackConfig } from "../../components/config";
 import { renderEnvFile } from "../../components/envfile";
 import { resolveDeferred } from "../../components/envValues";
@@ -19,28 +20,16 @@ import { rawConfig } from "../helpers";
 // with systemd and PostgreSQL, against a fake shithubd that keeps shithubd's contracts.
 
 const HERE = __dirname;
-const CT = "10.213.0.2";
 const HTTP_PORT = 8099;
 const work = mkdtempSync(join(tmpdir(), "shithub-host-"));
-const key = join(work, "id_ed25519");
 const artifacts = join(work, "artifacts");
 const HOST: HostSpec = { name: "shithubct", size: "s-2vcpu-4gb", roles: ["app", "db", "backup", "monitoring"], volume: { name: "d", sizeGib: 10 } };
 const DB_URL = "postgresql://shithub:release-test-pw@127.0.0.1:5432/shithub?sslmode=disable";
 const templates = loadEnvTemplates();
 let server: ChildProcess | undefined;
-
-function ssh(command: string, input?: string): { status: number; stdout: string; stderr: string; ms: number } {
-  const start = performance.now();
-  const run = spawnSync("ssh", ["-i", key, "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-    "-o", "LogLevel=ERROR", `root@${CT}`, command], { input: input ?? "", encoding: "utf8", timeout: 300_000 });
-  return { status: run.status ?? -1, stdout: run.stdout, stderr: run.stderr, ms: performance.now() - start };
-}
-
-function sh(command: string): string {
-  const r = ssh(command);
-  if (r.status !== 0) throw new Error(`${command}: ${r.stderr}`);
-  return r.stdout.trim();
-}
+let machine: Machine;
+const ssh = (command: string, input?: string) => machine.ssh(command, input);
+const sh = (command: string) => machine.sh(command);
 
 /** A fake shithubd for `version` with `flags`; returns its sha256. */
 function artifact(version: string, flags: string): string {
@@ -74,9 +63,7 @@ const mainPid = (unit: string): string => sh(`systemctl show -p MainPID --value 
 const migrationRuns = (): number => Number(sh(`runuser -u postgres -- psql -At shithub -c 'SELECT count(*) FROM migration_runs'`));
 
 beforeAll(() => {
-  execFileSync("bash", [join(HERE, "ct.sh"), "tools"], { stdio: "inherit", timeout: 600_000 });
-  execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key]);
-  execFileSync("bash", [join(HERE, "ct.sh"), "up", work, `${key}.pub`], { stdio: "inherit", timeout: 600_000 });
+  machine = bootMachine(work);
   sh(`runuser -u postgres -- psql -q -c "CREATE ROLE shithub LOGIN PASSWORD 'release-test-pw'" && runuser -u postgres -- createdb -O shithub shithub`);
   SHA["v1.0.0"] = artifact("v1.0.0", "migrations=1");
   SHA["v1.1.0"] = artifact("v1.1.0", "migrations=2");
@@ -92,7 +79,7 @@ beforeAll(() => {
 
 afterAll(() => {
   server?.kill();
-  spawnSync("bash", [join(HERE, "ct.sh"), "down", work], { stdio: "inherit" });
+  machine?.down();
 });
 
 describe("the release script on a real systemd host", () => {

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# S3 for the backup tests: a single-node Ceph cluster (one mon, one memstore OSD) and radosgw,
+# the server software DigitalOcean Spaces runs on, listening on :7480 (the container reaches
+# it at 10.213.0.1:7480). No cephx; everything lives in DIR.
+#
+#   rgw.sh up DIR      start it and create the user ACCESS/SECRET ($S3_ACCESS_KEY/$S3_SECRET_KEY)
+#   rgw.sh down DIR    stop it (kill -9: memstore has nothing to flush; SIGTERM takes minutes)
+set -euo pipefail
+
+need_tools() {
+  command -v radosgw >/dev/null && command -v rclone >/dev/null && command -v curl >/dev/null && return 0
+  export DEBIAN_FRONTEND=noninteractive
+  local pkgs="ceph-mon ceph-osd radosgw ceph-common rclone curl"
+  # shellcheck disable=SC2086 # a list of package names
+  apt-get install -y -qq --no-install-recommends $pkgs >/dev/null ||
+    { apt-get update -qq && apt-get install -y -qq --no-install-recommends $pkgs >/dev/null; }
+}
+
+up() {
+  local d=$1 fsid u id
+  need_tools
+  down "$d" >/dev/null 2>&1 || true
+  rm -rf "$d"
+  mkdir -p "$d"/{mon,osd0,rgw,run,log}
+  fsid=$(cat /proc/sys/kernel/random/uuid)
+  cat >"$d/ceph.conf" <<CONF
+[global]
+fsid = $fsid
+mon host = v2:127.0.0.1:3300
+mon initial members = a
+auth cluster required = none
+auth service required = none
+auth client required = none
+osd pool default size = 1
+osd pool default min size = 1
+osd pool default pg num = 8
+osd pool default pgp num = 8
+osd pool default pg autoscale mode = off
+mon allow pool size one = true
+mon max pg per osd = 1000
+osd crush chooseleaf type = 0
+mon warn on pool no redundancy = false
+run dir = $d/run
+log file = $d/log/\$name.log
+admin socket = $d/run/\$name.asok
+pid file = $d/run/\$name.pid
+ms bind ipv6 = false
+public addr = 127.0.0.1
+osd objectstore = memstore
+memstore device bytes = 2147483648
+[mon.a]
+mon data = $d/mon
+[osd.0]
+osd data = $d/osd0
+[client.rgw.a]
+# radosgw defaults to ms_mon_client_mode=secure, which fails (-13) with auth none
+ms mon client mode = crc
+rgw frontends = beast endpoint=0.0.0.0:7480
+rgw data = $d/rgw
+CONF
+  local c=(-c "$d/ceph.conf")
+  monmaptool --create --add a v2:127.0.0.1:3300 --fsid "$fsid" "$d/monmap" >/dev/null
+  ceph-mon "${c[@]}" --mkfs -i a --monmap "$d/monmap"
+  setsid ceph-mon "${c[@]}" -i a -f >"$d/log/mon.out" 2>&1 &
+  echo $! >"$d/mon.pid"
+  timeout 30 ceph "${c[@]}" -s >/dev/null
+  u=$(cat /proc/sys/kernel/random/uuid)
+  id=$(ceph "${c[@]}" osd new "$u")
+  ceph-osd "${c[@]}" -i "$id" --mkfs --osd-uuid "$u" >/dev/null 2>&1
+  setsid ceph-osd "${c[@]}" -i "$id" -f >"$d/log/osd.out" 2>&1 &
+  echo $! >"$d/osd.pid"
+  setsid radosgw "${c[@]}" -n client.rgw.a -f >"$d/log/rgw.out" 2>&1 &
+  echo $! >"$d/rgw.pid"
+  for _ in $(seq 1 240); do
+    curl -sf -o /dev/null http://127.0.0.1:7480/ && break
+    sleep 0.5
+  done
+  curl -sf -o /dev/null http://127.0.0.1:7480/ || { echo "radosgw did not come up"; tail -20 "$d/log/client.rgw.a.log"; exit 1; }
+  radosgw-admin "${c[@]}" -n client.admin user create --uid=shithub --display-name=shithub \
+    --access-key="${S3_ACCESS_KEY:-HOSTTESTACCESS}" --secret-key="${S3_SECRET_KEY:-hosttestsecret}" >/dev/null
+  echo "radosgw up on :7480"
+}
+
+down() {
+  local d=$1 p
+  for p in rgw osd mon; do
+    if [ -f "$d/$p.pid" ]; then kill -9 "$(cat "$d/$p.pid")" 2>/dev/null || true; fi
+  done
+}
+
+case ${1:-} in
+  up) up "$2" ;;
+  down) down "$2" ;;
+  *)
+    echo "usage: rgw.sh up DIR | down DIR" >&2
+    exit 2
+    ;;
+esac
