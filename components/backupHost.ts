@@ -33,10 +33,35 @@ const SCRIPTS = ["shithub-backup-daily", "shithub-restore-drill", "shithub-dr-sy
 const UNITS = ["shithub-backup.service", "shithub-backup.timer", "shithub-backup-failed.service", "shithub-dr-sync.service",
   "shithub-dr-sync.timer", "shithub-basebackup.service", "shithub-basebackup.timer"] as const;
 
+/** Where the setup script installs each file (its `targets`; the archive settings go to every cluster's conf.d). */
+export const BACKUP_FILE_PATHS: Readonly<Record<string, string>> = {
+  "backup.env": "/etc/shithub-backup/backup.env",
+  "rclone.conf": "/etc/shithub-backup/rclone.conf",
+  ...Object.fromEntries(SCRIPTS.map((s) => [s, `/usr/local/bin/${s}`])),
+  ...Object.fromEntries(UNITS.map((u) => [u, `/etc/systemd/system/${u}`])),
+  // Ubuntu 24.04's cluster; the setup script installs it into every cluster's conf.d.
+  "shithub-archive.conf": "/etc/postgresql/16/main/conf.d/shithub-archive.conf",
+};
+
 /** Every file the backup setup installs, by the name the setup script knows it by. */
 export function backupHostFiles(inputs: BackupHostInputs): Record<string, string> {
+  return { ...backupSecretFiles(inputs), ...backupStaticFiles(inputs.dbLocal) };
+}
+
+/** The scripts, units and archive settings: no secret in them. */
+export function backupStaticFiles(dbLocal: boolean): Record<string, string> {
+  const files: Record<string, string> = { "shithub-archive.conf": read("postgresql", "shithub-archive.conf.mustache") };
+  for (const script of SCRIPTS) files[script] = read("scripts", `${script}.sh`);
+  for (const unit of UNITS) {
+    files[unit] = Mustache.render(read("systemd", `${unit}.mustache`), { dbLocal }, {}, { escape: (s: string) => s });
+  }
+  return files;
+}
+
+/** The settings and the rclone config: the database URL and the scoped keys. */
+export function backupSecretFiles(inputs: BackupHostInputs): Record<string, string> {
   const { spaces } = inputs;
-  const files: Record<string, string> = {
+  return {
     "backup.env": renderTemplate(read("backup", "backup.env.mustache"), {
       databaseUrl: quoteForSystemd(inputs.databaseUrl),
       backupsBucket: spaces.buckets.backups,
@@ -53,13 +78,7 @@ export function backupHostFiles(inputs: BackupHostInputs): Record<string, string
       drAccessKey: inputs.drKey.accessKey,
       drSecretKey: inputs.drKey.secretKey,
     }),
-    "shithub-archive.conf": read("postgresql", "shithub-archive.conf.mustache"),
   };
-  for (const script of SCRIPTS) files[script] = read("scripts", `${script}.sh`);
-  for (const unit of UNITS) {
-    files[unit] = Mustache.render(read("systemd", `${unit}.mustache`), { dbLocal: inputs.dbLocal }, {}, { escape: (s: string) => s });
-  }
-  return files;
 }
 
 /** The bundle of the backup setup step of one host. */

@@ -1,7 +1,8 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { ShithubBackups } from "./backups";
-import { backupSetupBundle, postReleaseDrillCommand, preReleaseBackupCommand } from "./backupHost";
+import { BACKUP_FILE_PATHS, backupSecretFiles, backupSetupBundle, backupStaticFiles, postReleaseDrillCommand, preReleaseBackupCommand } from "./backupHost";
+import type { BackupHostInputs } from "./backupHost";
 import { BUNDLE_COMMAND } from "./bundle";
 import { spacesEndpoint } from "./buckets";
 import type { StackConfig } from "./config";
@@ -38,10 +39,10 @@ export class ShithubBackupSteps extends pulumi.ComponentResource {
     const setups = new Map<string, command.remote.Command>();
 
     for (const host of [...new Set([this.dumpHost, db])]) {
-      const bundle = pulumi.secret(pulumi.all([
+      const inputs = pulumi.all([
         backups.keys.backup.accessKey, backups.keys.backup.secretKey, backups.keys["dr-sync"].accessKey, backups.keys["dr-sync"].secretKey,
         byName("backups"), byName("backups-dr"), byName("wal"), byName("wal-dr"),
-      ]).apply(([ba, bs, da, ds, b, bdr, w, wdr]) => backupSetupBundle({
+      ]).apply(([ba, bs, da, ds, b, bdr, w, wdr]): BackupHostInputs => ({
         host: host.spec.name,
         dump: host === this.dumpHost,
         wal: host === db,
@@ -55,7 +56,14 @@ export class ShithubBackupSteps extends pulumi.ComponentResource {
         },
         backupKey: { accessKey: ba, secretKey: bs },
         drKey: { accessKey: da, secretKey: ds },
-      })));
+      }));
+      const bundle = pulumi.secret(inputs.apply(backupSetupBundle));
+      const secretFiles = pulumi.secret(inputs.apply(backupSecretFiles));
+      const staticFiles = backupStaticFiles(host === db);
+      for (const [name, path] of Object.entries(BACKUP_FILE_PATHS)) {
+        const content = name in staticFiles ? pulumi.output(staticFiles[name]!) : secretFiles.apply((f) => f[name] ?? "");
+        this.hostFiles.push({ host: host.spec.name, file: { path, content, names: [] } });
+      }
       setups.set(host.spec.name, new command.remote.Command(`${host.spec.name}-backup-setup`, {
         connection: connectionFor(host, config),
         create: BUNDLE_COMMAND,
