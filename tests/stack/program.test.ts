@@ -23,7 +23,7 @@ describe.each(["staging", "production"])("the program on Pulumi.%s.yaml", (stack
     const result = await runOffline(loadStackFile(ROOT, stack));
     if (!result.ok) throw new Error(result.message);
     expect(result.resources.filter((r) => !r.custom).map((r) => r.type)).toContain("shithub:index:Environment");
-    const envFiles = result.files.filter((f) => f.path.endsWith(".env"));
+    const envFiles = result.files.filter((f) => f.path.startsWith("/etc/shithub/"));
     const app = stack === "production" ? "shithub-app" : "shithub-staging";
     expect(envFiles.map((f) => [f.host, f.path, f.secret])).toEqual([
       [app, "/etc/shithub/web.env", true],
