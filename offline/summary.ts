@@ -3,7 +3,7 @@ import type { PlannedFile, RecordedResource } from "./run";
 type Inputs = Record<string, unknown>;
 
 /** Pulumi's marker on a secret value as the mock monitor receives it. */
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+export const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
 /** The value inside a secret wrapper, for fields of it that are not secret themselves (e.g. a connection's host). */
 export function unwrapSecret(v: unknown): unknown {

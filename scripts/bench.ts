@@ -5,7 +5,7 @@
 // (runtime/debuggable.js), made dearer by ts-node's source maps; `pulumi up` pays the same.
 import { performance } from "node:perf_hooks";
 import { runOffline } from "../offline/run";
-import type { RecordedResource } from "../offline/run";
+import { changedResources } from "../offline/compare";
 import { loadStackFile } from "../offline/stackFile";
 import type { StackFileConfig } from "../offline/stackFile";
 
@@ -53,20 +53,13 @@ function row(label: string, f: Figures): string {
   return `${label.padEnd(22)} ${String(f.hosts).padStart(5)} ${f.median.toFixed(1).padStart(10)} ${f.min.toFixed(1).padStart(8)} ${String(f.resources).padStart(10)} ${(f.resources / f.hosts).toFixed(1).padStart(14)} ${(f.median / f.hosts).toFixed(2).padStart(12)}`;
 }
 
-/** Resources whose inputs differ between two plans (secret values compared too). */
-function changedResources(a: RecordedResource[], b: RecordedResource[]): string[] {
-  const key = (r: RecordedResource) => `${r.type}::${r.name}`;
-  const before = new Map(a.map((r) => [key(r), JSON.stringify(r.inputs)]));
-  return b.filter((r) => before.get(key(r)) !== JSON.stringify(r.inputs)).map((r) => `${r.name} (${r.type.split(":").pop()})`);
-}
-
 async function releaseFigures(apps: number): Promise<void> {
   const base = syntheticStack(apps);
   const bumped = { ...base, values: { ...base.values, "shithubd:version": "v1.9.0" } };
   const [a, b] = [await runOffline(base), await runOffline(bumped)];
   if (!a.ok || !b.ok) throw new Error("synthetic stack failed");
   const steps = a.resources.filter((r) => r.type.startsWith("command:remote:"));
-  const changed = changedResources(a.resources, b.resources);
+  const changed = changedResources(a.resources, b.resources).map((r) => `${r.name} (${r.type.split(":").pop()})`);
   const onlySteps = changed.every((c) => c.endsWith("(Command)"));
   console.log(`${apps} app hosts: ${steps.length / apps} remote step(s) per host per release; a version bump changes ${changed.length} of ${a.resources.length} resources` +
     ` (${onlySteps ? "only the release step of each host" : changed.join(", ")})`);

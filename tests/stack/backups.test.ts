@@ -1,7 +1,7 @@
 import { runOffline } from "../../offline/run";
 import type { RecordedResource } from "../../offline/run";
 import { loadStackFile } from "../../offline/stackFile";
-import { unwrapSecret } from "../../offline/summary";
+import { SECRET_SIG, unwrapSecret } from "../../offline/summary";
 import { ROOT, stackCopy } from "./stackCopy";
 
 const BUCKET = "digitalocean:index/spacesBucket:SpacesBucket";
@@ -50,7 +50,7 @@ describe("production buckets", () => {
     const { resources, files } = await plan(ROOT, "production");
     const setups = resources.filter((r) => r.name.endsWith("-backup-setup"));
     expect(setups.map((s) => s.name).sort()).toEqual(["shithub-backup-backup-setup", "shithub-db-backup-setup"]);
-    for (const s of setups) expect(Object.keys(s.inputs.stdin as object)).toContain("4dabf18193072939515e22adb298388d");
+    for (const s of setups) expect(Object.keys(s.inputs.stdin as object)).toContain(SECRET_SIG);
     const bundle = files.find((f) => f.host === "shithub-backup" && f.path === "/run/shithub-backup-setup.bundle")!;
     expect(bundle.secret).toBe(true);
     expect(bundle.content).toContain("ROLE_DUMP=1\nROLE_WAL=0\n");
@@ -99,7 +99,7 @@ describe("a release flagged as a major schema change", () => {
   it("the connection of every step holds the key only as a secret", async () => {
     const { resources } = await plan(ROOT, "production");
     for (const r of resources.filter((x) => x.type === COMMAND)) {
-      expect(Object.keys(r.inputs.connection as object)).toContain("4dabf18193072939515e22adb298388d");
+      expect(Object.keys(r.inputs.connection as object)).toContain(SECRET_SIG);
       expect(unwrapSecret(r.inputs.connection)).toMatchObject({ user: "root" });
     }
   });

@@ -4,6 +4,7 @@ import { markOfflinePlaceholders } from "../../components/runtimeConfig";
 import { recordingMocks, runOffline, valueOf } from "../../offline/run";
 import type { RecordedResource } from "../../offline/run";
 import { loadStackFile } from "../../offline/stackFile";
+import { SECRET_SIG } from "../../offline/summary";
 import { DATABASE_URL, rawConfig, SESSION_KEY, TOTP_KEY } from "../helpers";
 import { ROOT, stackCopy } from "./stackCopy";
 
@@ -14,7 +15,7 @@ const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForR
 function withoutSecrets(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(withoutSecrets);
   if (typeof v !== "object" || v === null) return v;
-  if ("4dabf18193072939515e22adb298388d" in v) return "[secret]";
+  if (SECRET_SIG in v) return "[secret]";
   return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, withoutSecrets(x)]));
 }
 

@@ -6,12 +6,12 @@ import { sha256File } from "../../components/releaseConfig";
 import { runOffline } from "../../offline/run";
 import type { PlannedFile, RecordedResource } from "../../offline/run";
 import { loadStackFile } from "../../offline/stackFile";
-import { unwrapSecret } from "../../offline/summary";
+import { changedResources } from "../../offline/compare";
+import { SECRET_SIG, unwrapSecret } from "../../offline/summary";
 import { ROOT, stackCopy } from "./stackCopy";
 
 const COMMAND = "command:remote:Command";
 const isRelease = (r: RecordedResource) => r.type === COMMAND && r.name.endsWith("-release");
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
 async function plan(dir: string, stack: string) {
   const result = await runOffline(loadStackFile(dir, stack));
@@ -26,12 +26,7 @@ const threeApps = (c: Record<string, unknown>) => {
   ];
 };
 
-/** Resources whose inputs differ between two plans (secret values compared too). */
-function changed(a: RecordedResource[], b: RecordedResource[]): string[] {
-  const key = (r: RecordedResource) => `${r.type}::${r.name}`;
-  const before = new Map(a.map((r) => [key(r), JSON.stringify(r.inputs)]));
-  return b.filter((r) => before.get(key(r)) !== JSON.stringify(r.inputs)).map((r) => r.name).sort();
-}
+const changed = (a: RecordedResource[], b: RecordedResource[]): string[] => changedResources(a, b).map((r) => r.name).sort();
 
 const unit = (files: PlannedFile[], host: string, name: string) =>
   files.find((f) => f.host === host && f.path === `/etc/systemd/system/${name}`)!.content;
