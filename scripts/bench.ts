@@ -58,7 +58,7 @@ async function releaseFigures(apps: number): Promise<void> {
   const bumped = { ...base, values: { ...base.values, "shithubd:version": "v1.9.0" } };
   const [a, b] = [await runOffline(base), await runOffline(bumped)];
   if (!a.ok || !b.ok) throw new Error("synthetic stack failed");
-  const steps = a.resources.filter((r) => r.type.startsWith("command:remote:"));
+  const steps = a.resources.filter((r) => r.type === "command:remote:Command" && r.name.endsWith("-release"));
   const changed = changedResources(a.resources, b.resources).map((r) => `${r.name} (${r.type.split(":").pop()})`);
   const onlySteps = changed.every((c) => c.endsWith("(Command)"));
   console.log(`${apps} app hosts: ${steps.length / apps} remote step(s) per host per release; a version bump changes ${changed.length} of ${a.resources.length} resources` +
