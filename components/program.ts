@@ -26,6 +26,8 @@ export interface StackOutputs {
   /** A records for the domain; created in DigitalOcean when shithubd:dnsZone is set, else to create by hand. */
   readonly dnsRecords: ReadonlyArray<{ type: string; name: string; value: pulumi.Output<string> }>;
   readonly dnsManagedHere: boolean;
+  /** Spaces buckets by role: name and region. */
+  readonly buckets: Readonly<Record<string, { name: string; region: string }>>;
 }
 
 export interface Program {
@@ -65,6 +67,7 @@ export function program(opts?: pulumi.ComponentResourceOptions): Program {
       }])),
       dnsRecords: environment.dnsRecords,
       dnsManagedHere: config.dnsZone !== undefined,
+      buckets: Object.fromEntries(config.backups.buckets.map((b) => [b.id, { name: b.name, region: b.region }])),
     },
   };
 }

@@ -17,6 +17,7 @@ interface PlanOutputs {
   hosts: Record<string, { roles: string[]; publicIpv4: string; privateIpv4: string; reservedIpv4?: string }>;
   dnsRecords: Array<{ type: string; name: string; value: string }>;
   dnsManagedHere: boolean;
+  buckets: Record<string, { name: string; region: string }>;
 }
 
 async function main(): Promise<number> {
@@ -77,6 +78,8 @@ async function main(): Promise<number> {
   }
   console.log(outputs.dnsManagedHere ? "\nDNS records (managed in DigitalOcean):" : "\nDNS records to create at the DNS provider:");
   for (const r of outputs.dnsRecords) console.log(`  ${r.type} ${r.name} -> ${r.value}`);
+  console.log("\nBuckets:");
+  for (const [role, b] of Object.entries(outputs.buckets)) console.log(`  ${role}: ${b.name} (${b.region})`);
 
   if (result.unsetSecrets.length > 0) {
     console.log(`\nSecrets not yet set in ${cfg.file} (planned with placeholders; \`pulumi preview\` stops until they are set):`);
