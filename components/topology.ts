@@ -16,6 +16,8 @@ export interface HostSpec {
   readonly roles: readonly Role[];
   /** Attached and mounted at /data (all of an app host's state: repos, tmp). */
   readonly volume?: DataVolume;
+  /** The host's SSH host key (`ssh-ed25519 AAAA...`), pinned once known: steps then refuse any other. */
+  readonly hostKey?: string;
 }
 
 /** A problem inside a structured key: `path` is relative to the key, e.g. `[1].size`. */
@@ -34,6 +36,8 @@ const SIZES: readonly string[] = Object.values(DropletSlug);
 const DROPLET_NAME = /^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,62}[a-zA-Z0-9])?$/;
 const VOLUME_NAME = /^[a-z]([a-z0-9-]{0,62}[a-z0-9])?$/;
 const MAX_VOLUME_GIB = 16384;
+const HOST_KEY = /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/]+={0,2}$/;
+const FIELDS = ["name", "size", "roles", "volume", "hostKey"];
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -66,12 +70,15 @@ function checkHost(i: number, raw: unknown, problems: PathProblem[]): HostSpec |
     return undefined;
   }
   const before = problems.length;
-  const unknown = Object.keys(raw).filter((k) => !["name", "size", "roles", "volume"].includes(k));
+  const unknown = Object.keys(raw).filter((k) => !FIELDS.includes(k));
   for (const key of unknown) {
-    const hint = didYouMean(key, ["name", "size", "roles", "volume"]);
-    problems.push({ path: `${at}.${key}`, message: `is not a host field${hint ? `; did you mean ${hint}?` : " (name, size, roles, volume)"}`, example: "", remove: true });
+    const hint = didYouMean(key, FIELDS);
+    problems.push({ path: `${at}.${key}`, message: `is not a host field${hint ? `; did you mean ${hint}?` : ` (${FIELDS.join(", ")})`}`, example: "", remove: true });
   }
-  const { name, size, roles } = raw;
+  const { name, size, roles, hostKey } = raw;
+  if (hostKey !== undefined && (typeof hostKey !== "string" || !HOST_KEY.test(hostKey))) {
+    problems.push({ path: `${at}.hostKey`, message: "must be a public host key as ssh-keyscan prints it, without the host name (e.g. ssh-ed25519 AAAA...)", example: "" });
+  }
   if (typeof name !== "string" || !DROPLET_NAME.test(name)) {
     problems.push({ path: `${at}.name`, message: "must be a droplet name: letters, digits, . and -, at most 64", example: "shithub-app" });
   }
@@ -97,7 +104,13 @@ function checkHost(i: number, raw: unknown, problems: PathProblem[]): HostSpec |
   });
   const volume = checkVolume(`${at}.volume`, raw.volume, problems);
   if (problems.length > before) return undefined;
-  return { name: name as string, size: size as string, roles: roleList as Role[], ...(volume ? { volume } : {}) };
+  return {
+    name: name as string,
+    size: size as string,
+    roles: roleList as Role[],
+    ...(volume ? { volume } : {}),
+    ...(typeof hostKey === "string" ? { hostKey } : {}),
+  };
 }
 
 /**

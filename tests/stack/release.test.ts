@@ -46,6 +46,16 @@ describe("the release steps", () => {
     expect(step.options?.dependsOn.sort()).toEqual(["production-firewalls", "shithub-app", "shithub-data-on-shithub-app"]);
   });
 
+  it("checks the host key once the stack pins it", async () => {
+    const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHhUVgUYd8mK8q3FJqJCbq5qwlb2N0L0WbUqH2BZbV7E";
+    const { resources } = await plan(stackCopy("production", (c) => {
+      (c["shithubd:hosts"] as Array<Record<string, unknown>>)[0]!.hostKey = hostKey;
+    }), "production");
+    expect(unwrapSecret(resources.find(isRelease)!.inputs.connection)).toMatchObject({ hostKey });
+    const unpinned = await plan(ROOT, "production");
+    expect(unwrapSecret(unpinned.resources.find(isRelease)!.inputs.connection)).not.toHaveProperty("hostKey");
+  });
+
   it("rolls out host after host, and only the first host migrates", async () => {
     const { resources, files } = await plan(stackCopy("production", threeApps), "production");
     const deps = Object.fromEntries(resources.filter(isRelease).map((r) => [r.name, r.options!.dependsOn]));

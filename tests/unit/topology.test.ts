@@ -38,6 +38,7 @@ describe("each bad topology input is a clear problem with a --path fix", () => {
     ["two monitoring hosts", edit(2, { roles: ["monitoring"] }), "shithubd:hosts", /at most one monitoring host \(found shithub-backup, shithub-monitoring\)/,
       "pulumi config rm --path 'shithubd:hosts[3].roles[0]' -s production"],
     ["an empty list", [], "shithubd:hosts", /non-empty list of hosts/, ""],
+    ["a host key with the host name in it", edit(0, { hostKey: "203.0.113.5 ssh-ed25519 AAAAC3Nza" }), "shithubd:hosts[0].hostKey", /as ssh-keyscan prints it, without the host name/, ""],
   ])("%s", (_what, hosts, key, message, fix) => {
     const problems = problemsOf(withHosts(hosts));
     expect(problems).toHaveLength(1);
