@@ -171,7 +171,3 @@ export function checkTopology(raw: unknown): { hosts?: HostSpec[]; problems: Pat
   }
   return problems.length > 0 ? { problems } : { hosts: valid, problems };
 }
-
-export function hostsWithRole(hosts: readonly HostSpec[], role: Role): HostSpec[] {
-  return hosts.filter((h) => h.roles.includes(role));
-}
