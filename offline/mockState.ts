@@ -5,6 +5,18 @@ function stableNumber(type: string, name: string): number {
   return parseInt(createHash("sha256").update(`${type}::${name}`).digest("hex").slice(0, 8), 16);
 }
 
+/** VPC ranges by mock id, so droplets get private addresses inside their VPC. */
+const vpcRanges = new Map<string, string>();
+
+function addressIn(range: string | undefined, host: number): string {
+  const m = range === undefined ? null : /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(range);
+  if (m === null) return `10.${(host >> 8) % 200}.0.${(host % 250) + 2}`;
+  const base = ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
+  const size = 2 ** (32 - Number(m[5]));
+  const ip = base + 2 + (host % Math.max(1, size - 3));
+  return [24, 16, 8, 0].map((shift) => (ip >>> shift) & 255).join(".");
+}
+
 /**
  * What the engine would return for a resource: its inputs plus the provider-computed outputs the
  * program reads (ids, DigitalOcean URNs, addresses). Public addresses come from the
@@ -19,7 +31,7 @@ export function mockResource(type: string, name: string, inputs: Record<string, 
     case "digitalocean:index/droplet:Droplet":
       extra.dropletUrn = `do:droplet:${id}`;
       extra.ipv4Address = `203.0.113.${octet(0)}`;
-      extra.ipv4AddressPrivate = `10.${octet(8) % 200}.0.${octet(16)}`;
+      extra.ipv4AddressPrivate = addressIn(vpcRanges.get(String(inputs.vpcUuid)), n >>> 8);
       break;
     case "digitalocean:index/volume:Volume":
       extra.volumeUrn = `do:volume:${id}`;
@@ -37,6 +49,7 @@ export function mockResource(type: string, name: string, inputs: Record<string, 
       break;
     case "digitalocean:index/vpc:Vpc":
       extra.vpcUrn = `do:vpc:${id}`;
+      if (typeof inputs.ipRange === "string") vpcRanges.set(id, inputs.ipRange);
       break;
   }
   return { id, state: { ...inputs, ...extra } };
