@@ -1,10 +1,12 @@
-import { bucketPlans, SPACES_REGIONS } from "./buckets";
+import { bucketName, bucketPlans, defaultBucketPrefix, spacesEndpoint, SPACES_REGIONS } from "./buckets";
 import type { BucketId, BucketPlan } from "./buckets";
 import { describeConflict, lifecycleConflicts } from "./lifecycle";
 import type { LifecycleRule } from "./lifecycle";
 import { qualified } from "./projectKeys";
 import type { Problem } from "./problems";
 import { configSetCommand } from "./problems";
+import type { DeferredKey, EnvValue } from "./envValues";
+import { Sensitive } from "./sensitive";
 
 export interface BackupConfig {
   readonly buckets: readonly BucketPlan[];
@@ -48,6 +50,20 @@ function parseExtraRules(stack: string, text: string | undefined, problems: Prob
   return out;
 }
 
+/**
+ * shithubd's S3 settings when the stack does not point it elsewhere: the environment's runtime
+ * bucket, and its scoped key, which exists only once created (deferred until then).
+ */
+export function runtimeBucketEnv(stack: string, region: string, prefix: string | undefined): Map<string, EnvValue> {
+  const deferred = (key: DeferredKey): EnvValue => ({ value: new Sensitive(`<${key} of the runtime bucket>`), origin: "derived", placeholder: true, deferred: key });
+  return new Map<string, EnvValue>([
+    ["SHITHUB_STORAGE__S3__ENDPOINT", { value: spacesEndpoint(region), origin: "derived", placeholder: false }],
+    ["SHITHUB_STORAGE__S3__BUCKET", { value: bucketName(prefix ?? defaultBucketPrefix(stack), "objects"), origin: "derived", placeholder: false }],
+    ["SHITHUB_STORAGE__S3__ACCESS_KEY_ID", deferred("s3AccessKey")],
+    ["SHITHUB_STORAGE__S3__SECRET_ACCESS_KEY", deferred("s3SecretKey")],
+  ]);
+}
+
 /** Buckets and lifecycle of a stack; every overlap where a broader rule cuts a narrower one short is a problem. */
 export function parseBackupConfig(stack: string, region: string, project: ReadonlyMap<string, string>): { config?: BackupConfig; problems: Problem[] } {
   const problems: Problem[] = [];
@@ -60,7 +76,7 @@ export function parseBackupConfig(stack: string, region: string, project: Readon
   }
   const extraRules = parseExtraRules(stack, project.get("lifecycleRules"), problems);
   const buckets = bucketPlans({
-    prefix: project.get("bucketPrefix") ?? `shithub-${stack}`,
+    prefix: project.get("bucketPrefix") ?? defaultBucketPrefix(stack),
     region,
     drRegion,
     dailyDays: Number(project.get("backupRetentionDays") ?? "90"),

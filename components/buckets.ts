@@ -50,13 +50,22 @@ export function bucketPlans(s: RetentionSettings): BucketPlan[] {
     noncurrent,
   ];
   const plans: BucketPlan[] = [
-    { id: "backups", name: `${s.prefix}-backups`, region: s.region, versioning: true, rules: backups },
-    { id: "backups-dr", name: `${s.prefix}-backups-dr`, region: s.drRegion, versioning: true, rules: backups },
-    { id: "wal", name: `${s.prefix}-wal`, region: s.region, versioning: true, rules: wal },
-    { id: "wal-dr", name: `${s.prefix}-wal-dr`, region: s.drRegion, versioning: true, rules: wal },
-    { id: "objects", name: `${s.prefix}-objects`, region: s.region, versioning: true, rules: [abort, noncurrent] },
+    { id: "backups", name: bucketName(s.prefix, "backups"), region: s.region, versioning: true, rules: backups },
+    { id: "backups-dr", name: bucketName(s.prefix, "backups-dr"), region: s.drRegion, versioning: true, rules: backups },
+    { id: "wal", name: bucketName(s.prefix, "wal"), region: s.region, versioning: true, rules: wal },
+    { id: "wal-dr", name: bucketName(s.prefix, "wal-dr"), region: s.drRegion, versioning: true, rules: wal },
+    { id: "objects", name: bucketName(s.prefix, "objects"), region: s.region, versioning: true, rules: [abort, noncurrent] },
   ];
   return plans.map((p) => ({ ...p, rules: [...p.rules, ...s.extraRules.filter((e) => e.bucket === p.id).map((e) => e.rule)] }));
+}
+
+/** The default prefix of an environment's bucket names. */
+export function defaultBucketPrefix(stack: string): string {
+  return `shithub-${stack}`;
+}
+
+export function bucketName(prefix: string, id: BucketId): string {
+  return `${prefix}-${id}`;
 }
 
 export function spacesEndpoint(region: string): string {

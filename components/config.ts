@@ -1,10 +1,9 @@
 import { CATALOGUE } from "./catalogue";
 import { ENV_DEFAULTS, derivedEnv, shithubEnvOf } from "./envDefaults";
-import type { DeferredKey, EnvValue, EnvValues } from "./envValues";
-import { spacesEndpoint } from "./buckets";
-import { checkEnv } from "./envrules";
+import type { EnvValue, EnvValues } from "./envValues";
+import { checkEnv, S3_KEYS } from "./envrules";
 import { LIST_KEYS, parseHostsConfig } from "./infraConfig";
-import { parseBackupConfig } from "./backupConfig";
+import { parseBackupConfig, runtimeBucketEnv } from "./backupConfig";
 import type { BackupConfig } from "./backupConfig";
 import { parseReleaseConfig } from "./releaseConfig";
 import type { ReleaseConfig } from "./releaseConfig";
@@ -122,15 +121,10 @@ export function parseStackConfig(raw: RawStackConfig, templates: Readonly<Record
   for (const [name, text] of Object.entries(derivedEnv(stack, domain ?? "domain.invalid"))) {
     if (!env.has(name)) env.set(name, { value: text, origin: "derived", placeholder: false });
   }
+  const region = project.get("region");
   // shithubd's object storage is the environment's runtime bucket unless the stack points it elsewhere.
-  const s3Keys = ["SHITHUB_STORAGE__S3__ENDPOINT", "SHITHUB_STORAGE__S3__BUCKET", "SHITHUB_STORAGE__S3__ACCESS_KEY_ID", "SHITHUB_STORAGE__S3__SECRET_ACCESS_KEY"];
-  const region0 = project.get("region");
-  if (region0 !== undefined && !s3Keys.some((k) => env.get(k)?.origin === "stack")) {
-    const deferred = (key: DeferredKey): EnvValue => ({ value: new Sensitive(`<${key} of the runtime bucket>`), origin: "derived", placeholder: true, deferred: key });
-    env.set("SHITHUB_STORAGE__S3__ENDPOINT", { value: spacesEndpoint(region0), origin: "derived", placeholder: false });
-    env.set("SHITHUB_STORAGE__S3__BUCKET", { value: `${project.get("bucketPrefix") ?? `shithub-${stack}`}-objects`, origin: "derived", placeholder: false });
-    env.set("SHITHUB_STORAGE__S3__ACCESS_KEY_ID", deferred("s3AccessKey"));
-    env.set("SHITHUB_STORAGE__S3__SECRET_ACCESS_KEY", deferred("s3SecretKey"));
+  if (region !== undefined && !S3_KEYS.some((k) => env.get(k)?.origin === "stack")) {
+    for (const [name, value] of runtimeBucketEnv(stack, region, project.get("bucketPrefix"))) env.set(name, value);
   }
   problems.push(...checkEnv({ stack, version, values: env, templates }));
   const production = shithubEnvOf(stack) === "prod";
@@ -140,7 +134,6 @@ export function parseStackConfig(raw: RawStackConfig, templates: Readonly<Record
   const release = version === undefined ? { problems: [] } : parseReleaseConfig(stack, version, project, raw.placeholders);
   problems.push(...release.problems);
 
-  const region = project.get("region");
   const backups = region === undefined ? { problems: [] } : parseBackupConfig(stack, region, project);
   problems.push(...backups.problems);
   const image = project.get("image");

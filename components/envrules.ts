@@ -62,7 +62,8 @@ interface Condition {
   readonly requires: readonly string[];
 }
 
-const S3_KEYS = [
+/** shithubd's object storage settings: all or nothing. */
+export const S3_KEYS = [
   "SHITHUB_STORAGE__S3__ENDPOINT",
   "SHITHUB_STORAGE__S3__BUCKET",
   "SHITHUB_STORAGE__S3__ACCESS_KEY_ID",
