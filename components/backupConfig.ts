@@ -4,7 +4,7 @@ import { describeConflict, lifecycleConflicts } from "./lifecycle";
 import type { LifecycleRule } from "./lifecycle";
 import { qualified } from "./projectKeys";
 import type { Problem } from "./problems";
-import { configSetCommand } from "./problems";
+import { configSetCommand, parseJsonList } from "./problems";
 import type { DeferredKey, EnvValue } from "./envValues";
 import { Sensitive } from "./sensitive";
 
@@ -21,13 +21,8 @@ type ExtraRule = { bucket: BucketId; rule: LifecycleRule; index: number };
 function parseExtraRules(stack: string, text: string | undefined, problems: Problem[]): ExtraRule[] {
   if (text === undefined) return [];
   const key = qualified("lifecycleRules");
-  let list: unknown;
-  try {
-    list = JSON.parse(text);
-  } catch {
-    list = undefined;
-  }
-  if (!Array.isArray(list)) {
+  const list = parseJsonList(text);
+  if (list === undefined) {
     problems.push({ stack, key, message: "must be a list of {bucket, id, prefix, expirationDays}", fix: `pulumi config rm ${key} -s ${stack}` });
     return [];
   }

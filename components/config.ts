@@ -10,7 +10,7 @@ import type { ReleaseConfig } from "./releaseConfig";
 import type { HostsConfig, ListKey } from "./infraConfig";
 import { NAMESPACE, PROJECT_KEYS, qualified } from "./projectKeys";
 import type { Problem } from "./problems";
-import { ConfigError, configSetCommand, renameCommand } from "./problems";
+import { ConfigError, configSetCommand, reencryptCommand, renameCommand } from "./problems";
 import { Sensitive } from "./sensitive";
 import { didYouMean } from "./suggest";
 import type { EnvFileName, EnvTemplate } from "./templates";
@@ -70,7 +70,7 @@ export function parseStackConfig(raw: RawStackConfig, templates: Readonly<Record
         stack,
         key,
         message: "is a credential stored in plaintext in the stack file; it must be set with --secret",
-        fix: configSetCommand(stack, key, `"$(pulumi config get ${key} -s ${stack})"`, true),
+        fix: reencryptCommand(stack, key),
       });
     }
     if (!key.startsWith(`${NAMESPACE}:`)) continue;
@@ -97,7 +97,7 @@ export function parseStackConfig(raw: RawStackConfig, templates: Readonly<Record
         stack,
         key,
         message: "is a secret but is stored in plaintext in the stack file; it must be set with --secret",
-        fix: configSetCommand(stack, key, `"$(pulumi config get ${key} -s ${stack})"`, true),
+        fix: reencryptCommand(stack, key),
       });
       project.delete(spec.name);
       continue;

@@ -6,7 +6,7 @@ import type { EnvValue, EnvValues } from "./envValues";
 import { isSecretValue, textOf } from "./envValues";
 import { qualified } from "./projectKeys";
 import type { Problem } from "./problems";
-import { configSetCommand, renameCommand } from "./problems";
+import { configSetCommand, reencryptCommand, renameCommand } from "./problems";
 import { didYouMean } from "./suggest";
 import type { EnvFileName, EnvTemplate } from "./templates";
 import { checkValue, isTrue } from "./values";
@@ -208,11 +208,7 @@ function checkStackValue(
 ): void {
   const key = qualified(entry.name);
   if (entry.secret && !isSecretValue(v)) {
-    add(
-      entry.name,
-      "is a secret (shithubd redacts it) but is stored in plaintext in the stack file; it must be set with --secret",
-      setCommand(entry, `"$(pulumi config get ${key} -s ${stack})"`),
-    );
+    add(entry.name, "is a secret (shithubd redacts it) but is stored in plaintext in the stack file; it must be set with --secret", reencryptCommand(stack, key));
   }
   if (v.placeholder) return;
   const text = textOf(v);

@@ -33,47 +33,28 @@ const names = (hosts: readonly HostSpec[]): string[] => hosts.map((h) => h.name)
  */
 export function firewallPlans(hosts: readonly HostSpec[], adminCidrs: readonly string[]): FirewallPlan[] {
   const withRole = (role: Role): HostSpec[] => hosts.filter((h) => h.roles.includes(role));
-  const plans: FirewallPlan[] = [
-    {
-      id: "base",
-      hosts: names(hosts),
-      inbound: [{ protocol: "tcp", ports: "22", source: { kind: "cidrs", cidrs: adminCidrs }, why: "SSH from the admin networks" }],
-      outboundOpen: true,
-    },
-  ];
-  const apps = withRole("app");
-  if (apps.length > 0) {
-    plans.push({
-      id: "app",
-      hosts: names(apps),
-      inbound: [
-        { protocol: "tcp", ports: "80", source: { kind: "cidrs", cidrs: ANYWHERE }, why: "HTTP (redirect to HTTPS, ACME)" },
-        { protocol: "tcp", ports: "443", source: { kind: "cidrs", cidrs: ANYWHERE }, why: "HTTPS" },
-      ],
-      outboundOpen: false,
-    });
-  }
-  const db = withRole("db");
   // The app hosts and the backup host (its dumps) reach Postgres, unless they are the db host.
-  const clients = hosts.filter((h) => !h.roles.includes("db") && (h.roles.includes("app") || h.roles.includes("backup")));
-  if (db.length > 0 && clients.length > 0) {
-    plans.push({
-      id: "db",
-      hosts: names(db),
-      inbound: [{ protocol: "tcp", ports: "5432", source: { kind: "privateAddressOf", hosts: names(clients) }, why: "PostgreSQL from the app and backup hosts, over the VPC" }],
-      outboundOpen: false,
-    });
-  }
-  const monitoring = withRole("monitoring");
-  if (monitoring.length > 0) {
-    plans.push({
-      id: "monitoring",
-      hosts: names(monitoring),
-      inbound: [{ protocol: "udp", ports: "51820", source: { kind: "cidrs", cidrs: ANYWHERE }, why: "WireGuard to the metrics box" }],
-      outboundOpen: false,
-    });
-  }
-  return plans;
+  const dbClients = hosts.filter((h) => !h.roles.includes("db") && (h.roles.includes("app") || h.roles.includes("backup")));
+  const web = (ports: string, why: string): InboundRule => ({ protocol: "tcp", ports, source: { kind: "cidrs", cidrs: ANYWHERE }, why });
+  const perRole: ReadonlyArray<readonly [Role, InboundRule[]]> = [
+    ["app", [web("80", "HTTP (redirect to HTTPS, ACME)"), web("443", "HTTPS")]],
+    ["db", dbClients.length === 0 ? [] : [
+      { protocol: "tcp", ports: "5432", source: { kind: "privateAddressOf", hosts: names(dbClients) }, why: "PostgreSQL from the app and backup hosts, over the VPC" },
+    ]],
+    ["monitoring", [{ protocol: "udp", ports: "51820", source: { kind: "cidrs", cidrs: ANYWHERE }, why: "WireGuard to the metrics box" }]],
+  ];
+  const base: FirewallPlan = {
+    id: "base",
+    hosts: names(hosts),
+    inbound: [{ protocol: "tcp", ports: "22", source: { kind: "cidrs", cidrs: adminCidrs }, why: "SSH from the admin networks" }],
+    outboundOpen: true,
+  };
+  return [
+    base,
+    ...perRole
+      .filter(([role, inbound]) => inbound.length > 0 && withRole(role).length > 0)
+      .map(([role, inbound]): FirewallPlan => ({ id: role, hosts: names(withRole(role)), inbound, outboundOpen: false })),
+  ];
 }
 
 /** `port/protocol` -> who may reach it, for one host: the union of its firewalls, as DigitalOcean applies them. */

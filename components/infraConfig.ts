@@ -1,6 +1,7 @@
 import { isIP } from "node:net";
 import { qualified } from "./projectKeys";
 import type { Problem } from "./problems";
+import { parseJsonList } from "./problems";
 import { checkTopology } from "./topology";
 import type { HostSpec, PathProblem } from "./topology";
 
@@ -77,13 +78,8 @@ export function parseHostsConfig(
       problems.push({ stack, key: qualified(key), message: "is required but is not set", fix: setFirst, kind: "missing" });
       continue;
     }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = undefined;
-    }
-    if (!Array.isArray(parsed)) {
+    const parsed = parseJsonList(text);
+    if (parsed === undefined) {
       problems.push({ stack, key: qualified(key), message: "must be a list (set items with --path)", fix: `pulumi config rm ${qualified(key)} -s ${stack} && ${setFirst}` });
       continue;
     }

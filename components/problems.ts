@@ -38,9 +38,24 @@ export function configSetCommand(stack: string, key: string, value: string, secr
   return `pulumi config set${secret ? " --secret" : ""} ${key} ${value} -s ${stack}`;
 }
 
+/** Stores a value that sits in plaintext in the stack file as a secret, unchanged. */
+export function reencryptCommand(stack: string, key: string): string {
+  return configSetCommand(stack, key, `"$(pulumi config get ${key} -s ${stack})"`, true);
+}
+
 /** Moves a value to another key, keeping it secret if it must be; the old key is removed. */
 export function renameCommand(stack: string, from: string, to: string, secret: boolean): string {
   return `pulumi config set${secret ? " --secret" : ""} ${to} "$(pulumi config get ${from} -s ${stack})" -s ${stack} && pulumi config rm ${from} -s ${stack}`;
+}
+
+/** A structured config value (the CLI hands lists over as JSON text), or undefined when it is not a list. */
+export function parseJsonList(text: string): unknown[] | undefined {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return Array.isArray(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Quotes a value for a POSIX shell command line shown in a fix. */

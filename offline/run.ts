@@ -43,14 +43,14 @@ export type OfflineResult =
       readonly resources: RecordedResource[];
       readonly files: PlannedFile[];
       readonly outputs: Record<string, unknown>;
-      /** Secrets the stack file does not hold yet, planned with placeholders. */
-      readonly unsetSecrets: Array<{ key: string; fix: string }>;
+      /** Secrets and checksums the stack file does not hold yet, planned with placeholders. */
+      readonly unsetValues: Array<{ key: string; fix: string }>;
     }
   | { readonly ok: false; readonly message: string; readonly resources: RecordedResource[] };
 
 export interface OfflineOptions {
-  /** Stand placeholders in for required secrets the stack file lacks (default); false fails like `pulumi preview`. */
-  readonly placeholdersForUnsetSecrets?: boolean;
+  /** Stand placeholders in for required secrets and checksums the stack file lacks (default); false fails like `pulumi preview`. */
+  readonly placeholdersForUnsetValues?: boolean;
 }
 
 /**
@@ -108,7 +108,7 @@ function operatorSupplied(key: string): { secret: boolean } | undefined {
 }
 
 /** Required operator-supplied values missing from the stack file, with the command that would set each. */
-function unsetSecrets(cfg: StackFileConfig, secretKeys: ReadonlySet<string>): Array<{ key: string; fix: string }> {
+function unsetOperatorValues(cfg: StackFileConfig, secretKeys: ReadonlySet<string>): Array<{ key: string; fix: string }> {
   const parsed = parseStackConfig(
     { stack: cfg.stack, values: cfg.values, secretKeys, placeholders: cfg.secureKeys },
     loadEnvTemplates(),
@@ -127,7 +127,7 @@ export async function runOffline(cfg: StackFileConfig, options: OfflineOptions =
   const values = { ...cfg.values };
   const secretKeys = new Set(cfg.secureKeys);
   const placeholders = new Set(cfg.secureKeys);
-  const unset = options.placeholdersForUnsetSecrets === false ? [] : unsetSecrets(cfg, secretKeys);
+  const unset = options.placeholdersForUnsetValues === false ? [] : unsetOperatorValues(cfg, secretKeys);
   for (const { key } of unset) {
     values[key] = secretPlaceholder(key, `not set in ${cfg.file}`);
     placeholders.add(key);
@@ -159,5 +159,5 @@ export async function runOffline(cfg: StackFileConfig, options: OfflineOptions =
     files.push({ host, path: file.path, content: await valueOf(file.content), secret: await pulumi.isSecret(file.content) });
   }
   const outputs = await valueOf(pulumi.output(built.outputs));
-  return { ok: true, resources, files, outputs: outputs as unknown as Record<string, unknown>, unsetSecrets: unset };
+  return { ok: true, resources, files, outputs: outputs as unknown as Record<string, unknown>, unsetValues: unset };
 }

@@ -50,7 +50,7 @@ async function main(): Promise<number> {
     console.error(`error: ${err.message}`);
     return 2;
   }
-  const result = await runOffline(cfg, { placeholdersForUnsetSecrets: !args.strict });
+  const result = await runOffline(cfg, { placeholdersForUnsetValues: !args.strict });
   if (!result.ok) {
     console.error(`error: ${result.message}`);
     return 1;
@@ -81,9 +81,9 @@ async function main(): Promise<number> {
   console.log("\nBuckets:");
   for (const [role, b] of Object.entries(outputs.buckets)) console.log(`  ${role}: ${b.name} (${b.region})`);
 
-  if (result.unsetSecrets.length > 0) {
+  if (result.unsetValues.length > 0) {
     console.log(`\nSecrets not yet set in ${cfg.file} (planned with placeholders; \`pulumi preview\` stops until they are set):`);
-    for (const { fix } of result.unsetSecrets) console.log(`  ${fix}`);
+    for (const { fix } of result.unsetValues) console.log(`  ${fix}`);
   }
   return 0;
 }

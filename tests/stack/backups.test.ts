@@ -1,18 +1,12 @@
-import { runOffline } from "../../offline/run";
 import type { RecordedResource } from "../../offline/run";
-import { loadStackFile } from "../../offline/stackFile";
 import { SECRET_SIG, unwrapSecret } from "../../offline/summary";
-import { ROOT, stackCopy } from "./stackCopy";
+import { planOf, ROOT, stackCopy } from "./stackCopy";
 
 const BUCKET = "digitalocean:index/spacesBucket:SpacesBucket";
 const KEY = "digitalocean:index/spacesKey:SpacesKey";
 const COMMAND = "command:remote:Command";
 
-async function plan(dir: string, stack: string) {
-  const result = await runOffline(loadStackFile(dir, stack));
-  if (!result.ok) throw new Error(result.message);
-  return result;
-}
+const plan = planOf;
 const named = (rs: RecordedResource[], name: string) => rs.find((r) => r.name === name)!;
 
 describe("production buckets", () => {

@@ -2,7 +2,7 @@ import { mockResource } from "../../offline/mockState";
 import { runOffline } from "../../offline/run";
 import type { RecordedResource } from "../../offline/run";
 import { loadStackFile } from "../../offline/stackFile";
-import { ROOT, stackCopy } from "./stackCopy";
+import { planOf, ROOT, stackCopy } from "./stackCopy";
 
 const DROPLET = "digitalocean:index/droplet:Droplet";
 const VOLUME = "digitalocean:index/volume:Volume";
@@ -10,11 +10,7 @@ const RESERVED_IP = "digitalocean:index/reservedIp:ReservedIp";
 const FIREWALL = "digitalocean:index/firewall:Firewall";
 const STATEFUL = [DROPLET, VOLUME, RESERVED_IP];
 
-async function plan(dir: string, stack: string): Promise<RecordedResource[]> {
-  const result = await runOffline(loadStackFile(dir, stack));
-  if (!result.ok) throw new Error(result.message);
-  return result.resources;
-}
+const plan = async (dir: string, stack: string): Promise<RecordedResource[]> => (await planOf(dir, stack)).resources;
 
 const ofType = (resources: RecordedResource[], type: string) => resources.filter((r) => r.type === type);
 

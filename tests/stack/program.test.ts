@@ -37,7 +37,7 @@ describe.each(["staging", "production"])("the program on Pulumi.%s.yaml", (stack
   });
 
   it("fails like `pulumi preview` when the secrets are not set and placeholders are off", async () => {
-    const result = await runOffline(loadStackFile(ROOT, stack), { placeholdersForUnsetSecrets: false });
+    const result = await runOffline(loadStackFile(ROOT, stack), { placeholdersForUnsetValues: false });
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.message).toContain(`pulumi config set --secret shithubd:SHITHUB_SESSION_KEY "$(openssl rand -base64 32)" -s ${stack}`);

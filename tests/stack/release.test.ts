@@ -3,21 +3,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RELEASE_COMMAND } from "../../components/releaseBundle";
 import { sha256File } from "../../components/releaseConfig";
-import { runOffline } from "../../offline/run";
 import type { PlannedFile, RecordedResource } from "../../offline/run";
-import { loadStackFile } from "../../offline/stackFile";
 import { changedResources } from "../../offline/compare";
 import { SECRET_SIG, unwrapSecret } from "../../offline/summary";
-import { ROOT, stackCopy } from "./stackCopy";
+import { planOf, ROOT, stackCopy } from "./stackCopy";
 
 const COMMAND = "command:remote:Command";
 const isRelease = (r: RecordedResource) => r.type === COMMAND && r.name.endsWith("-release");
 
-async function plan(dir: string, stack: string) {
-  const result = await runOffline(loadStackFile(dir, stack));
-  if (!result.ok) throw new Error(result.message);
-  return result;
-}
+const plan = planOf;
 
 const threeApps = (c: Record<string, unknown>) => {
   c["shithubd:hosts"] = [

@@ -2,6 +2,8 @@ import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
+import { runOffline } from "../../offline/run";
+import { loadStackFile } from "../../offline/stackFile";
 
 export const ROOT = join(__dirname, "..", "..");
 
@@ -16,4 +18,11 @@ export function stackCopy(stack: string, edit: (config: Record<string, unknown>)
   edit(doc.config);
   writeFileSync(join(dir, `Pulumi.${stack}.yaml`), stringify(doc));
   return dir;
+}
+
+/** The offline plan of a stack file that must be valid. */
+export async function planOf(dir: string, stack: string) {
+  const result = await runOffline(loadStackFile(dir, stack));
+  if (!result.ok) throw new Error(result.message);
+  return result;
 }
