@@ -1,17 +1,17 @@
 import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "./config";
-import { dnsNames } from "./dns";
-import { ShithubBackups } from "./backups";
-import { ShithubBackupSteps } from "./backupSteps";
-import { envFilePath, renderEnvFile } from "./envfile";
-import { resolveDeferred } from "./envValues";
-import { ShithubHost } from "./host";
-import type { HostFile } from "./hostFile";
-import { ShithubFirewalls, ShithubNetwork } from "./network";
-import { ShithubService } from "./shithubd";
-import { ENV_FILES } from "./templates";
-import type { EnvFileName, EnvTemplate } from "./templates";
+import type { StackConfig } from "./config/stackConfig";
+import { dnsNames } from "./hosts/dns";
+import { ShithubBackups } from "./backups/backups";
+import { ShithubBackupSteps } from "./backups/backupSteps";
+import { envFilePath, renderEnvFile } from "./env/envFile";
+import { resolveDeferred } from "./env/envValues";
+import { ShithubHost } from "./hosts/host";
+import type { HostFile } from "./hosts/hostFile";
+import { ShithubFirewalls, ShithubNetwork } from "./hosts/network";
+import { ShithubService } from "./release/releaseSteps";
+import { ENV_FILES } from "./env/envTemplate";
+import type { EnvFileName, EnvTemplate } from "./env/envTemplate";
 
 export interface ShithubEnvironmentArgs {
   readonly config: StackConfig;

@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
-import { readStackConfig } from "./config";
+import { readStackConfig } from "./config/stackConfig";
 import { ShithubEnvironment } from "./environment";
-import { ConfigError } from "./problems";
-import { rawConfigFromRuntime } from "./runtimeConfig";
-import { loadEnvTemplates } from "./templates";
-import type { EnvFileName } from "./templates";
+import { ConfigError } from "./config/problems";
+import { rawConfigFromRuntime } from "./config/runtimeConfig";
+import { loadEnvTemplates } from "./env/envTemplate";
+import type { EnvFileName } from "./env/envTemplate";
 
 /** What an operator needs of a host. */
 export interface HostOutput {

@@ -1,11 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
-import { parseStackConfig } from "../components/config";
-import { lookup } from "../components/catalogue";
+import { parseStackConfig } from "../components/config/stackConfig";
+import { lookup } from "../components/config/catalogue";
 import { program } from "../components/program";
 import type { Program } from "../components/program";
-import { markOfflinePlaceholders } from "../components/runtimeConfig";
-import { loadEnvTemplates } from "../components/templates";
-import { NAMESPACE } from "../components/projectKeys";
+import { markOfflinePlaceholders } from "../components/config/runtimeConfig";
+import { loadEnvTemplates } from "../components/env/envTemplate";
+import { NAMESPACE } from "../components/config/projectKeys";
 import type { StackFileConfig } from "./stackFile";
 import { mockResource } from "./mockState";
 import { secretPlaceholder } from "./stackFile";

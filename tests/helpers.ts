@@ -1,8 +1,8 @@
-import type { RawStackConfig, StackConfig } from "../components/config";
-import { parseStackConfig } from "../components/config";
-import type { Problem } from "../components/problems";
-import { loadEnvTemplates } from "../components/templates";
-import type { EnvFileName, EnvTemplate } from "../components/templates";
+import type { RawStackConfig, StackConfig } from "../components/config/stackConfig";
+import { parseStackConfig } from "../components/config/stackConfig";
+import type { Problem } from "../components/config/problems";
+import { loadEnvTemplates } from "../components/env/envTemplate";
+import type { EnvFileName, EnvTemplate } from "../components/env/envTemplate";
 
 /** 32-byte keys that are obviously for tests. */
 export const SESSION_KEY = Buffer.from("test-session-key-not-a-real-one!").toString("base64");

@@ -3,8 +3,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { backupSetupBundle, preReleaseBackupCommand } from "../../components/backupHost";
-import { BUNDLE_COMMAND } from "../../components/bundle";
+import { backupSetupBundle, preReleaseBackupCommand } from "../../components/backups/backupHost";
+import { BUNDLE_COMMAND } from "../../components/hosts/bundle";
 import { bootMachine, HOST_IP } from "./machine";
 import type { Machine } from "./machine";
 

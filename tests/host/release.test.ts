@@ -6,13 +6,13 @@ import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseStackConfig } from "../../components/config";
-import { renderEnvFile } from "../../components/envfile";
-import { resolveDeferred } from "../../components/envValues";
-import { RELEASE_COMMAND, releaseBundle } from "../../components/releaseBundle";
-import { releaseInputs } from "../../components/releasePlan";
-import { loadEnvTemplates } from "../../components/templates";
-import type { HostSpec } from "../../components/topology";
+import { parseStackConfig } from "../../components/config/stackConfig";
+import { renderEnvFile } from "../../components/env/envFile";
+import { resolveDeferred } from "../../components/env/envValues";
+import { RELEASE_COMMAND, releaseBundle } from "../../components/release/releaseBundle";
+import { releaseInputs } from "../../components/release/releasePlan";
+import { loadEnvTemplates } from "../../components/env/envTemplate";
+import type { HostSpec } from "../../components/hosts/topology";
 import { rawConfig } from "../helpers";
 
 // The real-host tier: the release script that `pulumi up` sends, built by the same functions

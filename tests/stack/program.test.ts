@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { program } from "../../components/program";
-import { markOfflinePlaceholders } from "../../components/runtimeConfig";
+import { markOfflinePlaceholders } from "../../components/config/runtimeConfig";
 import { recordingMocks, runOffline, valueOf } from "../../offline/run";
 import type { RecordedResource } from "../../offline/run";
 import { loadStackFile } from "../../offline/stackFile";

@@ -1,8 +1,8 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { RELEASE_COMMAND } from "../../components/releaseBundle";
-import { sha256File } from "../../components/releaseConfig";
+import { RELEASE_COMMAND } from "../../components/release/releaseBundle";
+import { sha256File } from "../../components/config/releaseConfig";
 import type { PlannedFile, RecordedResource } from "../../offline/run";
 import { changedResources } from "../../offline/compare";
 import { SECRET_SIG, unwrapSecret } from "../../offline/summary";

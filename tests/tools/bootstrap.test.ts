@@ -3,8 +3,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { renderUserData, SSHD_HARDENING } from "../../components/bootstrap";
-import type { HostSpec } from "../../components/topology";
+import { renderUserData, SSHD_HARDENING } from "../../components/hosts/bootstrap";
+import type { HostSpec } from "../../components/hosts/topology";
 import { FOUR_HOSTS, SINGLE_HOST } from "../helpers";
 
 // Rendered user data checked by the real tools (Debian's cloud-init and OpenSSH; .ci/run installs them).

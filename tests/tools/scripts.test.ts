@@ -2,9 +2,9 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { backupSetupBundle } from "../../components/backupHost";
-import { releaseBundle } from "../../components/releaseBundle";
-import { renderUnits } from "../../components/units";
+import { backupSetupBundle } from "../../components/backups/backupHost";
+import { releaseBundle } from "../../components/release/releaseBundle";
+import { renderUnits } from "../../components/release/units";
 import { TEMPLATES_DIR } from "../../components/templates";
 
 // shellcheck (Debian's; .ci/run installs it) on every host script, as written and as sent.

@@ -2,9 +2,9 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { backupHostFiles } from "../../components/backupHost";
-import { renderUnits, UNIT_NAMES } from "../../components/units";
-import type { UnitOptions } from "../../components/units";
+import { backupHostFiles } from "../../components/backups/backupHost";
+import { renderUnits, UNIT_NAMES } from "../../components/release/units";
+import type { UnitOptions } from "../../components/release/units";
 
 // systemd-analyze (Debian's systemd; .ci/run installs it) on every rendered unit.
 const VARIANTS: Array<[string, UnitOptions]> = [

@@ -1,6 +1,6 @@
 import { parse } from "yaml";
-import { packagesFor, renderUserData } from "../../components/bootstrap";
-import type { HostSpec } from "../../components/topology";
+import { packagesFor, renderUserData } from "../../components/hosts/bootstrap";
+import type { HostSpec } from "../../components/hosts/topology";
 import { FOUR_HOSTS } from "../helpers";
 
 describe("cloud-init user data", () => {

@@ -1,7 +1,7 @@
-import { parseStackConfig } from "../../components/config";
-import { ConfigError, formatProblems } from "../../components/problems";
-import { readStackConfig } from "../../components/config";
-import { analyseTemplate } from "../../components/templates";
+import { parseStackConfig } from "../../components/config/stackConfig";
+import { ConfigError, formatProblems } from "../../components/config/problems";
+import { readStackConfig } from "../../components/config/stackConfig";
+import { analyseTemplate } from "../../components/env/envTemplate";
 import { configOf, DATABASE_URL, problemsOf, rawConfig, realTemplates, SESSION_KEY, TOTP_KEY } from "../helpers";
 
 /** The one problem of a config that must have exactly one. */

@@ -2,11 +2,11 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { quoteForSystemd, renderEnvFile } from "../../components/envfile";
-import type { EnvValue } from "../../components/envValues";
-import { resolveDeferred } from "../../components/envValues";
-import { Sensitive } from "../../components/sensitive";
-import { analyseTemplate } from "../../components/templates";
+import { quoteForSystemd, renderEnvFile } from "../../components/env/envFile";
+import type { EnvValue } from "../../components/env/envValues";
+import { resolveDeferred } from "../../components/env/envValues";
+import { Sensitive } from "../../components/config/sensitive";
+import { analyseTemplate } from "../../components/env/envTemplate";
 import { configOf, rawConfig, realTemplates, SESSION_KEY } from "../helpers";
 
 const HOSTILE = [

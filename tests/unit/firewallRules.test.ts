@@ -1,5 +1,5 @@
-import { exposureOf, firewallPlans, publicPorts } from "../../components/firewallRules";
-import type { HostSpec } from "../../components/topology";
+import { exposureOf, firewallPlans, publicPorts } from "../../components/hosts/firewallRules";
+import type { HostSpec } from "../../components/hosts/topology";
 import { FOUR_HOSTS, SINGLE_HOST } from "../helpers";
 
 const ADMIN = ["198.51.100.0/24"];

@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { BACKUP_FILE_PATHS } from "../../components/backupHost";
-import { envFilePath } from "../../components/envfile";
+import { BACKUP_FILE_PATHS } from "../../components/backups/backupHost";
+import { envFilePath } from "../../components/env/envFile";
 import { TEMPLATES_DIR } from "../../components/templates";
-import { UNIT_NAMES, unitPath } from "../../components/units";
+import { UNIT_NAMES, unitPath } from "../../components/release/units";
 
 describe("the backup setup", () => {
   it("installs each file where the plan says it goes", () => {

@@ -1,4 +1,4 @@
-import { describeConflict, lifecycleConflicts } from "../../components/lifecycle";
+import { describeConflict, lifecycleConflicts } from "../../components/backups/lifecycle";
 
 describe("lifecycleConflicts", () => {
   it("finds the operators' hazard: an empty-prefix 30-day rule next to daily/ at 90 days", () => {

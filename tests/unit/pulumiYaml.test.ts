@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { isSecretName } from "../../components/catalogue";
-import { ENV_DEFAULTS } from "../../components/envDefaults";
-import { NAMESPACE, PROJECT_KEYS } from "../../components/projectKeys";
+import { isSecretName } from "../../components/config/catalogue";
+import { ENV_DEFAULTS } from "../../components/env/envDefaults";
+import { NAMESPACE, PROJECT_KEYS } from "../../components/config/projectKeys";
 
 const root = join(__dirname, "..", "..");
 const yaml = (file: string): Record<string, unknown> => parse(readFileSync(join(root, file), "utf8")) as Record<string, unknown>;

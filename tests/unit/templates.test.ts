@@ -1,5 +1,5 @@
-import { lookup } from "../../components/catalogue";
-import { analyseTemplate, gateVersion, loadEnvTemplates } from "../../components/templates";
+import { lookup } from "../../components/config/catalogue";
+import { analyseTemplate, gateVersion, loadEnvTemplates } from "../../components/env/envTemplate";
 
 describe("the real env templates", () => {
   const templates = loadEnvTemplates();

@@ -1,4 +1,4 @@
-import { renderUnits } from "../../components/units";
+import { renderUnits } from "../../components/release/units";
 
 describe("renderUnits", () => {
   it("requires Postgres only where it runs on the same host", () => {

@@ -1,6 +1,6 @@
-import { CATALOGUE, envNameOf, isSecretName } from "../../components/catalogue";
-import { didYouMean } from "../../components/suggest";
-import { checkValue } from "../../components/values";
+import { CATALOGUE, envNameOf, isSecretName } from "../../components/config/catalogue";
+import { didYouMean } from "../../components/config/suggest";
+import { checkValue } from "../../components/config/values";
 
 describe("checkValue accepts what shithubd accepts", () => {
   it.each([

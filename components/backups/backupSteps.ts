@@ -3,13 +3,13 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ShithubBackups } from "./backups";
 import { BACKUP_FILE_PATHS, backupSecretFiles, backupSetupBundle, backupStaticFiles, postReleaseDrillCommand, preReleaseBackupCommand } from "./backupHost";
 import type { BackupHostInputs } from "./backupHost";
-import { BUNDLE_COMMAND } from "./bundle";
+import { BUNDLE_COMMAND } from "../hosts/bundle";
 import { spacesEndpoint } from "./buckets";
-import type { StackConfig } from "./config";
-import { connectionFor } from "./connection";
-import { textOf } from "./envValues";
-import type { ShithubHost } from "./host";
-import type { HostFile } from "./hostFile";
+import type { StackConfig } from "../config/stackConfig";
+import { connectionFor } from "../hosts/connection";
+import { textOf } from "../env/envValues";
+import type { ShithubHost } from "../hosts/host";
+import type { HostFile } from "../hosts/hostFile";
 
 export interface BackupStepsArgs {
   readonly config: StackConfig;

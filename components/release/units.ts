@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import Mustache from "mustache";
-import { TEMPLATES_DIR } from "./templates";
+import { TEMPLATES_DIR } from "../templates";
 
 /** The units the program installs on an app host, in install order. */
 export const UNIT_NAMES = ["shithubd-web.service", "shithubd-worker.service", "shithubd-cron.service", "shithubd-cron.timer"] as const;

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { BUNDLE_COMMAND, stagedBundle } from "./bundle";
-import { TEMPLATES_DIR } from "./templates";
+import { BUNDLE_COMMAND, stagedBundle } from "../hosts/bundle";
+import { TEMPLATES_DIR } from "../templates";
 import type { UnitName } from "./units";
 
 /** The files a release stages on an app host, by the names the release script knows them by. */

@@ -1,6 +1,6 @@
 import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "./config";
+import type { StackConfig } from "../config/stackConfig";
 import type { ShithubHost } from "./host";
 
 /**

@@ -1,19 +1,19 @@
 import { CATALOGUE } from "./catalogue";
-import { ENV_DEFAULTS, derivedEnv, shithubEnvOf } from "./envDefaults";
-import type { EnvValue, EnvValues } from "./envValues";
-import { checkEnv, S3_KEYS } from "./envrules";
-import { LIST_KEYS, parseHostsConfig } from "./infraConfig";
+import { ENV_DEFAULTS, derivedEnv, shithubEnvOf } from "../env/envDefaults";
+import type { EnvValue, EnvValues } from "../env/envValues";
+import { checkEnv, S3_KEYS } from "../env/envRules";
+import { LIST_KEYS, parseHostsConfig } from "./hostsConfig";
 import { parseBackupConfig, runtimeBucketEnv } from "./backupConfig";
 import type { BackupConfig } from "./backupConfig";
 import { parseReleaseConfig } from "./releaseConfig";
 import type { ReleaseConfig } from "./releaseConfig";
-import type { HostsConfig, ListKey } from "./infraConfig";
+import type { HostsConfig, ListKey } from "./hostsConfig";
 import { NAMESPACE, PROJECT_KEYS, qualified } from "./projectKeys";
 import type { Problem } from "./problems";
 import { ConfigError, configSetCommand, reencryptCommand, renameCommand } from "./problems";
 import { Sensitive } from "./sensitive";
 import { didYouMean } from "./suggest";
-import type { EnvFileName, EnvTemplate } from "./templates";
+import type { EnvFileName, EnvTemplate } from "../env/envTemplate";
 
 /** A stack's config as the engine hands it to the program: every value a string. */
 export interface RawStackConfig {

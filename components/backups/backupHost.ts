@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import Mustache from "mustache";
-import { stagedBundle } from "./bundle";
-import { quoteForSystemd } from "./envfile";
-import { renderTemplate, TEMPLATES_DIR } from "./templates";
+import { stagedBundle } from "../hosts/bundle";
+import { quoteForSystemd } from "../env/envFile";
+import { renderTemplate, TEMPLATES_DIR } from "../templates";
 
 /** Where the backup host's buckets live and how rclone must talk to them. */
 export interface SpacesTarget {

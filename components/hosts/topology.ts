@@ -1,5 +1,5 @@
 import { DropletSlug } from "@pulumi/digitalocean";
-import { didYouMean } from "./suggest";
+import { didYouMean } from "../config/suggest";
 
 export const ROLES = ["app", "db", "backup", "monitoring"] as const;
 export type Role = (typeof ROLES)[number];

@@ -1,9 +1,10 @@
 import { satisfies } from "semver";
-import { lookup } from "./catalogue";
+import { lookup } from "../config/catalogue";
 import type { EnvValues } from "./envValues";
 import { isSecretValue, textOf } from "./envValues";
-import { gateVersion, renderTemplate } from "./templates";
-import type { EnvFileName, EnvTemplate } from "./templates";
+import { gateVersion } from "./envTemplate";
+import { renderTemplate } from "../templates";
+import type { EnvFileName, EnvTemplate } from "./envTemplate";
 
 /** Characters systemd would not hand to the process unchanged, whatever the quoting. */
 export const UNWRITABLE = /[\n\r\0]/;

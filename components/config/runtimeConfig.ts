@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { RawStackConfig } from "./config";
+import type { RawStackConfig } from "./stackConfig";
 
 // Public API has no "was this key set with --secret?"; the SDK's own Config.get uses this
 // internal helper to warn on secrets read as plain values (runtime/config.js, 3.248).

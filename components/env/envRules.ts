@@ -1,15 +1,15 @@
-import { CATALOGUE, lookup } from "./catalogue";
-import type { CatalogueEntry, ValueType } from "./catalogue";
+import { CATALOGUE, lookup } from "../config/catalogue";
+import type { CatalogueEntry, ValueType } from "../config/catalogue";
 import { DERIVED_FROM } from "./envDefaults";
-import { UNWRITABLE, gateOpen } from "./envfile";
+import { UNWRITABLE, gateOpen } from "./envFile";
 import type { EnvValue, EnvValues } from "./envValues";
 import { isSecretValue, textOf } from "./envValues";
-import { qualified } from "./projectKeys";
-import type { Problem } from "./problems";
-import { configSetCommand, reencryptCommand, renameCommand } from "./problems";
-import { didYouMean } from "./suggest";
-import type { EnvFileName, EnvTemplate } from "./templates";
-import { checkValue, isTrue } from "./values";
+import { qualified } from "../config/projectKeys";
+import type { Problem } from "../config/problems";
+import { configSetCommand, reencryptCommand, renameCommand } from "../config/problems";
+import { didYouMean } from "../config/suggest";
+import type { EnvFileName, EnvTemplate } from "./envTemplate";
+import { checkValue, isTrue } from "../config/values";
 
 export interface EnvCheckInput {
   readonly stack: string;

@@ -1,4 +1,4 @@
-import { shellQuote } from "./problems";
+import { shellQuote } from "../config/problems";
 
 const END = "__SHITHUB_B64__";
 

@@ -1,7 +1,7 @@
-import type { StackConfig } from "./config";
+import type { StackConfig } from "../config/stackConfig";
 import type { ReleaseInputs, StagedName } from "./releaseBundle";
-import type { EnvFileName } from "./templates";
-import type { HostSpec } from "./topology";
+import type { EnvFileName } from "../env/envTemplate";
+import type { HostSpec } from "../hosts/topology";
 import { renderUnits } from "./units";
 import type { UnitName } from "./units";
 

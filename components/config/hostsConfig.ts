@@ -2,8 +2,8 @@ import { isIP } from "node:net";
 import { qualified } from "./projectKeys";
 import type { Problem } from "./problems";
 import { parseJsonList } from "./problems";
-import { checkTopology } from "./topology";
-import type { HostSpec, PathProblem } from "./topology";
+import { checkTopology } from "../hosts/topology";
+import type { HostSpec, PathProblem } from "../hosts/topology";
 
 /** The list-valued keys: set with `pulumi config set --path 'shithubd:adminCidrs[0]' ...`. */
 export const LIST_KEYS = ["hosts", "sshKeys", "adminCidrs", "alertEmails"] as const;

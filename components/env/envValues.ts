@@ -1,4 +1,4 @@
-import { Sensitive } from "./sensitive";
+import { Sensitive } from "../config/sensitive";
 
 /** One SHITHUB_* value and where it came from. */
 export interface EnvValue {

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { renderTemplate, TEMPLATES_DIR } from "./templates";
+import { renderTemplate, TEMPLATES_DIR } from "../templates";
 import type { HostSpec, Role } from "./topology";
 
 /** Where cloud-init keeps a droplet's user data. */

@@ -1,12 +1,12 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "./config";
-import { connectionFor } from "./connection";
-import type { ShithubHost } from "./host";
-import type { HostFile } from "./hostFile";
+import type { StackConfig } from "../config/stackConfig";
+import { connectionFor } from "../hosts/connection";
+import type { ShithubHost } from "../hosts/host";
+import type { HostFile } from "../hosts/hostFile";
 import { RELEASE_COMMAND, releaseBundle } from "./releaseBundle";
 import { hostUnits, releaseInputs, uploadPath } from "./releasePlan";
-import type { EnvFileName } from "./templates";
+import type { EnvFileName } from "../env/envTemplate";
 import { UNIT_NAMES, unitPath } from "./units";
 
 export interface ShithubServiceArgs {

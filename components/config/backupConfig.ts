@@ -1,11 +1,11 @@
-import { bucketName, bucketPlans, defaultBucketPrefix, spacesEndpoint, SPACES_REGIONS } from "./buckets";
-import type { BucketId, BucketPlan } from "./buckets";
-import { describeConflict, lifecycleConflicts } from "./lifecycle";
-import type { LifecycleRule } from "./lifecycle";
+import { bucketName, bucketPlans, defaultBucketPrefix, spacesEndpoint, SPACES_REGIONS } from "../backups/buckets";
+import type { BucketId, BucketPlan } from "../backups/buckets";
+import { describeConflict, lifecycleConflicts } from "../backups/lifecycle";
+import type { LifecycleRule } from "../backups/lifecycle";
 import { qualified } from "./projectKeys";
 import type { Problem } from "./problems";
 import { configSetCommand, parseJsonList } from "./problems";
-import type { DeferredKey, EnvValue } from "./envValues";
+import type { DeferredKey, EnvValue } from "../env/envValues";
 import { Sensitive } from "./sensitive";
 
 export interface BackupConfig {
