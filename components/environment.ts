@@ -1,23 +1,25 @@
 import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "./config/stackConfig";
-import { dnsNames } from "./hosts/dns";
+import * as random from "@pulumi/random";
 import { ShithubBackups } from "./backups/backups";
 import { ShithubBackupSteps } from "./backups/backupSteps";
+import type { StackConfig } from "./config/stackConfig";
 import { envFilePath, renderEnvFile } from "./env/envFile";
+import { ENV_FILES } from "./env/envTemplate";
+import type { EnvFileName, EnvTemplate } from "./env/envTemplate";
 import { resolveDeferred } from "./env/envValues";
+import { dnsNames } from "./hosts/dns";
 import { ShithubHost } from "./hosts/host";
 import type { HostFile } from "./hosts/hostFile";
 import { ShithubFirewalls, ShithubNetwork } from "./hosts/network";
 import { ShithubService } from "./release/releaseSteps";
-import { ENV_FILES } from "./env/envTemplate";
-import type { EnvFileName, EnvTemplate } from "./env/envTemplate";
+import { APP_USER, BACKUP_USER, databaseUrl } from "./roles/db";
+import { ShithubRoleSteps } from "./roles/steps";
 
 export interface ShithubEnvironmentArgs {
   readonly config: StackConfig;
   readonly templates: Readonly<Record<EnvFileName, EnvTemplate>>;
 }
-
 
 /** An A record to create, in DigitalOcean or (when the zone is elsewhere) by hand. */
 export interface DnsRecordOutput {
@@ -28,35 +30,29 @@ export interface DnsRecordOutput {
 
 /**
  * One deployment environment of shithub (a stack): its VPC, hosts, firewalls, project, DNS,
- * uptime check, rendered env files and shithubd's release steps. Backups hang under it later.
+ * uptime check, buckets, and the hosts' roles brought up in order: the database first, then
+ * backups, edge and git over SSH beside it, and the release of shithubd last.
  */
 export class ShithubEnvironment extends pulumi.ComponentResource {
-  readonly envFiles: Readonly<Record<EnvFileName, HostFile>>;
+  /** Which variables each env file sets (the same on every app host). */
+  readonly envFileNames: Readonly<Record<EnvFileName, readonly string[]>>;
   readonly hosts: readonly ShithubHost[];
   readonly network: ShithubNetwork;
   readonly firewalls: ShithubFirewalls;
+  readonly roleSteps: ShithubRoleSteps;
   readonly service: ShithubService;
   readonly backups: ShithubBackups;
   readonly backupSteps: ShithubBackupSteps;
   readonly dnsRecords: readonly DnsRecordOutput[];
-  /** Every file the program puts on each host: user data everywhere, env files on app hosts. */
+  /** Every file the program puts on each host. */
   readonly hostFiles: ReadonlyArray<{ readonly host: string; readonly file: HostFile }>;
 
   constructor(name: string, args: ShithubEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("shithub:index:Environment", name, {}, opts);
     const { config, templates } = args;
     const { stack, region } = config;
+    const roleOptions = { gitSsh: config.gitSsh };
     this.backups = new ShithubBackups(`${stack}-backups`, { stack, buckets: config.backups.buckets, production: config.production }, { parent: this });
-    // The env files wait for the runtime bucket's scoped key, which exists only once created.
-    const appKey = pulumi.all([this.backups.keys.app.accessKey, this.backups.keys.app.secretKey]);
-    const files = {} as Record<EnvFileName, HostFile>;
-    for (const file of ENV_FILES) {
-      const names = renderEnvFile(templates[file], config.env, config.version).names;
-      const content = appKey.apply(([s3AccessKey, s3SecretKey]) =>
-        renderEnvFile(templates[file], resolveDeferred(config.env, { s3AccessKey, s3SecretKey }), config.version));
-      files[file] = { path: envFilePath(file), content: pulumi.secret(content.apply((r) => r.content)), names };
-    }
-    this.envFiles = files;
 
     this.network = new ShithubNetwork(`${stack}-network`, { stack, region, ...(config.vpcIpRange ? { ipRange: config.vpcIpRange } : {}) }, { parent: this });
     this.hosts = config.hosts.hosts.map((spec) => new ShithubHost(spec.name, {
@@ -64,17 +60,21 @@ export class ShithubEnvironment extends pulumi.ComponentResource {
       spec,
       region,
       image: config.image,
+      platform: config.platform,
+      roleOptions,
       swapGib: config.swapGib,
       vpcId: this.network.vpc.id,
       sshKeys: config.hosts.sshKeys,
       alertEmails: config.hosts.alertEmails,
       production: config.production,
     }, { parent: this }));
+    const dbHost = this.hosts.find((h) => h.spec.roles.includes("db"))!; // checkTopology guarantees one
 
     this.firewalls = new ShithubFirewalls(`${stack}-firewalls`, {
       stack,
       hosts: config.hosts.hosts,
       adminCidrs: config.hosts.adminCidrs,
+      roles: roleOptions,
       targets: Object.fromEntries(this.hosts.map((h) => [h.spec.name, { dropletId: h.droplet.id, privateIpv4: h.droplet.ipv4AddressPrivate }])),
     }, { parent: this });
 
@@ -89,21 +89,54 @@ export class ShithubEnvironment extends pulumi.ComponentResource {
     // joins the project first and is assigned afterwards.
     for (const host of this.hosts) host.assignReservedIp([project]);
 
-    this.backupSteps = new ShithubBackupSteps(`${stack}-backup-steps`, { config, hosts: this.hosts, backups: this.backups, after: [this.firewalls] }, { parent: this });
+    // The database passwords: generated once, secret in state, never typed by anyone.
+    const password = (role: string) => new random.RandomPassword(`shithub-${stack}-db-${role}`, { length: 32, special: false }, { parent: this }).result;
+    const database = { appPassword: password("app"), backupPassword: password("backup") };
+    const urlFor = (user: string, pw: pulumi.Output<string>, host: ShithubHost): pulumi.Output<string> =>
+      pulumi.secret(pulumi.all([pw, dbHost.droplet.ipv4AddressPrivate]).apply(([p, ip]) => databaseUrl(user, p, host === dbHost, ip)));
+
+    this.roleSteps = new ShithubRoleSteps(`${stack}-roles`, { config, hosts: this.hosts, after: [this.firewalls], database }, { parent: this });
+    const dbReady = this.roleSteps.of("db");
+    this.backupSteps = new ShithubBackupSteps(`${stack}-backup-steps`, {
+      config,
+      hosts: this.hosts,
+      backups: this.backups,
+      databaseUrlFor: (host) => urlFor(BACKUP_USER, database.backupPassword, host),
+      after: [this.firewalls, ...dbReady],
+    }, { parent: this });
+
+    // Env files per app host: the same settings, but each host reaches the database its own way.
+    const appKey = pulumi.all([this.backups.keys.app.accessKey, this.backups.keys.app.secretKey]);
+    const appHosts = this.hosts.filter((h) => h.spec.roles.includes("app"));
+    const envFiles = new Map(appHosts.map((host) => {
+      const known = pulumi.all([appKey, urlFor(APP_USER, database.appPassword, host)])
+        .apply(([[s3AccessKey, s3SecretKey], url]) => resolveDeferred(config.env, { s3AccessKey, s3SecretKey, databaseUrl: url }));
+      const files = Object.fromEntries(ENV_FILES.map((file) => [file, {
+        path: envFilePath(file),
+        content: pulumi.secret(known.apply((values) => renderEnvFile(templates[file], values, config.version).content)),
+        names: renderEnvFile(templates[file], config.env, config.version).names,
+      }])) as Record<EnvFileName, HostFile>;
+      return [host.spec.name, files] as const;
+    }));
+    this.envFileNames = Object.fromEntries(ENV_FILES.map((f) => [f, renderEnvFile(templates[f], config.env, config.version).names])) as Record<EnvFileName, string[]>;
+
     this.service = new ShithubService(`${stack}-shithubd`, {
       config,
-      hosts: this.hosts.filter((h) => h.spec.roles.includes("app")),
-      envContents: { web: files.web.content, worker: files.worker.content },
-      after: [this.firewalls],
+      hosts: appHosts,
+      envContents: (host) => {
+        const files = envFiles.get(host)!;
+        return { web: files.web.content, worker: files.worker.content };
+      },
+      after: [this.firewalls, ...dbReady],
       gate: this.backupSteps.gate,
     }, { parent: this });
     this.backupSteps.postReleaseDrill(config, this.service.releases.slice(-1));
 
+    const steps = [this.service.hostFiles, this.roleSteps.hostFiles, this.backupSteps.hostFiles];
     this.hostFiles = this.hosts.flatMap((h) => [
       { host: h.spec.name, file: h.userData },
-      ...(h.spec.roles.includes("app") ? ENV_FILES.map((f) => ({ host: h.spec.name, file: files[f] })) : []),
-      ...this.service.hostFiles.filter((f) => f.host === h.spec.name),
-      ...this.backupSteps.hostFiles.filter((f) => f.host === h.spec.name),
+      ...Object.values(envFiles.get(h.spec.name) ?? {}).map((file) => ({ host: h.spec.name, file })),
+      ...steps.flatMap((files) => files.filter((f) => f.host === h.spec.name)),
     ]);
 
     const appIps = this.hosts.flatMap((h) => (h.reservedIp ? [h.reservedIp.ipAddress] : []));
@@ -118,7 +151,8 @@ export class ShithubEnvironment extends pulumi.ComponentResource {
 
     const check = new digitalocean.UptimeCheck(`shithub-${stack}-https`, {
       name: `shithub-${stack}-https`,
-      target: `https://${config.domain}/`,
+      // /healthz through the edge: TLS, Caddy and shithubd all answer (the real deployment's check).
+      target: `https://${config.domain}/healthz`,
       type: "https",
       regions: ["us_east", "eu_west"],
       enabled: true,

@@ -58,7 +58,7 @@ export function program(opts?: pulumi.ComponentResourceOptions): Program {
       region: config.region,
       domain: config.domain,
       baseUrl: `https://${config.domain}`,
-      envFileVariables: { web: environment.envFiles.web.names, worker: environment.envFiles.worker.names },
+      envFileVariables: environment.envFileNames,
       hosts: Object.fromEntries(environment.hosts.map((h) => [h.spec.name, {
         roles: h.spec.roles,
         publicIpv4: h.droplet.ipv4Address,

@@ -47,6 +47,10 @@ export function mockResource(type: string, name: string, inputs: Record<string, 
     case "digitalocean:index/spacesBucket:SpacesBucket":
       extra.bucketUrn = `do:space:${inputs.name as string}`;
       break;
+    case "random:index/randomPassword:RandomPassword":
+      // Alphanumeric like the real one (special: false), and plainly not a real password.
+      extra.result = `mockPassword${id}`;
+      break;
     case "digitalocean:index/vpc:Vpc":
       extra.vpcUrn = `do:vpc:${id}`;
       if (typeof inputs.ipRange === "string") vpcRanges.set(id, inputs.ipRange);

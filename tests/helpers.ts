@@ -21,7 +21,7 @@ export const SINGLE_HOST = [
 /** The four-droplet topology of DESIGN.md §2. */
 export const FOUR_HOSTS = [
   { name: "shithub-app", size: "s-2vcpu-4gb", roles: ["app"], volume: { name: "shithub-data", sizeGib: 100 } },
-  { name: "shithub-db", size: "s-2vcpu-4gb", roles: ["db"] },
+  { name: "shithub-db", size: "s-2vcpu-4gb", roles: ["db"], volume: { name: "shithub-db-data", sizeGib: 100 } },
   { name: "shithub-backup", size: "s-1vcpu-2gb", roles: ["backup"] },
   { name: "shithub-monitoring", size: "s-2vcpu-4gb", roles: ["monitoring"] },
 ];
@@ -39,7 +39,6 @@ export function rawConfig(options: {
     "shithubd:region": "nyc3",
     "shithubd:SHITHUB_AUTH__EMAIL_FROM": "shithub <noreply@staging.shithub.sh>",
     "shithubd:SHITHUB_AUTH__EMAIL_BACKEND": "stdout",
-    "shithubd:SHITHUB_DATABASE_URL": DATABASE_URL,
     "shithubd:SHITHUB_SESSION_KEY": SESSION_KEY,
     "shithubd:SHITHUB_TOTP_KEY": TOTP_KEY,
     "shithubd:hosts": JSON.stringify(SINGLE_HOST),
@@ -50,7 +49,7 @@ export function rawConfig(options: {
     "shithubd:artifactSha256": ARTIFACT_SHA256,
     "shithubd:sshPrivateKey": SSH_PRIVATE_KEY,
   };
-  const secretKeys = new Set(["shithubd:SHITHUB_DATABASE_URL", "shithubd:SHITHUB_SESSION_KEY", "shithubd:SHITHUB_TOTP_KEY", "shithubd:sshPrivateKey"]);
+  const secretKeys = new Set(["shithubd:SHITHUB_SESSION_KEY", "shithubd:SHITHUB_TOTP_KEY", "shithubd:sshPrivateKey"]);
   for (const [k, v] of Object.entries(options.set ?? {})) {
     values[k] = v;
     secretKeys.delete(k);

@@ -7,7 +7,6 @@ import { BUNDLE_COMMAND } from "../hosts/bundle";
 import { spacesEndpoint } from "./buckets";
 import type { StackConfig } from "../config/stackConfig";
 import { connectionFor } from "../hosts/connection";
-import { textOf } from "../env/envValues";
 import type { ShithubHost } from "../hosts/host";
 import type { HostFile } from "../hosts/hostFile";
 
@@ -15,6 +14,8 @@ export interface BackupStepsArgs {
   readonly config: StackConfig;
   readonly hosts: readonly ShithubHost[];
   readonly backups: ShithubBackups;
+  /** The URL a host's dumps use (the read-only backup role), per host. */
+  readonly databaseUrlFor: (host: ShithubHost) => pulumi.Output<string>;
   readonly after: readonly pulumi.Resource[];
 }
 
@@ -41,13 +42,13 @@ export class ShithubBackupSteps extends pulumi.ComponentResource {
     for (const host of [...new Set([this.dumpHost, db])]) {
       const inputs = pulumi.all([
         backups.keys.backup.accessKey, backups.keys.backup.secretKey, backups.keys["dr-sync"].accessKey, backups.keys["dr-sync"].secretKey,
-        byName("backups"), byName("backups-dr"), byName("wal"), byName("wal-dr"),
-      ]).apply(([ba, bs, da, ds, b, bdr, w, wdr]): BackupHostInputs => ({
+        byName("backups"), byName("backups-dr"), byName("wal"), byName("wal-dr"), args.databaseUrlFor(host),
+      ]).apply(([ba, bs, da, ds, b, bdr, w, wdr, databaseUrl]): BackupHostInputs => ({
         host: host.spec.name,
         dump: host === this.dumpHost,
         wal: host === db,
         dbLocal: host === db,
-        databaseUrl: textOf(config.env.get("SHITHUB_DATABASE_URL")!),
+        databaseUrl,
         spaces: {
           provider: "DigitalOcean",
           endpoint: spacesEndpoint(config.region),

@@ -17,8 +17,8 @@ export type ValueType =
   | { readonly kind: "base64" }
   | { readonly kind: "enum"; readonly values: readonly string[] }
   | { readonly kind: "absPath" }
-  /** A slice field: shithubd refuses to start when one is set from the environment. */
-  | { readonly kind: "tomlOnly" };
+  /** A field shithubd's loader cannot set from the environment (slices, unsigned ints): it refuses to start. */
+  | { readonly kind: "tomlOnly"; readonly why: string };
 
 /** Which env files receive a key that the templates do not name explicitly. */
 export type Scope = "web" | "worker" | "both";
@@ -38,9 +38,11 @@ const duration = { kind: "duration" } as const;
 const key32 = { kind: "base64Key32" } as const;
 const b64 = { kind: "base64" } as const;
 const nonNegInt = { kind: "int", min: 0 } as const;
-const nonNegFloat = { kind: "float", min: 0 } as const;
 const httpUrl = { kind: "url", schemes: ["http", "https"] } as const;
 const enumOf = (...values: string[]): ValueType => ({ kind: "enum", values });
+// config.go's setField has no case for slices or unsigned ints: such a variable stops every shithubd process.
+const list = { kind: "tomlOnly", why: "is a list" } as const;
+const unsigned = { kind: "tomlOnly", why: "is an unsigned integer, a field kind shithubd's loader cannot read from the environment (`unsupported field kind`)" } as const;
 
 const BILLING_ENFORCE_FLAGS = [
   "user_advanced_branch_protection", "user_required_reviewers", "user_profile_pins_beyond_free",
@@ -59,7 +61,7 @@ const TOML_KEYS: ReadonlyArray<readonly [string, ValueType]> = [
   ["web.read_timeout", duration],
   ["web.write_timeout", duration],
   ["web.shutdown_timeout", duration],
-  ["web.cors_allowed_origins", { kind: "tomlOnly" }],
+  ["web.cors_allowed_origins", list],
   ["web.pprof_addr", { kind: "loopbackHostPort" }],
   ["db.url", { kind: "url", schemes: ["postgres", "postgresql"] }],
   ["db.max_conns", { kind: "int", min: 1 }],
@@ -98,9 +100,9 @@ const TOML_KEYS: ReadonlyArray<readonly [string, ValueType]> = [
   ["auth.smtp.password", str],
   ["auth.postmark.server_token", str],
   ["auth.resend.api_key", str],
-  ["auth.argon2.memory_kib", { kind: "int", min: 1 }],
-  ["auth.argon2.time", { kind: "int", min: 1 }],
-  ["auth.argon2.threads", { kind: "int", min: 1 }],
+  ["auth.argon2.memory_kib", unsigned],
+  ["auth.argon2.time", unsigned],
+  ["auth.argon2.threads", unsigned],
   ["auth.totp_key_b64", key32],
   ["auth.ssh.enabled", bool],
   ["auth.ssh.host", str],
@@ -108,9 +110,9 @@ const TOML_KEYS: ReadonlyArray<readonly [string, ValueType]> = [
   ["ratelimit.api.authed_per_hour", nonNegInt],
   ["ratelimit.api.anon_per_hour", nonNegInt],
   ["ratelimit.html.anon_burst", nonNegInt],
-  ["ratelimit.html.anon_refill_per_sec", nonNegFloat],
+  ["ratelimit.html.anon_refill_per_sec", nonNegInt],
   ["ratelimit.html.authed_burst", nonNegInt],
-  ["ratelimit.html.authed_refill_per_sec", nonNegFloat],
+  ["ratelimit.html.authed_refill_per_sec", nonNegInt],
   ["billing.enabled", bool],
   ["billing.grace_period", duration],
   ["billing.stripe.secret_key", str],

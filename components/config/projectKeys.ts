@@ -1,5 +1,6 @@
 import { Region } from "@pulumi/digitalocean";
 import { valid as validSemver } from "semver";
+import { PLATFORMS } from "../hosts/platform";
 
 /** The project's config namespace: `Pulumi.yaml` `name:`, so `shithubd:*` keys can be declared there. */
 export const NAMESPACE = "shithubd";
@@ -61,7 +62,8 @@ export const PROJECT_KEYS: readonly ProjectKey[] = [
     description: "Droplet image of new hosts. Existing hosts keep theirs (a new image would rebuild them).",
     default: "ubuntu-24-04-x64",
     example: "ubuntu-24-04-x64",
-    check: (v) => (/^[a-z0-9][a-z0-9.-]*$/.test(v) ? undefined : "must be a DigitalOcean image slug such as ubuntu-24-04-x64"),
+    // The roles install the distribution's packages (PostgreSQL's major version differs per image).
+    check: (v) => (PLATFORMS.some((p) => p.image === v) ? undefined : `must be an image the roles support: ${PLATFORMS.map((p) => `${p.image} (${p.distribution})`).join(", ")}`),
   },
   {
     name: "swapGib",
@@ -122,10 +124,10 @@ export const PROJECT_KEYS: readonly ProjectKey[] = [
   {
     name: "healthPath",
     type: "string",
-    description: "Path the release step polls on 127.0.0.1:8080 before it calls a web restart good.",
-    default: "/",
-    example: "/",
-    check: (v) => (/^\/\S*$/.test(v) ? undefined : "must be a URL path starting with /"),
+    description: "Paths (space-separated) the release step polls on shithubd's address before it calls a web restart good; /readyz checks the database.",
+    default: "/readyz",
+    example: "'/readyz /healthz'",
+    check: (v) => (/^\/\S*( \/\S*)*$/.test(v) ? undefined : "must be one or more URL paths starting with /, separated by spaces"),
   },
   {
     name: "healthTimeoutSeconds",
@@ -150,6 +152,46 @@ export const PROJECT_KEYS: readonly ProjectKey[] = [
     default: "15min",
     example: "15min",
     check: (v) => (/^\d+(s|min|h)$/.test(v) ? undefined : "must be a systemd time span such as 900s, 15min or 1h"),
+  },
+  {
+    name: "gitSsh",
+    type: "boolean",
+    description: "Serve git over SSH (git@<domain>) on the app hosts; gives SHITHUB_AUTH__SSH__ENABLED.",
+    default: "true",
+    example: "true",
+    check: (v) => (v === "true" || v === "false" ? undefined : "must be true or false"),
+  },
+  {
+    name: "tls",
+    type: "string",
+    description: "How the edge gets its certificate: acme (Let's Encrypt or shithubd:acmeCaUrl) or internal (Caddy's own CA: test stacks only).",
+    default: "acme",
+    example: "acme",
+    check: (v) => (v === "acme" || v === "internal" ? undefined : "must be acme or internal"),
+  },
+  {
+    name: "acmeEmail",
+    type: "string",
+    description: "ACME account email of the edge's certificate; default: the first of shithubd:alertEmails.",
+    optional: true,
+    example: "ops@example.org",
+    check: (v) => (/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v) ? undefined : "must be an email address"),
+  },
+  {
+    name: "acmeCaUrl",
+    type: "string",
+    description: "ACME directory of another CA, e.g. Let's Encrypt's staging CA for a staging stack.",
+    optional: true,
+    example: "https://acme-staging-v02.api.letsencrypt.org/directory",
+    check: (v) => (/^https:\/\/[^\s/]+\/\S*$/.test(v) ? undefined : "must be an https URL of an ACME directory"),
+  },
+  {
+    name: "edgeWaitSeconds",
+    type: "integer",
+    description: "How long the edge holds a request while shithubd restarts (migration included) before it answers 503 with Retry-After.",
+    default: "60",
+    example: "60",
+    check: (v) => wholeNumber(v, 5, 900),
   },
   {
     name: "bucketPrefix",

@@ -1,6 +1,9 @@
 import { CATALOGUE } from "./catalogue";
 import { ENV_DEFAULTS, derivedEnv, shithubEnvOf } from "../env/envDefaults";
 import type { EnvValue, EnvValues } from "../env/envValues";
+import { DATABASE_URL_VALUE } from "../env/envValues";
+import { platformOf } from "../hosts/platform";
+import type { Platform } from "../hosts/platform";
 import { checkEnv, S3_KEYS } from "../env/envRules";
 import { LIST_KEYS, parseHostsConfig } from "./hostsConfig";
 import { parseBackupConfig, runtimeBucketEnv } from "./backupConfig";
@@ -35,6 +38,11 @@ export interface StackConfig {
   readonly region: string;
   /** Image of new droplets. */
   readonly image: string;
+  /** What the image ships (PostgreSQL's major version). */
+  readonly platform: Platform;
+  readonly edge: EdgeConfig;
+  /** Git over SSH is served on the app hosts. */
+  readonly gitSsh: boolean;
   readonly swapGib: number;
   /** DigitalOcean DNS zone that holds `domain`, when DNS is managed here. */
   readonly dnsZone?: string;
@@ -46,6 +54,16 @@ export interface StackConfig {
   readonly production: boolean;
   /** Every SHITHUB_* value: stack-set, defaults and derived. */
   readonly env: EnvValues;
+}
+
+/** How the edge (Caddy on the app hosts) serves the domain. */
+export interface EdgeConfig {
+  /** `internal`: Caddy's own CA, for test stacks; `acme`: a public ACME CA. */
+  readonly tls: "acme" | "internal";
+  readonly acmeEmail: string;
+  readonly acmeCaUrl?: string;
+  /** How long a request waits for shithubd during a restart before the edge answers 503. */
+  readonly waitSeconds: number;
 }
 
 /** Provider credentials that must never sit in a stack file in plaintext. */
@@ -118,9 +136,11 @@ export function parseStackConfig(raw: RawStackConfig, templates: Readonly<Record
   for (const [name, text] of Object.entries(ENV_DEFAULTS)) {
     if (!env.has(name)) env.set(name, { value: text, origin: "default", placeholder: false });
   }
-  for (const [name, text] of Object.entries(derivedEnv(stack, domain ?? "domain.invalid"))) {
+  const gitSsh = project.get("gitSsh") === "true";
+  for (const [name, text] of Object.entries(derivedEnv(stack, domain ?? "domain.invalid", gitSsh))) {
     if (!env.has(name)) env.set(name, { value: text, origin: "derived", placeholder: false });
   }
+  if (!env.has("SHITHUB_DATABASE_URL")) env.set("SHITHUB_DATABASE_URL", DATABASE_URL_VALUE);
   const region = project.get("region");
   // shithubd's object storage is the environment's runtime bucket unless the stack points it elsewhere.
   if (region !== undefined && !S3_KEYS.some((k) => env.get(k)?.origin === "stack")) {
@@ -141,6 +161,20 @@ export function parseStackConfig(raw: RawStackConfig, templates: Readonly<Record
   if (problems.length > 0 || !version || !domain || !region || !image || !swap || !hosts.config || !release.config || !backups.config) return { ok: false, problems };
   const dnsZone = project.get("dnsZone");
   const vpcIpRange = project.get("vpcIpRange");
+  const platform = platformOf(image);
+  if (platform === undefined) throw new Error(`image ${image} passed its check but has no platform`);
+  const tls = project.get("tls") === "internal" ? "internal" : "acme";
+  if (tls === "internal" && production) {
+    const key = qualified("tls");
+    return { ok: false, problems: [{ stack, key, message: "is internal: no browser trusts Caddy's own CA, so production must use acme", fix: configSetCommand(stack, key, "acme", false) }] };
+  }
+  const acmeCaUrl = project.get("acmeCaUrl");
+  const edge: EdgeConfig = {
+    tls,
+    acmeEmail: project.get("acmeEmail") ?? hosts.config.alertEmails[0]!,
+    waitSeconds: Number(project.get("edgeWaitSeconds") ?? "60"),
+    ...(acmeCaUrl !== undefined ? { acmeCaUrl } : {}),
+  };
   if (dnsZone !== undefined && domain !== dnsZone && !domain.endsWith(`.${dnsZone}`)) {
     const key = qualified("dnsZone");
     return { ok: false, problems: [{ stack, key, message: `does not contain shithubd:domain (${domain})`, fix: configSetCommand(stack, key, domain, false) }] };
@@ -148,7 +182,7 @@ export function parseStackConfig(raw: RawStackConfig, templates: Readonly<Record
   return {
     ok: true,
     config: {
-      stack, version, domain, region, image, swapGib: Number(swap), hosts: hosts.config, release: release.config, backups: backups.config, production, env,
+      stack, version, domain, region, image, platform, edge, gitSsh, swapGib: Number(swap), hosts: hosts.config, release: release.config, backups: backups.config, production, env,
       ...(dnsZone !== undefined ? { dnsZone } : {}),
       ...(vpcIpRange !== undefined ? { vpcIpRange } : {}),
     },

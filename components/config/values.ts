@@ -85,6 +85,6 @@ export function checkValue(type: ValueType, text: string): string | undefined {
     case "absPath":
       return text.startsWith("/") ? undefined : "must be an absolute path";
     case "tomlOnly":
-      return "is a list; shithubd refuses to start when a list is set from the environment (set it in /etc/shithub/config.toml)";
+      return `${type.why}; shithubd refuses to start when it is set from the environment (set it in /etc/shithub/config.toml)`;
   }
 }

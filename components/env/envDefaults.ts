@@ -7,7 +7,6 @@ export const ENV_DEFAULTS: Readonly<Record<string, string>> = {
   SHITHUB_WEB__ADDR: "127.0.0.1:8080",
   SHITHUB_WEB__PPROF_ADDR: "127.0.0.1:6060",
   SHITHUB_AUTH__SITE_NAME: "shithub",
-  SHITHUB_AUTH__SSH__ENABLED: "true",
   SHITHUB_STORAGE__REPOS_ROOT: "/data/repos",
   SHITHUB_SESSION__SECURE: "true",
   SHITHUB_RATELIMIT__HTML__ANON_BURST: "60",
@@ -27,6 +26,9 @@ export const DERIVED_FROM: Readonly<Record<string, string>> = {
   SHITHUB_ENV: "the stack name",
   SHITHUB_AUTH__BASE_URL: "shithubd:domain",
   SHITHUB_AUTH__SSH__HOST: "shithubd:domain",
+  SHITHUB_AUTH__SSH__ENABLED: "shithubd:gitSsh (git over SSH is deployed, or not, by the program)",
+  SHITHUB_DATABASE_URL: "the topology (the db host's address) and the database password the program generates",
+  SHITHUB_DB__URL: "the topology: the program writes SHITHUB_DATABASE_URL, which `shithubd migrate up` reads too",
 };
 
 /** shithubd's `env` for a stack: `production` runs as prod; anything else but staging is dev. */
@@ -35,10 +37,11 @@ export function shithubEnvOf(stack: string): "prod" | "staging" | "dev" {
   return stack === "staging" ? "staging" : "dev";
 }
 
-export function derivedEnv(stack: string, domain: string): Record<string, string> {
+export function derivedEnv(stack: string, domain: string, gitSsh: boolean): Record<string, string> {
   return {
     SHITHUB_ENV: shithubEnvOf(stack),
     SHITHUB_AUTH__BASE_URL: `https://${domain}`,
+    SHITHUB_AUTH__SSH__ENABLED: String(gitSsh),
     SHITHUB_AUTH__SSH__HOST: `git@${domain}`,
   };
 }

@@ -8,11 +8,14 @@ export interface EnvValue {
   readonly origin: "stack" | "default" | "derived";
   /** A `secure:` value the offline plan cannot decrypt: present, secret, contents unknown. */
   readonly placeholder: boolean;
-  /** Known only once a resource exists (the runtime bucket's scoped key): filled in by resolveDeferred. */
+  /** Known only once a resource exists (the runtime bucket's scoped key, the database password): filled in by resolveDeferred. */
   readonly deferred?: DeferredKey;
 }
 
-export type DeferredKey = "s3AccessKey" | "s3SecretKey";
+export type DeferredKey = "s3AccessKey" | "s3SecretKey" | "databaseUrl";
+
+/** SHITHUB_DATABASE_URL: per host (loopback where Postgres is local), with the generated password. */
+export const DATABASE_URL_VALUE: EnvValue = { value: new Sensitive("<the database URL of each app host>"), origin: "derived", placeholder: false, deferred: "databaseUrl" };
 
 export type EnvValues = ReadonlyMap<string, EnvValue>;
 

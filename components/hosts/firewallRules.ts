@@ -1,3 +1,8 @@
+import { modulesFor } from "../roles";
+import type { RoleOptions } from "../roles";
+import { databaseClients } from "../roles/db";
+import type { Opening } from "../roles/role";
+import { ROLES } from "./topology";
 import type { HostSpec, Role } from "./topology";
 
 export const ANYWHERE = ["0.0.0.0/0", "::/0"] as const;
@@ -27,34 +32,29 @@ export interface FirewallPlan {
 const names = (hosts: readonly HostSpec[]): string[] => hosts.map((h) => h.name);
 
 /**
- * The firewalls of an environment, derived from roles: nothing is listed per host, so a host's
- * exposure follows from what it runs. Postgres listens only for the app and backup hosts that
- * are not the db host itself (on a shared host it stays on localhost and no rule exists).
+ * The firewalls of an environment, one per topology role, from the openings its role modules
+ * declare (components/roles): nothing is listed per host, so a host's exposure follows from what
+ * it runs. Postgres listens only for the app and backup hosts that are not the db host itself
+ * (on a shared host it stays on localhost and no rule exists).
  */
-export function firewallPlans(hosts: readonly HostSpec[], adminCidrs: readonly string[]): FirewallPlan[] {
-  const withRole = (role: Role): HostSpec[] => hosts.filter((h) => h.roles.includes(role));
-  // The app hosts and the backup host (its dumps) reach Postgres, unless they are the db host.
-  const dbClients = hosts.filter((h) => !h.roles.includes("db") && (h.roles.includes("app") || h.roles.includes("backup")));
-  const web = (ports: string, why: string): InboundRule => ({ protocol: "tcp", ports, source: { kind: "cidrs", cidrs: ANYWHERE }, why });
-  const perRole: ReadonlyArray<readonly [Role, InboundRule[]]> = [
-    ["app", [web("80", "HTTP (redirect to HTTPS, ACME)"), web("443", "HTTPS")]],
-    ["db", dbClients.length === 0 ? [] : [
-      { protocol: "tcp", ports: "5432", source: { kind: "privateAddressOf", hosts: names(dbClients) }, why: "PostgreSQL from the app and backup hosts, over the VPC" },
-    ]],
-    ["monitoring", [{ protocol: "udp", ports: "51820", source: { kind: "cidrs", cidrs: ANYWHERE }, why: "WireGuard to the metrics box" }]],
-  ];
+export function firewallPlans(hosts: readonly HostSpec[], adminCidrs: readonly string[], roles: RoleOptions): FirewallPlan[] {
+  const clients = [...new Set(databaseClients(hosts).map((c) => c.host))];
+  const rule = (o: Opening): InboundRule | undefined => {
+    if (o.from === "anywhere") return { protocol: o.protocol, ports: o.ports, source: { kind: "cidrs", cidrs: ANYWHERE }, why: o.why };
+    return clients.length === 0 ? undefined : { protocol: o.protocol, ports: o.ports, source: { kind: "privateAddressOf", hosts: clients }, why: o.why };
+  };
   const base: FirewallPlan = {
     id: "base",
     hosts: names(hosts),
     inbound: [{ protocol: "tcp", ports: "22", source: { kind: "cidrs", cidrs: adminCidrs }, why: "SSH from the admin networks" }],
     outboundOpen: true,
   };
-  return [
-    base,
-    ...perRole
-      .filter(([role, inbound]) => inbound.length > 0 && withRole(role).length > 0)
-      .map(([role, inbound]): FirewallPlan => ({ id: role, hosts: names(withRole(role)), inbound, outboundOpen: false })),
-  ];
+  const perRole = ROLES.flatMap((role): FirewallPlan[] => {
+    const withRole = hosts.filter((h) => h.roles.includes(role));
+    const inbound = modulesFor(role, roles).flatMap((m) => m.openings).flatMap((o) => rule(o) ?? []);
+    return withRole.length === 0 || inbound.length === 0 ? [] : [{ id: role, hosts: names(withRole), inbound, outboundOpen: false }];
+  });
+  return [base, ...perRole];
 }
 
 /** `port/protocol` -> who may reach it, for one host: the union of its firewalls, as DigitalOcean applies them. */

@@ -1,7 +1,9 @@
 import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
 import { DATA_LABEL, renderUserData, USER_DATA_PATH } from "./bootstrap";
+import type { RoleOptions } from "../roles";
 import type { HostFile } from "./hostFile";
+import type { Platform } from "./platform";
 import type { HostSpec } from "./topology";
 
 export interface ShithubHostArgs {
@@ -9,6 +11,8 @@ export interface ShithubHostArgs {
   readonly spec: HostSpec;
   readonly region: string;
   readonly image: string;
+  readonly platform: Platform;
+  readonly roleOptions: RoleOptions;
   readonly swapGib: number;
   readonly vpcId: pulumi.Input<string>;
   readonly sshKeys: readonly string[];
@@ -50,7 +54,7 @@ export class ShithubHost extends pulumi.ComponentResource {
     const { spec, production } = args;
     this.spec = spec;
     const keep: pulumi.CustomResourceOptions = { parent: this, protect: production };
-    const userData = renderUserData(spec, args.swapGib);
+    const userData = renderUserData(spec, args.swapGib, args.platform, args.roleOptions);
     this.userData = { path: USER_DATA_PATH, content: pulumi.output(userData), names: [] };
 
     this.droplet = new digitalocean.Droplet(spec.name, {
@@ -81,7 +85,7 @@ export class ShithubHost extends pulumi.ComponentResource {
         size: spec.volume.sizeGib,
         initialFilesystemType: "ext4",
         initialFilesystemLabel: DATA_LABEL,
-        description: `shithub ${args.stack} state (/data on ${spec.name})`,
+        description: `shithub ${args.stack} state (/data on ${spec.name}: ${spec.roles.includes("db") ? "PostgreSQL" : "repositories"})`,
       }, { ...keep, retainOnDelete: production });
       ready.push(new digitalocean.VolumeAttachment(`${spec.volume.name}-on-${spec.name}`, {
         dropletId: this.droplet.id.apply(Number),

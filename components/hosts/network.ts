@@ -3,6 +3,7 @@ import type * as inputs from "@pulumi/digitalocean/types/input";
 import * as pulumi from "@pulumi/pulumi";
 import { ANYWHERE, firewallPlans } from "./firewallRules";
 import type { FirewallPlan, InboundRule } from "./firewallRules";
+import type { RoleOptions } from "../roles";
 import type { HostSpec } from "./topology";
 
 export interface ShithubNetworkArgs {
@@ -37,6 +38,7 @@ export interface ShithubFirewallsArgs {
   readonly stack: string;
   readonly hosts: readonly HostSpec[];
   readonly adminCidrs: readonly string[];
+  readonly roles: RoleOptions;
   readonly targets: Readonly<Record<string, FirewallTarget>>;
 }
 
@@ -56,7 +58,7 @@ export class ShithubFirewalls extends pulumi.ComponentResource {
 
   constructor(name: string, args: ShithubFirewallsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("shithub:index:Firewalls", name, {}, opts);
-    this.plans = firewallPlans(args.hosts, args.adminCidrs);
+    this.plans = firewallPlans(args.hosts, args.adminCidrs, args.roles);
     const target = (host: string): FirewallTarget => {
       const t = args.targets[host];
       if (t === undefined) throw new Error(`firewall plan names ${host}, which has no droplet`);

@@ -169,5 +169,10 @@ export function checkTopology(raw: unknown): { hosts?: HostSpec[]; problems: Pat
       problems.push({ path: `[${i}].volume`, message: "is required on an app host: all state (repos, tmp) lives on the /data volume", example: '{"name":"shithub-data","sizeGib":100}' });
     }
   }
+  for (const i of dbs.length === 1 ? dbs : []) {
+    if (valid[i]!.volume === undefined && !apps.includes(i)) {
+      problems.push({ path: `[${i}].volume`, message: "is required on the db host: PostgreSQL's data lives on the /data volume, which outlives the droplet", example: '{"name":"shithub-db-data","sizeGib":100}' });
+    }
+  }
   return problems.length > 0 ? { problems } : { hosts: valid, problems };
 }

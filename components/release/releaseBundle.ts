@@ -16,7 +16,8 @@ export interface ReleaseInputs {
   readonly version: string;
   readonly artifact: ArtifactSource;
   readonly sha256: string;
-  readonly healthUrl: string;
+  /** Every one must answer 2xx before a restarted web counts as healthy. */
+  readonly healthUrls: readonly string[];
   readonly healthTimeoutSeconds: number;
   readonly keepReleases: number;
   readonly files: Readonly<Record<StagedName, string>>;
@@ -41,7 +42,7 @@ export function releaseBundle(inputs: ReleaseInputs): string {
       ARTIFACT_URL: url,
       ARTIFACT_UPLOAD: upload,
       ARTIFACT_SHA256: inputs.sha256,
-      HEALTH_URL: inputs.healthUrl,
+      HEALTH_URLS: inputs.healthUrls.join(" "),
       HEALTH_TIMEOUT: inputs.healthTimeoutSeconds,
       KEEP_RELEASES: inputs.keepReleases,
     },

@@ -12,7 +12,13 @@ export function uploadPath(version: string, sha256: string): string {
 
 /** The units of the `index`-th app host: only the first migrates; Postgres ordering where it is local. */
 export function hostUnits(config: StackConfig, host: HostSpec, index: number): Record<UnitName, string> {
-  return renderUnits({ dbLocal: host.roles.includes("db"), migrate: index === 0, migrationTimeout: config.release.migrationTimeout });
+  return renderUnits({ dbLocal: host.roles.includes("db"), migrate: index === 0, migrationTimeout: config.release.migrationTimeout, webAddr: webAddress(config) });
+}
+
+/** shithubd's listen address: the web unit passes it as --addr (which overrides SHITHUB_WEB__ADDR), the edge proxies to it. */
+export function webAddress(config: StackConfig): string {
+  const addr = config.env.get("SHITHUB_WEB__ADDR")?.value;
+  return typeof addr === "string" ? addr : "127.0.0.1:8080";
 }
 
 /**
@@ -26,14 +32,13 @@ export function releaseInputs(
   envContents: Readonly<Record<EnvFileName, string>>,
 ): ReleaseInputs {
   const { release } = config;
-  const addr = config.env.get("SHITHUB_WEB__ADDR")?.value;
   const files: Record<StagedName, string> = { "web.env": envContents.web, "worker.env": envContents.worker, ...hostUnits(config, host, index) };
   return {
     host: host.name,
     version: config.version,
     artifact: release.artifact.kind === "url" ? { url: release.artifact.url } : { uploadedTo: uploadPath(config.version, release.artifact.sha256) },
     sha256: release.artifact.sha256,
-    healthUrl: `http://${typeof addr === "string" ? addr : "127.0.0.1:8080"}${release.healthPath}`,
+    healthUrls: release.healthPath.split(" ").map((path) => `http://${webAddress(config)}${path}`),
     healthTimeoutSeconds: release.healthTimeoutSeconds,
     keepReleases: release.keepReleases,
     files,

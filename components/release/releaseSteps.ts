@@ -13,8 +13,8 @@ export interface ShithubServiceArgs {
   readonly config: StackConfig;
   /** App hosts, in rollout order. */
   readonly hosts: readonly ShithubHost[];
-  /** Env file contents (secret outputs: they wait for the runtime bucket's key). */
-  readonly envContents: Readonly<Record<EnvFileName, pulumi.Output<string>>>;
+  /** Env file contents of a host (secret outputs: they wait for the runtime bucket's key and the database). */
+  readonly envContents: (host: string) => Readonly<Record<EnvFileName, pulumi.Output<string>>>;
   /** What must exist before any release step, e.g. the pre-deploy backup of a major schema change. */
   readonly gate?: readonly pulumi.Resource[];
   /** What must exist before the first release step (firewalls letting SSH in). */
@@ -43,7 +43,8 @@ export class ShithubService extends pulumi.ComponentResource {
 
     args.hosts.forEach((host, index) => {
       const spec = host.spec;
-      const bundle = pulumi.secret(pulumi.all([args.envContents.web, args.envContents.worker])
+      const env = args.envContents(spec.name);
+      const bundle = pulumi.secret(pulumi.all([env.web, env.worker])
         .apply(([web, worker]) => releaseBundle(releaseInputs(config, spec, index, { web, worker }))));
       const units = hostUnits(config, spec, index);
       const connection = connectionFor(host, config);

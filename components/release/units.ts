@@ -14,6 +14,8 @@ export interface UnitOptions {
   readonly migrate: boolean;
   /** Start timeout that bounds the migration (systemd's 90 s default would kill a long one). */
   readonly migrationTimeout: string;
+  /** `shithubd web --addr`: the flag's default `:8080` (every interface) overrides SHITHUB_WEB__ADDR. */
+  readonly webAddr: string;
 }
 
 const dir = join(TEMPLATES_DIR, "systemd");

@@ -7,7 +7,7 @@
 # exits non-zero with a one-line reason on stderr. It never prints a file's contents.
 
 : "${RELEASE_VERSION:?}" "${ARTIFACT_SHA256:?}" "${ARTIFACT_URL?}" "${ARTIFACT_UPLOAD?}"
-: "${HEALTH_URL:?}" "${HEALTH_TIMEOUT:?}" "${KEEP_RELEASES:?}" "${STAGE:?}"
+: "${HEALTH_URLS:?}" "${HEALTH_TIMEOUT:?}" "${KEEP_RELEASES:?}" "${STAGE:?}"
 
 RELEASES=/var/lib/shithub/releases
 BIN_LINK=/usr/local/bin/shithubd
@@ -21,7 +21,8 @@ log() { printf 'shithub-release %s: %s\n' "$RELEASE_VERSION" "$*" >&2; }
 
 # Targets of the staged files: name, path, mode, owner.
 TARGETS=(
-  "web.env /etc/shithub/web.env 0600 shithub:shithub"
+  # 0640: the git user (group shithub) reads it for git over SSH, as shithubd's own deployment does.
+  "web.env /etc/shithub/web.env 0640 shithub:shithub"
   "worker.env /etc/shithub/worker.env 0600 shithub:shithub"
   "shithubd-web.service /etc/systemd/system/shithubd-web.service 0644 root:root"
   "shithubd-worker.service /etc/systemd/system/shithubd-worker.service 0644 root:root"
@@ -130,11 +131,17 @@ rollback() {
   fi
 }
 
-# Waits until the web unit is active and answers on the health URL.
+# Every health URL answers 2xx (/readyz: shithubd reaches its database).
+answers() {
+  local url
+  for url in $HEALTH_URLS; do curl -fsS -o /dev/null --max-time 2 "$url" || return 1; done
+}
+
+# Waits until the web unit is active and answers on every health URL.
 web_healthy() {
   local deadline=$((SECONDS + HEALTH_TIMEOUT))
   while [ "$SECONDS" -lt "$deadline" ]; do
-    if systemctl is-active --quiet shithubd-web.service && curl -fsS -o /dev/null --max-time 2 "$HEALTH_URL"; then
+    if systemctl is-active --quiet shithubd-web.service && answers; then
       return 0
     fi
     sleep 1
@@ -207,7 +214,7 @@ main() {
       exit 0
     fi
     systemctl start "${start[@]}" || true
-    web_healthy || fail "shithubd-web is not healthy at $HEALTH_URL"
+    web_healthy || fail "shithubd-web is not healthy at $HEALTH_URLS"
     worker_healthy || fail "shithubd-worker is not healthy"
     log "unchanged; started ${start[*]}"
     exit 0
@@ -229,7 +236,7 @@ main() {
 
   if [ "$web" = 1 ]; then
     systemctl restart shithubd-web.service || fail "shithubd-web did not start (migration or startup failed)"
-    web_healthy || fail "shithubd-web is not healthy at $HEALTH_URL"
+    web_healthy || fail "shithubd-web is not healthy at $HEALTH_URLS"
   fi
   if [ "$worker" = 1 ]; then
     systemctl restart shithubd-worker.service || fail "shithubd-worker did not start"

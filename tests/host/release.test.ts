@@ -49,7 +49,7 @@ function bundle(version: string, options: { sha?: string; set?: Record<string, s
   });
   const parsed = parseStackConfig(raw, templates);
   if (!parsed.ok) throw new Error(parsed.problems.map((p) => `${p.key}: ${p.message}`).join("\n"));
-  const values = resolveDeferred(parsed.config.env, { s3AccessKey: "DO00HOSTTEST", s3SecretKey: "host-test-secret" });
+  const values = resolveDeferred(parsed.config.env, { s3AccessKey: "DO00HOSTTEST", s3SecretKey: "host-test-secret", databaseUrl: DB_URL });
   const env = { web: renderEnvFile(templates.web, values, version).content, worker: renderEnvFile(templates.worker, values, version).content };
   return releaseBundle(releaseInputs(parsed.config, HOST, 0, env));
 }

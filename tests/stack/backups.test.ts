@@ -66,7 +66,7 @@ describe("a release flagged as a major schema change", () => {
       c["shithubd:majorSchemaChange"] = true;
       c["shithubd:hosts"] = [
         ...[1, 2].map((i) => ({ name: `app-${i}`, size: "s-2vcpu-4gb", roles: ["app"], volume: { name: `app-${i}-data`, sizeGib: 50 } })),
-        { name: "db-1", size: "s-2vcpu-4gb", roles: ["db", "backup"] },
+        { name: "db-1", size: "s-2vcpu-4gb", roles: ["db", "backup"], volume: { name: "db-1-data", sizeGib: 50 } },
       ];
     };
     const { resources } = await plan(stackCopy("production", threeApps), "production");
@@ -86,7 +86,8 @@ describe("a release flagged as a major schema change", () => {
     expect(drill.inputs.create).toContain("/usr/local/bin/shithub-restore-drill");
     expect(drill.options!.dependsOn).toEqual(["shithub-staging-release"]);
     expect(resources.filter((r) => r.type === COMMAND).map((r) => r.name).sort()).toEqual([
-      "shithub-staging-backup-setup", "shithub-staging-post-release-drill", "shithub-staging-pre-release-backup", "shithub-staging-release",
+      "shithub-staging-backup-setup", "shithub-staging-db-setup", "shithub-staging-edge-setup", "shithub-staging-git-ssh-setup",
+      "shithub-staging-post-release-drill", "shithub-staging-pre-release-backup", "shithub-staging-release",
     ]);
   });
 

@@ -50,7 +50,7 @@ describe("production: the four-droplet topology", () => {
     const vpc = ofType(resources, "digitalocean:index/vpc:Vpc");
     expect(vpc.map((v) => v.inputs.ipRange)).toEqual(["10.10.0.0/24"]);
     for (const d of droplets) expect(d.vpcUuid).toBe(engine(vpc[0]!).id);
-    expect(ofType(resources, VOLUME).map((v) => [v.inputs.name, v.inputs.size, v.inputs.initialFilesystemType])).toEqual([["shithub-data", 100, "ext4"]]);
+    expect(ofType(resources, VOLUME).map((v) => [v.inputs.name, v.inputs.size, v.inputs.initialFilesystemType])).toEqual([["shithub-data", 100, "ext4"], ["shithub-db-data", 100, "ext4"]]);
     expect(ofType(resources, RESERVED_IP)).toHaveLength(1);
   });
 
@@ -62,11 +62,13 @@ describe("production: the four-droplet topology", () => {
     for (const d of ofType(resources, DROPLET)) expect(d.options?.ignoreChanges).toEqual(["userData", "sshKeys", "image"]);
   });
 
-  it("exposes no SSH or Postgres to the internet; Postgres only to the app and backup hosts' private addresses", () => {
+  it("exposes Postgres only to the app and backup hosts' private addresses, and SSH to everyone only on the app host (git)", () => {
     const ids = Object.fromEntries(ofType(resources, DROPLET).map((d) => [d.name, idOf(d)]));
     const open = exposure(resources);
-    for (const ports of open.values()) {
-      for (const port of ["22/tcp", "5432/tcp"]) expect(ports.get(port)?.filter((s) => s.endsWith("/0")) ?? []).toEqual([]);
+    for (const [id, ports] of open) {
+      expect(ports.get("5432/tcp")?.filter((s) => s.endsWith("/0")) ?? []).toEqual([]);
+      const publicSsh = ports.get("22/tcp")?.filter((s) => s.endsWith("/0")) ?? [];
+      expect(publicSsh).toEqual(id === ids["shithub-app"] ? ["0.0.0.0/0", "::/0"] : []);
     }
     expect(open.get(ids["shithub-db"]!)?.get("5432/tcp")).toEqual([`${privateIp(resources, "shithub-app")}/32`, `${privateIp(resources, "shithub-backup")}/32`]);
     expect([...open.get(ids["shithub-app"]!)!.keys()].sort()).toEqual(["22/tcp", "443/tcp", "80/tcp"]);
@@ -77,14 +79,14 @@ describe("production: the four-droplet topology", () => {
     const project = ofType(resources, "digitalocean:index/project:Project")[0]!;
     expect(project.inputs.environment).toBe("Production");
     const urns = project.inputs.resources as string[];
-    expect(urns).toHaveLength(11);
+    expect(urns).toHaveLength(12);
     expect(urns.every((u) => /^do:(droplet|volume|reservedip|space):/.test(u))).toBe(true);
   });
 
   it("alerts on CPU, memory and disk per host and on the site being down", () => {
     expect(ofType(resources, "digitalocean:index/monitorAlert:MonitorAlert")).toHaveLength(12);
     const check = ofType(resources, "digitalocean:index/uptimeCheck:UptimeCheck")[0]!;
-    expect(check.inputs.target).toBe("https://shithub.sh/");
+    expect(check.inputs.target).toBe("https://shithub.sh/healthz");
     const alerts = ofType(resources, "digitalocean:index/uptimeAlert:UptimeAlert");
     expect(alerts.map((a) => a.inputs.type).sort()).toEqual(["down", "ssl_expiry"]);
     expect(alerts[0]!.inputs.notifications).toEqual([{ emails: ["ops@shithub.sh"] }]);

@@ -5,7 +5,7 @@ import { recordingMocks, runOffline, valueOf } from "../../offline/run";
 import type { RecordedResource } from "../../offline/run";
 import { loadStackFile } from "../../offline/stackFile";
 import { SECRET_SIG } from "../../offline/summary";
-import { DATABASE_URL, rawConfig, SESSION_KEY, TOTP_KEY } from "../helpers";
+import { rawConfig, SESSION_KEY, TOTP_KEY } from "../helpers";
 import { ROOT, stackCopy } from "./stackCopy";
 
 // Registration goes on after `program()` returns: wait for all of it before asserting.
@@ -85,13 +85,14 @@ describe("secrets under the real program", () => {
   it("keeps env file contents secret and stack outputs free of secrets", async () => {
     const built = program();
     await waitForRPCs();
-    const web = built.environment.envFiles.web.content;
+    const web = built.environment.hostFiles.find((f) => f.file.path === "/etc/shithub/web.env")!.file.content;
     expect(await pulumi.isSecret(web)).toBe(true);
     expect(await valueOf(web)).toContain(`SHITHUB_SESSION_KEY="${SESSION_KEY}"`);
     // Every registered input, with the values Pulumi holds as secrets taken out: what a diff or state shows in clear.
     const visible = JSON.stringify({ outputs: await valueOf(pulumi.output(built.outputs)), inputs: resources.map((r) => withoutSecrets(r.inputs)) });
     expect(resources.some((r) => r.type === "command:remote:Command")).toBe(true);
-    for (const secret of [SESSION_KEY, TOTP_KEY, DATABASE_URL, "db-pass-w0rd", "test-key-not-a-real-one"]) expect(visible).not.toContain(secret);
+    const dbPassword = /postgresql:\/\/shithub:([^@]+)@/.exec(await valueOf(web))![1]!;
+    for (const secret of [SESSION_KEY, TOTP_KEY, dbPassword, "test-key-not-a-real-one"]) expect(visible).not.toContain(secret);
     // The env files travel base64-encoded inside the release bundle: no bundle may be visible either.
     expect(visible).not.toContain("stage_file");
     // Control: the secrets are in the registered inputs, inside secret wrappers.

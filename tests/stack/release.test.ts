@@ -16,7 +16,7 @@ const plan = planOf;
 const threeApps = (c: Record<string, unknown>) => {
   c["shithubd:hosts"] = [
     ...[1, 2, 3].map((i) => ({ name: `app-${i}`, size: "s-2vcpu-4gb", roles: ["app"], volume: { name: `app-${i}-data`, sizeGib: 50 } })),
-    { name: "db-1", size: "s-2vcpu-4gb", roles: ["db"] },
+    { name: "db-1", size: "s-2vcpu-4gb", roles: ["db"], volume: { name: "db-1-data", sizeGib: 50 } },
   ];
 };
 
@@ -37,7 +37,8 @@ describe("the release steps", () => {
     expect(step.inputs.stdin).toMatchObject({ [SECRET_SIG]: expect.any(String) });
     expect(step.inputs.connection).toMatchObject({ [SECRET_SIG]: expect.any(String) });
     expect(unwrapSecret(step.inputs.connection)).toMatchObject({ user: "root", dialErrorLimit: 30, perDialTimeout: 20 });
-    expect(step.options?.dependsOn.sort()).toEqual(["production-firewalls", "shithub-app", "shithub-data-on-shithub-app"]);
+    // After the db host's setup: the first `migrate up` needs the database, its role and extensions.
+    expect(step.options?.dependsOn.sort()).toEqual(["production-firewalls", "shithub-app", "shithub-data-on-shithub-app", "shithub-db-db-setup"]);
   });
 
   it("checks the host key once the stack pins it", async () => {

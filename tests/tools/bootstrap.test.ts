@@ -1,15 +1,20 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { renderUserData, SSHD_HARDENING } from "../../components/hosts/bootstrap";
+import { platformOf } from "../../components/hosts/platform";
 import type { HostSpec } from "../../components/hosts/topology";
 import { FOUR_HOSTS, SINGLE_HOST } from "../helpers";
 
 // Rendered user data checked by the real tools (Debian's cloud-init and OpenSSH; .ci/run installs them).
 const HOSTS = [...FOUR_HOSTS, ...SINGLE_HOST] as HostSpec[];
 const dir = mkdtempSync(join(tmpdir(), "cloud-init-"));
+const PLATFORM = platformOf("ubuntu-24-04-x64")!;
+
+// sshd -t needs its privilege separation directory, which only a running sshd creates: a fresh machine lacks it.
+beforeAll(() => mkdirSync("/run/sshd", { recursive: true, mode: 0o755 }));
 
 function write(name: string, text: string): string {
   const path = join(dir, name);
@@ -19,7 +24,7 @@ function write(name: string, text: string): string {
 
 describe("cloud-init user data, checked by the real tools", () => {
   it.each(HOSTS.map((h) => [h.name, h] as const))("%s passes `cloud-init schema` (Debian's cloud-init)", (_name, host) => {
-    const file = write(`${host.name}.yaml`, renderUserData(host, 2));
+    const file = write(`${host.name}.yaml`, renderUserData(host, 2, PLATFORM, { gitSsh: true }));
     const run = spawnSync("cloud-init", ["schema", "--config-file", file], { encoding: "utf8" });
     expect(run.error).toBeUndefined();
     expect(`${run.stdout}${run.stderr}`).toContain(`Valid cloud-config: ${file}`);
@@ -38,7 +43,7 @@ describe("cloud-init user data, checked by the real tools", () => {
       const conf = write("sshd_config", `Include ${write("10-shithub.conf", dropIn)}\nHostKey ${key}\n`);
       return spawnSync("/usr/sbin/sshd", ["-t", "-f", conf], { encoding: "utf8" }).status;
     };
-    const rendered = parse(renderUserData(SINGLE_HOST[0] as HostSpec, 2)) as { write_files: Array<{ path: string; content: string }> };
+    const rendered = parse(renderUserData(SINGLE_HOST[0] as HostSpec, 2, PLATFORM, { gitSsh: true })) as { write_files: Array<{ path: string; content: string }> };
     const dropIn = rendered.write_files.find((f) => f.path === "/etc/ssh/sshd_config.d/10-shithub.conf")!.content;
     expect(dropIn.trim().split("\n")).toEqual(SSHD_HARDENING);
     expect(check(dropIn)).toBe(0);

@@ -8,8 +8,8 @@ import type { UnitOptions } from "../../components/release/units";
 
 // systemd-analyze (Debian's systemd; .ci/run installs it) on every rendered unit.
 const VARIANTS: Array<[string, UnitOptions]> = [
-  ["single host, migrating", { dbLocal: true, migrate: true, migrationTimeout: "15min" }],
-  ["remote db, not migrating", { dbLocal: false, migrate: false, migrationTimeout: "15min" }],
+  ["single host, migrating", { dbLocal: true, migrate: true, migrationTimeout: "15min", webAddr: "127.0.0.1:8080" }],
+  ["remote db, not migrating", { dbLocal: false, migrate: false, migrationTimeout: "15min", webAddr: "127.0.0.1:8080" }],
 ];
 
 /** A root with systemd's own units and executables at the paths the units run, for `verify --root`. */

@@ -1,22 +1,31 @@
 import { parse } from "yaml";
-import { packagesFor, renderUserData } from "../../components/hosts/bootstrap";
+import { renderUserData } from "../../components/hosts/bootstrap";
+import { platformOf } from "../../components/hosts/platform";
 import type { HostSpec } from "../../components/hosts/topology";
+import { hostPackages } from "../../components/roles";
 import { FOUR_HOSTS } from "../helpers";
 
+const UBUNTU = platformOf("ubuntu-24-04-x64")!;
+const ROLES = { gitSsh: true };
+const userData = (h: unknown, swap = 2) => parse(renderUserData(h as HostSpec, swap, UBUNTU, ROLES)) as Record<string, unknown>;
+
 describe("cloud-init user data", () => {
-  it("installs each role's packages and mounts /data on app hosts only", () => {
-    const [app, db, backup, monitoring] = FOUR_HOSTS.map((h) => parse(renderUserData(h as HostSpec, 2)) as Record<string, unknown>);
-    expect(app!.packages).toEqual(packagesFor(["app"]));
-    expect(app!.packages).toContain("caddy");
-    expect(db!.packages).toContain("postgresql");
+  it("installs each role's packages and mounts /data on the hosts with a volume", () => {
+    const [app, db, backup, monitoring] = FOUR_HOSTS.map((h) => userData(h));
+    expect(app!.packages).toEqual(hostPackages(FOUR_HOSTS[0] as HostSpec, UBUNTU, ROLES));
+    expect(app!.packages).toEqual(expect.arrayContaining(["caddy", "git", "openssh-server"]));
+    // The db host archives WAL to the bucket itself: rclone goes where WAL is archived.
+    expect(db!.packages).toEqual(expect.arrayContaining(["postgresql", "postgresql-contrib", "rclone"]));
     expect(backup!.packages).toEqual(expect.arrayContaining(["rclone", "postgresql-client"]));
     expect(monitoring!.packages).toContain("wireguard");
-    expect(app!.mounts).toEqual([["LABEL=shithub-data", "/data", "ext4", "defaults,nofail,discard,x-systemd.device-timeout=10min", "0", "2"]]);
-    expect(db!.mounts).toBeUndefined();
+    const mount = [["LABEL=shithub-data", "/data", "ext4", "defaults,nofail,discard,x-systemd.device-timeout=10min", "0", "2"]];
+    expect(app!.mounts).toEqual(mount);
+    expect(db!.mounts).toEqual(mount);
+    expect(backup!.mounts).toBeUndefined();
   });
 
   it("leaves swap out when the stack sets 0 GiB", () => {
-    expect((parse(renderUserData(FOUR_HOSTS[1] as HostSpec, 0)) as Record<string, unknown>).swap).toBeUndefined();
-    expect((parse(renderUserData(FOUR_HOSTS[1] as HostSpec, 4)) as Record<string, unknown>).swap).toEqual({ filename: "/swapfile", size: "4G", maxsize: "4G" });
+    expect(userData(FOUR_HOSTS[1], 0).swap).toBeUndefined();
+    expect(userData(FOUR_HOSTS[1], 4).swap).toEqual({ filename: "/swapfile", size: "4G", maxsize: "4G" });
   });
 });

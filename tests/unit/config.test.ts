@@ -79,16 +79,21 @@ describe("each kind of bad input is one clear problem naming stack, key and fix"
   });
 
   it("a newline in a secret is refused without echoing the secret", () => {
-    const p = onlyProblem(rawConfig({ secret: { "shithubd:SHITHUB_DATABASE_URL": `${DATABASE_URL}\n` } }));
-    expect(p.fix).toMatch(/^pulumi config set --secret shithubd:SHITHUB_DATABASE_URL/);
-    expect(JSON.stringify(p)).not.toContain("db-pass-w0rd");
+    const p = onlyProblem(rawConfig({ secret: { "shithubd:SHITHUB_AUTH__SMTP__PASSWORD": "smtp-pass-w0rd\n" } }));
+    expect(p.fix).toMatch(/^pulumi config set --secret shithubd:SHITHUB_AUTH__SMTP__PASSWORD/);
+    expect(JSON.stringify(p)).not.toContain("smtp-pass-w0rd");
   });
 
   it.each([
     ["SHITHUB_SESSION__SECURE", "yes", /true or false/],
     ["SHITHUB_WORKERS", "0", /integer between 1 and 64/],
     ["SHITHUB_DB__MAX_CONNS", "ten", /integer >= 1/],
-    ["SHITHUB_RATELIMIT__HTML__ANON_REFILL_PER_SEC", "-1", /number >= 0/],
+    ["SHITHUB_RATELIMIT__HTML__ANON_REFILL_PER_SEC", "-1", /integer >= 0/],
+    // shithubd parses the refill rates with ParseInt: 0.5 would stop every process at start.
+    ["SHITHUB_RATELIMIT__HTML__AUTHED_REFILL_PER_SEC", "0.5", /integer >= 0/],
+    // uint32/uint8 fields: shithubd's loader has no case for them (`unsupported field kind`).
+    ["SHITHUB_AUTH__ARGON2__MEMORY_KIB", "65536", /unsigned integer.*config\.toml/],
+    ["SHITHUB_AUTH__ARGON2__THREADS", "2", /unsigned integer.*config\.toml/],
     ["SHITHUB_WEB__READ_TIMEOUT", "30", /Go duration/],
     ["SHITHUB_WEB__ADDR", "8080", /host:port/],
     ["SHITHUB_WEB__PPROF_ADDR", "0.0.0.0:6060", /loopback/],
@@ -113,9 +118,28 @@ describe("each kind of bad input is one clear problem naming stack, key and fix"
     expect(p.fix).toBe(`pulumi config set --secret shithubd:${name} "$(openssl rand -base64 32)" -s staging`);
   });
 
-  it("a database URL that is not a postgres URL is refused", () => {
-    const p = onlyProblem(rawConfig({ secret: { "shithubd:SHITHUB_DATABASE_URL": "mysql://x@y/z" } }));
-    expect(p.message).toMatch(/postgres or postgresql/);
+  it.each(["SHITHUB_DATABASE_URL", "SHITHUB_DB__URL"])("%s set by hand is refused: the program derives it from the topology", (name) => {
+    const p = onlyProblem(rawConfig({ secret: { [`shithubd:${name}`]: DATABASE_URL } }));
+    expect(p.message).toMatch(/^is derived from the topology/);
+    expect(p.fix).toBe(`pulumi config rm shithubd:${name} -s staging`);
+    expect(JSON.stringify(p)).not.toContain("db-pass-w0rd");
+  });
+
+  it("SHITHUB_AUTH__SSH__ENABLED follows shithubd:gitSsh and cannot be set by hand", () => {
+    const p = onlyProblem(rawConfig({ set: { "shithubd:SHITHUB_AUTH__SSH__ENABLED": "true" } }));
+    expect(p.message).toBe("is derived from shithubd:gitSsh (git over SSH is deployed, or not, by the program) and cannot be set");
+    expect(configOf(rawConfig({ set: { "shithubd:gitSsh": "false" } })).env.get("SHITHUB_AUTH__SSH__ENABLED")?.value).toBe("false");
+    expect(configOf(rawConfig()).env.get("SHITHUB_AUTH__SSH__ENABLED")?.value).toBe("true");
+  });
+
+  it("production refuses tls internal: no browser trusts Caddy's own CA", () => {
+    const p = onlyProblem(rawConfig({ stack: "production", set: { "shithubd:tls": "internal", "shithubd:SHITHUB_AUTH__EMAIL_BACKEND": "resend" }, secret: { "shithubd:SHITHUB_AUTH__RESEND__API_KEY": "re_x" } }));
+    expect([p.key, p.fix]).toEqual(["shithubd:tls", "pulumi config set shithubd:tls acme -s production"]);
+  });
+
+  it("an image the roles do not support is refused, naming the supported ones", () => {
+    const p = onlyProblem(rawConfig({ set: { "shithubd:image": "centos-9-x64" } }));
+    expect(p.message).toMatch(/^must be an image the roles support: ubuntu-24-04-x64 \(Ubuntu 24\.04\), .*debian-12-x64/);
   });
 
   it("an empty value is refused", () => {

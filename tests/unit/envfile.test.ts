@@ -7,7 +7,7 @@ import type { EnvValue } from "../../components/env/envValues";
 import { resolveDeferred } from "../../components/env/envValues";
 import { Sensitive } from "../../components/config/sensitive";
 import { analyseTemplate } from "../../components/env/envTemplate";
-import { configOf, rawConfig, realTemplates, SESSION_KEY } from "../helpers";
+import { configOf, DATABASE_URL, rawConfig, realTemplates, SESSION_KEY } from "../helpers";
 
 const HOSTILE = [
   "plain",
@@ -86,7 +86,7 @@ describe("renderEnvFile", () => {
 
   it("points shithubd at the runtime bucket by default, and at the stack's own S3 settings when set", () => {
     const byDefault = configOf(rawConfig());
-    const web = renderEnvFile(templates.web, resolveDeferred(byDefault.env, { s3AccessKey: "DO00KEY", s3SecretKey: "sec/ret" }), byDefault.version);
+    const web = renderEnvFile(templates.web, resolveDeferred(byDefault.env, { s3AccessKey: "DO00KEY", s3SecretKey: "sec/ret", databaseUrl: DATABASE_URL }), byDefault.version);
     expect(readBack(web.content, "SHITHUB_STORAGE__S3__ENDPOINT")).toBe("nyc3.digitaloceanspaces.com");
     expect(readBack(web.content, "SHITHUB_STORAGE__S3__BUCKET")).toBe("shithub-staging-objects");
     expect(readBack(web.content, "SHITHUB_STORAGE__S3__SECRET_ACCESS_KEY")).toBe("sec/ret");

@@ -3,11 +3,14 @@ import type { HostSpec } from "../../components/hosts/topology";
 import { FOUR_HOSTS, SINGLE_HOST } from "../helpers";
 
 const ADMIN = ["198.51.100.0/24"];
+const GIT_SSH = { gitSsh: true };
+const ANYWHERE = ["0.0.0.0/0", "::/0"];
 
 describe("firewalls derived from roles", () => {
   it("four droplets: web public on the app host only, Postgres only from the app and backup hosts' private addresses", () => {
-    const plans = firewallPlans(FOUR_HOSTS as HostSpec[], ADMIN);
-    expect(publicPorts(plans, "shithub-app")).toEqual(["443/tcp", "80/tcp"]);
+    const plans = firewallPlans(FOUR_HOSTS as HostSpec[], ADMIN, GIT_SSH);
+    // 22 is public on the app host for git over SSH; sshd itself admits root only from ADMIN.
+    expect(publicPorts(plans, "shithub-app")).toEqual(["22/tcp", "443/tcp", "80/tcp"]);
     expect(publicPorts(plans, "shithub-db")).toEqual([]);
     expect(publicPorts(plans, "shithub-backup")).toEqual([]);
     expect(publicPorts(plans, "shithub-monitoring")).toEqual(["51820/udp"]);
@@ -15,24 +18,31 @@ describe("firewalls derived from roles", () => {
       "22/tcp": ADMIN,
       "5432/tcp": ["private address of shithub-app", "private address of shithub-backup"],
     });
+    expect(exposureOf(plans, "shithub-app").get("22/tcp")).toEqual([...ADMIN, ...ANYWHERE]);
+    for (const host of FOUR_HOSTS.slice(1)) expect(exposureOf(plans, host.name).get("22/tcp")).toEqual(ADMIN);
+  });
+
+  it("one droplet: no Postgres rule at all (it listens on localhost)", () => {
+    const plans = firewallPlans(SINGLE_HOST as HostSpec[], ADMIN, GIT_SSH);
+    const open = exposureOf(plans, "shithub-staging");
+    expect([...open.keys()].sort()).toEqual(["22/tcp", "443/tcp", "51820/udp", "80/tcp"]);
+    expect(open.get("22/tcp")).toEqual([...ADMIN, ...ANYWHERE]);
+  });
+
+  it("without git over SSH (shithubd:gitSsh false), SSH stays with the admin networks everywhere", () => {
+    const plans = firewallPlans(FOUR_HOSTS as HostSpec[], ADMIN, { gitSsh: false });
+    expect(publicPorts(plans, "shithub-app")).toEqual(["443/tcp", "80/tcp"]);
     for (const host of FOUR_HOSTS) expect(exposureOf(plans, host.name).get("22/tcp")).toEqual(ADMIN);
   });
 
-  it("one droplet: no Postgres rule at all (it listens on localhost), SSH from the admins only", () => {
-    const plans = firewallPlans(SINGLE_HOST as HostSpec[], ADMIN);
-    const open = exposureOf(plans, "shithub-staging");
-    expect([...open.keys()].sort()).toEqual(["22/tcp", "443/tcp", "51820/udp", "80/tcp"]);
-    expect(open.get("22/tcp")).toEqual(ADMIN);
-  });
-
   it("only the base firewall opens outbound traffic, and it covers every host", () => {
-    const plans = firewallPlans(FOUR_HOSTS as HostSpec[], ADMIN);
+    const plans = firewallPlans(FOUR_HOSTS as HostSpec[], ADMIN, GIT_SSH);
     expect(plans.filter((p) => p.outboundOpen).map((p) => [p.id, p.hosts.length])).toEqual([["base", 4]]);
   });
 
   it("a second app host is allowed to Postgres too", () => {
     const hosts = [...FOUR_HOSTS, { name: "shithub-app-2", size: "s-2vcpu-4gb", roles: ["app"], volume: { name: "d2", sizeGib: 10 } }] as HostSpec[];
-    expect(exposureOf(firewallPlans(hosts, ADMIN), "shithub-db").get("5432/tcp")).toEqual([
+    expect(exposureOf(firewallPlans(hosts, ADMIN, GIT_SSH), "shithub-db").get("5432/tcp")).toEqual([
       "private address of shithub-app",
       "private address of shithub-backup",
       "private address of shithub-app-2",

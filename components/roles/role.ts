@@ -1,0 +1,37 @@
+import type { Platform } from "../hosts/platform";
+
+/** The units of design a host is built from; the operator's topology roles bring them (see index.ts). */
+export type RoleId = "app" | "edge" | "git-ssh" | "db" | "backup" | "monitoring";
+
+/** Who may reach an opening: anyone, or the hosts that use the database (their private /32s). */
+export type OpeningSource = "anywhere" | "databaseClients";
+
+/** An inbound port a role needs open in the cloud firewall. */
+export interface Opening {
+  readonly protocol: "tcp" | "udp";
+  readonly ports: string;
+  readonly from: OpeningSource;
+  readonly why: string;
+}
+
+/** A file a role's setup step installs: the name it is staged under, where it goes, mode and owner. */
+export interface InstalledFile {
+  readonly name: string;
+  readonly path: string;
+  readonly mode: string;
+  readonly owner: string;
+}
+
+/**
+ * A host role, as data: what it installs (packages, files), what it opens, and its setup step
+ * with the roles whose steps must have run before it on any host of the environment.
+ */
+export interface RoleModule {
+  readonly id: RoleId;
+  readonly summary: string;
+  readonly packages: (platform: Platform) => readonly string[];
+  readonly openings: readonly Opening[];
+  readonly files: readonly InstalledFile[];
+  /** The remote step, named `<host>-<step>`; `after`: roles whose steps it waits for. */
+  readonly step?: { readonly name: string; readonly after: readonly RoleId[] };
+}

@@ -1,0 +1,113 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "../config/stackConfig";
+import { BUNDLE_COMMAND } from "../hosts/bundle";
+import { connectionFor } from "../hosts/connection";
+import type { ShithubHost } from "../hosts/host";
+import type { HostFile } from "../hosts/hostFile";
+import { databaseClients, dataDirectory, DB_FILES, dbConfigFiles, dbRolesSql } from "./db";
+import type { DbNetwork } from "./db";
+import { EDGE_FILES, edgeFiles } from "./edge";
+import { GIT_SSH_FILES, gitSshFiles } from "./gitSsh";
+import { hostModules } from "./index";
+import type { InstalledFile, RoleId, RoleModule } from "./role";
+import { setupBundle } from "./setupBundle";
+import { webAddress } from "../release/releasePlan";
+
+export interface RoleStepsArgs {
+  readonly config: StackConfig;
+  readonly hosts: readonly ShithubHost[];
+  /** What every setup step waits for (the firewalls that let SSH in). */
+  readonly after: readonly pulumi.Resource[];
+  readonly database: {
+    readonly appPassword: pulumi.Output<string>;
+    readonly backupPassword: pulumi.Output<string>;
+  };
+}
+
+/** What a role's step needs on one host: its staged files (a secret output when any is) and the bundle's settings. */
+interface StepContent {
+  /** Files shown as host files; `secretFiles` travel in the bundle only (the SQL with passwords). */
+  readonly files: pulumi.Output<Record<string, string>>;
+  readonly secretFiles?: pulumi.Output<Record<string, string>>;
+  readonly vars: Readonly<Record<string, string | number>>;
+  /** Where the shown files are installed. */
+  readonly installs: readonly InstalledFile[];
+}
+
+/**
+ * The setup steps of the edge, git-ssh and db roles: one remote command per role per host, whose
+ * inputs change exactly when its files do. (The app role's step is the release, the backup
+ * role's the backup setup: their components live in release/ and backups/.)
+ */
+export class ShithubRoleSteps extends pulumi.ComponentResource {
+  private readonly steps = new Map<RoleId, command.remote.Command[]>();
+  readonly hostFiles: Array<{ host: string; file: HostFile }> = [];
+
+  constructor(name: string, args: RoleStepsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("shithub:index:RoleSteps", name, {}, opts);
+    const { config } = args;
+    const specs = config.hosts.hosts;
+    const dbHost = args.hosts.find((h) => h.spec.roles.includes("db"));
+    if (dbHost === undefined) throw new Error("the topology has no db host"); // checkTopology guarantees one
+    const clients = databaseClients(specs);
+    const clientIps = Object.fromEntries(args.hosts.filter((h) => clients.some((c) => c.host === h.spec.name)).map((h) => [h.spec.name, h.droplet.ipv4AddressPrivate]));
+
+    const content = (role: RoleModule, host: ShithubHost): StepContent | undefined => {
+      switch (role.id) {
+        case "edge":
+          return {
+            files: pulumi.output(edgeFiles({ host: host.spec.name, domain: config.domain, upstream: webAddress(config), edge: config.edge })),
+            vars: {},
+            installs: EDGE_FILES,
+          };
+        case "git-ssh":
+          return { files: pulumi.output(gitSshFiles(config.hosts.adminCidrs)), vars: {}, installs: GIT_SSH_FILES };
+        case "db": {
+          const net = pulumi.all([dbHost.droplet.ipv4AddressPrivate, pulumi.all(clientIps)])
+            .apply(([dbPrivateIp, clientAddresses]): DbNetwork => ({ dbPrivateIp, clientAddresses, clients }));
+          const sql = pulumi.secret(pulumi.all([args.database.appPassword, args.database.backupPassword])
+            .apply(([appPassword, backupPassword]) => dbRolesSql({ appPassword, backupPassword })));
+          return {
+            files: net.apply(dbConfigFiles),
+            secretFiles: sql.apply((text): Record<string, string> => ({ "roles.sql": text })),
+            vars: { PG_MAJOR: config.platform.postgresMajor, DATA_DIR: dataDirectory(config.platform) },
+            installs: DB_FILES(config.platform),
+          };
+        }
+        default:
+          return undefined;
+      }
+    };
+
+    for (const host of args.hosts) {
+      for (const role of hostModules(host.spec, { gitSsh: config.gitSsh })) {
+        const step = content(role, host);
+        if (step === undefined || role.step === undefined) continue;
+        const packages = role.packages(config.platform);
+        const bundle = pulumi.all([step.files, step.secretFiles ?? {}])
+          .apply(([files, secretFiles]) => setupBundle(role, host.spec.name, packages, step.vars, { ...files, ...secretFiles }));
+        const waitsFor = role.step.after.flatMap((r) => this.steps.get(r) ?? []);
+        const cmd = new command.remote.Command(`${host.spec.name}-${role.step.name}`, {
+          connection: connectionFor(host, config),
+          create: BUNDLE_COMMAND,
+          update: BUNDLE_COMMAND,
+          stdin: pulumi.secret(bundle),
+          logging: "stderr",
+          addPreviousOutputInEnv: false,
+        }, { parent: this, dependsOn: [...args.after, ...host.ready, ...waitsFor], additionalSecretOutputs: ["stdout", "stderr", "stdin"] });
+        this.steps.set(role.id, [...(this.steps.get(role.id) ?? []), cmd]);
+        for (const file of step.installs) {
+          this.hostFiles.push({ host: host.spec.name, file: { path: file.path, content: step.files.apply((f) => f[file.name] ?? ""), names: [] } });
+        }
+        this.hostFiles.push({ host: host.spec.name, file: { path: `/run/shithub-${role.step.name}.bundle`, content: pulumi.secret(bundle), names: [] } });
+      }
+    }
+    this.registerOutputs({});
+  }
+
+  /** The setup steps of a role, on every host that has it. */
+  of(role: RoleId): command.remote.Command[] {
+    return this.steps.get(role) ?? [];
+  }
+}
