@@ -51,6 +51,8 @@ export type OfflineResult =
 export interface OfflineOptions {
   /** Stand placeholders in for required secrets and checksums the stack file lacks (default); false fails like `pulumi preview`. */
   readonly placeholdersForUnsetValues?: boolean;
+  /** Decrypted values of secret keys (what the engine hands the program), e.g. for a plan applied to test hosts. */
+  readonly secretValues?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -124,10 +126,11 @@ function unsetOperatorValues(cfg: StackFileConfig, secretKeys: ReadonlySet<strin
  * code path as `pulumi preview`, minus the engine and the cloud.
  */
 export async function runOffline(cfg: StackFileConfig, options: OfflineOptions = {}): Promise<OfflineResult> {
-  const values = { ...cfg.values };
-  const secretKeys = new Set(cfg.secureKeys);
-  const placeholders = new Set(cfg.secureKeys);
-  const unset = options.placeholdersForUnsetValues === false ? [] : unsetOperatorValues(cfg, secretKeys);
+  const secretValues = options.secretValues ?? {};
+  const values = { ...cfg.values, ...secretValues };
+  const secretKeys = new Set([...cfg.secureKeys, ...Object.keys(secretValues)]);
+  const placeholders = new Set([...cfg.secureKeys].filter((k) => !(k in secretValues)));
+  const unset = options.placeholdersForUnsetValues === false ? [] : unsetOperatorValues({ ...cfg, values }, secretKeys);
   for (const { key } of unset) {
     values[key] = secretPlaceholder(key, `not set in ${cfg.file}`);
     placeholders.add(key);

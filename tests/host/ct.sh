@@ -12,7 +12,7 @@
 set -euo pipefail
 
 NAME=shithubct
-PACKAGES=systemd,systemd-sysv,dbus,openssh-server,postgresql,iproute2,ca-certificates,curl,procps,python3,rclone
+PACKAGES=systemd,systemd-sysv,dbus,openssh-server,postgresql,postgresql-contrib,iproute2,ca-certificates,curl,procps,python3,rclone,caddy,git
 # One cached tree per package list, so adding a package rebuilds it.
 CACHE=${SHITHUB_HOST_CACHE:-/var/tmp/shithub-host}/$(echo "$PACKAGES" | cksum | cut -d' ' -f1)
 
@@ -31,13 +31,13 @@ need_tools() {
 }
 
 # What the cloud-init bootstrap does on a droplet (templates/cloud-init): the shithub user and
-# the directories the units need. /data is a plain directory here instead of a volume.
+# the directories the units need. /data is a host directory bound in at boot (the volume).
 bootstrap() {
   local r=$1
   chroot "$r" groupadd --system shithub
   chroot "$r" useradd --system --gid shithub --home-dir /var/lib/shithub --no-create-home --shell /usr/sbin/nologin shithub
   chroot "$r" install -d -m 0750 -o root -g shithub /etc/shithub
-  chroot "$r" install -d -m 0750 -o shithub -g shithub /var/lib/shithub /var/lib/shithub/releases /data /data/repos /data/tmp
+  chroot "$r" install -d -m 0750 -o shithub -g shithub /var/lib/shithub /var/lib/shithub/releases
   echo "$NAME" >"$r/etc/hostname"
 }
 
@@ -70,7 +70,9 @@ up() {
   ip netns exec "$NAME" ip addr add 10.213.0.2/30 dev "$NAME-c"
   ip netns exec "$NAME" ip link set "$NAME-c" up
 
-  setsid systemd-nspawn -b -D "$r" -M "$NAME" --register=no --keep-unit \
+  rm -rf "$dir/data"
+  mkdir -p "$dir/data"
+  setsid systemd-nspawn -b -D "$r" -M "$NAME" --register=no --keep-unit --bind="$dir/data:/data" \
     --network-namespace-path="/run/netns/$NAME" --console=passive >"$dir/nspawn.log" 2>&1 &
   local nspawn=$! leader state
   echo "$nspawn" >"$dir/nspawn.pid"
@@ -81,6 +83,8 @@ up() {
       case $state in
         running | degraded)
           echo "$leader" >"$dir/leader"
+          # cloud-init's runcmd on an app host: the state dirs on the mounted volume.
+          nsenter -t "$leader" -a install -d -m 0750 -o shithub -g shithub /data/repos /data/tmp
           echo "container $NAME: $state"
           return 0
           ;;

@@ -129,8 +129,6 @@ import urllib.parse
 VERSION = "@VERSION@"
 FLAGS = "@FLAGS@".split(",")
 
-START_TIME = time.time()
-
 
 def flag_value(name, default):
     for f in FLAGS:
@@ -998,23 +996,27 @@ class Metrics:
 
 
 def process_metrics():
-    """A few of the ProcessCollector's series, from /proc/self."""
-    try:
-        stat = open("/proc/self/stat").read().rsplit(")", 1)[1].split()
-        ticks = os.sysconf("SC_CLK_TCK")
-        boot = next(float(l.split()[1]) for l in open("/proc/stat") if l.startswith("btime"))
-        fds = len(os.listdir("/proc/self/fd"))
-        soft_fds = float(next(l.split()[3] for l in open("/proc/self/limits") if l.startswith("Max open files")))
-        return [
-            ("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.", (int(stat[11]) + int(stat[12])) / ticks),
-            ("process_max_fds", "gauge", "Maximum number of open file descriptors.", soft_fds),
-            ("process_open_fds", "gauge", "Number of open file descriptors.", fds),
-            ("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", int(stat[21]) * os.sysconf("SC_PAGE_SIZE")),
-            ("process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.", boot + int(stat[19]) / ticks),
-            ("process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.", int(stat[20])),
-        ]
-    except (OSError, ValueError, IndexError, StopIteration):
-        return []
+    """Some of the ProcessCollector's series, from /proc (each skipped when unreadable)."""
+    out = []
+
+    def add(name, kind, help_text, compute):
+        try:
+            out.append((name, kind, help_text, compute()))
+        except (OSError, ValueError, IndexError, StopIteration):
+            pass
+    stat = lambda: open("/proc/self/stat").read().rsplit(")", 1)[1].split()  # noqa: E731
+    ticks = os.sysconf("SC_CLK_TCK")
+    add("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.",
+        lambda: (int(stat()[11]) + int(stat()[12])) / ticks)
+    add("process_max_fds", "gauge", "Maximum number of open file descriptors.",
+        lambda: float(next(l.split()[3] for l in open("/proc/self/limits") if l.startswith("Max open files"))))
+    add("process_open_fds", "gauge", "Number of open file descriptors.", lambda: len(os.listdir("/proc/self/fd")))
+    add("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
+        lambda: int(stat()[21]) * os.sysconf("SC_PAGE_SIZE"))
+    add("process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.",
+        lambda: next(float(l.split()[1]) for l in open("/proc/stat") if l.startswith("btime")) + int(stat()[19]) / ticks)
+    add("process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.", lambda: int(stat()[20]))
+    return out
 
 
 def backup_heartbeats():

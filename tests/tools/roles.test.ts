@@ -23,6 +23,13 @@ import { configOf, FOUR_HOSTS, rawConfig } from "../helpers";
 // OpenSSH, PostgreSQL, bash and shellcheck; .ci/run installs them). Tests run as root.
 
 const dir = mkdtempSync(join(tmpdir(), "roles-"));
+/** Caddy keeps its state (the internal CA, autosave) under HOME/XDG_*: here, never under /root. */
+const caddyHome = mkdtempSync(join(tmpdir(), "roles-caddy-"));
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(caddyHome, { recursive: true, force: true });
+});
 
 function write(name: string, text: string): string {
   const path = join(dir, name);
@@ -40,9 +47,6 @@ const DEBIAN_12 = platformOf("debian-12-x64")!;
 // ---------------------------------------------------------------------------------------------
 // edge: Caddy
 // ---------------------------------------------------------------------------------------------
-
-/** Caddy keeps its state (the internal CA, autosave) under HOME/XDG_*: here, never under /root. */
-const caddyHome = mkdtempSync(join(tmpdir(), "roles-caddy-"));
 
 function caddy(args: string[]): SpawnSyncReturns<string> {
   return spawnSync("/usr/bin/caddy", args, {

@@ -17,7 +17,10 @@ function shellcheck(file: string): { status: number | null; output: string } {
 const dir = mkdtempSync(join(tmpdir(), "scripts-"));
 
 describe("host scripts pass shellcheck", () => {
-  it.each(readdirSync(join(TEMPLATES_DIR, "scripts")))("templates/scripts/%s", (script) => {
+  const scripts = readdirSync(join(TEMPLATES_DIR, "scripts"), { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name).slice(join(TEMPLATES_DIR, "scripts").length + 1));
+  it.each(scripts)("templates/scripts/%s", (script) => {
     expect(shellcheck(join(TEMPLATES_DIR, "scripts", script))).toEqual({ status: 0, output: "" });
   });
 
