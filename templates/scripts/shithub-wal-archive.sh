@@ -6,4 +6,5 @@ set -euo pipefail
 . /etc/shithub-backup/backup.env
 : "${WAL_REMOTE:?}" "${RCLONE_CONFIG:?}"
 export RCLONE_CONFIG
-exec rclone copyto --s3-no-check-bucket --retries 3 "$1" "$WAL_REMOTE/wal/$2"
+# Bounded: a hung upload would hold the archiver, and with it every PostgreSQL shutdown.
+exec timeout 120 rclone copyto --s3-no-check-bucket --retries 3 --contimeout 10s --timeout 30s "$1" "$WAL_REMOTE/wal/$2"

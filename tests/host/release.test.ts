@@ -1,5 +1,9 @@
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { bootMachine } from "./machine";
+import { bootMachine, CONTAINER_IP } from "./machine";
+import { BUNDLE_COMMAND } from "../../components/hosts/bundle";
+import { platformOf } from "../../components/hosts/platform";
+import { dataDirectory, db, dbSetupFiles } from "../../components/roles/db";
+import { setupBundle } from "../../components/roles/setupBundle";
 import type { Machine } from "./machine";
 import type { ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -64,7 +68,12 @@ const migrationRuns = (): number => Number(sh(`runuser -u postgres -- psql -At s
 
 beforeAll(() => {
   machine = bootMachine(work);
-  sh(`runuser -u postgres -- psql -q -c "CREATE ROLE shithub LOGIN PASSWORD 'release-test-pw'" && runuser -u postgres -- createdb -O shithub shithub`);
+  // The database as the program's db setup step makes it (roles, database, extensions; data on /data).
+  const platform = platformOf("debian-12-x64")!;
+  const dbStep = setupBundle(db, HOST.name, db.packages(platform), { PG_MAJOR: platform.postgresMajor, DATA_DIR: dataDirectory(platform) },
+    dbSetupFiles({ dbPrivateIp: CONTAINER_IP, clientAddresses: {}, clients: [] }, { appPassword: "release-test-pw", backupPassword: "unused-here" }));
+  const setup = ssh(BUNDLE_COMMAND, dbStep);
+  if (setup.status !== 0) throw new Error(setup.stderr);
   SHA["v1.0.0"] = artifact("v1.0.0", "migrations=1");
   SHA["v1.1.0"] = artifact("v1.1.0", "migrations=2");
   SHA["v1.2.0"] = artifact("v1.2.0", "migrations=3");
@@ -83,12 +92,12 @@ afterAll(() => {
 });
 
 describe("the release script on a real systemd host", () => {
-  it("first install: binary checked and installed, env files 0600 shithub, migration applied, web healthy", () => {
+  it("first install: binary checked and installed, env files shithub's (web.env readable by its group, for git), migration applied, web healthy", () => {
     const r = release(bundle("v1.0.0"));
     expect(r.stderr).toContain("shithub-release v1.0.0: released (previous: none); restarted: web worker");
     expect(r.status).toBe(0);
     expect(health()).toBe("shithubd v1.0.0\n 200");
-    expect(sh("stat -c '%a %U %G' /etc/shithub/web.env /etc/shithub/worker.env")).toBe("600 shithub shithub\n600 shithub shithub");
+    expect(sh("stat -c '%a %U %G' /etc/shithub/web.env /etc/shithub/worker.env")).toBe("640 shithub shithub\n600 shithub shithub");
     expect(sh("readlink /usr/local/bin/shithubd")).toBe("/var/lib/shithub/releases/v1.0.0/shithubd");
     expect(sh("systemctl is-active shithubd-worker.service shithubd-cron.timer")).toBe("active\nactive");
     expect(migrationRuns()).toBe(1);
@@ -136,7 +145,7 @@ describe("the release script on a real systemd host", () => {
     ["a checksum mismatch", () => bundle("v1.2.0", { sha: "0".repeat(64) }), /FAILED: checksum mismatch for v1\.2\.0: expected 0{64}, got [0-9a-f]{64}; nothing was changed/],
     ["a config validate failure", () => bundle("v1.3.0"), /FAILED: shithubd v1\.3\.0 config validate rejected the new web\.env; nothing was changed/],
     ["a failed migration", () => bundle("v1.4.0"), /FAILED: shithubd-web did not start \(migration or startup failed\); rolled back to v1\.1\.0/],
-    ["a failed health check", () => bundle("v1.5.0"), /FAILED: shithubd-web is not healthy at http:\/\/127\.0\.0\.1:8080\/; rolled back to v1\.1\.0/],
+    ["a failed health check", () => bundle("v1.5.0"), /FAILED: shithubd-web is not healthy at http:\/\/127\.0\.0\.1:8080\/readyz; rolled back to v1\.1\.0/],
   ];
   it.each(failures)("%s exits non-zero with one line, and the old release keeps serving", (_what, make, reason) => {
     const envBefore = sh("sha256sum /etc/shithub/web.env /etc/shithub/worker.env /etc/systemd/system/shithubd-*");

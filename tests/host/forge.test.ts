@@ -1,0 +1,284 @@
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runOffline } from "../../offline/run";
+import type { OfflineResult } from "../../offline/run";
+import { SESSION_KEY, SSH_KEY, TOTP_KEY } from "../helpers";
+import { applySteps, remoteSteps } from "./applyPlan";
+import { bootMachine, CONTAINER_IP, HOST_IP } from "./machine";
+import type { Machine } from "./machine";
+
+// A fresh stack is a working forge: the program's own remote steps (db, backup, edge, git-ssh
+// setup, then the release), taken from its mock-runtime run and applied over SSH in its
+// dependency order to a booted Debian container; then checked from outside, as a user meets it.
+// The test creates nothing the program should create: it only pre-seeds the CA behind
+// `shithubd:tls internal`, and, as a user would, registers a key and pushes a repository.
+
+const DOMAIN = "forge.test";
+const PORT = 8097;
+const VERSION = "v1.0.0";
+const NET = "shithubct";
+const work = mkdtempSync(join(tmpdir(), "shithub-forge-"));
+let machine: Machine;
+let server: ChildProcess | undefined;
+const applied: Array<{ name: string; ms: number }> = [];
+
+type Plan = Extract<OfflineResult, { ok: true }>;
+
+function run(cmd: string, args: string[], options: { env?: NodeJS.ProcessEnv; input?: string } = {}) {
+  const r = spawnSync(cmd, args, { encoding: "utf8", timeout: 60_000, env: { ...process.env, ...options.env }, input: options.input ?? "" });
+  return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+}
+
+/** The fake shithubd as release `VERSION`, served over HTTP from the host (once its address exists); its sha256. */
+function publishArtifact(): string {
+  const text = readFileSync(join(__dirname, "fake-shithubd.py"), "utf8").replace("@VERSION@", VERSION).replace("@FLAGS@", "migrations=1");
+  mkdirSync(join(work, "artifacts", VERSION), { recursive: true });
+  writeFileSync(join(work, "artifacts", VERSION, "shithubd"), text);
+  server = spawn("python3", ["-m", "http.server", String(PORT), "--bind", HOST_IP, "--directory", join(work, "artifacts")], { stdio: "ignore" });
+  for (let i = 0; i < 50 && spawnSync("curl", ["-sf", "-o", "/dev/null", `http://${HOST_IP}:${PORT}/`]).status !== 0; i++) execFileSync("sleep", ["0.1"]);
+  return createHash("sha256").update(text).digest("hex");
+}
+
+/** The offline plan of a test stack: the program under Pulumi's mock runtime, with real secret values. */
+async function plan(hosts: unknown[], sha: string): Promise<Plan> {
+  const result = await runOffline({
+    stack: "forgetest",
+    file: "(forge test)",
+    values: {
+      "shithubd:version": VERSION,
+      "shithubd:domain": DOMAIN,
+      "shithubd:region": "nyc3",
+      "shithubd:image": "debian-12-x64",
+      "shithubd:tls": "internal",
+      "shithubd:edgeWaitSeconds": "30",
+      "shithubd:vpcIpRange": "10.30.0.0/24",
+      "shithubd:SHITHUB_AUTH__EMAIL_FROM": "forge <noreply@forge.test>",
+      "shithubd:SHITHUB_AUTH__EMAIL_BACKEND": "stdout",
+      "shithubd:hosts": JSON.stringify(hosts),
+      "shithubd:sshKeys": JSON.stringify([SSH_KEY]),
+      "shithubd:adminCidrs": JSON.stringify([`${HOST_IP}/32`]),
+      "shithubd:alertEmails": JSON.stringify(["ops@forge.test"]),
+      "shithubd:artifactUrl": `http://${HOST_IP}:${PORT}/{version}/shithubd`,
+      "shithubd:artifactSha256": sha,
+      "shithubd:healthTimeoutSeconds": "30",
+    },
+    secureKeys: new Set(),
+  }, {
+    placeholdersForUnsetValues: false,
+    secretValues: {
+      "shithubd:SHITHUB_SESSION_KEY": SESSION_KEY,
+      "shithubd:SHITHUB_TOTP_KEY": TOTP_KEY,
+      "shithubd:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\nnot used: the test reaches the host itself\n-----END OPENSSH PRIVATE KEY-----\n",
+    },
+  });
+  if (!result.ok) throw new Error(result.message);
+  return result;
+}
+
+/** The CA behind `tls internal`: made here, placed where Caddy keeps its local CA, so curl can trust it. */
+function seedCaddyCa(): string {
+  const key = join(work, "root.key");
+  const crt = join(work, "root.crt");
+  execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", crt,
+    "-days", "30", "-subj", "/CN=shithub forge test root CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"], { stdio: "ignore" });
+  const dir = "/var/lib/caddy/.local/share/caddy/pki/authorities/local";
+  machine.sh(`install -d -o caddy -g caddy /var/lib/caddy/.local /var/lib/caddy/.local/share /var/lib/caddy/.local/share/caddy /var/lib/caddy/.local/share/caddy/pki /var/lib/caddy/.local/share/caddy/pki/authorities ${dir}`);
+  machine.ssh(`cat > ${dir}/root.crt && chown caddy:caddy ${dir}/root.crt`, readFileSync(crt, "utf8"));
+  machine.ssh(`umask 077 && cat > ${dir}/root.key && chown caddy:caddy ${dir}/root.key`, readFileSync(key, "utf8"));
+  return crt;
+}
+
+let caCert: string;
+const curl = (url: string, ...extra: string[]) =>
+  run("curl", ["-sS", "--max-time", "20", "--cacert", caCert, "--resolve", `${DOMAIN}:443:${CONTAINER_IP}`, "--resolve", `${DOMAIN}:80:${CONTAINER_IP}`,
+    "--resolve", `www.${DOMAIN}:443:${CONTAINER_IP}`, ...extra, url]);
+
+/** ssh as a git user would run it, with `key`, to git@forge.test. */
+function gitSsh(key: string): string {
+  return `ssh -i ${key} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o HostName=${CONTAINER_IP}`;
+}
+
+function newKey(name: string): { key: string; fingerprint: string; pub: string } {
+  const key = join(work, name);
+  execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", key]);
+  const fingerprint = execFileSync("ssh-keygen", ["-lf", `${key}.pub`, "-E", "sha256"], { encoding: "utf8" }).split(" ")[1]!;
+  return { key, fingerprint, pub: readFileSync(`${key}.pub`, "utf8").trim() };
+}
+
+const psqlAsPostgres = (sql: string, db = "shithub") => machine.sh(`runuser -u postgres -- psql -X -At -d ${db} -c "${sql}"`);
+
+// The backup setup points PostgreSQL's archive_command and the timers at Spaces, which this
+// network cannot reach: tests/host/backups.test.ts runs that step against radosgw instead.
+const needsSpaces = (name: string) => name.endsWith("-backup-setup");
+
+beforeAll(async () => {
+  machine = bootMachine(work);
+  const sha = publishArtifact();
+  caCert = seedCaddyCa();
+  const single = await plan([{ name: "shithubct", size: "s-2vcpu-4gb", roles: ["app", "db", "backup", "monitoring"], volume: { name: "shithubct-data", sizeGib: 10 } }], sha);
+  const steps = remoteSteps(single);
+  expect(steps.filter((s) => needsSpaces(s.name)).map((s) => s.name)).toEqual(["shithubct-backup-setup"]);
+  applied.push(...applySteps(machine, steps.filter((s) => !needsSpaces(s.name))));
+}, 1_200_000);
+
+afterAll(() => {
+  server?.kill();
+  machine?.down();
+});
+
+describe("a fresh `pulumi up` of one host with every role", () => {
+  it("ran the program's remote steps in its order: the database before the release, the release last", () => {
+    const names = applied.map((s) => s.name.replace("shithubct-", ""));
+    expect(names.indexOf("db-setup")).toBeLessThan(names.indexOf("release"));
+    expect(names[names.length - 1]).toBe("release");
+    expect([...names].sort()).toEqual(["db-setup", "edge-setup", "git-ssh-setup", "release"]);
+  });
+
+  it("the database, its roles and extensions exist because the db setup step made them, with the data on the volume", () => {
+    expect(psqlAsPostgres("SELECT rolname, rolcanlogin, rolsuper FROM pg_roles WHERE rolname LIKE 'shithub%' ORDER BY 1", "postgres"))
+      .toBe("shithub|t|f\nshithub_backup|t|f");
+    expect(psqlAsPostgres("SELECT pg_encoding_to_char(encoding), pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'shithub'", "postgres")).toBe("UTF8|shithub");
+    expect(psqlAsPostgres("SELECT extname FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY 1")).toBe("citext\npg_stat_statements");
+    expect(psqlAsPostgres("SELECT pg_has_role('shithub_backup', 'pg_read_all_data', 'member')", "postgres")).toBe("t");
+    expect(psqlAsPostgres("SHOW data_directory", "postgres")).toBe("/data/postgresql/15/main");
+    // shithubd's migration ran against it through the generated password (loopback: Postgres is local here).
+    expect(psqlAsPostgres("SELECT count(*) FROM goose_db_version")).toBe("1");
+  });
+
+  it("serves https://forge.test/readyz through Caddy from shithubd, which reaches its database", () => {
+    const r = curl(`https://${DOMAIN}/readyz`, "-o", "-", "-w", "\n%{http_code}");
+    expect(r.stderr).toBe("");
+    expect(r.stdout.trim().split("\n").pop()).toBe("200");
+  });
+
+  it("answers / over HTTPS with HSTS and nosniff, redirects HTTP and www to https://forge.test", () => {
+    const page = curl(`https://${DOMAIN}/`, "-D", "-", "-o", "/dev/null");
+    expect(page.stdout).toMatch(/^HTTP\/2 200/);
+    expect(page.stdout).toMatch(/strict-transport-security: max-age=31536000/i);
+    expect(page.stdout).toMatch(/x-content-type-options: nosniff/i);
+    expect(curl(`http://${DOMAIN}/x`, "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}").stdout).toBe(`308 https://${DOMAIN}/x`);
+    expect(curl(`https://www.${DOMAIN}/x`, "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}").stdout).toBe(`301 https://${DOMAIN}/x`);
+  });
+
+  it("refuses a certificate nobody vouched for (curl without the test CA)", () => {
+    const r = run("curl", ["-sS", "--max-time", "10", "--resolve", `${DOMAIN}:443:${CONTAINER_IP}`, `https://${DOMAIN}/`]);
+    expect(r.status).toBe(60);
+  });
+
+  describe("git over SSH", () => {
+    const alice = { key: "", fingerprint: "", pub: "" };
+    const stranger = { key: "" };
+
+    beforeAll(() => {
+      Object.assign(alice, newKey("alice"));
+      stranger.key = newKey("stranger").key;
+      // What a user does in the web UI: sign up, add a key, create a repository and push to it.
+      psqlAsPostgres(`INSERT INTO users (username) VALUES ('alice')`);
+      machine.ssh(`runuser -u postgres -- psql -X -q -d shithub -v ON_ERROR_STOP=1 -f -`,
+        `INSERT INTO user_ssh_keys (user_id, fingerprint_sha256, public_key) SELECT id, '${alice.fingerprint}', '${alice.pub}' FROM users WHERE username = 'alice';\n` +
+        `INSERT INTO repos (owner_user_id, name) SELECT id, 'hello' FROM users WHERE username = 'alice';\n`);
+      machine.sh(`runuser -u shithub -- sh -ec 'cd /data/tmp && rm -rf w && git init -q -b trunk w && cd w && echo "hello from shithub" > README && git add README &&
+        git -c user.name=alice -c user.email=alice@forge.test commit -qm first && mkdir -p /data/repos/al/alice && git init -q --bare /data/repos/al/alice/hello.git &&
+        git push -q /data/repos/al/alice/hello.git trunk && git -C /data/repos/al/alice/hello.git symbolic-ref HEAD refs/heads/trunk && rm -rf /data/tmp/w'`);
+    });
+
+    it("clones git@forge.test:alice/hello.git with a registered key", () => {
+      const dest = join(work, "clone-ok");
+      const r = run("git", ["clone", "-q", `git@${DOMAIN}:alice/hello.git`, dest], { env: { GIT_SSH_COMMAND: gitSsh(alice.key) } });
+      // shithubd's ssh-shell logs its dispatch on stderr, which ssh passes on.
+      expect(r.stderr).toContain("op=git-upload-pack owner=alice repo=hello");
+      expect(r.status).toBe(0);
+      expect(readFileSync(join(dest, "README"), "utf8")).toBe("hello from shithub\n");
+    });
+
+    it("refuses a key shithubd does not know", () => {
+      const r = run("git", ["clone", "-q", `git@${DOMAIN}:alice/hello.git`, join(work, "clone-stranger")], { env: { GIT_SSH_COMMAND: gitSsh(stranger.key) } });
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toContain("Permission denied (publickey)");
+    });
+
+    it("refuses an interactive shell, even with a registered key: no terminal, and shithubd's forced command says no", () => {
+      const tty = run("sh", ["-c", `${gitSsh(alice.key)} -tt git@${DOMAIN}`]);
+      expect(tty.status).not.toBe(0);
+      expect(tty.stderr).toContain("PTY allocation request failed");
+      const shell = run("sh", ["-c", `${gitSsh(alice.key)} -T git@${DOMAIN}`]);
+      expect(shell.status).not.toBe(0);
+      expect(shell.stderr).toContain("shithub does not allow shell access");
+      const command = run("sh", ["-c", `${gitSsh(alice.key)} git@${DOMAIN} cat /etc/shithub/web.env`]);
+      expect(command.status).not.toBe(0);
+      expect(command.stdout).toBe("");
+      expect(command.stderr).toContain("shithub does not allow shell access");
+    });
+
+    it("refuses port forwarding, even with a registered key", () => {
+      const r = run("sh", ["-c", `${gitSsh(alice.key)} -o ExitOnForwardFailure=yes -W 127.0.0.1:5432 git@${DOMAIN}`]);
+      expect(r.status).not.toBe(0);
+      // sshd refuses the channel (PermitOpen none, AllowTcpForwarding no); ssh reports it so.
+      expect(r.stderr).toMatch(/stdio forwarding failed|administratively prohibited/);
+    });
+  });
+
+  it("admits root only from the admin networks: a login from another address is refused", () => {
+    const other = "10.213.0.5";
+    spawnSync("ip", ["addr", "add", `${other}/32`, "dev", `${NET}-h`]);
+    spawnSync("ip", ["netns", "exec", NET, "ip", "route", "add", `${other}/32`, "dev", `${NET}-c`]);
+    const login = (from: string) => run("ssh", ["-i", join(work, "id_ed25519"), "-b", from, "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+      "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", `root@${CONTAINER_IP}`, "true"]);
+    expect(login(HOST_IP).status).toBe(0);
+    const refused = login(other);
+    expect(refused.status).toBe(255);
+    expect(refused.stderr).toContain("Permission denied");
+  });
+
+  it("keeps Postgres off the network when no other host needs it", () => {
+    const r = run("psql", ["-X", "-At", `host=${CONTAINER_IP} port=5432 user=shithub dbname=shithub connect_timeout=5`, "-c", "select 1"]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("Connection refused");
+  });
+});
+
+describe("a db host whose clients are other hosts (the production shape)", () => {
+  let appIp: string;
+  let dbIp: string;
+  let appUrl: string;
+
+  beforeAll(async () => {
+    const hosts = [
+      { name: "shithub-app", size: "s-2vcpu-4gb", roles: ["app"], volume: { name: "shithub-data", sizeGib: 10 } },
+      { name: "shithubct", size: "s-2vcpu-4gb", roles: ["db", "backup"], volume: { name: "shithubct-data", sizeGib: 10 } },
+    ];
+    const production = await plan(hosts, "0".repeat(64));
+    const outputs = production.outputs as { hosts: Record<string, { privateIpv4: string }> };
+    appIp = outputs.hosts["shithub-app"]!.privateIpv4;
+    dbIp = outputs.hosts.shithubct!.privateIpv4;
+    appUrl = /SHITHUB_DATABASE_URL="([^"]+)"/.exec(production.files.find((f) => f.host === "shithub-app" && f.path === "/etc/shithub/web.env")!.content)![1]!;
+    // The plan's private addresses, mapped onto the test network: the container is the db host, this host plays the app host.
+    spawnSync("ip", ["netns", "exec", NET, "ip", "addr", "add", `${dbIp}/32`, "dev", `${NET}-c`]);
+    spawnSync("ip", ["addr", "add", `${appIp}/32`, "dev", `${NET}-h`]);
+    spawnSync("ip", ["netns", "exec", NET, "ip", "route", "add", `${appIp}/32`, "dev", `${NET}-c`]);
+    spawnSync("ip", ["route", "add", `${dbIp}/32`, "dev", `${NET}-h`, "src", appIp]);
+    applySteps(machine, remoteSteps(production).filter((s) => s.name === "shithubct-db-setup"));
+  }, 300_000);
+
+  it("admits the app host's private address over TLS with the generated password", () => {
+    expect(appUrl).toMatch(new RegExp(`^postgresql://shithub:[A-Za-z0-9]+@${dbIp.replace(/\./g, "\\.")}:5432/shithub\\?sslmode=require$`));
+    const r = run("psql", ["-X", "-At", appUrl, "-c", "SELECT inet_client_addr(), ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout.trim()).toBe(`${appIp}|t`);
+  });
+
+  it("refuses any other address, at pg_hba", () => {
+    const other = dbIp.replace(/\.\d+$/, ".250");
+    spawnSync("ip", ["addr", "add", `${other}/32`, "dev", `${NET}-h`]);
+    spawnSync("ip", ["netns", "exec", NET, "ip", "route", "add", `${other}/32`, "dev", `${NET}-c`]);
+    spawnSync("ip", ["route", "replace", `${dbIp}/32`, "dev", `${NET}-h`, "src", other]);
+    const r = run("psql", ["-X", "-At", appUrl, "-c", "select 1"]);
+    spawnSync("ip", ["route", "replace", `${dbIp}/32`, "dev", `${NET}-h`, "src", appIp]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(`no pg_hba.conf entry for host "${other}"`);
+  });
+});
