@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import Mustache from "mustache";
-import { stagedBundle } from "../hosts/bundle";
+import { setupBundle } from "../roles/setupBundle";
 import { quoteForSystemd } from "../env/envFile";
 import { renderTemplate, TEMPLATES_DIR } from "../templates";
 
@@ -81,14 +81,12 @@ export function backupSecretFiles(inputs: BackupHostInputs): Record<string, stri
   };
 }
 
+/** What dumping and archiving need: pg_dump and rclone. */
+export const BACKUP_PACKAGES: readonly string[] = ["postgresql-client", "rclone"];
+
 /** The bundle of the backup setup step of one host. */
 export function backupSetupBundle(inputs: BackupHostInputs): string {
-  return stagedBundle(
-    `shithub-infra backup setup on ${inputs.host}`,
-    { ROLE_DUMP: inputs.dump ? 1 : 0, ROLE_WAL: inputs.wal ? 1 : 0 },
-    backupHostFiles(inputs),
-    read("scripts", "shithub-backup-setup.sh"),
-  );
+  return setupBundle("backup-setup", inputs.host, BACKUP_PACKAGES, { ROLE_DUMP: inputs.dump ? 1 : 0, ROLE_WAL: inputs.wal ? 1 : 0 }, backupHostFiles(inputs));
 }
 
 /** The command of the pre-deploy backup: a dump tagged with the release, checked in the bucket. */

@@ -1,4 +1,4 @@
-import { BACKUP_FILE_PATHS } from "../backups/backupHost";
+import { BACKUP_FILE_PATHS, BACKUP_PACKAGES } from "../backups/backupHost";
 import type { RoleModule } from "./role";
 
 /**
@@ -8,7 +8,7 @@ import type { RoleModule } from "./role";
 export const backup: RoleModule = {
   id: "backup",
   summary: "daily pg_dump to Spaces, DR sync, restore drill; WAL archiving on the db host",
-  packages: () => ["postgresql-client", "rclone"],
+  packages: () => BACKUP_PACKAGES,
   openings: [],
   files: Object.entries(BACKUP_FILE_PATHS).map(([name, path]) => ({ name, path, mode: "0755", owner: "root:root" })),
   step: { name: "backup-setup", after: ["db"] },

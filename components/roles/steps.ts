@@ -86,7 +86,7 @@ export class ShithubRoleSteps extends pulumi.ComponentResource {
         if (step === undefined || role.step === undefined) continue;
         const packages = role.packages(config.platform);
         const bundle = pulumi.all([step.files, step.secretFiles ?? {}])
-          .apply(([files, secretFiles]) => setupBundle(role, host.spec.name, packages, step.vars, { ...files, ...secretFiles }));
+          .apply(([files, secretFiles]) => setupBundle(role.step!.name, host.spec.name, packages, step.vars, { ...files, ...secretFiles }));
         const waitsFor = role.step.after.flatMap((r) => this.steps.get(r) ?? []);
         const cmd = new command.remote.Command(`${host.spec.name}-${role.step.name}`, {
           connection: connectionFor(host, config),

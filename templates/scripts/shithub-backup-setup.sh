@@ -1,12 +1,12 @@
 # shithub-backup-setup: installs the backup scripts, units, settings and (on the database host)
-# WAL archiving, sent on stdin after a header that stages the files (stage_file) and sets
-# ROLE_DUMP / ROLE_WAL (1 or 0). Idempotent: unchanged files are left alone; PostgreSQL is
-# restarted only when its archive settings change.
+# WAL archiving (after templates/scripts/lib/setup.sh); the header sets ROLE_DUMP / ROLE_WAL
+# (1 or 0). Idempotent: unchanged files are left alone; PostgreSQL is restarted only when its
+# archive settings change.
 
-: "${STAGE:?}" "${ROLE_DUMP:?}" "${ROLE_WAL:?}"
+: "${STAGE:?}" "${ROLE_DUMP:?}" "${ROLE_WAL:?}" "${PACKAGES:?}"
 
-log() { printf 'shithub-backup-setup: %s\n' "$*" >&2; }
-fail() { log "FAILED: $*"; exit 1; }
+# shellcheck disable=SC2086 # a list of package names
+ensure_packages $PACKAGES
 
 owner_of_settings=root:root
 settings_mode=0600
@@ -34,16 +34,9 @@ install -d -m 0750 -o root -g "${owner_of_settings#*:}" /etc/shithub-backup
 install -d -m 0700 /var/backups/shithub
 install -d -m 0755 /var/lib/shithub-backup
 
-changed=()
 for entry in "${targets[@]}"; do
   read -r name path mode owner <<<"$entry"
-  if [ -f "$path" ] && cmp -s "$STAGE/$name" "$path"; then continue; fi
-  tmp=$(mktemp "$(dirname "$path")/.$(basename "$path").XXXXXX")
-  cat "$STAGE/$name" >"$tmp"
-  chmod "$mode" "$tmp"
-  chown "$owner" "$tmp"
-  mv -f "$tmp" "$path"
-  changed+=("$name")
+  install_staged "$name" "$path" "$mode" "$owner"
 done
 
 systemctl daemon-reload

@@ -70,7 +70,7 @@ beforeAll(() => {
   machine = bootMachine(work);
   // The database as the program's db setup step makes it (roles, database, extensions; data on /data).
   const platform = platformOf("debian-12-x64")!;
-  const dbStep = setupBundle(db, HOST.name, db.packages(platform), { PG_MAJOR: platform.postgresMajor, DATA_DIR: dataDirectory(platform) },
+  const dbStep = setupBundle("db-setup", HOST.name, db.packages(platform), { PG_MAJOR: platform.postgresMajor, DATA_DIR: dataDirectory(platform) },
     dbSetupFiles({ dbPrivateIp: CONTAINER_IP, clientAddresses: {}, clients: [] }, { appPassword: "release-test-pw", backupPassword: "unused-here" }));
   const setup = ssh(BUNDLE_COMMAND, dbStep);
   if (setup.status !== 0) throw new Error(setup.stderr);

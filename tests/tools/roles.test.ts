@@ -335,7 +335,7 @@ describe("role setup bundles as sent", () => {
   function bundle(id: keyof typeof STEP_CONTENT): string {
     const role = ROLE_MODULES[id as RoleId];
     const { host, vars, files } = STEP_CONTENT[id];
-    return setupBundle(role, host, role.packages(DEBIAN_12), vars, files);
+    return setupBundle(role.step!.name, host, role.packages(DEBIAN_12), vars, files);
   }
 
   it.each(["edge", "git-ssh", "db"] as const)("the %s setup bundle passes `bash -n` and shellcheck", (id) => {
