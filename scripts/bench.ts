@@ -44,7 +44,7 @@ function syntheticStack(apps: number): StackFileConfig {
   const base = loadStackFile(".", "production");
   const hosts = [
     ...Array.from({ length: apps }, (_, i) => ({ name: `app-${i + 1}`, size: "s-2vcpu-4gb", roles: ["app"], volume: { name: `app-${i + 1}-data`, sizeGib: 100 } })),
-    { name: "db-1", size: "s-4vcpu-8gb", roles: ["db"] },
+    { name: "db-1", size: "s-4vcpu-8gb", roles: ["db"], volume: { name: "db-1-data", sizeGib: 200 } },
   ];
   return { ...base, stack: "production", values: { ...base.values, "shithubd:hosts": JSON.stringify(hosts) } };
 }
