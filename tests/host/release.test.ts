@@ -49,7 +49,7 @@ const SHA: Record<string, string> = {};
 function bundle(version: string, options: { sha?: string; set?: Record<string, string>; secret?: Record<string, string> } = {}): string {
   const raw = rawConfig({
     set: { "shithubd:version": version, "shithubd:artifactUrl": `http://10.213.0.1:${HTTP_PORT}/{version}/shithubd`, "shithubd:artifactSha256": options.sha ?? SHA[version]!, "shithubd:healthTimeoutSeconds": "20", ...options.set },
-    secret: { "shithubd:SHITHUB_DATABASE_URL": DB_URL, ...options.secret },
+    secret: { ...options.secret },
   });
   const parsed = parseStackConfig(raw, templates);
   if (!parsed.ok) throw new Error(parsed.problems.map((p) => `${p.key}: ${p.message}`).join("\n"));
