@@ -1,0 +1,81 @@
+import type { RecordedResource } from "../../offline/run";
+import { hostModules, hostPackages } from "../../components/roles";
+import { platformOf } from "../../components/hosts/platform";
+import type { HostSpec } from "../../components/hosts/topology";
+import { SECRET_SIG, unwrapSecret } from "../../offline/summary";
+import { planOf, ROOT } from "./stackCopy";
+
+// The roles as the program registers them, for both committed stacks: which setup steps run on
+// which host and after what, and which files each host receives.
+const COMMAND = "command:remote:Command";
+const steps = (resources: RecordedResource[]) =>
+  Object.fromEntries(resources.filter((r) => r.type === COMMAND).map((r) => [r.name, [...(r.options?.dependsOn ?? [])].sort()]));
+
+describe("production: roles on four hosts", () => {
+  let plan: Awaited<ReturnType<typeof planOf>>;
+  beforeAll(async () => {
+    plan = await planOf(ROOT, "production");
+  });
+
+  it("runs each role's setup step on its host, the database before the backups and the release", () => {
+    const s = steps(plan.resources);
+    expect(Object.keys(s).sort()).toEqual([
+      "shithub-app-edge-setup", "shithub-app-git-ssh-setup", "shithub-app-release",
+      "shithub-backup-backup-setup", "shithub-db-backup-setup", "shithub-db-db-setup",
+    ]);
+    expect(s["shithub-db-db-setup"]).toEqual(["production-firewalls", "shithub-db", "shithub-db-data-on-shithub-db"]);
+    expect(s["shithub-app-release"]).toContain("shithub-db-db-setup");
+    expect(s["shithub-db-backup-setup"]).toContain("shithub-db-db-setup");
+    expect(s["shithub-backup-backup-setup"]).toContain("shithub-db-db-setup");
+    // The edge and git over SSH need nothing of the database.
+    expect(s["shithub-app-edge-setup"]).toEqual(["production-firewalls", "shithub-app", "shithub-data-on-shithub-app"]);
+  });
+
+  it("puts the Caddyfile and the git-ssh files on the app host, pg_hba on the db host, rclone where WAL is archived", () => {
+    const paths = (host: string) => plan.files.filter((f) => f.host === host).map((f) => f.path);
+    expect(paths("shithub-app")).toEqual(expect.arrayContaining([
+      "/etc/caddy/Caddyfile", "/usr/local/bin/shithub-ssh-authkeys", "/var/lib/git/git-shell-commands/shithubd", "/etc/ssh/sshd_config.d/20-shithub-git.conf",
+    ]));
+    expect(paths("shithub-db")).toEqual(expect.arrayContaining([
+      "/etc/postgresql/16/main/pg_hba.conf", "/etc/postgresql/16/main/conf.d/50-shithub.conf", "/etc/shithub-backup/rclone.conf", "/usr/local/bin/shithub-wal-archive",
+    ]));
+    expect(paths("shithub-db")).not.toContain("/etc/caddy/Caddyfile");
+    const userData = plan.files.find((f) => f.host === "shithub-db" && f.path.endsWith("user-data.txt"))!.content;
+    expect(userData).toMatch(/^ {2}- rclone$/m);
+  });
+
+  it("keeps the database passwords out of every plain file, and in the db setup bundle only as a secret", () => {
+    const web = plan.files.find((f) => f.host === "shithub-app" && f.path === "/etc/shithub/web.env")!;
+    const password = /postgresql:\/\/shithub:([^@]+)@/.exec(web.content)![1]!;
+    for (const f of plan.files.filter((file) => !file.secret)) expect(f.content).not.toContain(password);
+    const dbSetup = plan.resources.find((r) => r.name === "shithub-db-db-setup")!;
+    expect(dbSetup.inputs.stdin).toMatchObject({ [SECRET_SIG]: expect.any(String) });
+    expect(String(unwrapSecret(dbSetup.inputs.stdin))).toContain("stage_file roles.sql");
+  });
+
+  it("declares per role what cloud-init installs", () => {
+    const ubuntu = platformOf("ubuntu-24-04-x64")!;
+    const app: HostSpec = { name: "a", size: "s-1vcpu-2gb", roles: ["app"], volume: { name: "v", sizeGib: 1 } };
+    expect(hostModules(app, { gitSsh: true }).map((m) => m.id)).toEqual(["app", "edge", "git-ssh"]);
+    expect(hostModules(app, { gitSsh: false }).map((m) => m.id)).toEqual(["app", "edge"]);
+    expect(hostPackages({ ...app, roles: ["db"] }, ubuntu, { gitSsh: true })).toEqual(expect.arrayContaining(["postgresql", "postgresql-contrib", "rclone"]));
+  });
+});
+
+describe("staging: every role on one host", () => {
+  it("runs every setup step on the one host, the release last of those it waits for", async () => {
+    const s = steps((await planOf(ROOT, "staging")).resources);
+    expect(Object.keys(s).sort()).toEqual([
+      "shithub-staging-backup-setup", "shithub-staging-db-setup", "shithub-staging-edge-setup", "shithub-staging-git-ssh-setup", "shithub-staging-release",
+    ]);
+    expect(s["shithub-staging-release"]).toContain("shithub-staging-db-setup");
+  });
+
+  it("keeps Postgres on loopback: no remote client, so pg_hba admits no network address and the URL has no TLS", async () => {
+    const { files } = await planOf(ROOT, "staging");
+    const hba = files.find((f) => f.path.endsWith("pg_hba.conf"))!.content;
+    expect(hba).not.toMatch(/^hostssl/m);
+    expect(files.find((f) => f.path.endsWith("50-shithub.conf"))!.content).toContain("listen_addresses = 'localhost'");
+    expect(files.find((f) => f.path === "/etc/shithub/web.env")!.content).toMatch(/SHITHUB_DATABASE_URL="postgresql:\/\/shithub:[A-Za-z0-9]+@127\.0\.0\.1:5432\/shithub\?sslmode=disable"/);
+  });
+});
