@@ -106,6 +106,7 @@ export class ShithubEnvironment extends pulumi.ComponentResource {
     }, { parent: this });
 
     // Env files per app host: the same settings, but each host reaches the database its own way.
+    this.envFileNames = Object.fromEntries(ENV_FILES.map((f) => [f, renderEnvFile(templates[f], config.env, config.version).names])) as Record<EnvFileName, string[]>;
     const appKey = pulumi.all([this.backups.keys.app.accessKey, this.backups.keys.app.secretKey]);
     const appHosts = this.hosts.filter((h) => h.spec.roles.includes("app"));
     const envFiles = new Map(appHosts.map((host) => {
@@ -114,11 +115,10 @@ export class ShithubEnvironment extends pulumi.ComponentResource {
       const files = Object.fromEntries(ENV_FILES.map((file) => [file, {
         path: envFilePath(file),
         content: pulumi.secret(known.apply((values) => renderEnvFile(templates[file], values, config.version).content)),
-        names: renderEnvFile(templates[file], config.env, config.version).names,
+        names: this.envFileNames[file],
       }])) as Record<EnvFileName, HostFile>;
       return [host.spec.name, files] as const;
     }));
-    this.envFileNames = Object.fromEntries(ENV_FILES.map((f) => [f, renderEnvFile(templates[f], config.env, config.version).names])) as Record<EnvFileName, string[]>;
 
     this.service = new ShithubService(`${stack}-shithubd`, {
       config,
