@@ -195,6 +195,14 @@ describe("a fresh `pulumi up` of one host with every role", () => {
       expect(readFileSync(join(dest, "README"), "utf8")).toBe("hello from shithub\n");
     });
 
+    it("clones https://forge.test/alice/hello.git through the edge's git route (smart HTTP)", () => {
+      const dest = join(work, "clone-https");
+      const r = run("git", ["-c", `http.curloptResolve=${DOMAIN}:443:${CONTAINER_IP}`, "clone", "-q", `https://${DOMAIN}/alice/hello.git`, dest], { env: { GIT_SSL_CAINFO: caCert } });
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(0);
+      expect(readFileSync(join(dest, "README"), "utf8")).toBe("hello from shithub\n");
+    });
+
     it("refuses a key shithubd does not know", () => {
       const r = run("git", ["clone", "-q", `git@${DOMAIN}:alice/hello.git`, join(work, "clone-stranger")], { env: { GIT_SSH_COMMAND: gitSsh(stranger.key) } });
       expect(r.status).not.toBe(0);
