@@ -1,6 +1,3 @@
-import { ENV_FILES } from "../env/envTemplate";
-import { envFilePath } from "../env/envFile";
-import { UNIT_NAMES, unitPath } from "../release/units";
 import type { RoleModule } from "./role";
 
 /**
@@ -12,9 +9,7 @@ export const app: RoleModule = {
   summary: "shithubd web, worker and cron: binary, env files and units, installed by the release step",
   packages: () => ["git"],
   openings: [],
-  files: [
-    ...ENV_FILES.map((f) => ({ name: `${f}.env`, path: envFilePath(f), mode: f === "web" ? "0640" : "0600", owner: "shithub:shithub" })),
-    ...UNIT_NAMES.map((u) => ({ name: u, path: unitPath(u), mode: "0644", owner: "root:root" })),
-  ],
+  // Env files and units: templates/scripts/shithub-release.sh installs them (TARGETS).
+  files: () => [],
   step: { name: "release", after: ["db", "backup"] },
 };

@@ -1,4 +1,4 @@
-import { BACKUP_FILE_PATHS, BACKUP_PACKAGES } from "../backups/backupHost";
+import { BACKUP_PACKAGES } from "../backups/backupHost";
 import type { RoleModule } from "./role";
 
 /**
@@ -10,6 +10,7 @@ export const backup: RoleModule = {
   summary: "daily pg_dump to Spaces, DR sync, restore drill; WAL archiving on the db host",
   packages: () => BACKUP_PACKAGES,
   openings: [],
-  files: Object.entries(BACKUP_FILE_PATHS).map(([name, path]) => ({ name, path, mode: "0755", owner: "root:root" })),
+  // Scripts, units and settings: templates/scripts/shithub-backup-setup.sh installs them (BACKUP_FILE_PATHS).
+  files: () => [],
   step: { name: "backup-setup", after: ["db"] },
 };

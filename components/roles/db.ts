@@ -1,4 +1,5 @@
 import type { HostSpec } from "../hosts/topology";
+import { postgresConfDir } from "../hosts/platform";
 import type { Platform } from "../hosts/platform";
 import { readTemplate, renderTemplate } from "../templates";
 import type { RoleModule } from "./role";
@@ -14,10 +15,10 @@ export function dataDirectory(platform: Platform): string {
   return `/data/postgresql/${platform.postgresMajor}/main`;
 }
 
-export const DB_FILES = (platform: Platform) => [
-  { name: "shithub.conf", path: `/etc/postgresql/${platform.postgresMajor}/main/conf.d/50-shithub.conf`, mode: "0644", owner: "root:root" },
-  { name: "pg_hba.conf", path: `/etc/postgresql/${platform.postgresMajor}/main/pg_hba.conf`, mode: "0640", owner: "postgres:postgres" },
-];
+/** The setup step's settings: which cluster, and where its data goes. */
+export function dbSetupVars(platform: Platform): Record<string, string | number> {
+  return { PG_MAJOR: platform.postgresMajor, DATA_DIR: dataDirectory(platform) };
+}
 
 /**
  * PostgreSQL on the db host: data on its volume, the shithub role, database and extensions, a
@@ -29,8 +30,10 @@ export const db: RoleModule = {
   summary: "PostgreSQL: data on the volume, roles, database, extensions; listens on the VPC only for its clients",
   packages: () => ["postgresql", "postgresql-contrib", "rclone"],
   openings: [{ protocol: "tcp", ports: String(POSTGRES_PORT), from: "databaseClients", why: "PostgreSQL from the app and backup hosts, over the VPC" }],
-  // pg_hba's path depends on the platform; the setup step installs what dbSetupFiles renders.
-  files: [],
+  files: (platform) => [
+    { name: "shithub.conf", path: `${postgresConfDir(platform)}/conf.d/50-shithub.conf`, mode: "0644", owner: "root:root" },
+    { name: "pg_hba.conf", path: `${postgresConfDir(platform)}/pg_hba.conf`, mode: "0640", owner: "postgres:postgres" },
+  ],
   step: { name: "db-setup", after: [] },
 };
 

@@ -2,11 +2,6 @@ import type { EdgeConfig } from "../config/stackConfig";
 import { readTemplate, renderTemplate } from "../templates";
 import type { RoleModule } from "./role";
 
-export const EDGE_FILES = [
-  { name: "Caddyfile", path: "/etc/caddy/Caddyfile", mode: "0644", owner: "root:root" },
-  { name: "maintenance.html", path: "/usr/local/share/shithub-edge/maintenance.html", mode: "0644", owner: "root:root" },
-] as const;
-
 /** Caddy in front of shithubd: HTTPS for the domain, and requests held through a restart. */
 export const edge: RoleModule = {
   id: "edge",
@@ -16,7 +11,10 @@ export const edge: RoleModule = {
     { protocol: "tcp", ports: "80", from: "anywhere", why: "HTTP (redirect to HTTPS, ACME)" },
     { protocol: "tcp", ports: "443", from: "anywhere", why: "HTTPS" },
   ],
-  files: EDGE_FILES,
+  files: () => [
+    { name: "maintenance.html", path: "/usr/local/share/shithub-edge/maintenance.html", mode: "0644", owner: "root:root" },
+    { name: "Caddyfile", path: "/etc/caddy/Caddyfile", mode: "0644", owner: "root:root" },
+  ],
   step: { name: "edge-setup", after: [] },
 };
 

@@ -1,12 +1,6 @@
 import { readTemplate, renderTemplate } from "../templates";
 import type { RoleModule } from "./role";
 
-export const GIT_SSH_FILES = [
-  { name: "shithub-ssh-authkeys", path: "/usr/local/bin/shithub-ssh-authkeys", mode: "0755", owner: "root:root" },
-  { name: "git-shell-shithubd", path: "/var/lib/git/git-shell-commands/shithubd", mode: "0755", owner: "root:root" },
-  { name: "sshd-git.conf", path: "/etc/ssh/sshd_config.d/20-shithub-git.conf", mode: "0644", owner: "root:root" },
-] as const;
-
 /**
  * git over SSH on port 22: `git@<domain>` for anyone (each key resolved by shithubd, forced into
  * git-shell), and root only from the admin networks (sshd's AllowUsers), so users need no port.
@@ -16,7 +10,12 @@ export const gitSsh: RoleModule = {
   summary: "git@<domain> over SSH: git user with git-shell, shithubd resolving keys, root only from adminCidrs",
   packages: () => ["git", "openssh-server"],
   openings: [{ protocol: "tcp", ports: "22", from: "anywhere", why: "git over SSH (sshd admits root only from the admin networks)" }],
-  files: GIT_SSH_FILES,
+  files: () => [
+    { name: "shithub-ssh-authkeys", path: "/usr/local/bin/shithub-ssh-authkeys", mode: "0755", owner: "root:root" },
+    { name: "git-shell-shithubd", path: "/var/lib/git/git-shell-commands/shithubd", mode: "0755", owner: "root:root" },
+    // Last: the sshd drop-in is checked (sshd -t) once the AuthorizedKeysCommand it names is in place.
+    { name: "sshd-git.conf", path: "/etc/ssh/sshd_config.d/20-shithub-git.conf", mode: "0644", owner: "root:root" },
+  ],
   step: { name: "git-ssh-setup", after: [] },
 };
 

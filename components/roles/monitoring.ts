@@ -6,5 +6,5 @@ export const monitoring: RoleModule = {
   summary: "WireGuard to the metrics box",
   packages: () => ["wireguard"],
   openings: [{ protocol: "udp", ports: "51820", from: "anywhere", why: "WireGuard to the metrics box" }],
-  files: [],
+  files: () => [],
 };

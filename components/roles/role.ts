@@ -31,7 +31,11 @@ export interface RoleModule {
   readonly summary: string;
   readonly packages: (platform: Platform) => readonly string[];
   readonly openings: readonly Opening[];
-  readonly files: readonly InstalledFile[];
+  /**
+   * The files its setup step installs from the bundle, in order (the library's install_declared).
+   * The app and backup roles install theirs with their own scripts (release/, backups/).
+   */
+  readonly files: (platform: Platform) => readonly InstalledFile[];
   /** The remote step, named `<host>-<step>`; `after`: roles whose steps it waits for. */
   readonly step?: { readonly name: string; readonly after: readonly RoleId[] };
 }

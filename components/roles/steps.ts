@@ -5,13 +5,13 @@ import { BUNDLE_COMMAND } from "../hosts/bundle";
 import { connectionFor } from "../hosts/connection";
 import type { ShithubHost } from "../hosts/host";
 import type { HostFile } from "../hosts/hostFile";
-import { databaseClients, dataDirectory, DB_FILES, dbConfigFiles, dbRolesSql } from "./db";
+import { databaseClients, dbConfigFiles, dbRolesSql, dbSetupVars } from "./db";
 import type { DbNetwork } from "./db";
-import { EDGE_FILES, edgeFiles } from "./edge";
-import { GIT_SSH_FILES, gitSshFiles } from "./gitSsh";
+import { edgeFiles } from "./edge";
+import { gitSshFiles } from "./gitSsh";
 import { hostModules } from "./index";
-import type { InstalledFile, RoleId, RoleModule } from "./role";
-import { setupBundle } from "./setupBundle";
+import type { RoleId, RoleModule } from "./role";
+import { roleSetupBundle } from "./setupBundle";
 import { webAddress } from "../release/releasePlan";
 
 export interface RoleStepsArgs {
@@ -31,8 +31,6 @@ interface StepContent {
   readonly files: pulumi.Output<Record<string, string>>;
   readonly secretFiles?: pulumi.Output<Record<string, string>>;
   readonly vars: Readonly<Record<string, string | number>>;
-  /** Where the shown files are installed. */
-  readonly installs: readonly InstalledFile[];
 }
 
 /**
@@ -59,10 +57,9 @@ export class ShithubRoleSteps extends pulumi.ComponentResource {
           return {
             files: pulumi.output(edgeFiles({ host: host.spec.name, domain: config.domain, upstream: webAddress(config), edge: config.edge })),
             vars: {},
-            installs: EDGE_FILES,
           };
         case "git-ssh":
-          return { files: pulumi.output(gitSshFiles(config.hosts.adminCidrs)), vars: {}, installs: GIT_SSH_FILES };
+          return { files: pulumi.output(gitSshFiles(config.hosts.adminCidrs)), vars: {} };
         case "db": {
           const net = pulumi.all([dbHost.droplet.ipv4AddressPrivate, pulumi.all(clientIps)])
             .apply(([dbPrivateIp, clientAddresses]): DbNetwork => ({ dbPrivateIp, clientAddresses, clients }));
@@ -71,8 +68,7 @@ export class ShithubRoleSteps extends pulumi.ComponentResource {
           return {
             files: net.apply(dbConfigFiles),
             secretFiles: sql.apply((text): Record<string, string> => ({ "roles.sql": text })),
-            vars: { PG_MAJOR: config.platform.postgresMajor, DATA_DIR: dataDirectory(config.platform) },
-            installs: DB_FILES(config.platform),
+            vars: dbSetupVars(config.platform),
           };
         }
         default:
@@ -84,9 +80,8 @@ export class ShithubRoleSteps extends pulumi.ComponentResource {
       for (const role of hostModules(host.spec, { gitSsh: config.gitSsh })) {
         const step = content(role, host);
         if (step === undefined || role.step === undefined) continue;
-        const packages = role.packages(config.platform);
         const bundle = pulumi.all([step.files, step.secretFiles ?? {}])
-          .apply(([files, secretFiles]) => setupBundle(role.step!.name, host.spec.name, packages, step.vars, { ...files, ...secretFiles }));
+          .apply(([files, secretFiles]) => roleSetupBundle(role, host.spec.name, config.platform, step.vars, { ...files, ...secretFiles }));
         const waitsFor = role.step.after.flatMap((r) => this.steps.get(r) ?? []);
         const cmd = new command.remote.Command(`${host.spec.name}-${role.step.name}`, {
           connection: connectionFor(host, config),
@@ -97,7 +92,7 @@ export class ShithubRoleSteps extends pulumi.ComponentResource {
           addPreviousOutputInEnv: false,
         }, { parent: this, dependsOn: [...args.after, ...host.ready, ...waitsFor], additionalSecretOutputs: ["stdout", "stderr", "stdin"] });
         this.steps.set(role.id, [...(this.steps.get(role.id) ?? []), cmd]);
-        for (const file of step.installs) {
+        for (const file of role.files(config.platform)) {
           this.hostFiles.push({ host: host.spec.name, file: { path: file.path, content: step.files.apply((f) => f[file.name] ?? ""), names: [] } });
         }
         this.hostFiles.push({ host: host.spec.name, file: { path: `/run/shithub-${role.step.name}.bundle`, content: pulumi.secret(bundle), names: [] } });

@@ -2,7 +2,7 @@
 # Caddyfile is validated by Caddy itself before it replaces the old one; Caddy reloads only when
 # its file changed, so an unchanged edge keeps every connection.
 
-: "${STAGE:?}" "${PACKAGES:?}"
+: "${STAGE:?}" "${PACKAGES:?}" "${INSTALLS:?}"
 
 # shellcheck disable=SC2086 # a list of package names
 ensure_packages $PACKAGES
@@ -11,8 +11,7 @@ HOME=$scratch XDG_DATA_HOME=$scratch XDG_CONFIG_HOME=$scratch caddy validate --a
   { tail -n 5 "$scratch/validate.log" >&2; rm -rf -- "$scratch"; fail "caddy validate rejected the new Caddyfile; the old one stays"; }
 rm -rf -- "$scratch"
 
-install_staged maintenance.html /usr/local/share/shithub-edge/maintenance.html 0644 root:root
-install_staged Caddyfile /etc/caddy/Caddyfile 0644 root:root
+install_declared
 
 systemctl enable caddy.service >/dev/null 2>&1 || fail "could not enable caddy"
 if ! systemctl is-active --quiet caddy.service; then

@@ -3,7 +3,7 @@
 # each key, and git-shell's wrapper for the forced command. sshd checks the new config before it
 # reloads; a config it rejects is put back.
 
-: "${STAGE:?}" "${PACKAGES:?}"
+: "${STAGE:?}" "${PACKAGES:?}" "${INSTALLS:?}"
 
 # shellcheck disable=SC2086 # a list of package names
 ensure_packages $PACKAGES
@@ -17,19 +17,12 @@ usermod --shell "$git_shell" --append --groups shithub git
 usermod --password '*' git
 install -d -m 0755 -o root -g root /var/lib/git /var/lib/git/git-shell-commands
 
-install_staged shithub-ssh-authkeys /usr/local/bin/shithub-ssh-authkeys 0755 root:root
-install_staged git-shell-shithubd /var/lib/git/git-shell-commands/shithubd 0755 root:root
-conf=/etc/ssh/sshd_config.d/20-shithub-git.conf
-previous=$(mktemp)
-if [ -f "$conf" ]; then cp -p "$conf" "$previous"; fi
-install_staged sshd-git.conf "$conf" 0644 root:root
+install_declared
 install -d -m 0755 /run/sshd
-if ! sshd -t 2>"$previous.err"; then
-  if [ -s "$previous" ]; then cp -p "$previous" "$conf"; else rm -f "$conf"; fi
-  head -n 3 "$previous.err" >&2
-  rm -f "$previous" "$previous.err"
+if ! sshd -t 2>"$STAGE/sshd.err"; then
+  restore_previous sshd-git.conf /etc/ssh/sshd_config.d/20-shithub-git.conf
+  head -n 3 "$STAGE/sshd.err" >&2
   fail "sshd -t rejected the git config; the previous one stays"
 fi
-rm -f "$previous" "$previous.err"
 if was_changed sshd-git.conf; then systemctl reload ssh.service || fail "sshd did not reload"; fi
 log "git@ served by sshd; changed: ${changed[*]:-nothing}"

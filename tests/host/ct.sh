@@ -16,11 +16,11 @@ PACKAGES=systemd,systemd-sysv,dbus,openssh-server,postgresql,postgresql-contrib,
 # One cached tree per package list, so adding a package rebuilds it.
 CACHE=${SHITHUB_HOST_CACHE:-/var/tmp/shithub-host}/$(echo "$PACKAGES" | cksum | cut -d' ' -f1)
 
-HOST_PACKAGES="systemd-container mmdebstrap iproute2 procps util-linux openssh-client curl"
+HOST_PACKAGES="systemd-container mmdebstrap iproute2 procps util-linux openssh-client curl git openssl postgresql-client"
 
 need_tools() {
   local tool
-  for tool in systemd-nspawn mmdebstrap ip pgrep nsenter ssh ssh-keygen curl; do
+  for tool in systemd-nspawn mmdebstrap ip pgrep nsenter ssh ssh-keygen curl git openssl psql; do
     command -v "$tool" >/dev/null && continue
     export DEBIAN_FRONTEND=noninteractive
     # shellcheck disable=SC2086 # a list of package names

@@ -265,31 +265,26 @@ def go_parse_duration(raw):
     return sign * total
 
 
+# config.go setField: how one SHITHUB_* value becomes a field value, by field kind.
+PARSERS = {
+    BOOL: ("bool", go_parse_bool),
+    INT: ("int", go_parse_int),
+    DUR: ("duration", go_parse_duration),
+    FLOAT: ("float", go_parse_float),
+}
+
+
 def set_field(kind, raw):
-    """config.go setField: how one SHITHUB_* value becomes a field value."""
+    """config.go setField: strings as they are, the other kinds parsed, anything else refused."""
     if kind == STR:
         return raw
-    if kind == BOOL:
-        try:
-            return go_parse_bool(raw)
-        except ValueError as e:
-            raise ValueError(f"invalid bool: {e}")
-    if kind == INT:
-        try:
-            return go_parse_int(raw)
-        except ValueError as e:
-            raise ValueError(f"invalid int: {e}")
-    if kind == DUR:
-        try:
-            return go_parse_duration(raw)
-        except ValueError as e:
-            raise ValueError(f"invalid duration: {e}")
-    if kind == FLOAT:
-        try:
-            return go_parse_float(raw)
-        except ValueError as e:
-            raise ValueError(f"invalid float: {e}")
-    raise ValueError(f"unsupported field kind {kind}")
+    if kind not in PARSERS:
+        raise ValueError(f"unsupported field kind {kind}")
+    name, parse = PARSERS[kind]
+    try:
+        return parse(raw)
+    except ValueError as e:
+        raise ValueError(f"invalid {name}: {e}")
 
 
 def merge_file(cfg):

@@ -85,11 +85,24 @@ function seedCaddyCa(): string {
   const crt = join(work, "root.crt");
   execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", crt,
     "-days", "30", "-subj", "/CN=shithub forge test root CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"], { stdio: "ignore" });
-  const dir = "/var/lib/caddy/.local/share/caddy/pki/authorities/local";
-  machine.sh(`install -d -o caddy -g caddy /var/lib/caddy/.local /var/lib/caddy/.local/share /var/lib/caddy/.local/share/caddy /var/lib/caddy/.local/share/caddy/pki /var/lib/caddy/.local/share/caddy/pki/authorities ${dir}`);
-  machine.ssh(`cat > ${dir}/root.crt && chown caddy:caddy ${dir}/root.crt`, readFileSync(crt, "utf8"));
-  machine.ssh(`umask 077 && cat > ${dir}/root.key && chown caddy:caddy ${dir}/root.key`, readFileSync(key, "utf8"));
+  const home = "/var/lib/caddy/.local/share/caddy";
+  const dir = `${home}/pki/authorities/local`;
+  machine.sh(`install -d -o caddy -g caddy /var/lib/caddy/.local /var/lib/caddy/.local/share ${home} ${home}/pki ${home}/pki/authorities ${dir}`);
+  put(`${dir}/root.crt`, readFileSync(crt, "utf8"), "0644", "caddy:caddy");
+  put(`${dir}/root.key`, readFileSync(key, "utf8"), "0600", "caddy:caddy");
   return crt;
+}
+
+/** Writes a file on the machine; the test stops if it cannot. */
+function put(path: string, content: string, mode: string, owner: string): void {
+  const r = machine.ssh(`install -m ${mode} -o ${owner.split(":")[0]} -g ${owner.split(":")[1]} /dev/stdin ${path}`, content);
+  if (r.status !== 0) throw new Error(`writing ${path}: ${r.stderr}`);
+}
+
+/** `ip ARGS` on this host, or inside the container's namespace with ["netns", "exec", NET, "ip", ...]; must succeed. */
+function ip(...args: string[]): void {
+  const r = spawnSync("ip", args, { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`ip ${args.join(" ")}: ${r.stderr}`);
 }
 
 let caCert: string;
@@ -232,8 +245,8 @@ describe("a fresh `pulumi up` of one host with every role", () => {
 
   it("admits root only from the admin networks: a login from another address is refused", () => {
     const other = "10.213.0.5";
-    spawnSync("ip", ["addr", "add", `${other}/32`, "dev", `${NET}-h`]);
-    spawnSync("ip", ["netns", "exec", NET, "ip", "route", "add", `${other}/32`, "dev", `${NET}-c`]);
+    ip("addr", "add", `${other}/32`, "dev", `${NET}-h`);
+    ip("netns", "exec", NET, "ip", "route", "add", `${other}/32`, "dev", `${NET}-c`);
     const login = (from: string) => run("ssh", ["-i", join(work, "id_ed25519"), "-b", from, "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
       "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", `root@${CONTAINER_IP}`, "true"]);
     expect(login(HOST_IP).status).toBe(0);
@@ -265,10 +278,10 @@ describe("a db host whose clients are other hosts (the production shape)", () =>
     dbIp = outputs.hosts.shithubct!.privateIpv4;
     appUrl = /SHITHUB_DATABASE_URL="([^"]+)"/.exec(production.files.find((f) => f.host === "shithub-app" && f.path === "/etc/shithub/web.env")!.content)![1]!;
     // The plan's private addresses, mapped onto the test network: the container is the db host, this host plays the app host.
-    spawnSync("ip", ["netns", "exec", NET, "ip", "addr", "add", `${dbIp}/32`, "dev", `${NET}-c`]);
-    spawnSync("ip", ["addr", "add", `${appIp}/32`, "dev", `${NET}-h`]);
-    spawnSync("ip", ["netns", "exec", NET, "ip", "route", "add", `${appIp}/32`, "dev", `${NET}-c`]);
-    spawnSync("ip", ["route", "add", `${dbIp}/32`, "dev", `${NET}-h`, "src", appIp]);
+    ip("netns", "exec", NET, "ip", "addr", "add", `${dbIp}/32`, "dev", `${NET}-c`);
+    ip("addr", "add", `${appIp}/32`, "dev", `${NET}-h`);
+    ip("netns", "exec", NET, "ip", "route", "add", `${appIp}/32`, "dev", `${NET}-c`);
+    ip("route", "add", `${dbIp}/32`, "dev", `${NET}-h`, "src", appIp);
     applySteps(machine, remoteSteps(production).filter((s) => s.name === "shithubct-db-setup"));
   }, 300_000);
 
@@ -281,11 +294,11 @@ describe("a db host whose clients are other hosts (the production shape)", () =>
 
   it("refuses any other address, at pg_hba", () => {
     const other = dbIp.replace(/\.\d+$/, ".250");
-    spawnSync("ip", ["addr", "add", `${other}/32`, "dev", `${NET}-h`]);
-    spawnSync("ip", ["netns", "exec", NET, "ip", "route", "add", `${other}/32`, "dev", `${NET}-c`]);
-    spawnSync("ip", ["route", "replace", `${dbIp}/32`, "dev", `${NET}-h`, "src", other]);
+    ip("addr", "add", `${other}/32`, "dev", `${NET}-h`);
+    ip("netns", "exec", NET, "ip", "route", "add", `${other}/32`, "dev", `${NET}-c`);
+    ip("route", "replace", `${dbIp}/32`, "dev", `${NET}-h`, "src", other);
     const r = run("psql", ["-X", "-At", appUrl, "-c", "select 1"]);
-    spawnSync("ip", ["route", "replace", `${dbIp}/32`, "dev", `${NET}-h`, "src", appIp]);
+    ip("route", "replace", `${dbIp}/32`, "dev", `${NET}-h`, "src", appIp);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain(`no pg_hba.conf entry for host "${other}"`);
   });

@@ -2,8 +2,8 @@ import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { bootMachine, CONTAINER_IP } from "./machine";
 import { BUNDLE_COMMAND } from "../../components/hosts/bundle";
 import { platformOf } from "../../components/hosts/platform";
-import { dataDirectory, db, dbSetupFiles } from "../../components/roles/db";
-import { setupBundle } from "../../components/roles/setupBundle";
+import { db, dbSetupFiles, dbSetupVars } from "../../components/roles/db";
+import { roleSetupBundle } from "../../components/roles/setupBundle";
 import type { Machine } from "./machine";
 import type { ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -70,7 +70,7 @@ beforeAll(() => {
   machine = bootMachine(work);
   // The database as the program's db setup step makes it (roles, database, extensions; data on /data).
   const platform = platformOf("debian-12-x64")!;
-  const dbStep = setupBundle("db-setup", HOST.name, db.packages(platform), { PG_MAJOR: platform.postgresMajor, DATA_DIR: dataDirectory(platform) },
+  const dbStep = roleSetupBundle(db, HOST.name, platform, dbSetupVars(platform),
     dbSetupFiles({ dbPrivateIp: CONTAINER_IP, clientAddresses: {}, clients: [] }, { appPassword: "release-test-pw", backupPassword: "unused-here" }));
   const setup = ssh(BUNDLE_COMMAND, dbStep);
   if (setup.status !== 0) throw new Error(setup.stderr);

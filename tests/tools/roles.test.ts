@@ -9,14 +9,14 @@ import { SSHD_HARDENING } from "../../components/hosts/bootstrap";
 import { platformOf } from "../../components/hosts/platform";
 import type { HostSpec } from "../../components/hosts/topology";
 import { webAddress } from "../../components/release/releasePlan";
-import { databaseClients, dataDirectory, dbSetupFiles } from "../../components/roles/db";
+import { databaseClients, dbSetupFiles, dbSetupVars } from "../../components/roles/db";
 import type { DbNetwork, DbPasswords } from "../../components/roles/db";
 import { edgeFiles, renderCaddyfile } from "../../components/roles/edge";
 import type { EdgeInputs } from "../../components/roles/edge";
 import { gitSshFiles } from "../../components/roles/gitSsh";
 import { ROLE_MODULES } from "../../components/roles/index";
 import type { RoleId } from "../../components/roles/role";
-import { setupBundle } from "../../components/roles/setupBundle";
+import { roleSetupBundle } from "../../components/roles/setupBundle";
 import { configOf, FOUR_HOSTS, rawConfig } from "../helpers";
 
 // The host files of the edge, git-ssh and db roles, checked by the real tools (Debian's caddy,
@@ -324,7 +324,7 @@ describe("role setup bundles as sent", () => {
     "git-ssh": { host: "shithub-app", vars: {}, files: gitSshFiles(ADMIN_CIDRS) },
     db: {
       host: "shithub-db",
-      vars: { PG_MAJOR: DEBIAN_12.postgresMajor, DATA_DIR: dataDirectory(DEBIAN_12) },
+      vars: dbSetupVars(DEBIAN_12),
       files: dbSetupFiles(
         { dbPrivateIp: "10.10.0.3", clientAddresses: { "shithub-app": "10.10.0.2", "shithub-backup": "10.10.0.4" }, clients },
         { appPassword: "app'pass:w0rd", backupPassword: "backup-pass-w0rd" },
@@ -335,7 +335,7 @@ describe("role setup bundles as sent", () => {
   function bundle(id: keyof typeof STEP_CONTENT): string {
     const role = ROLE_MODULES[id as RoleId];
     const { host, vars, files } = STEP_CONTENT[id];
-    return setupBundle(role.step!.name, host, role.packages(DEBIAN_12), vars, files);
+    return roleSetupBundle(role, host, DEBIAN_12, vars, files);
   }
 
   it.each(["edge", "git-ssh", "db"] as const)("the %s setup bundle passes `bash -n` and shellcheck", (id) => {

@@ -1,5 +1,6 @@
 # shithub-infra setup library, put in front of every role's setup script (templates/scripts/
-# shithub-*-setup.sh). The bundle header has staged the files into $STAGE and set SETUP_NAME.
+# shithub-*-setup.sh). The bundle header has staged the files into $STAGE and set SETUP_NAME,
+# PACKAGES and INSTALLS (the role's declared files: "name path mode owner" per line).
 
 changed=()
 
@@ -10,12 +11,15 @@ fail() {
 }
 
 # install_staged NAME PATH MODE OWNER: puts $STAGE/NAME at PATH atomically (a reader sees the old
-# file or the new one) unless it is already there with that mode and owner; notes NAME in `changed`.
+# file or the new one) unless it is already there with that mode and owner; notes NAME in `changed`
+# and keeps what it replaced for restore_previous.
 install_staged() {
   local name=$1 path=$2 mode=$3 owner=$4 tmp
   if [ -f "$path" ] && cmp -s "$STAGE/$name" "$path" && [ "$(stat -c '%a %U:%G' "$path")" = "${mode#0} $owner" ]; then
     return 0
   fi
+  mkdir -p "$STAGE/.previous"
+  if [ -f "$path" ]; then cp -p "$path" "$STAGE/.previous/$name"; fi
   [ -d "$(dirname "$path")" ] || install -d -m 0755 "$(dirname "$path")"
   tmp=$(mktemp "$(dirname "$path")/.$(basename "$path").XXXXXX")
   cat "$STAGE/$name" >"$tmp"
@@ -23,6 +27,19 @@ install_staged() {
   chown "$owner" "$tmp"
   mv -f "$tmp" "$path"
   changed+=("$name")
+}
+
+# install_declared: every file the role declares, in its order.
+install_declared() {
+  local name path mode owner
+  while read -r name path mode owner; do
+    [ -n "$name" ] && install_staged "$name" "$path" "$mode" "$owner"
+  done <<<"$INSTALLS"
+}
+
+# restore_previous NAME PATH: puts back what install_staged replaced at PATH (or removes a new file).
+restore_previous() {
+  if [ -f "$STAGE/.previous/$1" ]; then cp -p "$STAGE/.previous/$1" "$2"; else rm -f "$2"; fi
 }
 
 was_changed() {
