@@ -158,16 +158,17 @@ export function parseStackConfig(raw: RawStackConfig, templates: Readonly<Record
   problems.push(...backups.problems);
   const image = project.get("image");
   const swap = project.get("swapGib");
+  const tls = project.get("tls") === "internal" ? "internal" : "acme";
+  if (tls === "internal" && production) {
+    // Reported with every other problem, not after them.
+    const key = qualified("tls");
+    problems.push({ stack, key, message: "is internal: no browser trusts Caddy's own CA, so production must use acme", fix: configSetCommand(stack, key, "acme", false) });
+  }
   if (problems.length > 0 || !version || !domain || !region || !image || !swap || !hosts.config || !release.config || !backups.config) return { ok: false, problems };
   const dnsZone = project.get("dnsZone");
   const vpcIpRange = project.get("vpcIpRange");
   const platform = platformOf(image);
   if (platform === undefined) throw new Error(`image ${image} passed its check but has no platform`);
-  const tls = project.get("tls") === "internal" ? "internal" : "acme";
-  if (tls === "internal" && production) {
-    const key = qualified("tls");
-    return { ok: false, problems: [{ stack, key, message: "is internal: no browser trusts Caddy's own CA, so production must use acme", fix: configSetCommand(stack, key, "acme", false) }] };
-  }
   const acmeCaUrl = project.get("acmeCaUrl");
   const edge: EdgeConfig = {
     tls,

@@ -3,7 +3,7 @@
 # creates (idempotently) the roles, the database and its extensions. Restarts PostgreSQL only
 # when a setting that needs it changed; reloads it when only pg_hba did.
 
-: "${STAGE:?}" "${PG_MAJOR:?}" "${DATA_DIR:?}" "${PACKAGES:?}"
+: "${STAGE:?}" "${PG_MAJOR:?}" "${DATA_DIR:?}" "${PACKAGES:?}" "${INSTALLS:?}"
 
 # shellcheck disable=SC2086 # a list of package names
 ensure_packages $PACKAGES
@@ -29,8 +29,7 @@ if [ "$current" != "$DATA_DIR" ]; then
   changed+=(data_directory)
 fi
 
-install_staged shithub.conf "$conf/conf.d/50-shithub.conf" 0644 root:root
-install_staged pg_hba.conf "$conf/pg_hba.conf" 0640 postgres:postgres
+install_declared
 
 if was_changed data_directory || was_changed shithub.conf || ! systemctl is-active --quiet "$unit"; then
   systemctl restart "$unit" || fail "PostgreSQL $PG_MAJOR did not start with the new settings"
@@ -42,6 +41,9 @@ for _ in $(seq 1 60); do
   sleep 1
 done
 runuser -u postgres -- pg_isready -q || fail "PostgreSQL is not accepting connections"
-runuser -u postgres -- psql -X -q -d postgres -f - <"$STAGE/roles.sql" >/dev/null ||
+if ! runuser -u postgres -- psql -X -q -d postgres -f - <"$STAGE/roles.sql" >/dev/null 2>"$STAGE/roles.err"; then
+  # Its statements carry the passwords: show the error lines only, every quoted token masked.
+  grep -E '(ERROR|FATAL):' "$STAGE/roles.err" | sed -E "s/'[^']*'/'...'/g; s/\"[^\"]*\"/\"...\"/g" | head -n 3 >&2 || true
   fail "creating the roles, the database or its extensions failed"
+fi
 log "ready; data in $DATA_DIR; changed: ${changed[*]:-nothing}"
