@@ -3,7 +3,9 @@
 # the server software DigitalOcean Spaces runs on, listening on :7480 (the container reaches
 # it at 10.213.0.1:7480). No cephx; everything lives in DIR.
 #
-#   rgw.sh up DIR      start it and create the user ACCESS/SECRET ($S3_ACCESS_KEY/$S3_SECRET_KEY)
+#   rgw.sh up DIR      start it and create the user ACCESS/SECRET ($S3_ACCESS_KEY/$S3_SECRET_KEY);
+#                      with $RGW_TLS (ADDRESS CERT KEY) it also serves HTTPS on ADDRESS:443, as Spaces does
+#   rgw.sh key DIR ACCESS SECRET   another key pair for that user (a Spaces key the program made)
 #   rgw.sh down DIR    stop it (kill -9: memstore has nothing to flush; SIGTERM takes minutes)
 set -euo pipefail
 
@@ -17,8 +19,12 @@ need_tools() {
 }
 
 up() {
-  local d=$1 fsid u id
+  local d=$1 fsid u id tls="" addr cert key
   need_tools
+  if [ -n "${RGW_TLS:-}" ]; then
+    read -r addr cert key <<<"$RGW_TLS"
+    tls=" ssl_endpoint=$addr:443 ssl_certificate=$cert ssl_private_key=$key"
+  fi
   down "$d" >/dev/null 2>&1 || true
   rm -rf "$d"
   mkdir -p "$d"/{mon,osd0,rgw,run,log}
@@ -55,7 +61,7 @@ osd data = $d/osd0
 [client.rgw.a]
 # radosgw defaults to ms_mon_client_mode=secure, which fails (-13) with auth none
 ms mon client mode = crc
-rgw frontends = beast endpoint=0.0.0.0:7480
+rgw frontends = beast endpoint=0.0.0.0:7480$tls
 rgw data = $d/rgw
 CONF
   local c=(-c "$d/ceph.conf")
@@ -81,6 +87,10 @@ CONF
   echo "radosgw up on :7480"
 }
 
+key() {
+  radosgw-admin -c "$1/ceph.conf" -n client.admin key create --uid=shithub --key-type=s3 --access-key="$2" --secret-key="$3" >/dev/null
+}
+
 down() {
   local d=$1 p
   for p in rgw osd mon; do
@@ -90,9 +100,10 @@ down() {
 
 case ${1:-} in
   up) up "$2" ;;
+  key) key "$2" "$3" "$4" ;;
   down) down "$2" ;;
   *)
-    echo "usage: rgw.sh up DIR | down DIR" >&2
+    echo "usage: rgw.sh up DIR | key DIR ACCESS SECRET | down DIR" >&2
     exit 2
     ;;
 esac
