@@ -2,9 +2,13 @@ import type { OfflineResult, RecordedResource } from "../../offline/run";
 import { unwrapSecret } from "../../offline/summary";
 import type { Machine } from "./machine";
 
-/** A remote step as the program registers it: the very command string and stdin `pulumi up` would run. */
+export type Plan = Extract<OfflineResult, { ok: true }>;
+
+/** A remote step as the program registers it: the very command string and stdin `pulumi up` would run, and where. */
 export interface RemoteStep {
   readonly name: string;
+  /** The address its connection goes to (a droplet's public address in the plan). */
+  readonly host: string;
   readonly command: string;
   readonly stdin: string;
   readonly after: readonly string[];
@@ -13,11 +17,12 @@ export interface RemoteStep {
 const COMMAND = "command:remote:Command";
 
 /** The program's remote steps in an order `pulumi up` could run them: each after everything it depends on. */
-export function remoteSteps(plan: Extract<OfflineResult, { ok: true }>): RemoteStep[] {
+export function remoteSteps(plan: Plan): RemoteStep[] {
   const commands = plan.resources.filter((r: RecordedResource) => r.type === COMMAND);
   const names = new Set(commands.map((c) => c.name));
   const pending = commands.map((c) => ({
     name: c.name,
+    host: String((unwrapSecret(c.inputs.connection) as { host?: unknown } | undefined)?.host ?? ""),
     command: String(c.inputs.create),
     stdin: String(unwrapSecret(c.inputs.stdin) ?? ""),
     after: (c.options?.dependsOn ?? []).filter((d) => names.has(d)),
@@ -31,11 +36,45 @@ export function remoteSteps(plan: Extract<OfflineResult, { ok: true }>): RemoteS
   return ordered;
 }
 
-/** Runs steps on the machine over SSH; stops at the first failure, with its stderr. */
-export function applySteps(machine: Machine, steps: readonly RemoteStep[]): Array<{ name: string; ms: number }> {
+export interface AppliedStep {
+  readonly name: string;
+  readonly ms: number;
+  readonly stderr: string;
+}
+
+/** Runs steps on the machines over SSH; stops at the first failure, with its stderr. */
+export function applySteps(machineFor: (step: RemoteStep) => Machine, steps: readonly RemoteStep[]): AppliedStep[] {
   return steps.map((step) => {
-    const r = machine.ssh(step.command, step.stdin);
+    const r = machineFor(step).ssh(step.command, step.stdin);
     if (r.status !== 0) throw new Error(`${step.name} failed (exit ${r.status}):\n${r.stderr}`);
-    return { name: step.name, ms: Math.round(r.ms) };
+    return { name: step.name, ms: Math.round(r.ms), stderr: r.stderr };
   });
+}
+
+/**
+ * `pulumi up` against test droplets: each plan's remote steps run in the program's order, but a
+ * step runs only when it is new or its command or stdin changed since the last applied plan,
+ * as the engine updates a Command only when its inputs differ.
+ */
+export class Stack {
+  private readonly applied = new Map<string, string>();
+
+  constructor(private readonly machineFor: (step: RemoteStep) => Machine) {}
+
+  /** The steps `up` would run for this plan. */
+  changed(plan: Plan): RemoteStep[] {
+    return remoteSteps(plan).filter((s) => this.applied.get(s.name) !== s.command + "\0" + s.stdin);
+  }
+
+  /** Runs the changed steps one after another (without blocking this process, so load can run meanwhile). */
+  async up(plan: Plan): Promise<AppliedStep[]> {
+    const done: AppliedStep[] = [];
+    for (const step of this.changed(plan)) {
+      const r = await this.machineFor(step).sshAsync(step.command, step.stdin);
+      if (r.status !== 0) throw new Error(`${step.name} failed (exit ${r.status}):\n${r.stderr}`);
+      this.applied.set(step.name, step.command + "\0" + step.stdin);
+      done.push({ name: step.name, ms: Math.round(r.ms), stderr: r.stderr });
+    }
+    return done;
+  }
 }

@@ -6,7 +6,7 @@ import { performance } from "node:perf_hooks";
 import { backupSetupBundle, preReleaseBackupCommand } from "../../components/backups/backupHost";
 import { BUNDLE_COMMAND } from "../../components/hosts/bundle";
 import { bootMachine, HOST_IP } from "./machine";
-import type { Machine } from "./machine";
+import type { Cloud, Machine } from "./machine";
 
 // Backups for real: PostgreSQL inside the booted container, Ceph radosgw (what Spaces runs on)
 // on the host, and the scripts, units and timers the backup setup step installs, driven over SSH.
@@ -19,6 +19,7 @@ const SECRET = "hosttestsecret";
 const BUCKETS = { backups: "t-backups", backupsDr: "t-backups-dr", wal: "t-wal", walDr: "t-wal-dr" };
 const DB_URL = "postgresql://shithub:backup-test-pw@127.0.0.1:5432/shithub";
 let machine: Machine;
+let cloud: Cloud | undefined;
 const sh = (command: string) => machine.sh(command);
 
 /** rclone on the host, with its own view of the buckets (not the container's). */
@@ -35,11 +36,11 @@ const heartbeat = () => sh("cat /var/lib/shithub-backup/last-success 2>/dev/null
 const localDumps = () => sh("ls /var/backups/shithub | sort").split("\n").filter((l) => l !== "");
 const SOURCE_COUNTS = "goose_db_version 3\nissues 5000\nrepos 20000";
 
-beforeAll(() => {
+beforeAll(async () => {
   execFileSync("bash", [RGW_SH, "up", rgw], { stdio: "inherit", timeout: 600_000 });
   writeFileSync(rcloneConf, `[s]\ntype = s3\nprovider = Ceph\nenv_auth = false\naccess_key_id = ${ACCESS}\nsecret_access_key = ${SECRET}\nendpoint = http://127.0.0.1:7480\n`);
   for (const b of Object.values(BUCKETS)) rclone("mkdir", `s:${b}`);
-  machine = bootMachine(work);
+  ({ machine, cloud } = await bootMachine(work));
   sh(`runuser -u postgres -- psql -q -c "CREATE ROLE shithub LOGIN PASSWORD 'backup-test-pw'" && runuser -u postgres -- createdb -O shithub shithub`);
   sh(`psql -q '${DB_URL}' -c "CREATE TABLE goose_db_version (id serial PRIMARY KEY, version_id bigint, is_applied bool DEFAULT true);
     INSERT INTO goose_db_version (version_id) VALUES (1), (2), (3);
@@ -51,7 +52,7 @@ beforeAll(() => {
 }, 1_200_000);
 
 afterAll(() => {
-  machine?.down();
+  cloud?.down();
   spawnSync("bash", [RGW_SH, "down", rgw], { stdio: "inherit" });
 });
 

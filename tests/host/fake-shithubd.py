@@ -104,7 +104,8 @@ the aliases, then Validate. Errors end like cobra's Execute: "shithubd: <error>"
 
 FLAGS (test knobs, comma separated): bad-migration (migrate up fails and rolls back), unhealthy
 (every web route answers 500), needs-new-var (the config loader requires SHITHUB_NEW_THING, so
-config validate, web, worker... refuse), migrations=N (this release's schema version).
+config validate, web, worker... refuse), migrations=N (this release's schema version),
+migration-seconds=S (each new migration holds its transaction S seconds, like a long ALTER).
 """
 import base64
 import decimal
@@ -575,6 +576,7 @@ def migrate(argv):
     sql = "BEGIN;"
     for v in range(current + 1, target + 1):
         sql += f"CREATE TABLE schema_v{v} (id int); INSERT INTO goose_db_version (version_id) VALUES ({v});"
+        sql += f"SELECT pg_sleep({float(flag_value('migration-seconds', '0'))});"
     sql += "INSERT INTO migration_runs (release) VALUES (:'release'); COMMIT;"
     try:
         psql(url, sql, {"release": VERSION})

@@ -1,40 +1,163 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFile, execFileSync, spawn, spawnSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { promisify } from "node:util";
+import { SPACES_REGIONS, spacesEndpoint } from "../../components/backups/buckets";
+import { renderUserData } from "../../components/hosts/bootstrap";
+import { platformOf } from "../../components/hosts/platform";
+import type { HostSpec } from "../../components/hosts/topology";
+import { BASE_PACKAGES, ROLE_MODULES } from "../../components/roles";
 
-/** The booted container of tests/host/ct.sh, reached over real SSH as root. */
+/** A booted droplet of tests/host/cloud.sh, reached over real SSH as root. */
 export interface Machine {
-  ssh(command: string, input?: string): { status: number; stdout: string; stderr: string; ms: number };
+  readonly name: string;
+  /** Its address on the public network, where this host reaches it. */
+  readonly publicIp: string;
+  /** Its address on the VPC (the one the plan gave it). */
+  readonly privateIp: string;
+  ssh(command: string, input?: string): SshResult;
+  /** The same, without blocking this process (for load that runs meanwhile). */
+  sshAsync(command: string, input?: string): Promise<SshResult>;
   /** Runs a command that must succeed; returns its trimmed stdout. */
   sh(command: string): string;
+}
+
+export interface SshResult {
+  readonly status: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly ms: number;
+}
+
+/** A droplet as the plan describes it: the user data it boots from and its place on the VPC. */
+export interface DropletSpec {
+  readonly name: string;
+  readonly userData: string;
+  readonly privateIp: string;
+  readonly vpcPrefix: number;
+  readonly volume: boolean;
+}
+
+export interface Cloud {
+  readonly machines: readonly Machine[];
+  machine(name: string): Machine;
+  /** The CA every droplet trusts, as it trusts a public one; radosgw's certificate for Spaces is signed by it. */
+  readonly worldCa: { cert: string; key: string };
+  readonly key: string;
   down(): void;
 }
 
-export const CONTAINER_IP = "10.213.0.2";
 export const HOST_IP = "10.213.0.1";
-const CT = join(__dirname, "ct.sh");
+/** The public address of the first droplet (a single-host test's only one). */
+export const CONTAINER_IP = "10.213.0.2";
+export const IMAGE = "debian-12-x64";
+const CLOUD = join(__dirname, "cloud.sh");
+const run = promisify(execFile);
 
-/** Installs the host tools, boots a fresh copy of the cached tree in `work` and returns a way in. */
-export function bootMachine(work: string): Machine {
-  const key = join(work, "id_ed25519");
-  execFileSync("bash", [CT, "tools"], { stdio: "inherit", timeout: 600_000 });
-  execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key]);
-  execFileSync("bash", [CT, "up", work, `${key}.pub`], { stdio: "inherit", timeout: 900_000 });
-  const ssh: Machine["ssh"] = (command, input) => {
-    const start = performance.now();
-    const run = spawnSync("ssh", ["-i", key, "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-      "-o", "LogLevel=ERROR", `root@${CONTAINER_IP}`, command], { input: input ?? "", encoding: "utf8", timeout: 600_000 });
-    return { status: run.status ?? -1, stdout: run.stdout, stderr: run.stderr, ms: performance.now() - start };
-  };
+/** Every package a role may install on the image's platform: the local archive cloud-init installs from. */
+export function rolePackages(): string[] {
+  const platform = platformOf(IMAGE)!;
+  return [...new Set([...BASE_PACKAGES, ...Object.values(ROLE_MODULES).flatMap((m) => m.packages(platform))])].sort();
+}
+
+/** Names public DNS answers in the test world: Spaces' regional endpoints are radosgw on this host. */
+export function worldHosts(): string {
+  return `${HOST_IP} ${SPACES_REGIONS.map(spacesEndpoint).join(" ")}\n`;
+}
+
+function makeWorld(dir: string): { cert: string; key: string } {
+  mkdirSync(dir, { recursive: true });
+  const key = join(dir, "ca.key");
+  const cert = join(dir, "ca.crt");
+  execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
+    "-days", "30", "-subj", "/CN=shithub test world CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"], { stdio: "ignore" });
+  writeFileSync(join(dir, "hosts"), worldHosts());
+  return { cert, key };
+}
+
+const sshArgs = (key: string, address: string, command: string) => ["-i", key, "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+  "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", `root@${address}`, command];
+
+function sshTo(key: string, address: string): Pick<Machine, "ssh" | "sshAsync"> {
   return {
-    ssh,
-    sh(command) {
-      const r = ssh(command);
-      if (r.status !== 0) throw new Error(`${command}: exit ${r.status}: ${r.stderr}`);
-      return r.stdout.trim();
+    ssh(command, input) {
+      const start = performance.now();
+      const r = spawnSync("ssh", sshArgs(key, address, command), { input: input ?? "", encoding: "utf8", timeout: 600_000 });
+      return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, ms: performance.now() - start };
     },
-    down() {
-      spawnSync("bash", [CT, "down", work], { stdio: "inherit" });
+    sshAsync(command, input) {
+      const start = performance.now();
+      const child = spawn("ssh", sshArgs(key, address, command), { stdio: ["pipe", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      child.stdin.end(input ?? "");
+      return new Promise((resolve) => child.on("close", (code) => resolve({ status: code ?? -1, stdout, stderr, ms: performance.now() - start })));
     },
   };
+}
+
+/**
+ * Boots one droplet per spec, in parallel, each from its own user data, on the public network
+ * (10.213.0.2, .3, ... in spec order) and the VPC (the plan's private address).
+ */
+export async function bootCloud(work: string, specs: readonly DropletSpec[],
+  options: { alongside?: (worldCa: { cert: string; key: string }) => Promise<void> } = {}): Promise<Cloud> {
+  const env = { ...process.env, ROLE_PACKAGES: rolePackages().join(",") };
+  execFileSync("bash", [CLOUD, "image"], { stdio: "inherit", timeout: 1_200_000, env });
+  const worldDir = join(work, "world");
+  const worldCa = makeWorld(worldDir);
+  const key = join(work, "id_ed25519");
+  execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key]);
+  execFileSync("bash", [CLOUD, "net-up"], { stdio: "inherit" });
+  const machines = specs.map((spec, i): Machine & { dir: string } => {
+    const publicIp = `10.213.0.${2 + i}`;
+    const { ssh, sshAsync } = sshTo(key, publicIp);
+    return {
+      name: spec.name, publicIp, privateIp: spec.privateIp, dir: join(work, "droplets", spec.name), ssh, sshAsync,
+      sh(command) {
+        const r = ssh(command);
+        if (r.status !== 0) throw new Error(`${spec.name}: ${command}: exit ${r.status}: ${r.stderr}`);
+        return r.stdout.trim();
+      },
+    };
+  });
+  const down = () => {
+    for (const m of machines) spawnSync("bash", [CLOUD, "halt", m.dir, m.name], { stdio: "inherit" });
+    spawnSync("bash", [CLOUD, "net-down"], { stdio: "inherit" });
+  };
+  try {
+    await Promise.all([options.alongside?.(worldCa), ...specs.map(async (spec, i) => {
+      const m = machines[i]!;
+      mkdirSync(m.dir, { recursive: true });
+      writeFileSync(join(m.dir, "user-data"), spec.userData);
+      const { stdout } = await run("bash", [CLOUD, "boot", m.dir, spec.name, m.publicIp, `${spec.privateIp}/${spec.vpcPrefix}`, join(m.dir, "user-data"),
+        `${key}.pub`, spec.volume ? "1" : "0", worldDir], { env, timeout: 900_000 });
+      process.stdout.write(stdout);
+    })]);
+  } catch (e) {
+    down();
+    throw e;
+  }
+  return {
+    machines,
+    machine(name) {
+      const m = machines.find((x) => x.name === name);
+      if (m === undefined) throw new Error(`no droplet ${name}`);
+      return m;
+    },
+    worldCa,
+    key,
+    down,
+  };
+}
+
+/** One droplet with every role, booted from the user data the program renders for it (the staging shape). */
+export async function bootMachine(work: string, name = "shithubct"): Promise<{ machine: Machine; cloud: Cloud }> {
+  const host: HostSpec = { name, size: "s-2vcpu-4gb", roles: ["app", "db", "backup", "monitoring"], volume: { name: `${name}-data`, sizeGib: 10 } };
+  const userData = renderUserData(host, 0, platformOf(IMAGE)!, { gitSsh: true });
+  const cloud = await bootCloud(work, [{ name, userData, privateIp: "10.30.0.2", vpcPrefix: 24, volume: true }]);
+  return { machine: cloud.machine(name), cloud };
 }

@@ -4,7 +4,7 @@ import { BUNDLE_COMMAND } from "../../components/hosts/bundle";
 import { platformOf } from "../../components/hosts/platform";
 import { db, dbSetupFiles, dbSetupVars } from "../../components/roles/db";
 import { roleSetupBundle } from "../../components/roles/setupBundle";
-import type { Machine } from "./machine";
+import type { Cloud, Machine } from "./machine";
 import type { ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -32,6 +32,7 @@ const DB_URL = "postgresql://shithub:release-test-pw@127.0.0.1:5432/shithub?sslm
 const templates = loadEnvTemplates();
 let server: ChildProcess | undefined;
 let machine: Machine;
+let cloud: Cloud | undefined;
 const ssh = (command: string, input?: string) => machine.ssh(command, input);
 const sh = (command: string) => machine.sh(command);
 
@@ -66,8 +67,8 @@ const health = (): string => sh(`curl -s -o - -w ' %{http_code}' http://127.0.0.
 const mainPid = (unit: string): string => sh(`systemctl show -p MainPID --value ${unit}`);
 const migrationRuns = (): number => Number(sh(`runuser -u postgres -- psql -At shithub -c 'SELECT count(*) FROM migration_runs'`));
 
-beforeAll(() => {
-  machine = bootMachine(work);
+beforeAll(async () => {
+  ({ machine, cloud } = await bootMachine(work));
   // The database as the program's db setup step makes it (roles, database, extensions; data on /data).
   const platform = platformOf("debian-12-x64")!;
   const dbStep = roleSetupBundle(db, HOST.name, platform, dbSetupVars(platform),
@@ -88,7 +89,7 @@ beforeAll(() => {
 
 afterAll(() => {
   server?.kill();
-  machine?.down();
+  cloud?.down();
 });
 
 describe("the release script on a real systemd host", () => {

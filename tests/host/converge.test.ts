@@ -1,0 +1,292 @@
+import { execFile, execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { mockResource } from "../../offline/mockState";
+import { runOffline } from "../../offline/run";
+import { loadStackFile } from "../../offline/stackFile";
+import { SESSION_KEY, TOTP_KEY } from "../helpers";
+import { ArtifactServer } from "./artifacts";
+import { remoteSteps, Stack } from "./applyPlan";
+import type { AppliedStep, Plan } from "./applyPlan";
+import { openLoopLoad } from "./load";
+import type { LoadResult } from "./load";
+import { bootCloud, HOST_IP, IMAGE } from "./machine";
+import type { Cloud, Machine } from "./machine";
+
+// The converge tier: the production stack's topology (app, db, backup and monitoring droplets)
+// booted from the user data the program renders, on a VPC with the plan's private addresses,
+// with radosgw answering as Spaces; then `pulumi up` as the engine would run it (the program's
+// own remote steps, from its mock-runtime run, only those whose inputs changed) for a fresh
+// stack and for each kind of release, each followed by the checks a user would make.
+
+const ROOT = join(__dirname, "..", "..");
+const STACK = "converge";
+const PORT = 8096;
+const work = mkdtempSync(join(tmpdir(), "shithub-converge-"));
+const artifacts = new ArtifactServer(join(work, "artifacts"), PORT);
+const rgwDir = join(work, "rgw");
+const RGW_SH = join(__dirname, "rgw.sh");
+const run = promisify(execFile);
+
+const production = loadStackFile(ROOT, "production");
+const DOMAIN = production.values["shithubd:domain"]!;
+const HOSTS = JSON.parse(production.values["shithubd:hosts"]!) as Array<{ name: string; roles: string[]; volume?: unknown }>;
+const nameOf = (role: string) => HOSTS.find((h) => h.roles.includes(role))!.name;
+const APP = nameOf("app");
+const DB = nameOf("db");
+const BACKUP = nameOf("backup");
+const MONITORING = nameOf("monitoring");
+
+let cloud: Cloud;
+let stack: Stack;
+let caddyCa: string;
+let rcloneConf: string;
+const machine = (name: string): Machine => cloud.machine(name);
+
+/** The production stack file with what a test world must differ in: image, CA, admin network, release server. */
+async function plan(version: string, set: Record<string, string> = {}): Promise<Plan> {
+  const result = await runOffline({
+    ...production,
+    stack: STACK,
+    values: {
+      ...production.values,
+      "shithubd:version": version,
+      "shithubd:image": IMAGE,
+      "shithubd:tls": "internal",
+      "shithubd:adminCidrs": JSON.stringify([`${HOST_IP}/32`]),
+      "shithubd:artifactUrl": artifacts.urlTemplate,
+      "shithubd:artifactSha256": artifacts.sha(version),
+      "shithubd:healthTimeoutSeconds": "30",
+      ...set,
+    },
+  }, {
+    placeholdersForUnsetValues: false,
+    secretValues: {
+      "shithubd:SHITHUB_SESSION_KEY": SESSION_KEY,
+      "shithubd:SHITHUB_TOTP_KEY": TOTP_KEY,
+      "shithubd:SHITHUB_AUTH__POSTMARK__SERVER_TOKEN": "converge-postmark-token",
+      "shithubd:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\nnot used: the test reaches the hosts itself\n-----END OPENSSH PRIVATE KEY-----\n",
+    },
+  });
+  if (!result.ok) throw new Error(result.message);
+  return result;
+}
+
+const plannedHosts = (p: Plan) => (p.outputs as { hosts: Record<string, { publicIpv4: string; privateIpv4: string }> }).hosts;
+
+/** What DigitalOcean does for the plan's Spaces resources: its buckets, and its keys (the values the provider returned). */
+async function provideSpaces(p: Plan): Promise<void> {
+  for (const r of p.resources.filter((x) => x.type === "digitalocean:index/spacesKey:SpacesKey")) {
+    const key = mockResource(r.type, r.name, {}).state as { accessKey: string; secretKey: string };
+    await run("bash", [RGW_SH, "key", rgwDir, key.accessKey, key.secretKey]);
+  }
+  for (const r of p.resources.filter((x) => x.type === "digitalocean:index/spacesBucket:SpacesBucket")) rclone("mkdir", `s:${String(r.inputs.name)}`);
+}
+
+function rclone(...args: string[]): string {
+  const env: NodeJS.ProcessEnv = { ...process.env, RCLONE_CONFIG: rcloneConf };
+  delete env.AWS_CA_BUNDLE;
+  return execFileSync("rclone", args, { env, encoding: "utf8" }).trim();
+}
+const objects = (bucket: string, prefix = ""): string[] =>
+  (JSON.parse(rclone("lsjson", "--recursive", "--files-only", "--s3-no-check-bucket", `s:${bucket}/${prefix}`)) as Array<{ Path: string }>).map((o) => o.Path);
+const bucket = (p: Plan, id: string) => String(p.resources.find((r) => r.type === "digitalocean:index/spacesBucket:SpacesBucket" && String(r.inputs.name).endsWith(`-${id}`))!.inputs.name);
+
+function curl(url: string, ...extra: string[]) {
+  const app = machine(APP).publicIp;
+  const r = spawnSync("curl", ["-sS", "--max-time", "20", "--cacert", caddyCa, "--resolve", `${DOMAIN}:443:${app}`, ...extra, url], { encoding: "utf8" });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** `up` with steady load on https://<domain>/ meanwhile: 2 s of load before the update starts, and the load runs on after it. */
+async function upUnderLoad(p: Plan, seconds = 12): Promise<{ steps: AppliedStep[]; load: LoadResult }> {
+  const load = openLoopLoad({ url: `https://${DOMAIN}/`, address: machine(APP).publicIp, ratePerSecond: 100, seconds, ca: readFileSync(caddyCa) });
+  await new Promise((r) => setTimeout(r, 2000));
+  const steps = await stack.up(p);
+  return { steps, load: await load };
+}
+
+const names = (steps: readonly AppliedStep[]) => steps.map((s) => s.name);
+
+// A user of the forge: alice, her key, her repository (made as the web UI would, then pushed to).
+const alice = { key: join(work, "alice"), fingerprint: "", pub: "" };
+function gitSsh(): string {
+  return `ssh -i ${alice.key} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o HostName=${machine(APP).publicIp}`;
+}
+
+/** What a user and an operator check after every `up`, from outside the hosts. */
+function userChecks(p: Plan, version: string): void {
+  const web = curl(`https://${DOMAIN}/`, "-D", "-", "-o", join(work, "page"));
+  expect(web.stderr).toBe("");
+  expect(web.stdout).toMatch(/^HTTP\/2 200/);
+  expect(web.stdout).toMatch(/strict-transport-security: max-age=31536000/i);
+  expect(web.stdout).toMatch(/x-content-type-options: nosniff/i);
+  expect(readFileSync(join(work, "page"), "utf8")).toContain(`shithubd ${version}`);
+  for (const path of ["/healthz", "/readyz"]) expect(curl(`https://${DOMAIN}${path}`, "-o", "/dev/null", "-w", "%{http_code}").stdout).toBe("200");
+
+  const httpsClone = join(work, `https-${version}-${Date.now()}`);
+  const h = spawnSync("git", ["-c", `http.curloptResolve=${DOMAIN}:443:${machine(APP).publicIp}`, "clone", "-q", `https://${DOMAIN}/alice/hello.git`, httpsClone],
+    { encoding: "utf8", env: { ...process.env, GIT_SSL_CAINFO: caddyCa } });
+  expect(h.stderr).toBe("");
+  expect(readFileSync(join(httpsClone, "README"), "utf8")).toBe("hello from shithub\n");
+  const sshClone = join(work, `ssh-${version}-${Date.now()}`);
+  const s = spawnSync("git", ["clone", "-q", `git@${DOMAIN}:alice/hello.git`, sshClone], { encoding: "utf8", env: { ...process.env, GIT_SSH_COMMAND: gitSsh() } });
+  expect(s.status).toBe(0);
+  expect(readFileSync(join(sshClone, "README"), "utf8")).toBe("hello from shithub\n");
+
+  // Postgres: the app host reaches it over the VPC with TLS; a host that is not a client does not; nor does the internet.
+  const query = "psql -X -At \"$SHITHUB_DATABASE_URL\" -c 'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()'";
+  const withWebEnv = (cmd: string) => `set -a; . /etc/shithub/web.env; set +a; ${cmd}`;
+  expect(machine(APP).sh(withWebEnv(query))).toBe("t");
+  const url = machine(APP).sh(withWebEnv("echo \"$SHITHUB_DATABASE_URL\""));
+  const elsewhere = machine(MONITORING).ssh(`psql -X -At '${url}' -c 'select 1'`);
+  expect(elsewhere.status).not.toBe(0);
+  expect(elsewhere.stderr).toContain(`no pg_hba.conf entry for host "${machine(MONITORING).privateIp}"`);
+  const outside = spawnSync("psql", ["-X", "-At", `host=${machine(DB).publicIp} port=5432 user=shithub dbname=shithub connect_timeout=5`, "-c", "select 1"], { encoding: "utf8" });
+  expect(outside.stderr).toContain("Connection refused");
+
+  // Backups: the daily timer is armed on the backup host, dumps are in the bucket, WAL arrives from the db host.
+  expect(machine(BACKUP).sh("systemctl is-active shithub-backup.timer")).toBe("active");
+  expect(objects(bucket(p, "backups"), "daily").length).toBeGreaterThan(0);
+  const wal = objects(bucket(p, "wal"), "wal").length;
+  machine(DB).sh("runuser -u postgres -- psql -X -q -c 'CREATE TABLE IF NOT EXISTS converge_wal (at timestamptz)' -c 'INSERT INTO converge_wal VALUES (now())' -c 'SELECT pg_switch_wal()' shithub");
+  machine(DB).sh(`for i in $(seq 100); do [ "$(runuser -u postgres -- psql -X -At -c 'SELECT last_archived_wal IS NOT NULL AND (last_failed_time IS NULL OR last_archived_time > last_failed_time) AND archived_count > 0 FROM pg_stat_archiver')" = t ] && exit 0; sleep 0.2; done; exit 1`);
+  for (let i = 0; i < 50 && objects(bucket(p, "wal"), "wal").length <= wal; i++) execFileSync("sleep", ["0.2"]);
+  expect(objects(bucket(p, "wal"), "wal").length).toBeGreaterThan(wal);
+}
+
+const V1 = "v1.0.0";
+const V2 = "v1.1.0";
+const V3 = "v1.2.0";
+let fresh: Plan;
+
+beforeAll(async () => {
+  for (const [v, flags] of [[V1, "migrations=1"], [V2, "migrations=2"], [V3, "migrations=3,migration-seconds=8"]] as const) artifacts.publish(v, flags);
+  fresh = await plan(V1);
+  const hosts = plannedHosts(fresh);
+  const vpcPrefix = Number(production.values["shithubd:vpcIpRange"]!.split("/")[1]);
+  const droplets = fresh.resources.filter((r) => r.type === "digitalocean:index/droplet:Droplet").map((r) => ({
+    name: String(r.inputs.name),
+    userData: String(r.inputs.userData),
+    privateIp: hosts[String(r.inputs.name)]!.privateIpv4,
+    vpcPrefix,
+    volume: HOSTS.find((h) => h.name === r.inputs.name)!.volume !== undefined,
+  }));
+  expect(droplets.map((d) => d.name).sort()).toEqual([APP, BACKUP, DB, MONITORING].sort());
+  rcloneConf = join(work, "rclone.conf");
+  writeFileSync(rcloneConf, "[s]\ntype = s3\nprovider = Ceph\nenv_auth = false\naccess_key_id = HOSTTESTACCESS\nsecret_access_key = hosttestsecret\nendpoint = http://127.0.0.1:7480\n");
+  cloud = await bootCloud(work, droplets, {
+    // radosgw answers as Spaces (https://<region>.digitaloceanspaces.com) with a certificate from the world's CA.
+    alongside: async (ca) => {
+      const key = join(work, "spaces.key");
+      const crt = join(work, "spaces.crt");
+      execFileSync("openssl", ["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", crt, "-x509",
+        "-CA", ca.cert, "-CAkey", ca.key, "-days", "30", "-subj", "/CN=*.digitaloceanspaces.com", "-addext", "subjectAltName=DNS:*.digitaloceanspaces.com"], { stdio: "ignore" });
+      await run("bash", [RGW_SH, "up", rgwDir], { env: { ...process.env, RGW_TLS: `${HOST_IP} ${crt} ${key}` }, timeout: 600_000 });
+    },
+  });
+  artifacts.start();
+  await provideSpaces(fresh);
+  const byAddress = new Map(Object.entries(hosts).map(([name, h]) => [h.publicIpv4, name]));
+  stack = new Stack((step) => machine(byAddress.get(step.host) ?? step.host));
+}, 1_500_000);
+
+afterAll(() => {
+  artifacts.stop();
+  cloud?.down();
+  spawnSync("bash", [RGW_SH, "down", rgwDir], { stdio: "inherit" });
+});
+
+describe("the production topology, converged from a fresh stack", () => {
+  let applied: AppliedStep[] = [];
+
+  it("every droplet booted from its own user data: cloud-init done, no unit failed, only its roles' packages", () => {
+    for (const m of cloud.machines) {
+      expect(`${m.name}: ${m.sh("cloud-init status")}`).toBe(`${m.name}: status: done`);
+      expect(`${m.name}: ${m.sh("systemctl list-units --failed --no-legend --plain")}`).toBe(`${m.name}: `);
+    }
+    const installed = (m: string, pkg: string) => machine(m).ssh(`dpkg-query -W -f='\${Status}' ${pkg} | grep -q 'install ok installed'`).status === 0;
+    expect([APP, DB, BACKUP, MONITORING].map((m) => [m, installed(m, "caddy"), installed(m, "postgresql"), installed(m, "wireguard")]))
+      .toEqual([[APP, true, false, false], [DB, false, true, false], [BACKUP, false, false, false], [MONITORING, false, false, true]]);
+  });
+
+  it("a fresh `up` runs every remote step in the program's order", async () => {
+    applied = await stack.up(fresh);
+    const order = names(applied);
+    expect([...order].sort()).toEqual(remoteSteps(fresh).map((s) => s.name).sort());
+    expect(order.indexOf(`${DB}-db-setup`)).toBeLessThan(order.indexOf(`${APP}-release`));
+    expect(order.indexOf(`${DB}-db-setup`)).toBeLessThan(order.indexOf(`${BACKUP}-backup-setup`));
+    expect(order[order.length - 1]).toBe(`${APP}-release`);
+    caddyCa = join(work, "caddy-root.crt");
+    writeFileSync(caddyCa, machine(APP).sh("cat /var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt"));
+    // The first daily dump, as the timer would take it; then a user signs up, adds a key and pushes a repository.
+    machine(BACKUP).sh("systemctl start shithub-backup.service");
+    execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "alice", "-f", alice.key]);
+    alice.fingerprint = execFileSync("ssh-keygen", ["-lf", `${alice.key}.pub`, "-E", "sha256"], { encoding: "utf8" }).split(" ")[1]!;
+    alice.pub = readFileSync(`${alice.key}.pub`, "utf8").trim();
+    machine(DB).ssh("runuser -u postgres -- psql -X -q -d shithub -v ON_ERROR_STOP=1 -f -",
+      `INSERT INTO users (username) VALUES ('alice');\n` +
+      `INSERT INTO user_ssh_keys (user_id, fingerprint_sha256, public_key) SELECT id, '${alice.fingerprint}', '${alice.pub}' FROM users WHERE username = 'alice';\n` +
+      `INSERT INTO repos (owner_user_id, name) SELECT id, 'hello' FROM users WHERE username = 'alice';\n`);
+    machine(APP).sh(`runuser -u shithub -- sh -ec 'cd /data/tmp && rm -rf w && git init -q -b trunk w && cd w && echo "hello from shithub" > README && git add README &&
+      git -c user.name=alice -c user.email=alice@shithub.test commit -qm first && mkdir -p /data/repos/al/alice && git init -q --bare /data/repos/al/alice/hello.git &&
+      git push -q /data/repos/al/alice/hello.git trunk && git -C /data/repos/al/alice/hello.git symbolic-ref HEAD refs/heads/trunk && rm -rf /data/tmp/w'`);
+  });
+
+  it("a user checks it: HTTPS, git over HTTPS and SSH, Postgres only from its hosts, dumps and WAL in the buckets", () => {
+    userChecks(fresh, V1);
+  });
+
+  it("the same `up` again changes nothing", () => {
+    expect(stack.changed(fresh)).toEqual([]);
+  });
+});
+
+describe("releases under steady load (100 requests/s through the edge)", () => {
+  it("a version bump: only the release step runs, the migration runs once, no request fails", async () => {
+    const { steps, load } = await upUnderLoad(await plan(V2));
+    expect(names(steps)).toEqual([`${APP}-release`]);
+    expect(steps[0]!.stderr).toContain(`released (previous: ${V1}); restarted: web worker`);
+    expect(load).toMatchObject({ failed: 0, kinds: {} });
+    console.log(`version bump under load: ${load.sent} requests, ${load.failed} failed, p99 ${load.p99Ms} ms, max ${load.maxMs} ms; release step ${steps[0]!.ms} ms`);
+    expect(machine(DB).sh("runuser -u postgres -- psql -X -At -d shithub -c 'SELECT max(version_id) FROM goose_db_version'")).toBe("2");
+    userChecks(await plan(V2), V2);
+  });
+
+  it("an env var added by a stack config edit: web restarts with it, no request fails", async () => {
+    const set = { "shithubd:SHITHUB_RATELIMIT__API__ANON_PER_HOUR": "120" };
+    const { steps, load } = await upUnderLoad(await plan(V2, set));
+    expect(names(steps)).toEqual([`${APP}-release`]);
+    expect(load).toMatchObject({ failed: 0, kinds: {} });
+    const pid = machine(APP).sh("systemctl show -p MainPID --value shithubd-web.service");
+    expect(machine(APP).sh(`tr '\\0' '\\n' < /proc/${pid}/environ | grep ^SHITHUB_RATELIMIT__API__ANON_PER_HOUR=`)).toBe("SHITHUB_RATELIMIT__API__ANON_PER_HOUR=120");
+    userChecks(await plan(V2, set), V2);
+  });
+
+  it("a major schema change: the pre-deploy backup lands first; a migration longer than the edge's wait answers 503 with Retry-After, never 502", async () => {
+    const set = { "shithubd:SHITHUB_RATELIMIT__API__ANON_PER_HOUR": "120", "shithubd:majorSchemaChange": "true", "shithubd:edgeWaitSeconds": "5" };
+    const p = await plan(V3, set);
+    const { steps, load } = await upUnderLoad(p, 20);
+    const order = names(steps);
+    expect(order.indexOf(`${BACKUP}-pre-release-backup`)).toBeGreaterThanOrEqual(0);
+    expect(order.indexOf(`${BACKUP}-pre-release-backup`)).toBeLessThan(order.indexOf(`${APP}-release`));
+    expect(objects(bucket(p, "backups"), `pre-release/${V3}`)).toHaveLength(1);
+    // The 8 s migration outlasts the 5 s wait: the requests that waited longest get the maintenance page.
+    expect(Object.keys(load.kinds)).toEqual(["503 Retry-After"]);
+    expect(machine(DB).sh("runuser -u postgres -- psql -X -At -d shithub -c 'SELECT max(version_id) FROM goose_db_version'")).toBe("3");
+    userChecks(p, V3);
+  });
+
+  it("a rollback to the previous version (the old binary on the new schema): no download, no migration, no request fails", async () => {
+    const set = { "shithubd:SHITHUB_RATELIMIT__API__ANON_PER_HOUR": "120" };
+    const p = await plan(V2, set);
+    const { steps, load } = await upUnderLoad(p);
+    expect(names(steps)).toContain(`${APP}-release`);
+    expect(steps.find((s) => s.name === `${APP}-release`)!.stderr).toContain(`released (previous: ${V3}); restarted: web worker`);
+    expect(load).toMatchObject({ failed: 0, kinds: {} });
+    expect(machine(DB).sh("runuser -u postgres -- psql -X -At -d shithub -c 'SELECT max(version_id) FROM goose_db_version'")).toBe("3");
+    userChecks(p, V2);
+  });
+});

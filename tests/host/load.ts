@@ -1,0 +1,68 @@
+import { Agent, request } from "node:https";
+
+/** What users felt during a load run: every request that did not end in a 2xx counts as failed. */
+export interface LoadResult {
+  readonly sent: number;
+  readonly failed: number;
+  /** Failures by status code (with " Retry-After" when the answer had one) or error. */
+  readonly kinds: Readonly<Record<string, number>>;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+}
+
+export interface LoadOptions {
+  /** https://<domain>/<path>: the name is sent as SNI and Host. */
+  readonly url: string;
+  /** Where the domain points (the edge's public address). */
+  readonly address: string;
+  readonly ratePerSecond: number;
+  readonly seconds: number;
+  /** The CA that vouches for the edge's certificate. */
+  readonly ca: Buffer;
+}
+
+/**
+ * An open-loop client: request i leaves at i/rate seconds whether or not earlier ones have
+ * answered, so a stalled server shows as latency and failures instead of fewer requests
+ * (closed-loop tools such as wrk hide the stall). Keep-alive, 30 s timeout per request.
+ */
+export function openLoopLoad(options: LoadOptions): Promise<LoadResult> {
+  const url = new URL(options.url);
+  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  const total = Math.round(options.ratePerSecond * options.seconds);
+  const results: Array<{ ms: number; outcome: string }> = [];
+  return new Promise((resolve) => {
+    const finish = (start: number, outcome: string) => {
+      results.push({ ms: performance.now() - start, outcome });
+      if (results.length < total) return;
+      agent.destroy();
+      const ms = results.map((r) => r.ms).sort((a, b) => a - b);
+      const at = (q: number) => Math.round(ms[Math.min(ms.length - 1, Math.ceil(q * ms.length) - 1)]!);
+      const kinds: Record<string, number> = {};
+      for (const r of results) if (r.outcome !== "ok") kinds[r.outcome] = (kinds[r.outcome] ?? 0) + 1;
+      resolve({ sent: total, failed: Object.values(kinds).reduce((a, b) => a + b, 0), kinds, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: Math.round(ms[ms.length - 1]!) });
+    };
+    const one = () => {
+      const start = performance.now();
+      let done = false;
+      const end = (outcome: string) => {
+        if (done) return;
+        done = true;
+        finish(start, outcome);
+      };
+      const req = request({ host: options.address, port: 443, path: url.pathname + url.search, servername: url.hostname, headers: { Host: url.host },
+        agent, ca: options.ca, timeout: 30_000 }, (res) => {
+        res.resume();
+        const status = res.statusCode ?? 0;
+        // A refusal that tells the client when to come back is told apart from one that does not.
+        res.on("end", () => end(status >= 200 && status < 300 ? "ok" : `${status}${res.headers["retry-after"] !== undefined ? " Retry-After" : ""}`));
+        res.on("error", (e: NodeJS.ErrnoException) => end(e.code ?? e.message));
+      });
+      req.on("timeout", () => req.destroy(new Error("timeout")));
+      req.on("error", (e: NodeJS.ErrnoException) => end(e.code ?? e.message));
+      req.end();
+    };
+    for (let i = 0; i < total; i++) setTimeout(one, (i * 1000) / options.ratePerSecond);
+  });
+}
