@@ -4,6 +4,7 @@ import Mustache from "mustache";
 import { setupBundle } from "../roles/setupBundle";
 import { quoteForSystemd } from "../env/envFile";
 import { renderTemplate, TEMPLATES_DIR } from "../templates";
+import type { Platform } from "../hosts/platform";
 
 /** Where the backup host's buckets live and how rclone must talk to them. */
 export interface SpacesTarget {
@@ -23,6 +24,8 @@ export interface BackupHostInputs {
   /** PostgreSQL runs on this host (order the dump after it). */
   readonly dbLocal: boolean;
   readonly databaseUrl: string;
+  /** The image's PostgreSQL major version: the restore drill's scratch server matches the db host's. */
+  readonly platform: Platform;
   readonly spaces: SpacesTarget;
   readonly backupKey: { readonly accessKey: string; readonly secretKey: string };
   readonly drKey: { readonly accessKey: string; readonly secretKey: string };
@@ -81,12 +84,18 @@ export function backupSecretFiles(inputs: BackupHostInputs): Record<string, stri
   };
 }
 
-/** What dumping and archiving need: pg_dump and rclone. */
-export const BACKUP_PACKAGES: readonly string[] = ["postgresql-client", "rclone"];
+/**
+ * What dumping, archiving and the restore drill need: pg_dump, rclone, and the server binaries of
+ * the db host's major version for the drill's scratch server (on a host without the db role the
+ * user data keeps the package from creating a cluster of its own).
+ */
+export function backupPackages(platform: Platform): string[] {
+  return ["postgresql-client", `postgresql-${platform.postgresMajor}`, "rclone"];
+}
 
 /** The bundle of the backup setup step of one host. */
 export function backupSetupBundle(inputs: BackupHostInputs): string {
-  return setupBundle("backup-setup", inputs.host, BACKUP_PACKAGES, { ROLE_DUMP: inputs.dump ? 1 : 0, ROLE_WAL: inputs.wal ? 1 : 0 }, backupHostFiles(inputs));
+  return setupBundle("backup-setup", inputs.host, backupPackages(inputs.platform), { ROLE_DUMP: inputs.dump ? 1 : 0, ROLE_WAL: inputs.wal ? 1 : 0 }, backupHostFiles(inputs));
 }
 
 /** The command of the pre-deploy backup: a dump tagged with the release, checked in the bucket. */

@@ -49,6 +49,7 @@ export class ShithubBackupSteps extends pulumi.ComponentResource {
         wal: host === db,
         dbLocal: host === db,
         databaseUrl,
+        platform: config.platform,
         spaces: {
           provider: "DigitalOcean",
           endpoint: spacesEndpoint(config.region),

@@ -37,6 +37,9 @@ export function renderUserData(host: HostSpec, swapGib: number, platform: Platfo
     swapGib: swapGib > 0 ? String(swapGib) : false,
     sshdConfig: SSHD_HARDENING.map((line) => ({ line })),
     volume: host.volume !== undefined,
+    // The restore drill's server binaries come from the distribution's server package, which would
+    // otherwise create and start a cluster of its own on a host that holds no database.
+    noMainCluster: host.roles.includes("backup") && !host.roles.includes("db"),
     app: host.roles.includes("app"),
   });
 }

@@ -1,4 +1,4 @@
-import { BACKUP_PACKAGES } from "../backups/backupHost";
+import { backupPackages } from "../backups/backupHost";
 import type { RoleModule } from "./role";
 
 /**
@@ -8,7 +8,7 @@ import type { RoleModule } from "./role";
 export const backup: RoleModule = {
   id: "backup",
   summary: "daily pg_dump to Spaces, DR sync, restore drill; WAL archiving on the db host",
-  packages: () => BACKUP_PACKAGES,
+  packages: backupPackages,
   openings: [],
   // Scripts, units and settings: templates/scripts/shithub-backup-setup.sh installs them (BACKUP_FILE_PATHS).
   files: () => [],

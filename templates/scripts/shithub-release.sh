@@ -137,33 +137,34 @@ answers() {
   for url in $HEALTH_URLS; do curl -fsS -o /dev/null --max-time 2 "$url" || return 1; done
 }
 
-# Waits until the web unit is active and answers on every health URL.
-web_healthy() {
-  local deadline=$((SECONDS + HEALTH_TIMEOUT))
-  while [ "$SECONDS" -lt "$deadline" ]; do
-    if systemctl is-active --quiet shithubd-web.service && answers; then
-      return 0
-    fi
-    sleep 1
-  done
-  return 1
-}
+# The worker's start line: it logs it once its config loaded and its database answered.
+WORKER_READY_LINE="worker pool starting"
 
-# The worker is healthy when it is active and has not restarted for 3 seconds.
-worker_healthy() {
-  local deadline=$((SECONDS + HEALTH_TIMEOUT)) before
-  while [ "$SECONDS" -lt "$deadline" ]; do
-    if systemctl is-active --quiet shithubd-worker.service; then
-      before=$(systemctl show -p NRestarts --value shithubd-worker.service)
-      sleep 3
-      if systemctl is-active --quiet shithubd-worker.service &&
-        [ "$(systemctl show -p NRestarts --value shithubd-worker.service)" = "$before" ]; then
-        return 0
+# Waits until the units just (re)started are ready, polling every 50 ms instead of sleeping a
+# fixed time: web when it is active and answers on every health URL, the worker when this very
+# invocation has logged its start line. A worker that exits meanwhile (a crash loop: systemd
+# restarts it under a new invocation) fails at once. Sets NOT_READY to the reason on failure.
+await_ready() {
+  local want_web=$1 want_worker=$2 deadline=$((SECONDS + HEALTH_TIMEOUT)) invocation=""
+  NOT_READY=""
+  [ "$want_worker" = 1 ] && invocation=$(systemctl show -p InvocationID --value shithubd-worker.service)
+  while :; do
+    if [ "$want_web" = 1 ] && systemctl is-active --quiet shithubd-web.service && answers; then want_web=0; fi
+    if [ "$want_worker" = 1 ]; then
+      if ! systemctl is-active --quiet shithubd-worker.service ||
+        [ "$(systemctl show -p InvocationID --value shithubd-worker.service)" != "$invocation" ]; then
+        NOT_READY="shithubd-worker exited after it started"
+        return 1
       fi
+      if journalctl -q --no-pager -o cat "_SYSTEMD_INVOCATION_ID=$invocation" | grep -qF "$WORKER_READY_LINE"; then want_worker=0; fi
     fi
-    sleep 1
+    [ "$want_web$want_worker" = 00 ] && return 0
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      if [ "$want_web" = 1 ]; then NOT_READY="shithubd-web is not healthy at $HEALTH_URLS"; else NOT_READY="shithubd-worker did not log \"$WORKER_READY_LINE\" within ${HEALTH_TIMEOUT}s"; fi
+      return 1
+    fi
+    sleep 0.05
   done
-  return 1
 }
 
 prune_releases() {
@@ -182,7 +183,10 @@ prune_releases() {
 main() {
   exec 9>/run/lock/shithub-release.lock
   flock -w 600 9 || fail "another release is still running on this host"
-  if command -v cloud-init >/dev/null; then cloud-init status --wait >/dev/null 2>&1 || true; fi
+  # A new droplet: wait for cloud-init's first boot (its marker file, not `cloud-init status`, a Python start per release).
+  if command -v cloud-init >/dev/null; then
+    for _ in $(seq 1 6000); do [ -e /var/lib/cloud/instance/boot-finished ] && break; sleep 0.1; done
+  fi
 
   fetch_binary
 
@@ -214,14 +218,21 @@ main() {
       exit 0
     fi
     systemctl start "${start[@]}" || true
-    web_healthy || fail "shithubd-web is not healthy at $HEALTH_URLS"
-    worker_healthy || fail "shithubd-worker is not healthy"
+    local want_web=0 want_worker=0
+    [[ " ${start[*]} " == *" shithubd-web.service "* ]] && want_web=1
+    [[ " ${start[*]} " == *" shithubd-worker.service "* ]] && want_worker=1
+    await_ready "$want_web" "$want_worker" || fail "$NOT_READY"
     log "unchanged; started ${start[*]}"
     exit 0
   fi
 
-  validate_env "$STAGE/web.env" || fail "shithubd $RELEASE_VERSION config validate rejected the new web.env"
-  validate_env "$STAGE/worker.env" || fail "shithubd $RELEASE_VERSION config validate rejected the new worker.env"
+  # Both at once: each is a start of the new binary.
+  validate_env "$STAGE/web.env" &
+  local validating_web=$!
+  validate_env "$STAGE/worker.env" &
+  local validating_worker=$!
+  wait "$validating_web" || { wait "$validating_worker"; fail "shithubd $RELEASE_VERSION config validate rejected the new web.env"; }
+  wait "$validating_worker" || fail "shithubd $RELEASE_VERSION config validate rejected the new worker.env"
 
   backup_current
   SWITCHED=1
@@ -230,17 +241,22 @@ main() {
     if changed "$name" "$path"; then install_atomic "$STAGE/$name" "$path" "$mode" "$owner"; fi
   done
   link_binary "$NEW_BIN"
-  systemctl daemon-reload
-  systemctl enable shithubd-web.service shithubd-worker.service shithubd-cron.timer >/dev/null 2>&1 ||
+  # systemd rereads unit files only when one changed; enabling links without a second reload.
+  if [ "$units" = 1 ]; then systemctl daemon-reload; fi
+  systemctl enable --no-reload shithubd-web.service shithubd-worker.service shithubd-cron.timer >/dev/null 2>&1 ||
     fail "systemctl enable failed"
 
-  if [ "$web" = 1 ]; then
-    systemctl restart shithubd-web.service || fail "shithubd-web did not start (migration or startup failed)"
-    web_healthy || fail "shithubd-web is not healthy at $HEALTH_URLS"
-  fi
-  if [ "$worker" = 1 ]; then
-    systemctl restart shithubd-worker.service || fail "shithubd-worker did not start"
-    worker_healthy || fail "shithubd-worker is not healthy"
+  # One transaction: the worker stops before web and starts after web's migration (its After=),
+  # so no worker of either release runs while the schema changes.
+  local restart=()
+  [ "$web" = 1 ] && restart+=(shithubd-web.service)
+  [ "$worker" = 1 ] && restart+=(shithubd-worker.service)
+  if [ "${#restart[@]}" -gt 0 ]; then
+    if ! systemctl restart "${restart[@]}"; then
+      if [ "$web" = 1 ] && ! systemctl is-active --quiet shithubd-web.service; then fail "shithubd-web did not start (migration or startup failed)"; fi
+      fail "shithubd-worker did not start"
+    fi
+    await_ready "$web" "$worker" || fail "$NOT_READY"
   fi
   if [ "$timer" = 1 ]; then systemctl restart shithubd-cron.timer || fail "shithubd-cron.timer did not start"; fi
 

@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { backupSetupBundle, preReleaseBackupCommand } from "../../components/backups/backupHost";
 import { BUNDLE_COMMAND } from "../../components/hosts/bundle";
-import { bootMachine, HOST_IP } from "./machine";
+import { platformOf } from "../../components/hosts/platform";
+import { bootMachine, HOST_IP, IMAGE } from "./machine";
 import type { Cloud, Machine } from "./machine";
 
 // Backups for real: PostgreSQL inside the booted container, Ceph radosgw (what Spaces runs on)
@@ -59,7 +60,7 @@ afterAll(() => {
 describe("the backup system on a real host", () => {
   it("the setup step installs scripts, units, timers and WAL archiving", () => {
     const bundle = backupSetupBundle({
-      host: "shithubct", dump: true, wal: true, dbLocal: true, databaseUrl: DB_URL,
+      host: "shithubct", dump: true, wal: true, dbLocal: true, databaseUrl: DB_URL, platform: platformOf(IMAGE)!,
       spaces: { provider: "Ceph", endpoint: `http://${HOST_IP}:7480`, drEndpoint: `http://${HOST_IP}:7480`, buckets: BUCKETS },
       backupKey: { accessKey: ACCESS, secretKey: SECRET }, drKey: { accessKey: ACCESS, secretKey: SECRET },
     });

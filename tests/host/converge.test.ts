@@ -12,7 +12,7 @@ import { remoteSteps, Stack } from "./applyPlan";
 import type { AppliedStep, Plan } from "./applyPlan";
 import { openLoopLoad } from "./load";
 import type { LoadResult } from "./load";
-import { bootCloud, HOST_IP, IMAGE } from "./machine";
+import { bootCloud, HOST_IP, IMAGE, SPACES_HOSTS } from "./machine";
 import type { Cloud, Machine } from "./machine";
 
 // The converge tier: the production stack's topology (app, db, backup and monitoring droplets)
@@ -20,6 +20,8 @@ import type { Cloud, Machine } from "./machine";
 // with radosgw answering as Spaces; then `pulumi up` as the engine would run it (the program's
 // own remote steps, from its mock-runtime run, only those whose inputs changed) for a fresh
 // stack and for each kind of release, each followed by the checks a user would make.
+
+jest.setTimeout(600_000);
 
 const ROOT = join(__dirname, "..", "..");
 const STACK = "converge";
@@ -177,14 +179,18 @@ beforeAll(async () => {
   expect(droplets.map((d) => d.name).sort()).toEqual([APP, BACKUP, DB, MONITORING].sort());
   rcloneConf = join(work, "rclone.conf");
   writeFileSync(rcloneConf, "[s]\ntype = s3\nprovider = Ceph\nenv_auth = false\naccess_key_id = HOSTTESTACCESS\nsecret_access_key = hosttestsecret\nendpoint = http://127.0.0.1:7480\n");
+  // Buckets are addressed as <bucket>.<region>.digitaloceanspaces.com.
+  const bucketHosts = fresh.resources.filter((r) => r.type === "digitalocean:index/spacesBucket:SpacesBucket").map((r) => `${String(r.inputs.name)}.${String(r.inputs.region)}.digitaloceanspaces.com`);
   cloud = await bootCloud(work, droplets, {
+    names: bucketHosts,
     // radosgw answers as Spaces (https://<region>.digitaloceanspaces.com) with a certificate from the world's CA.
     alongside: async (ca) => {
       const key = join(work, "spaces.key");
       const crt = join(work, "spaces.crt");
       execFileSync("openssl", ["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", crt, "-x509",
-        "-CA", ca.cert, "-CAkey", ca.key, "-days", "30", "-subj", "/CN=*.digitaloceanspaces.com", "-addext", "subjectAltName=DNS:*.digitaloceanspaces.com"], { stdio: "ignore" });
-      await run("bash", [RGW_SH, "up", rgwDir], { env: { ...process.env, RGW_TLS: `${HOST_IP} ${crt} ${key}` }, timeout: 600_000 });
+        "-CA", ca.cert, "-CAkey", ca.key, "-days", "30", "-subj", "/CN=digitaloceanspaces.com",
+        "-addext", `subjectAltName=${SPACES_HOSTS.flatMap((h) => [`DNS:${h}`, `DNS:*.${h}`]).join(",")}`], { stdio: "ignore" });
+      await run("bash", [RGW_SH, "up", rgwDir], { env: { ...process.env, RGW_TLS: `${HOST_IP} ${crt} ${key}`, RGW_HOSTNAMES: SPACES_HOSTS.join(" ") }, timeout: 600_000 });
     },
   });
   artifacts.start();
@@ -208,8 +214,10 @@ describe("the production topology, converged from a fresh stack", () => {
       expect(`${m.name}: ${m.sh("systemctl list-units --failed --no-legend --plain")}`).toBe(`${m.name}: `);
     }
     const installed = (m: string, pkg: string) => machine(m).ssh(`dpkg-query -W -f='\${Status}' ${pkg} | grep -q 'install ok installed'`).status === 0;
-    expect([APP, DB, BACKUP, MONITORING].map((m) => [m, installed(m, "caddy"), installed(m, "postgresql"), installed(m, "wireguard")]))
-      .toEqual([[APP, true, false, false], [DB, false, true, false], [BACKUP, false, false, false], [MONITORING, false, false, true]]);
+    expect([APP, DB, BACKUP, MONITORING].map((m) => [m, installed(m, "caddy"), installed(m, "postgresql"), installed(m, "postgresql-15"), installed(m, "wireguard")]))
+      .toEqual([[APP, true, false, false, false], [DB, false, true, true, false], [BACKUP, false, false, true, false], [MONITORING, false, false, false, true]]);
+    // The backup host has the server binaries for its restore drill, and no cluster of its own.
+    expect(machine(BACKUP).sh("pg_lsclusters --no-header")).toBe("");
   });
 
   it("a fresh `up` runs every remote step in the program's order", async () => {

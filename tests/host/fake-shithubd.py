@@ -105,7 +105,8 @@ the aliases, then Validate. Errors end like cobra's Execute: "shithubd: <error>"
 FLAGS (test knobs, comma separated): bad-migration (migrate up fails and rolls back), unhealthy
 (every web route answers 500), needs-new-var (the config loader requires SHITHUB_NEW_THING, so
 config validate, web, worker... refuse), migrations=N (this release's schema version),
-migration-seconds=S (each new migration holds its transaction S seconds, like a long ALTER).
+migration-seconds=S (each new migration holds its transaction S seconds, like a long ALTER),
+worker-crash (the worker exits 1 at start, as it does when its database refuses it).
 """
 import base64
 import decimal
@@ -629,6 +630,8 @@ def worker(argv):
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
         db_open(cfg["db.url"], connect_timeout=5.0)
+        if "worker-crash" in FLAGS:
+            raise DBError("FATAL: password authentication failed for user \"shithub\" (fake flag worker-crash)")
     except DBError as e:
         return fail(f"db: db: ping: {e}")
     log("INFO", "worker pool starting", workers=os.environ.get("SHITHUB_WORKERS", "4"))

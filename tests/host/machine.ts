@@ -61,18 +61,16 @@ export function rolePackages(): string[] {
   return [...new Set([...BASE_PACKAGES, ...Object.values(ROLE_MODULES).flatMap((m) => m.packages(platform))])].sort();
 }
 
-/** Names public DNS answers in the test world: Spaces' regional endpoints are radosgw on this host. */
-export function worldHosts(): string {
-  return `${HOST_IP} ${SPACES_REGIONS.map(spacesEndpoint).join(" ")}\n`;
-}
+/** Spaces' regional endpoints: radosgw on this host, in the test world. */
+export const SPACES_HOSTS: readonly string[] = SPACES_REGIONS.map(spacesEndpoint);
 
-function makeWorld(dir: string): { cert: string; key: string } {
+function makeWorld(dir: string, names: readonly string[]): { cert: string; key: string } {
   mkdirSync(dir, { recursive: true });
   const key = join(dir, "ca.key");
   const cert = join(dir, "ca.crt");
   execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
     "-days", "30", "-subj", "/CN=shithub test world CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"], { stdio: "ignore" });
-  writeFileSync(join(dir, "hosts"), worldHosts());
+  writeFileSync(join(dir, "hosts"), `${HOST_IP} ${[...SPACES_HOSTS, ...names].join(" ")}\n`);
   return { cert, key };
 }
 
@@ -104,11 +102,16 @@ function sshTo(key: string, address: string): Pick<Machine, "ssh" | "sshAsync"> 
  * (10.213.0.2, .3, ... in spec order) and the VPC (the plan's private address).
  */
 export async function bootCloud(work: string, specs: readonly DropletSpec[],
-  options: { alongside?: (worldCa: { cert: string; key: string }) => Promise<void> } = {}): Promise<Cloud> {
+  options: {
+    /** Runs while the droplets boot, once the world exists (its CA, the public network). */
+    alongside?: (worldCa: { cert: string; key: string }) => Promise<void>;
+    /** More names public DNS answers with this host (e.g. buckets, virtual-host style). */
+    names?: readonly string[];
+  } = {}): Promise<Cloud> {
   const env = { ...process.env, ROLE_PACKAGES: rolePackages().join(",") };
   execFileSync("bash", [CLOUD, "image"], { stdio: "inherit", timeout: 1_200_000, env });
   const worldDir = join(work, "world");
-  const worldCa = makeWorld(worldDir);
+  const worldCa = makeWorld(worldDir, options.names ?? []);
   const key = join(work, "id_ed25519");
   execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key]);
   execFileSync("bash", [CLOUD, "net-up"], { stdio: "inherit" });

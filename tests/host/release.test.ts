@@ -81,6 +81,7 @@ beforeAll(async () => {
   SHA["v1.3.0"] = artifact("v1.3.0", "migrations=3,needs-new-var");
   SHA["v1.4.0"] = artifact("v1.4.0", "migrations=3,bad-migration");
   SHA["v1.5.0"] = artifact("v1.5.0", "migrations=2,unhealthy");
+  SHA["v1.6.0"] = artifact("v1.6.0", "migrations=2,worker-crash");
   server = spawn("python3", ["-m", "http.server", String(HTTP_PORT), "--bind", "10.213.0.1", "--directory", artifacts], { stdio: "ignore" });
   for (let i = 0; i < 50 && spawnSync("curl", ["-sf", "-o", "/dev/null", `http://10.213.0.1:${HTTP_PORT}/`]).status !== 0; i++) {
     execFileSync("sleep", ["0.1"]);
@@ -147,6 +148,7 @@ describe("the release script on a real systemd host", () => {
     ["a config validate failure", () => bundle("v1.3.0"), /FAILED: shithubd v1\.3\.0 config validate rejected the new web\.env; nothing was changed/],
     ["a failed migration", () => bundle("v1.4.0"), /FAILED: shithubd-web did not start \(migration or startup failed\); rolled back to v1\.1\.0/],
     ["a failed health check", () => bundle("v1.5.0"), /FAILED: shithubd-web is not healthy at http:\/\/127\.0\.0\.1:8080\/readyz; rolled back to v1\.1\.0/],
+    ["a worker that crash-loops", () => bundle("v1.6.0"), /FAILED: shithubd-worker exited after it started; rolled back to v1\.1\.0/],
   ];
   it.each(failures)("%s exits non-zero with one line, and the old release keeps serving", (_what, make, reason) => {
     const envBefore = sh("sha256sum /etc/shithub/web.env /etc/shithub/worker.env /etc/systemd/system/shithubd-*");

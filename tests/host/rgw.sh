@@ -4,7 +4,8 @@
 # it at 10.213.0.1:7480). No cephx; everything lives in DIR.
 #
 #   rgw.sh up DIR      start it and create the user ACCESS/SECRET ($S3_ACCESS_KEY/$S3_SECRET_KEY);
-#                      with $RGW_TLS (ADDRESS CERT KEY) it also serves HTTPS on ADDRESS:443, as Spaces does
+#                      with $RGW_TLS (ADDRESS CERT KEY) it also serves HTTPS on ADDRESS:443, as Spaces does,
+#                      and with $RGW_HOSTNAMES (e.g. "nyc3.digitaloceanspaces.com") buckets as their subdomains
 #   rgw.sh key DIR ACCESS SECRET   another key pair for that user (a Spaces key the program made)
 #   rgw.sh down DIR    stop it (kill -9: memstore has nothing to flush; SIGTERM takes minutes)
 set -euo pipefail
@@ -16,6 +17,19 @@ need_tools() {
   # shellcheck disable=SC2086 # a list of package names
   apt-get install -y -qq --no-install-recommends $pkgs >/dev/null ||
     { apt-get update -qq && apt-get install -y -qq --no-install-recommends $pkgs >/dev/null; }
+}
+
+start_rgw() {
+  local d=$1
+  setsid radosgw -c "$d/ceph.conf" -n client.rgw.a -f >>"$d/log/rgw.out" 2>&1 &
+  echo $! >"$d/rgw.pid"
+  for _ in $(seq 1 240); do
+    curl -sf -o /dev/null http://127.0.0.1:7480/ && return 0
+    sleep 0.5
+  done
+  echo "radosgw did not come up"
+  tail -20 "$d/log/client.rgw.a.log"
+  exit 1
 }
 
 up() {
@@ -75,15 +89,21 @@ CONF
   ceph-osd "${c[@]}" -i "$id" --mkfs --osd-uuid "$u" >/dev/null 2>&1
   setsid ceph-osd "${c[@]}" -i "$id" -f >"$d/log/osd.out" 2>&1 &
   echo $! >"$d/osd.pid"
-  setsid radosgw "${c[@]}" -n client.rgw.a -f >"$d/log/rgw.out" 2>&1 &
-  echo $! >"$d/rgw.pid"
-  for _ in $(seq 1 240); do
-    curl -sf -o /dev/null http://127.0.0.1:7480/ && break
-    sleep 0.5
-  done
-  curl -sf -o /dev/null http://127.0.0.1:7480/ || { echo "radosgw did not come up"; tail -20 "$d/log/client.rgw.a.log"; exit 1; }
+  start_rgw "$d"
   radosgw-admin "${c[@]}" -n client.admin user create --uid=shithub --display-name=shithub \
     --access-key="${S3_ACCESS_KEY:-HOSTTESTACCESS}" --secret-key="${S3_SECRET_KEY:-hosttestsecret}" >/dev/null
+  if [ -n "${RGW_HOSTNAMES:-}" ]; then
+    # Virtual-host style (bucket.nyc3.digitaloceanspaces.com), which rclone's DigitalOcean provider
+    # uses: the zonegroup's host names, read when radosgw starts.
+    local names
+    # shellcheck disable=SC2086 # a list of names
+    names=$(printf '"%s",' $RGW_HOSTNAMES)
+    radosgw-admin "${c[@]}" -n client.admin zonegroup get --rgw-zonegroup=default >"$d/zonegroup.json"
+    sed -i "0,/\"hostnames\": \[\]/s//\"hostnames\": [${names%,}]/" "$d/zonegroup.json"
+    radosgw-admin "${c[@]}" -n client.admin zonegroup set --rgw-zonegroup=default --infile "$d/zonegroup.json" >/dev/null
+    kill -9 "$(cat "$d/rgw.pid")"
+    start_rgw "$d"
+  fi
   echo "radosgw up on :7480"
 }
 

@@ -1,3 +1,4 @@
+import { platformOf } from "../../components/hosts/platform";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -27,7 +28,7 @@ describe("host scripts pass shellcheck", () => {
   it("the backup setup bundle as sent", () => {
     const file = join(dir, "backup-setup.sh");
     writeFileSync(file, backupSetupBundle({
-      host: "shithub-db", dump: true, wal: true, dbLocal: true, databaseUrl: "postgresql://shithub:p@127.0.0.1/shithub",
+      host: "shithub-db", dump: true, wal: true, dbLocal: true, databaseUrl: "postgresql://shithub:p@127.0.0.1/shithub", platform: platformOf("ubuntu-24-04-x64")!,
       spaces: { provider: "DigitalOcean", endpoint: "nyc3.digitaloceanspaces.com", drEndpoint: "sfo3.digitaloceanspaces.com",
         buckets: { backups: "b", backupsDr: "bd", wal: "w", walDr: "wd" } },
       backupKey: { accessKey: "AK", secretKey: "SK" }, drKey: { accessKey: "AK2", secretKey: "SK2" },

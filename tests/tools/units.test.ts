@@ -1,3 +1,4 @@
+import { platformOf } from "../../components/hosts/platform";
 import { spawnSync } from "node:child_process";
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -63,7 +64,7 @@ describe.each(VARIANTS)("units, %s", (_what, options) => {
 
 describe("backup units", () => {
   const files = backupHostFiles({
-    host: "h", dump: true, wal: true, dbLocal: true, databaseUrl: "postgresql://x@127.0.0.1/x",
+    host: "h", dump: true, wal: true, dbLocal: true, databaseUrl: "postgresql://x@127.0.0.1/x", platform: platformOf("ubuntu-24-04-x64")!,
     spaces: { provider: "DigitalOcean", endpoint: "e", drEndpoint: "d", buckets: { backups: "b", backupsDr: "bd", wal: "w", walDr: "wd" } },
     backupKey: { accessKey: "a", secretKey: "s" }, drKey: { accessKey: "a", secretKey: "s" },
   });

@@ -16,12 +16,23 @@ describe("cloud-init user data", () => {
     expect(app!.packages).toEqual(expect.arrayContaining(["caddy", "git", "openssh-server"]));
     // The db host archives WAL to the bucket itself: rclone goes where WAL is archived.
     expect(db!.packages).toEqual(expect.arrayContaining(["postgresql", "postgresql-contrib", "rclone"]));
-    expect(backup!.packages).toEqual(expect.arrayContaining(["rclone", "postgresql-client"]));
+    // The backup host restores its drills into a scratch server of the db host's major version.
+    expect(backup!.packages).toEqual(expect.arrayContaining(["rclone", "postgresql-client", "postgresql-16"]));
     expect(monitoring!.packages).toContain("wireguard");
     const mount = [["LABEL=shithub-data", "/data", "ext4", "defaults,nofail,discard,x-systemd.device-timeout=10min", "0", "2"]];
     expect(app!.mounts).toEqual(mount);
     expect(db!.mounts).toEqual(mount);
     expect(backup!.mounts).toBeUndefined();
+  });
+
+  it("keeps the server package from creating a cluster only where no database lives (the backup-only host)", () => {
+    const files = (h: unknown) => (userData(h).write_files as Array<{ path: string; content: string }>);
+    const noCluster = "/etc/postgresql-common/createcluster.d/50-shithub.conf";
+    const [app, db, backup] = FOUR_HOSTS.map(files);
+    expect(backup!.find((f) => f.path === noCluster)!.content).toContain("create_main_cluster = false");
+    expect(db!.map((f) => f.path)).not.toContain(noCluster);
+    expect(app!.map((f) => f.path)).not.toContain(noCluster);
+    expect(files({ ...FOUR_HOSTS[1], roles: ["db", "backup"] }).map((f) => f.path)).not.toContain(noCluster);
   });
 
   it("leaves swap out when the stack sets 0 GiB", () => {
