@@ -125,6 +125,7 @@ rollback() {
   if [ -n "$PREVIOUS_BIN" ]; then link_binary "$PREVIOUS_BIN"; else rm -f "$BIN_LINK"; fi
   systemctl daemon-reload
   if [ -n "$PREVIOUS_BIN" ]; then
+    systemctl reset-failed shithubd-web.service shithubd-worker.service 2>/dev/null || true
     systemctl restart shithubd-web.service shithubd-worker.service || log "restart after rollback failed"
   else
     systemctl disable --now shithubd-web.service shithubd-worker.service shithubd-cron.timer >/dev/null 2>&1 || true
@@ -231,7 +232,7 @@ main() {
   local validating_web=$!
   validate_env "$STAGE/worker.env" &
   local validating_worker=$!
-  wait "$validating_web" || { wait "$validating_worker"; fail "shithubd $RELEASE_VERSION config validate rejected the new web.env"; }
+  wait "$validating_web" || { wait "$validating_worker" || true; fail "shithubd $RELEASE_VERSION config validate rejected the new web.env"; }
   wait "$validating_worker" || fail "shithubd $RELEASE_VERSION config validate rejected the new worker.env"
 
   backup_current
@@ -252,6 +253,9 @@ main() {
   [ "$web" = 1 ] && restart+=(shithubd-web.service)
   [ "$worker" = 1 ] && restart+=(shithubd-worker.service)
   if [ "${#restart[@]}" -gt 0 ]; then
+    # A deliberate restart is not a crash loop: clear systemd's start-rate counter, which quick
+    # releases and rollbacks would otherwise exhaust (5 starts in 10 s by default).
+    systemctl reset-failed "${restart[@]}" 2>/dev/null || true
     if ! systemctl restart "${restart[@]}"; then
       if [ "$web" = 1 ] && ! systemctl is-active --quiet shithubd-web.service; then fail "shithubd-web did not start (migration or startup failed)"; fi
       fail "shithubd-worker did not start"

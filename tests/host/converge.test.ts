@@ -6,7 +6,6 @@ import { promisify } from "node:util";
 import { mockResource } from "../../offline/mockState";
 import { runOffline } from "../../offline/run";
 import { loadStackFile } from "../../offline/stackFile";
-import { SESSION_KEY, TOTP_KEY } from "../helpers";
 import { ArtifactServer } from "./artifacts";
 import { remoteSteps, Stack } from "./applyPlan";
 import type { AppliedStep, Plan } from "./applyPlan";
@@ -14,6 +13,7 @@ import { openLoopLoad } from "./load";
 import type { LoadResult } from "./load";
 import { bootCloud, HOST_IP, IMAGE, SPACES_HOSTS } from "./machine";
 import type { Cloud, Machine } from "./machine";
+import { CADDY_ROOT, TEST_SECRETS } from "./testStack";
 
 // The converge tier: the production stack's topology (app, db, backup and monitoring droplets)
 // booted from the user data the program renders, on a VPC with the plan's private addresses,
@@ -65,12 +65,7 @@ async function plan(version: string, set: Record<string, string> = {}): Promise<
     },
   }, {
     placeholdersForUnsetValues: false,
-    secretValues: {
-      "shithubd:SHITHUB_SESSION_KEY": SESSION_KEY,
-      "shithubd:SHITHUB_TOTP_KEY": TOTP_KEY,
-      "shithubd:SHITHUB_AUTH__POSTMARK__SERVER_TOKEN": "converge-postmark-token",
-      "shithubd:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\nnot used: the test reaches the hosts itself\n-----END OPENSSH PRIVATE KEY-----\n",
-    },
+    secretValues: TEST_SECRETS,
   });
   if (!result.ok) throw new Error(result.message);
   return result;
@@ -228,7 +223,7 @@ describe("the production topology, converged from a fresh stack", () => {
     expect(order.indexOf(`${DB}-db-setup`)).toBeLessThan(order.indexOf(`${BACKUP}-backup-setup`));
     expect(order[order.length - 1]).toBe(`${APP}-release`);
     caddyCa = join(work, "caddy-root.crt");
-    writeFileSync(caddyCa, machine(APP).sh("cat /var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt"));
+    writeFileSync(caddyCa, machine(APP).sh(`cat ${CADDY_ROOT}`));
     // The first daily dump, as the timer would take it; then a user signs up, adds a key and pushes a repository.
     machine(BACKUP).sh("systemctl start shithub-backup.service");
     execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "alice", "-f", alice.key]);

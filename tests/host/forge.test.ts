@@ -1,13 +1,10 @@
-import { execFileSync, spawn, spawnSync } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
-import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runOffline } from "../../offline/run";
-import type { OfflineResult } from "../../offline/run";
-import { SESSION_KEY, SSH_KEY, TOTP_KEY } from "../helpers";
 import { applySteps, remoteSteps } from "./applyPlan";
+import { ArtifactServer } from "./artifacts";
+import { CADDY_ROOT, planSingleDroplet } from "./testStack";
 import { bootMachine, CONTAINER_IP, HOST_IP } from "./machine";
 import type { Cloud, Machine } from "./machine";
 
@@ -25,66 +22,17 @@ const PUBLIC_BRIDGE = "shithub-pub";
 const work = mkdtempSync(join(tmpdir(), "shithub-forge-"));
 let machine: Machine;
 let cloud: Cloud | undefined;
-let server: ChildProcess | undefined;
+const artifacts = new ArtifactServer(join(work, "artifacts"), PORT);
 const applied: Array<{ name: string; ms: number }> = [];
-
-type Plan = Extract<OfflineResult, { ok: true }>;
 
 function run(cmd: string, args: string[], options: { env?: NodeJS.ProcessEnv; input?: string } = {}) {
   const r = spawnSync(cmd, args, { encoding: "utf8", timeout: 60_000, env: { ...process.env, ...options.env }, input: options.input ?? "" });
   return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
 }
 
-/** The fake shithubd as release `VERSION`, served over HTTP from the host (once its address exists); its sha256. */
-function publishArtifact(): string {
-  const text = readFileSync(join(__dirname, "fake-shithubd.py"), "utf8").replace("@VERSION@", VERSION).replace("@FLAGS@", "migrations=1");
-  mkdirSync(join(work, "artifacts", VERSION), { recursive: true });
-  writeFileSync(join(work, "artifacts", VERSION, "shithubd"), text);
-  server = spawn("python3", ["-m", "http.server", String(PORT), "--bind", HOST_IP, "--directory", join(work, "artifacts")], { stdio: "ignore" });
-  for (let i = 0; i < 50 && spawnSync("curl", ["-sf", "-o", "/dev/null", `http://${HOST_IP}:${PORT}/`]).status !== 0; i++) execFileSync("sleep", ["0.1"]);
-  return createHash("sha256").update(text).digest("hex");
-}
-
-/** The offline plan of a test stack: the program under Pulumi's mock runtime, with real secret values. */
-async function plan(hosts: unknown[], sha: string): Promise<Plan> {
-  const result = await runOffline({
-    stack: "forgetest",
-    file: "(forge test)",
-    values: {
-      "shithubd:version": VERSION,
-      "shithubd:domain": DOMAIN,
-      "shithubd:region": "nyc3",
-      "shithubd:image": "debian-12-x64",
-      "shithubd:tls": "internal",
-      "shithubd:edgeWaitSeconds": "30",
-      "shithubd:vpcIpRange": "10.30.0.0/24",
-      "shithubd:SHITHUB_AUTH__EMAIL_FROM": "forge <noreply@forge.test>",
-      "shithubd:SHITHUB_AUTH__EMAIL_BACKEND": "stdout",
-      "shithubd:hosts": JSON.stringify(hosts),
-      "shithubd:sshKeys": JSON.stringify([SSH_KEY]),
-      "shithubd:adminCidrs": JSON.stringify([`${HOST_IP}/32`]),
-      "shithubd:alertEmails": JSON.stringify(["ops@forge.test"]),
-      "shithubd:artifactUrl": `http://${HOST_IP}:${PORT}/{version}/shithubd`,
-      "shithubd:artifactSha256": sha,
-      "shithubd:healthTimeoutSeconds": "30",
-    },
-    secureKeys: new Set(),
-  }, {
-    placeholdersForUnsetValues: false,
-    secretValues: {
-      "shithubd:SHITHUB_SESSION_KEY": SESSION_KEY,
-      "shithubd:SHITHUB_TOTP_KEY": TOTP_KEY,
-      "shithubd:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\nnot used: the test reaches the host itself\n-----END OPENSSH PRIVATE KEY-----\n",
-    },
-  });
-  if (!result.ok) throw new Error(result.message);
-  return result;
-}
-
-/** The root of Caddy's own CA behind `tls internal` (public; an operator copies it the same way). */
 function caddyRoot(): string {
   const crt = join(work, "caddy-root.crt");
-  writeFileSync(crt, machine.sh("cat /var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt"));
+  writeFileSync(crt, machine.sh(`cat ${CADDY_ROOT}`));
   return crt;
 }
 
@@ -119,8 +67,9 @@ const needsSpaces = (name: string) => name.endsWith("-backup-setup");
 
 beforeAll(async () => {
   ({ machine, cloud } = await bootMachine(work));
-  const sha = publishArtifact();
-  const single = await plan([{ name: "shithubct", size: "s-2vcpu-4gb", roles: ["app", "db", "backup", "monitoring"], volume: { name: "shithubct-data", sizeGib: 10 } }], sha);
+  artifacts.publish(VERSION, "migrations=1");
+  artifacts.start();
+  const single = await planSingleDroplet(DOMAIN, VERSION, artifacts);
   const steps = remoteSteps(single);
   expect(steps.filter((s) => needsSpaces(s.name)).map((s) => s.name)).toEqual(["shithubct-backup-setup"]);
   applied.push(...applySteps(() => machine, steps.filter((s) => !needsSpaces(s.name))));
@@ -128,7 +77,7 @@ beforeAll(async () => {
 }, 1_200_000);
 
 afterAll(() => {
-  server?.kill();
+  artifacts.stop();
   cloud?.down();
 });
 

@@ -1,0 +1,95 @@
+// npm run bench:release (as root): what users feel during a release, and what a release costs.
+// Boots one droplet of the test cloud (tests/host) from the program's user data, converges a
+// one-host stack with the program's own remote steps, then:
+//  1. drives an open-loop load of 100 requests/s over HTTPS through the edge for the whole of a
+//     version-bump release (the release step exactly as `pulumi up` sends it);
+//  2. the control: the same load across a plain `systemctl restart` of web behind an edge that
+//     does not wait (the Caddyfile without its lb_try_* lines);
+//  3. release time (median of ROUNDS version bumps, back and forth between two versions) against
+//     a bare `systemctl restart` of web and worker plus the first ready answer (median of ROUNDS),
+//     each over one SSH command.
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Stack } from "../tests/host/applyPlan";
+import { ArtifactServer } from "../tests/host/artifacts";
+import { openLoopLoad } from "../tests/host/load";
+import type { LoadResult } from "../tests/host/load";
+import { bootMachine } from "../tests/host/machine";
+import type { Machine } from "../tests/host/machine";
+import { CADDY_ROOT, planSingleDroplet } from "../tests/host/testStack";
+
+const DOMAIN = "bench.test";
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const LOAD_SECONDS = 12;
+const READY = "http://127.0.0.1:8080/readyz";
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function underLoad(machine: Machine, ca: Buffer, during: () => Promise<void>): Promise<LoadResult> {
+  const load = openLoopLoad({ url: `https://${DOMAIN}/`, address: machine.publicIp, ratePerSecond: 100, seconds: LOAD_SECONDS, ca });
+  await sleep(2000);
+  await during();
+  return load;
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error("npm run bench:release boots containers: run it as root");
+  const work = mkdtempSync(join(tmpdir(), "shithub-bench-release-"));
+  const artifacts = new ArtifactServer(join(work, "artifacts"), 8095);
+  const versions = ["v1.0.0", "v1.1.0", "v1.2.0"];
+  versions.forEach((v, i) => artifacts.publish(v, `migrations=${i + 1}`));
+  const { machine, cloud } = await bootMachine(work, "shithubbench");
+  try {
+    artifacts.start();
+    const stack = new Stack(() => machine);
+    const plan = (version: string) => planSingleDroplet(DOMAIN, version, artifacts);
+    // The bucket is not in this world: every step but the backup setup (tests/host/backups.test.ts has it).
+    const fresh = await plan("v1.0.0");
+    await stack.up({ ...fresh, resources: fresh.resources.filter((r) => !r.name.endsWith("-backup-setup")) });
+    const ca = Buffer.from(machine.sh(`cat ${CADDY_ROOT}`));
+
+    // 1. A version bump under load, the release step as `pulumi up` runs it.
+    let releaseMs = 0;
+    const release = await underLoad(machine, ca, async () => {
+      const [step] = await stack.up(await plan("v1.1.0"));
+      releaseMs = step!.ms;
+    });
+
+    // 2. The control: no waiting edge, a plain restart.
+    const caddyfile = machine.sh("cat /etc/caddy/Caddyfile");
+    machine.ssh("sed -i '/lb_try_/d' /etc/caddy/Caddyfile && systemctl reload caddy");
+    const control = await underLoad(machine, ca, async () => {
+      await machine.sshAsync("systemctl restart shithubd-web.service");
+    });
+    machine.ssh("cat > /etc/caddy/Caddyfile && systemctl reload caddy", `${caddyfile}\n`);
+
+    // 3. Release time against a bare restart and the first ready answer.
+    const releases: number[] = [releaseMs];
+    const bare: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const r = machine.ssh(`systemctl restart shithubd-web.service shithubd-worker.service && until curl -fso /dev/null ${READY}; do sleep 0.05; done`);
+      if (r.status !== 0) throw new Error(`bare restart: ${r.stderr}`);
+      bare.push(r.ms);
+      if (i < ROUNDS - 1) {
+        const [step] = await stack.up(await plan(i % 2 === 0 ? "v1.2.0" : "v1.1.0"));
+        releases.push(step!.ms);
+      }
+    }
+    const fmt = (r: LoadResult) => `${r.sent} requests, ${r.failed} failed`;
+    console.log(`release under load: ${fmt(release)}, p99 ${release.p99Ms} ms, max ${release.maxMs} ms`);
+    console.log(`control (plain restart, no wait): ${fmt(control)}`);
+    console.log(`release ${Math.round(median(releases))} ms, bare restart + first ready answer ${Math.round(median(bare))} ms, ratio ${(median(releases) / median(bare)).toFixed(1)}`);
+    writeFileSync(join(work, "figures.json"), JSON.stringify({ release, control, releases, bare }, null, 2));
+    if (process.env.BENCH_VERBOSE) console.error(readFileSync(join(work, "figures.json"), "utf8"));
+  } finally {
+    artifacts.stop();
+    cloud.down();
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});

@@ -1,0 +1,49 @@
+import { runOffline } from "../../offline/run";
+import { SESSION_KEY, SSH_KEY, TOTP_KEY } from "../helpers";
+import type { Plan } from "./applyPlan";
+import type { ArtifactServer } from "./artifacts";
+import { HOST_IP, IMAGE } from "./machine";
+
+/** The secret values a test stack's plan is made with (what the engine would decrypt). */
+export const TEST_SECRETS: Readonly<Record<string, string>> = {
+  "shithubd:SHITHUB_SESSION_KEY": SESSION_KEY,
+  "shithubd:SHITHUB_TOTP_KEY": TOTP_KEY,
+  "shithubd:SHITHUB_AUTH__POSTMARK__SERVER_TOKEN": "test-postmark-token",
+  "shithubd:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\nnot used: the test reaches the hosts itself\n-----END OPENSSH PRIVATE KEY-----\n",
+};
+
+/** A single droplet with every role (the staging shape) on the test cloud, as the forge test and the release benchmark run it. */
+export const SINGLE_DROPLET = { name: "shithubct", size: "s-2vcpu-4gb", roles: ["app", "db", "backup", "monitoring"], volume: { name: "shithubct-data", sizeGib: 10 } };
+
+/** The offline plan of a one-droplet test stack at `version` from `artifacts`: the program under Pulumi's mock runtime, with real secret values. */
+export async function planSingleDroplet(domain: string, version: string, artifacts: ArtifactServer, set: Record<string, string> = {}): Promise<Plan> {
+  const result = await runOffline({
+    stack: "hosttest",
+    file: "(host test)",
+    values: {
+      "shithubd:version": version,
+      "shithubd:domain": domain,
+      "shithubd:region": "nyc3",
+      "shithubd:image": IMAGE,
+      "shithubd:tls": "internal",
+      "shithubd:edgeWaitSeconds": "30",
+      "shithubd:vpcIpRange": "10.30.0.0/24",
+      "shithubd:SHITHUB_AUTH__EMAIL_FROM": `shithub <noreply@${domain}>`,
+      "shithubd:SHITHUB_AUTH__EMAIL_BACKEND": "stdout",
+      "shithubd:hosts": JSON.stringify([SINGLE_DROPLET]),
+      "shithubd:sshKeys": JSON.stringify([SSH_KEY]),
+      "shithubd:adminCidrs": JSON.stringify([`${HOST_IP}/32`]),
+      "shithubd:alertEmails": JSON.stringify([`ops@${domain}`]),
+      "shithubd:artifactUrl": artifacts.urlTemplate,
+      "shithubd:artifactSha256": artifacts.sha(version),
+      "shithubd:healthTimeoutSeconds": "30",
+      ...set,
+    },
+    secureKeys: new Set(),
+  }, { placeholdersForUnsetValues: false, secretValues: TEST_SECRETS });
+  if (!result.ok) throw new Error(result.message);
+  return result;
+}
+
+/** The root of Caddy's own CA behind `tls internal` on `machine` (public; an operator copies it the same way). */
+export const CADDY_ROOT = "/var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt";
