@@ -9,6 +9,8 @@ export interface LoadResult {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly maxMs: number;
+  /** Requests that took over 500 ms: how many, and when the first and last of them left (s after the start). */
+  readonly slow: { readonly count: number; readonly fromS: number; readonly toS: number };
 }
 
 export interface LoadOptions {
@@ -31,17 +33,20 @@ export function openLoopLoad(options: LoadOptions): Promise<LoadResult> {
   const url = new URL(options.url);
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const total = Math.round(options.ratePerSecond * options.seconds);
-  const results: Array<{ ms: number; outcome: string }> = [];
+  const results: Array<{ at: number; ms: number; outcome: string }> = [];
+  const t0 = performance.now();
   return new Promise((resolve) => {
     const finish = (start: number, outcome: string) => {
-      results.push({ ms: performance.now() - start, outcome });
+      results.push({ at: (start - t0) / 1000, ms: performance.now() - start, outcome });
       if (results.length < total) return;
       agent.destroy();
       const ms = results.map((r) => r.ms).sort((a, b) => a - b);
       const at = (q: number) => Math.round(ms[Math.min(ms.length - 1, Math.ceil(q * ms.length) - 1)]!);
       const kinds: Record<string, number> = {};
       for (const r of results) if (r.outcome !== "ok") kinds[r.outcome] = (kinds[r.outcome] ?? 0) + 1;
-      resolve({ sent: total, failed: Object.values(kinds).reduce((a, b) => a + b, 0), kinds, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: Math.round(ms[ms.length - 1]!) });
+      const slow = results.filter((r) => r.ms > 500).map((r) => r.at).sort((a, b) => a - b);
+      resolve({ sent: total, failed: Object.values(kinds).reduce((a, b) => a + b, 0), kinds, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: Math.round(ms[ms.length - 1]!),
+        slow: { count: slow.length, fromS: slow[0] ?? 0, toS: slow[slow.length - 1] ?? 0 } });
     };
     const one = () => {
       const start = performance.now();
