@@ -61,8 +61,8 @@ function newKey(name: string): { key: string; fingerprint: string; pub: string }
 
 const psqlAsPostgres = (sql: string, db = "shithub") => machine.sh(`runuser -u postgres -- psql -X -At -d ${db} -c "${sql}"`);
 
-// The backup setup points PostgreSQL's archive_command and the timers at Spaces, which this
-// network cannot reach: tests/host/backups.test.ts runs that step against radosgw instead.
+// The backup setup points PostgreSQL's archive_command and the timers at Spaces: this test starts
+// no radosgw, so it leaves that step out; converge.test.ts runs it against radosgw as Spaces.
 const needsSpaces = (name: string) => name.endsWith("-backup-setup");
 
 beforeAll(async () => {
