@@ -138,8 +138,9 @@ answers() {
   for url in $HEALTH_URLS; do curl -fsS -o /dev/null --max-time 2 "$url" || return 1; done
 }
 
-# The worker's start line: it logs it once its config loaded and its database answered.
-WORKER_READY_LINE="worker pool starting"
+# The worker's start line (shithubd internal/worker/pool.go Run, slog text on stderr): logged once
+# its config loaded, its database answered and every job handler is registered.
+WORKER_READY_LINE='msg="worker: starting"'
 
 # Waits until the units just (re)started are ready, polling every 50 ms instead of sleeping a
 # fixed time: web when it is active and answers on every health URL, the worker when this very
@@ -161,7 +162,7 @@ await_ready() {
     fi
     [ "$want_web$want_worker" = 00 ] && return 0
     if [ "$SECONDS" -ge "$deadline" ]; then
-      if [ "$want_web" = 1 ]; then NOT_READY="shithubd-web is not healthy at $HEALTH_URLS"; else NOT_READY="shithubd-worker did not log \"$WORKER_READY_LINE\" within ${HEALTH_TIMEOUT}s"; fi
+      if [ "$want_web" = 1 ]; then NOT_READY="shithubd-web is not healthy at $HEALTH_URLS"; else NOT_READY="shithubd-worker did not log $WORKER_READY_LINE within ${HEALTH_TIMEOUT}s"; fi
       return 1
     fi
     sleep 0.05

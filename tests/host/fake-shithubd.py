@@ -634,10 +634,12 @@ def worker(argv):
             raise DBError("FATAL: password authentication failed for user \"shithub\" (fake flag worker-crash)")
     except DBError as e:
         return fail(f"db: db: ping: {e}")
-    log("INFO", "worker pool starting", workers=os.environ.get("SHITHUB_WORKERS", "4"))
+    # internal/worker/pool.go@1dfa86fb Run: logged once the pool is open and every handler registered.
+    log("INFO", "worker: starting", workers=os.environ.get("SHITHUB_WORKERS", "4"),
+        instance_id=f"{socket.gethostname()}:{os.getpid()}", kinds="[push:process repo:size_recalc jobs:purge]")
     while not stop.wait(1):
         pass
-    log("INFO", "worker pool stopped")
+    log("INFO", "worker: stopped")
     return 0
 
 
