@@ -25,7 +25,17 @@ case $tag in "" | v[0-9]*) ;; *) echo "shithub-backup: bad tag $tag" >&2; exit 2
 log() { printf 'shithub-backup: %s\n' "$*" >&2; }
 fail() { log "FAILED: $*"; exit 1; }
 
+# One dump at a time: the timer, a release's pre-deploy backup and a run by hand take turns (two
+# at once would share a name within the same second, and race over the local copies).
+exec 8>"${BACKUP_HEARTBEAT%/*}/backup.lock"
+flock -w 3600 8 || fail "another backup has held the lock for an hour"
+
+# Names are to the second: a run right after another (it waited for the lock) waits for the next one.
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
+while [ -e "$BACKUP_DIR/shithub-$stamp.dump" ]; do
+  sleep 0.2
+  stamp=$(date -u +%Y%m%dT%H%M%SZ)
+done
 name="shithub-$stamp.dump"
 if [ -n "$tag" ]; then
   key="pre-release/$tag/$name"

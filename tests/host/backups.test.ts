@@ -175,8 +175,15 @@ describe("the backup system on a real host", () => {
     });
   });
 
+  it("two runs at once (the timer and a pre-deploy backup, say) take turns: both succeed with their own dump", () => {
+    const before = localDumps().length;
+    sh("/usr/local/bin/shithub-backup-daily 2>/dev/null & /usr/local/bin/shithub-backup-daily --tag v9.9.1 2>/dev/null & wait -n && wait -n");
+    expect(localDumps().length).toBe(Math.min(7, before + 2));
+    expect(objects(BUCKETS.backups, "pre-release/v9.9.1")).toHaveLength(1);
+  });
+
   it("keeps the newest 7 dumps locally, and deletes older ones only after a successful upload", () => {
-    sh("for i in $(seq 8); do /usr/local/bin/shithub-backup-daily >/dev/null 2>&1 || exit 1; sleep 1; done");
+    sh("for i in $(seq 8); do out=$(/usr/local/bin/shithub-backup-daily 2>&1) || { echo \"run $i: $out\" >&2; exit 1; }; sleep 1; done");
     expect(localDumps()).toHaveLength(7);
   });
 });

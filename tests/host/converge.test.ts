@@ -106,6 +106,7 @@ async function upUnderLoad(p: Plan, seconds = 12): Promise<{ steps: AppliedStep[
 }
 
 const names = (steps: readonly AppliedStep[]) => steps.map((s) => s.name);
+const failures = (load: LoadResult) => ({ failed: load.failed, kinds: load.kinds });
 
 // A user of the forge: alice, her key, her repository (made as the web UI would, then pushed to).
 const alice = { key: join(work, "alice"), fingerprint: "", pub: "" };
@@ -252,8 +253,8 @@ describe("releases under steady load (100 requests/s through the edge)", () => {
     const { steps, load } = await upUnderLoad(await plan(V2));
     expect(names(steps)).toEqual([`${APP}-release`]);
     expect(steps[0]!.stderr).toContain(`released (previous: ${V1}); restarted: web worker`);
-    expect(load).toMatchObject({ failed: 0, kinds: {} });
-    console.log(`version bump under load: ${load.sent} requests, ${load.failed} failed, p99 ${load.p99Ms} ms, max ${load.maxMs} ms; release step ${steps[0]!.ms} ms`);
+    expect(failures(load)).toEqual({ failed: 0, kinds: {} });
+    console.log(`version bump under load: ${load.sent} requests, ${load.failed} failed (${load.staleRetries} sent again on a closed keep-alive connection), p99 ${load.p99Ms} ms, max ${load.maxMs} ms; release step ${steps[0]!.ms} ms`);
     expect(machine(DB).sh("runuser -u postgres -- psql -X -At -d shithub -c 'SELECT max(version_id) FROM goose_db_version'")).toBe("2");
     userChecks(await plan(V2), V2);
   });
@@ -262,7 +263,7 @@ describe("releases under steady load (100 requests/s through the edge)", () => {
     const set = { "shithubd:SHITHUB_RATELIMIT__API__ANON_PER_HOUR": "120" };
     const { steps, load } = await upUnderLoad(await plan(V2, set));
     expect(names(steps)).toEqual([`${APP}-release`]);
-    expect(load).toMatchObject({ failed: 0, kinds: {} });
+    expect(failures(load)).toEqual({ failed: 0, kinds: {} });
     const pid = machine(APP).sh("systemctl show -p MainPID --value shithubd-web.service");
     expect(machine(APP).sh(`tr '\\0' '\\n' < /proc/${pid}/environ | grep ^SHITHUB_RATELIMIT__API__ANON_PER_HOUR=`)).toBe("SHITHUB_RATELIMIT__API__ANON_PER_HOUR=120");
     userChecks(await plan(V2, set), V2);
@@ -288,7 +289,7 @@ describe("releases under steady load (100 requests/s through the edge)", () => {
     const { steps, load } = await upUnderLoad(p);
     expect(names(steps)).toContain(`${APP}-release`);
     expect(steps.find((s) => s.name === `${APP}-release`)!.stderr).toContain(`released (previous: ${V3}); restarted: web worker`);
-    expect(load).toMatchObject({ failed: 0, kinds: {} });
+    expect(failures(load)).toEqual({ failed: 0, kinds: {} });
     expect(machine(DB).sh("runuser -u postgres -- psql -X -At -d shithub -c 'SELECT max(version_id) FROM goose_db_version'")).toBe("3");
     userChecks(p, V2);
   });

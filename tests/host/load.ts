@@ -9,6 +9,8 @@ export interface LoadResult {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly maxMs: number;
+  /** GETs sent again because the server had closed the idle connection they went out on. */
+  readonly staleRetries: number;
   /** Requests that took over 500 ms: how many, and when the first and last of them left (s after the start). */
   readonly slow: { readonly count: number; readonly fromS: number; readonly toS: number };
 }
@@ -35,6 +37,7 @@ export function openLoopLoad(options: LoadOptions): Promise<LoadResult> {
   const total = Math.round(options.ratePerSecond * options.seconds);
   const results: Array<{ at: number; ms: number; outcome: string }> = [];
   const t0 = performance.now();
+  let staleRetries = 0;
   return new Promise((resolve) => {
     const finish = (start: number, outcome: string) => {
       results.push({ at: (start - t0) / 1000, ms: performance.now() - start, outcome });
@@ -46,7 +49,7 @@ export function openLoopLoad(options: LoadOptions): Promise<LoadResult> {
       for (const r of results) if (r.outcome !== "ok") kinds[r.outcome] = (kinds[r.outcome] ?? 0) + 1;
       const slow = results.filter((r) => r.ms > 500).map((r) => r.at).sort((a, b) => a - b);
       resolve({ sent: total, failed: Object.values(kinds).reduce((a, b) => a + b, 0), kinds, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: Math.round(ms[ms.length - 1]!),
-        slow: { count: slow.length, fromS: slow[0] ?? 0, toS: slow[slow.length - 1] ?? 0 } });
+        slow: { count: slow.length, fromS: slow[0] ?? 0, toS: slow[slow.length - 1] ?? 0 }, staleRetries });
     };
     const one = () => {
       const start = performance.now();
@@ -56,17 +59,29 @@ export function openLoopLoad(options: LoadOptions): Promise<LoadResult> {
         done = true;
         finish(start, outcome);
       };
-      const req = request({ host: options.address, port: 443, path: url.pathname + url.search, servername: url.hostname, headers: { Host: url.host },
-        agent, ca: options.ca, timeout: 30_000 }, (res) => {
-        res.resume();
-        const status = res.statusCode ?? 0;
-        // A refusal that tells the client when to come back is told apart from one that does not.
-        res.on("end", () => end(status >= 200 && status < 300 ? "ok" : `${status}${res.headers["retry-after"] !== undefined ? " Retry-After" : ""}`));
-        res.on("error", (e: NodeJS.ErrnoException) => end(e.code ?? e.message));
-      });
-      req.on("timeout", () => req.destroy(new Error("timeout")));
-      req.on("error", (e: NodeJS.ErrnoException) => end(e.code ?? e.message));
-      req.end();
+      const send = (retry: boolean) => {
+        const req = request({ host: options.address, port: 443, path: url.pathname + url.search, servername: url.hostname, headers: { Host: url.host },
+          agent, ca: options.ca, timeout: 30_000 }, (res) => {
+          res.resume();
+          const status = res.statusCode ?? 0;
+          // A refusal that tells the client when to come back is told apart from one that does not.
+          res.on("end", () => end(status >= 200 && status < 300 ? "ok" : `${status}${res.headers["retry-after"] !== undefined ? " Retry-After" : ""}`));
+          res.on("error", (e: NodeJS.ErrnoException) => end(e.code ?? e.message));
+        });
+        req.on("timeout", () => req.destroy(new Error("timeout")));
+        req.on("error", (e: NodeJS.ErrnoException) => {
+          // A server may close an idle keep-alive connection just as a request goes out on it;
+          // browsers send such a GET again on a new connection, once (RFC 9112 §9.3.1), and so do we.
+          if (retry && req.reusedSocket && e.code === "ECONNRESET") {
+            staleRetries++;
+            send(false);
+            return;
+          }
+          end(e.code ?? e.message);
+        });
+        req.end();
+      };
+      send(true);
     };
     for (let i = 0; i < total; i++) setTimeout(one, (i * 1000) / options.ratePerSecond);
   });
