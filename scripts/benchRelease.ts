@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   const artifacts = new ArtifactServer(join(work, "artifacts"), 8095);
   const versions = ["v1.0.0", "v1.1.0", "v1.2.0"];
   versions.forEach((v, i) => artifacts.publish(v, `migrations=${i + 1}`));
-  const { machine, cloud } = await bootMachine(work, "shithubbench");
+  const { machine, cloud } = await bootMachine(work);
   try {
     artifacts.start();
     const stack = new Stack(() => machine);

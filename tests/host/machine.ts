@@ -157,10 +157,12 @@ export async function bootCloud(work: string, specs: readonly DropletSpec[],
   };
 }
 
-/** One droplet with every role, booted from the user data the program renders for it (the staging shape). */
-export async function bootMachine(work: string, name = "shithubct"): Promise<{ machine: Machine; cloud: Cloud }> {
-  const host: HostSpec = { name, size: "s-2vcpu-4gb", roles: ["app", "db", "backup", "monitoring"], volume: { name: `${name}-data`, sizeGib: 10 } };
-  const userData = renderUserData(host, 0, platformOf(IMAGE)!, { gitSsh: true });
-  const cloud = await bootCloud(work, [{ name, userData, privateIp: "10.30.0.2", vpcPrefix: 24, volume: true }]);
-  return { machine: cloud.machine(name), cloud };
+/** A single droplet with every role (the staging shape): the forge and release tests' host and the release benchmark's. */
+export const SINGLE_DROPLET: HostSpec = { name: "shithubct", size: "s-2vcpu-4gb", roles: ["app", "db", "backup", "monitoring"], volume: { name: "shithubct-data", sizeGib: 10 } };
+
+/** SINGLE_DROPLET, booted from the user data the program renders for it. */
+export async function bootMachine(work: string): Promise<{ machine: Machine; cloud: Cloud }> {
+  const userData = renderUserData(SINGLE_DROPLET, 0, platformOf(IMAGE)!, { gitSsh: true });
+  const cloud = await bootCloud(work, [{ name: SINGLE_DROPLET.name, userData, privateIp: "10.30.0.2", vpcPrefix: 24, volume: true }]);
+  return { machine: cloud.machine(SINGLE_DROPLET.name), cloud };
 }

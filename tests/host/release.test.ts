@@ -1,13 +1,11 @@
-import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { bootMachine, CONTAINER_IP } from "./machine";
+import { ArtifactServer } from "./artifacts";
+import { bootMachine, CONTAINER_IP, SINGLE_DROPLET } from "./machine";
 import { BUNDLE_COMMAND } from "../../components/hosts/bundle";
 import { platformOf } from "../../components/hosts/platform";
 import { db, dbSetupFiles, dbSetupVars } from "../../components/roles/db";
 import { roleSetupBundle } from "../../components/roles/setupBundle";
 import type { Cloud, Machine } from "./machine";
-import type { ChildProcess } from "node:child_process";
-import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseStackConfig } from "../../components/config/stackConfig";
@@ -16,40 +14,28 @@ import { resolveDeferred } from "../../components/env/envValues";
 import { RELEASE_COMMAND, releaseBundle } from "../../components/release/releaseBundle";
 import { releaseInputs } from "../../components/release/releasePlan";
 import { loadEnvTemplates } from "../../components/env/envTemplate";
-import type { HostSpec } from "../../components/hosts/topology";
 import { rawConfig } from "../helpers";
 
 // The real-host tier: the release script that `pulumi up` sends, built by the same functions
 // (config -> env files, units, bundle), driven over real SSH into a booted Debian container
 // with systemd and PostgreSQL, against a fake shithubd that keeps shithubd's contracts.
 
-const HERE = __dirname;
 const HTTP_PORT = 8099;
 const work = mkdtempSync(join(tmpdir(), "shithub-host-"));
-const artifacts = join(work, "artifacts");
-const HOST: HostSpec = { name: "shithubct", size: "s-2vcpu-4gb", roles: ["app", "db", "backup", "monitoring"], volume: { name: "d", sizeGib: 10 } };
+const artifacts = new ArtifactServer(join(work, "artifacts"), HTTP_PORT);
+const HOST = SINGLE_DROPLET;
 const DB_URL = "postgresql://shithub:release-test-pw@127.0.0.1:5432/shithub?sslmode=disable";
 const templates = loadEnvTemplates();
-let server: ChildProcess | undefined;
 let machine: Machine;
 let cloud: Cloud | undefined;
 const ssh = (command: string, input?: string) => machine.ssh(command, input);
 const sh = (command: string) => machine.sh(command);
 
-/** A fake shithubd for `version` with `flags`; returns its sha256. */
-function artifact(version: string, flags: string): string {
-  const text = readFileSync(join(HERE, "fake-shithubd.py"), "utf8").replace("@VERSION@", version).replace("@FLAGS@", flags);
-  mkdirSync(join(artifacts, version), { recursive: true });
-  writeFileSync(join(artifacts, version, "shithubd"), text);
-  return createHash("sha256").update(text).digest("hex");
-}
-
-const SHA: Record<string, string> = {};
 
 /** The bundle `pulumi up` would send for this stack config. */
 function bundle(version: string, options: { sha?: string; set?: Record<string, string>; secret?: Record<string, string> } = {}): string {
   const raw = rawConfig({
-    set: { "shithubd:version": version, "shithubd:artifactUrl": `http://10.213.0.1:${HTTP_PORT}/{version}/shithubd`, "shithubd:artifactSha256": options.sha ?? SHA[version]!, "shithubd:healthTimeoutSeconds": "20", ...options.set },
+    set: { "shithubd:version": version, "shithubd:artifactUrl": artifacts.urlTemplate, "shithubd:artifactSha256": options.sha ?? artifacts.sha(version), "shithubd:healthTimeoutSeconds": "20", ...options.set },
     secret: { ...options.secret },
   });
   const parsed = parseStackConfig(raw, templates);
@@ -75,21 +61,18 @@ beforeAll(async () => {
     dbSetupFiles({ dbPrivateIp: CONTAINER_IP, clientAddresses: {}, clients: [] }, { appPassword: "release-test-pw", backupPassword: "unused-here" }));
   const setup = ssh(BUNDLE_COMMAND, dbStep);
   if (setup.status !== 0) throw new Error(setup.stderr);
-  SHA["v1.0.0"] = artifact("v1.0.0", "migrations=1");
-  SHA["v1.1.0"] = artifact("v1.1.0", "migrations=2");
-  SHA["v1.2.0"] = artifact("v1.2.0", "migrations=3");
-  SHA["v1.3.0"] = artifact("v1.3.0", "migrations=3,needs-new-var");
-  SHA["v1.4.0"] = artifact("v1.4.0", "migrations=3,bad-migration");
-  SHA["v1.5.0"] = artifact("v1.5.0", "migrations=2,unhealthy");
-  SHA["v1.6.0"] = artifact("v1.6.0", "migrations=2,worker-crash");
-  server = spawn("python3", ["-m", "http.server", String(HTTP_PORT), "--bind", "10.213.0.1", "--directory", artifacts], { stdio: "ignore" });
-  for (let i = 0; i < 50 && spawnSync("curl", ["-sf", "-o", "/dev/null", `http://10.213.0.1:${HTTP_PORT}/`]).status !== 0; i++) {
-    execFileSync("sleep", ["0.1"]);
-  }
+  artifacts.publish("v1.0.0", "migrations=1");
+  artifacts.publish("v1.1.0", "migrations=2");
+  artifacts.publish("v1.2.0", "migrations=3");
+  artifacts.publish("v1.3.0", "migrations=3,needs-new-var");
+  artifacts.publish("v1.4.0", "migrations=3,bad-migration");
+  artifacts.publish("v1.5.0", "migrations=2,unhealthy");
+  artifacts.publish("v1.6.0", "migrations=2,worker-crash");
+  artifacts.start();
 }, 900_000);
 
 afterAll(() => {
-  server?.kill();
+  artifacts.stop();
   cloud?.down();
 });
 

@@ -2,7 +2,7 @@ import { runOffline } from "../../offline/run";
 import { SESSION_KEY, SSH_KEY, TOTP_KEY } from "../helpers";
 import type { Plan } from "./applyPlan";
 import type { ArtifactServer } from "./artifacts";
-import { HOST_IP, IMAGE } from "./machine";
+import { HOST_IP, IMAGE, SINGLE_DROPLET } from "./machine";
 
 /** The secret values a test stack's plan is made with (what the engine would decrypt). */
 export const TEST_SECRETS: Readonly<Record<string, string>> = {
@@ -11,9 +11,6 @@ export const TEST_SECRETS: Readonly<Record<string, string>> = {
   "shithubd:SHITHUB_AUTH__POSTMARK__SERVER_TOKEN": "test-postmark-token",
   "shithubd:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\nnot used: the test reaches the hosts itself\n-----END OPENSSH PRIVATE KEY-----\n",
 };
-
-/** A single droplet with every role (the staging shape) on the test cloud, as the forge test and the release benchmark run it. */
-export const SINGLE_DROPLET = { name: "shithubct", size: "s-2vcpu-4gb", roles: ["app", "db", "backup", "monitoring"], volume: { name: "shithubct-data", sizeGib: 10 } };
 
 /** The offline plan of a one-droplet test stack at `version` from `artifacts`: the program under Pulumi's mock runtime, with real secret values. */
 export async function planSingleDroplet(domain: string, version: string, artifacts: ArtifactServer, set: Record<string, string> = {}): Promise<Plan> {
