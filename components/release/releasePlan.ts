@@ -5,9 +5,9 @@ import type { HostSpec } from "../hosts/topology";
 import { renderUnits } from "./units";
 import type { UnitName } from "./units";
 
-/** Where an uploaded binary waits on the host until the release step checks and installs it. */
+/** Where an uploaded binary waits on the host until the release step checks and installs it: root's own home, which the service user cannot reach. */
 export function uploadPath(version: string, sha256: string): string {
-  return `/var/lib/shithub/incoming/shithubd-${version}-${sha256.slice(0, 12)}`;
+  return `/root/shithubd-${version}-${sha256.slice(0, 12)}.upload`;
 }
 
 /** The units of the `index`-th app host: only the first migrates; Postgres ordering where it is local. */

@@ -9,7 +9,14 @@
 : "${RELEASE_VERSION:?}" "${ARTIFACT_SHA256:?}" "${ARTIFACT_URL?}" "${ARTIFACT_UPLOAD?}"
 : "${HEALTH_URLS:?}" "${HEALTH_TIMEOUT:?}" "${KEEP_RELEASES:?}" "${STAGE:?}"
 
-RELEASES=/var/lib/shithub/releases
+# Everything root trusts lives in root-owned places the service user cannot write: the releases,
+# the download in progress and the rollback copies. /var/lib/shithub is shithubd's state only.
+RELEASES=/opt/shithub/releases
+WORK=/var/lib/shithub-release
+# Releases before these paths kept their binaries in the service user's state directory.
+OLD_RELEASES=/var/lib/shithub/releases
+# A release name, as shithub-infra's config check accepts it (shithubd:version).
+VERSION_PATTERN='^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$'
 BIN_LINK=/usr/local/bin/shithubd
 NEW_DIR="$RELEASES/$RELEASE_VERSION"
 NEW_BIN="$NEW_DIR/shithubd"
@@ -61,12 +68,13 @@ link_binary() {
 }
 
 fetch_binary() {
-  install -d -m 0755 -o shithub -g shithub "$RELEASES"
+  install -d -m 0755 -o root -g root /opt/shithub "$RELEASES"
   if [ -x "$NEW_BIN" ] && [ "$(sha256_of "$NEW_BIN")" = "$ARTIFACT_SHA256" ]; then
     return 0
   fi
   local tmp
-  tmp=$(mktemp "$RELEASES/.download.XXXXXX")
+  # Hashed where only root can write, then installed: nothing can change it between check and use.
+  tmp=$(mktemp "$WORK/download.XXXXXX")
   if [ -n "$ARTIFACT_UPLOAD" ]; then
     [ -f "$ARTIFACT_UPLOAD" ] || { rm -f "$tmp"; fail "uploaded artifact $ARTIFACT_UPLOAD is missing"; }
     cp "$ARTIFACT_UPLOAD" "$tmp"
@@ -81,8 +89,9 @@ fetch_binary() {
     fail "checksum mismatch for $RELEASE_VERSION: expected $ARTIFACT_SHA256, got $got"
   fi
   install -d -m 0755 -o root -g root "$NEW_DIR"
-  chmod 0755 "$tmp"
-  mv -f "$tmp" "$NEW_BIN"
+  install -m 0755 -o root -g root "$tmp" "$NEW_BIN.new"
+  mv -f "$NEW_BIN.new" "$NEW_BIN"
+  rm -f "$tmp"
 }
 
 # Runs `shithubd config validate` as shithub with the variables of env file $1.
@@ -104,7 +113,7 @@ changed() {
 }
 
 backup_current() {
-  BACKUP=$(mktemp -d /var/lib/shithub/.rollback.XXXXXX)
+  BACKUP=$(mktemp -d "$WORK/rollback.XXXXXX")
   local entry name path
   for entry in "${TARGETS[@]}"; do
     read -r name path _ _ <<<"$entry"
@@ -169,21 +178,37 @@ await_ready() {
   done
 }
 
+# Keeps the newest KEEP_RELEASES release directories, the running and the previous one always.
+# Only names of the version pattern are ever considered, by absolute path: no name read from the
+# disk reaches rm unchecked.
 prune_releases() {
-  local keep=("$(readlink -f "$BIN_LINK")")
-  [ -n "$PREVIOUS_BIN" ] && keep+=("$PREVIOUS_BIN")
-  local dir n=0
-  # Newest first; the running and the previous release are always kept.
-  while IFS= read -r dir; do
+  local running previous="" dir name stamp n=0 candidates=()
+  running=$(readlink -f "$BIN_LINK")
+  [ -n "$PREVIOUS_BIN" ] && previous=$PREVIOUS_BIN
+  for dir in "$RELEASES"/v*/; do
+    dir=${dir%/}
+    name=${dir##*/}
+    [[ $name =~ $VERSION_PATTERN ]] || continue
+    stamp=$(stat -c %Y -- "$dir") || continue
+    candidates+=("$stamp $name")
+  done
+  while read -r _ name; do
+    [ -n "$name" ] || continue
     n=$((n + 1))
-    if [ "$n" -gt "$KEEP_RELEASES" ] && [[ ! " ${keep[*]} " == *" $dir/shithubd "* ]]; then
+    dir="$RELEASES/$name"
+    if [ "$n" -gt "$KEEP_RELEASES" ] && [ "$dir/shithubd" != "$running" ] && [ "$dir/shithubd" != "$previous" ]; then
       rm -rf -- "$dir"
     fi
-  done < <(find "$RELEASES" -mindepth 1 -maxdepth 1 -type d -printf '%T@ %p\n' | sort -rn | cut -d' ' -f2-)
+  done < <(printf '%s\n' "${candidates[@]}" | sort -rn)
 }
 
 main() {
-  exec 9>/run/lock/shithub-release.lock
+  # Never act relative to the SSH session's working directory.
+  cd /
+  install -d -m 0700 -o root -g root "$WORK"
+  [[ $RELEASE_VERSION =~ $VERSION_PATTERN ]] || fail "version $RELEASE_VERSION is not a release name"
+  # The lock lives where only root can create or replace it.
+  exec 9>"$WORK/lock"
   flock -w 600 9 || fail "another release is still running on this host"
   # A new droplet: wait for cloud-init's first boot (its marker file, not `cloud-init status`, a Python start per release).
   if command -v cloud-init >/dev/null; then
@@ -268,6 +293,9 @@ main() {
   rm -rf -- "$BACKUP"
   touch "$NEW_DIR" # pruning keeps the most recently released
   prune_releases
+  # The old, service-writable release tree: nothing points into it any more.
+  if [ -d "$OLD_RELEASES" ] && [[ $(readlink -f "$BIN_LINK") != "$OLD_RELEASES"/* ]]; then rm -rf -- "$OLD_RELEASES"; fi
+  [ -z "$ARTIFACT_UPLOAD" ] || rm -f -- "$ARTIFACT_UPLOAD"
   local restarted=()
   [ "$web" = 1 ] && restarted+=(web)
   [ "$worker" = 1 ] && restarted+=(worker)

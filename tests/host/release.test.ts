@@ -83,7 +83,7 @@ describe("the release script on a real systemd host", () => {
     expect(r.status).toBe(0);
     expect(health()).toBe("shithubd v1.0.0\n 200");
     expect(sh("stat -c '%a %U %G' /etc/shithub/web.env /etc/shithub/worker.env")).toBe("640 shithub shithub\n600 shithub shithub");
-    expect(sh("readlink /usr/local/bin/shithubd")).toBe("/var/lib/shithub/releases/v1.0.0/shithubd");
+    expect(sh("readlink /usr/local/bin/shithubd")).toBe("/opt/shithub/releases/v1.0.0/shithubd");
     expect(sh("systemctl is-active shithubd-worker.service shithubd-cron.timer")).toBe("active\nactive");
     expect(migrationRuns()).toBe(1);
   });
@@ -140,7 +140,7 @@ describe("the release script on a real systemd host", () => {
     expect(r.stderr.trim().split("\n").filter((l) => l.includes("FAILED"))).toHaveLength(1);
     expect(r.stderr).toMatch(reason);
     expect(health()).toBe("shithubd v1.1.0\n 200");
-    expect(sh("readlink /usr/local/bin/shithubd")).toBe("/var/lib/shithub/releases/v1.1.0/shithubd");
+    expect(sh("readlink /usr/local/bin/shithubd")).toBe("/opt/shithub/releases/v1.1.0/shithubd");
     expect(sh("sha256sum /etc/shithub/web.env /etc/shithub/worker.env /etc/systemd/system/shithubd-*")).toBe(envBefore);
     expect(sh("systemctl is-active shithubd-web.service shithubd-worker.service")).toBe("active\nactive");
   });
@@ -151,12 +151,12 @@ describe("the release script on a real systemd host", () => {
   });
 
   it("rollback is the same operation with the previous version, without a download, and measured against a bare restart", () => {
-    const downloadsBefore = sh("ls /var/lib/shithub/releases | sort").split("\n");
+    const downloadsBefore = sh("ls /opt/shithub/releases | sort").split("\n");
     const roll = release(bundle("v1.0.0", { set: { "shithubd:SHITHUB_WORKERS": "7" } }));
     expect(roll.stderr).toContain("released (previous: v1.1.0); restarted: web worker");
     expect(roll.status).toBe(0);
     expect(health()).toBe("shithubd v1.0.0\n 200");
-    expect(sh("ls /var/lib/shithub/releases | sort").split("\n")).toEqual(downloadsBefore);
+    expect(sh("ls /opt/shithub/releases | sort").split("\n")).toEqual(downloadsBefore);
 
     const bump = release(bundle("v1.1.0", { set: { "shithubd:SHITHUB_WORKERS": "7" } }));
     expect(bump.status).toBe(0);
@@ -166,11 +166,39 @@ describe("the release script on a real systemd host", () => {
       `bare systemctl restart + first health answer ${bare.ms.toFixed(0)} ms; ratio ${(bump.ms / bare.ms).toFixed(1)}x`);
   });
 
+  describe("the service user cannot reach what root trusts (security review H1)", () => {
+    const asShithub = (command: string) => ssh(`runuser -u shithub -- sh -c '${command}'`);
+
+    it("releases, downloads and rollback copies are root's at every level, out of the shithub user's reach", () => {
+      expect(sh("stat -c '%U:%G %a' /opt /opt/shithub /opt/shithub/releases /opt/shithub/releases/v1.1.0 /opt/shithub/releases/v1.1.0/shithubd"))
+        .toBe(["root:root 755", "root:root 755", "root:root 755", "root:root 755", "root:root 755"].join("\n"));
+      expect(sh("stat -c '%U:%G %a' /var/lib/shithub-release")).toBe("root:root 700");
+      for (const target of ["/opt/shithub/releases/v1.1.0/shithubd", "/opt/shithub/releases/evil", "/var/lib/shithub-release/rollback.x"]) {
+        const r = asShithub(`echo x > ${target}`);
+        expect(`${target}: ${r.stderr.trim()}`).toMatch(/Permission denied$/);
+      }
+      expect(asShithub("mv /opt/shithub/releases/v1.1.0 /opt/shithub/releases/v1.1.0.old").status).not.toBe(0);
+      expect(asShithub("ls /var/lib/shithub-release").status).not.toBe(0);
+      // shithubd's own state directory holds nothing a release reads back.
+      expect(sh("ls -A /var/lib/shithub")).toBe("");
+    });
+
+    it("a crafted directory name in the old, service-writable release tree makes root delete nothing but that tree", () => {
+      // What a compromised shithubd could leave behind on a host released before the root-owned tree.
+      expect(asShithub(`mkdir -p "/var/lib/shithub/releases/x\n1 .ssh" /var/lib/shithub/releases/v0.0.1 && touch -d 2000-01-01 "/var/lib/shithub/releases/x\n1 .ssh"`).status).toBe(0);
+      const r = release(bundle("v1.0.0", { set: { "shithubd:keepReleases": "2", "shithubd:SHITHUB_WORKERS": "7" } }));
+      expect(r.stderr).toContain("released (previous: v1.1.0)");
+      expect(sh("test -s /root/.ssh/authorized_keys && echo kept")).toBe("kept");
+      expect(sh("test -e /var/lib/shithub/releases && echo left || echo gone")).toBe("gone");
+      expect(release(bundle("v1.1.0", { set: { "shithubd:SHITHUB_WORKERS": "7" } })).status).toBe(0);
+    });
+  });
+
   it("keeps only the configured number of releases", () => {
     for (const v of ["v1.0.0", "v1.1.0"]) {
       const r = release(bundle(v, { set: { "shithubd:keepReleases": "2", "shithubd:SHITHUB_WORKERS": "7" } }));
       expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: expect.stringContaining("released") });
     }
-    expect(sh("ls /var/lib/shithub/releases | sort")).toBe("v1.0.0\nv1.1.0");
+    expect(sh("ls /opt/shithub/releases | sort")).toBe("v1.0.0\nv1.1.0");
   });
 });

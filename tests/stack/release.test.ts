@@ -94,7 +94,7 @@ describe("the release steps", () => {
     }), "production");
     const upload = resources.find((r) => r.type === "command:remote:CopyToRemote")!;
     const sha = sha256File(binary);
-    expect(upload.inputs.remotePath).toBe(`/var/lib/shithub/incoming/shithubd-v1.8.0-${sha.slice(0, 12)}`);
+    expect(upload.inputs.remotePath).toBe(`/root/shithubd-v1.8.0-${sha.slice(0, 12)}.upload`);
     expect(resources.find(isRelease)!.options!.dependsOn).toContain(upload.name);
     const bundle = files.find((f) => f.path === "/run/shithub-release.bundle")!.content;
     expect(bundle).toContain(`ARTIFACT_SHA256=${sha}\n`);

@@ -38,7 +38,7 @@ describe("host scripts pass shellcheck", () => {
 
   it.each([
     ["a download", { url: "https://releases.example.org/shithubd/v1.8.0/shithubd" }],
-    ["an upload", { uploadedTo: "/var/lib/shithub/incoming/shithubd-v1.8.0-0123456789ab" }],
+    ["an upload", { uploadedTo: "/root/shithubd-v1.8.0-0123456789ab.upload" }],
   ])("the release bundle as sent, for %s", (_what, artifact) => {
     const file = join(dir, "bundle.sh");
     writeFileSync(file, releaseBundle({
