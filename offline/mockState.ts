@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { ed25519KeyPair } from "./sshKeyPair";
 
 /** A stable number from a resource's identity: same program, same ids and addresses, every run. */
 function stableNumber(type: string, name: string): number {
@@ -46,6 +47,10 @@ export function mockResource(type: string, name: string, inputs: Record<string, 
       break;
     case "digitalocean:index/spacesBucket:SpacesBucket":
       extra.bucketUrn = `do:space:${inputs.name as string}`;
+      break;
+    case "tls:index/privateKey:PrivateKey":
+      // A real key pair (the test cloud's droplets boot with it and sshd serves it), the same every run.
+      Object.assign(extra, ed25519KeyPair(`${type}::${name}`));
       break;
     case "random:index/randomPassword:RandomPassword":
       // Alphanumeric like the real one (special: false), and plainly not a real password.

@@ -11,11 +11,11 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Stack } from "../tests/host/applyPlan";
+import { dropletUserData, Stack } from "../tests/host/applyPlan";
 import { ArtifactServer } from "../tests/host/artifacts";
 import { openLoopLoad } from "../tests/host/load";
 import type { LoadResult } from "../tests/host/load";
-import { bootMachine } from "../tests/host/machine";
+import { bootMachine, SINGLE_DROPLET } from "../tests/host/machine";
 import type { Machine } from "../tests/host/machine";
 import { CADDY_ROOT, planSingleDroplet } from "../tests/host/testStack";
 
@@ -40,13 +40,13 @@ async function main(): Promise<void> {
   const artifacts = new ArtifactServer(join(work, "artifacts"), 8095);
   const versions = ["v1.0.0", "v1.1.0", "v1.2.0"];
   versions.forEach((v, i) => artifacts.publish(v, `migrations=${i + 1}`));
-  const { machine, cloud } = await bootMachine(work);
+  const plan = (version: string) => planSingleDroplet(DOMAIN, version, artifacts);
+  const fresh = await plan("v1.0.0");
+  const { machine, cloud } = await bootMachine(work, dropletUserData(fresh, SINGLE_DROPLET.name));
   try {
     artifacts.start();
     const stack = new Stack(() => machine);
-    const plan = (version: string) => planSingleDroplet(DOMAIN, version, artifacts);
     // The bucket is not in this world: every step but the backup setup (tests/host/backups.test.ts has it).
-    const fresh = await plan("v1.0.0");
     await stack.up({ ...fresh, resources: fresh.resources.filter((r) => !r.name.endsWith("-backup-setup")) });
     const ca = Buffer.from(machine.sh(`cat ${CADDY_ROOT}`));
 

@@ -24,18 +24,33 @@ export const SSHD_HARDENING: readonly string[] = [
 ];
 
 const template = readTemplate("cloud-init", "user-data.yaml.mustache");
+const lines = (text: string) => text.trimEnd().split("\n").map((line) => ({ line }));
+const metadataGuard = lines(readTemplate("cloud-init", "shithub-metadata-guard.nft"));
+const metadataGuardUnit = lines(readTemplate("cloud-init", "shithub-metadata-guard.service"));
 
 /**
  * A host's cloud-init user data. It depends on the host's name, roles and volume, the image and the
  * stack's swap size only: never on the release, env values or units, because a change replaces the droplet.
  */
-export function renderUserData(host: HostSpec, swapGib: number, platform: Platform, roles: RoleOptions): string {
+/** The droplet's SSH host key, made before it exists so that every connection to it can be verified. */
+export interface HostKeyPair {
+  readonly privateKeyOpenssh: string;
+  readonly publicKeyOpenssh: string;
+}
+
+export function renderUserData(host: HostSpec, swapGib: number, platform: Platform, roles: RoleOptions, hostKey?: HostKeyPair): string {
   return renderTemplate(template, {
+    hostKey: hostKey === undefined ? false : {
+      privateLines: lines(hostKey.privateKeyOpenssh),
+      publicKey: hostKey.publicKeyOpenssh.trim(),
+    },
     hostName: host.name,
     roles: host.roles.join(", "),
     packages: hostPackages(host, platform, roles).map((line) => ({ line })),
     swapGib: swapGib > 0 ? String(swapGib) : false,
     sshdConfig: SSHD_HARDENING.map((line) => ({ line })),
+    metadataGuard,
+    metadataGuardUnit,
     volume: host.volume !== undefined,
     // The restore drill's server binaries come from the distribution's server package, which would
     // otherwise create and start a cluster of its own on a host that holds no database.

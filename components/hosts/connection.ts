@@ -5,9 +5,9 @@ import type { ShithubHost } from "./host";
 
 /**
  * SSH to a host as root with the deploy key. A typed literal, never a spread of an untyped
- * object: an unexpected field makes the provider print the key (pulumi-command#773). The host
- * key is checked once the stack pins it (`shithubd:hosts[i].hostKey`): DigitalOcean does not
- * expose it before first boot, so the first connection cannot be verified.
+ * object: an unexpected field makes the provider print the key (pulumi-command#773). Every
+ * connection verifies the host key: the one the stack made for the droplet (cloud-init installs
+ * it at first boot), or the one pinned in `shithubd:hosts[i].hostKey` for a host made before.
  */
 export function connectionFor(host: ShithubHost, config: StackConfig): command.types.input.remote.ConnectionArgs {
   return {
@@ -16,6 +16,6 @@ export function connectionFor(host: ShithubHost, config: StackConfig): command.t
     privateKey: pulumi.secret(config.release.sshPrivateKey.reveal()),
     dialErrorLimit: 30,
     perDialTimeout: 20,
-    ...(host.spec.hostKey !== undefined ? { hostKey: host.spec.hostKey } : {}),
+    hostKey: host.hostPublicKey,
   };
 }

@@ -1,5 +1,6 @@
 import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
 import { DATA_LABEL, renderUserData, USER_DATA_PATH } from "./bootstrap";
 import type { RoleOptions } from "../roles";
 import type { HostFile } from "./hostFile";
@@ -46,16 +47,23 @@ export class ShithubHost extends pulumi.ComponentResource {
   /** DigitalOcean URNs (not Pulumi URNs) of what goes into the project. */
   readonly projectUrns: pulumi.Output<string>[];
   readonly spec: HostSpec;
-  /** The cloud-init user data, as the droplet keeps it. */
+  /** The cloud-init user data, as the droplet keeps it (a secret: it holds the host's private key). */
   readonly userData: HostFile;
+  /** The SSH host key every connection to this host verifies (authorized_keys format). */
+  readonly hostPublicKey: pulumi.Output<string>;
 
   constructor(name: string, args: ShithubHostArgs, opts?: pulumi.ComponentResourceOptions) {
     super("shithub:index:Host", name, {}, opts);
     const { spec, production } = args;
     this.spec = spec;
     const keep: pulumi.CustomResourceOptions = { parent: this, protect: production };
-    const userData = renderUserData(spec, args.swapGib, args.platform, args.roleOptions);
-    this.userData = { path: USER_DATA_PATH, content: pulumi.output(userData), names: [] };
+    // The host key exists before the droplet: cloud-init installs it, so the first connection is
+    // verified like every later one. A key pinned in config (a host made before this) wins.
+    const hostKey = new tls.PrivateKey(`${spec.name}-host-key`, { algorithm: "ED25519" }, { parent: this, protect: production });
+    const userData = pulumi.secret(pulumi.all([hostKey.privateKeyOpenssh, hostKey.publicKeyOpenssh]).apply(([privateKeyOpenssh, publicKeyOpenssh]) =>
+      renderUserData(spec, args.swapGib, args.platform, args.roleOptions, { privateKeyOpenssh, publicKeyOpenssh })));
+    this.userData = { path: USER_DATA_PATH, content: userData, names: [] };
+    this.hostPublicKey = spec.hostKey !== undefined ? pulumi.output(spec.hostKey) : hostKey.publicKeyOpenssh.apply((k) => k.trim());
 
     this.droplet = new digitalocean.Droplet(spec.name, {
       name: spec.name,

@@ -35,7 +35,7 @@ export function hostModules(host: HostSpec, options: RoleOptions): RoleModule[] 
 }
 
 /** What every host gets, whatever its roles. */
-export const BASE_PACKAGES: readonly string[] = ["unattended-upgrades", "fail2ban", "ca-certificates", "curl"];
+export const BASE_PACKAGES: readonly string[] = ["unattended-upgrades", "fail2ban", "ca-certificates", "curl", "nftables"];
 
 /** The packages of a host: the base ones and its roles'. */
 export function hostPackages(host: HostSpec, platform: Platform, options: RoleOptions): string[] {

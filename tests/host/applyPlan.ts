@@ -9,6 +9,8 @@ export interface RemoteStep {
   readonly name: string;
   /** The address its connection goes to (a droplet's public address in the plan). */
   readonly host: string;
+  /** The host key its connection verifies. */
+  readonly hostKey?: string;
   readonly command: string;
   readonly stdin: string;
   readonly after: readonly string[];
@@ -20,13 +22,17 @@ const COMMAND = "command:remote:Command";
 export function remoteSteps(plan: Plan): RemoteStep[] {
   const commands = plan.resources.filter((r: RecordedResource) => r.type === COMMAND);
   const names = new Set(commands.map((c) => c.name));
-  const pending = commands.map((c) => ({
-    name: c.name,
-    host: String((unwrapSecret(c.inputs.connection) as { host?: unknown } | undefined)?.host ?? ""),
-    command: String(c.inputs.create),
-    stdin: String(unwrapSecret(c.inputs.stdin) ?? ""),
-    after: (c.options?.dependsOn ?? []).filter((d) => names.has(d)),
-  }));
+  const pending = commands.map((c) => {
+    const connection = unwrapSecret(c.inputs.connection) as { host?: unknown; hostKey?: unknown } | undefined;
+    return {
+      name: c.name,
+      host: String(connection?.host ?? ""),
+      ...(typeof connection?.hostKey === "string" ? { hostKey: connection.hostKey } : {}),
+      command: String(c.inputs.create),
+      stdin: String(unwrapSecret(c.inputs.stdin) ?? ""),
+      after: (c.options?.dependsOn ?? []).filter((d) => names.has(d)),
+    };
+  });
   const ordered: RemoteStep[] = [];
   while (pending.length > 0) {
     const i = pending.findIndex((s) => s.after.every((d) => ordered.some((o) => o.name === d)));
@@ -34,6 +40,13 @@ export function remoteSteps(plan: Plan): RemoteStep[] {
     ordered.push(pending.splice(i, 1)[0]!);
   }
   return ordered;
+}
+
+/** The user data the plan gives droplet `name` (a secret: it holds the droplet's host key). */
+export function dropletUserData(plan: Plan, name: string): string {
+  const droplet = plan.resources.find((r) => r.type === "digitalocean:index/droplet:Droplet" && r.inputs.name === name);
+  if (droplet === undefined) throw new Error(`the plan has no droplet ${name}`);
+  return String(unwrapSecret(droplet.inputs.userData));
 }
 
 export interface AppliedStep {
@@ -45,7 +58,7 @@ export interface AppliedStep {
 /** Runs steps on the machines over SSH; stops at the first failure, with its stderr. */
 export function applySteps(machineFor: (step: RemoteStep) => Machine, steps: readonly RemoteStep[]): AppliedStep[] {
   return steps.map((step) => {
-    const r = machineFor(step).ssh(step.command, step.stdin);
+    const r = machineFor(step).ssh(step.command, step.stdin, step.hostKey);
     if (r.status !== 0) throw new Error(`${step.name} failed (exit ${r.status}):\n${r.stderr}`);
     return { name: step.name, ms: Math.round(r.ms), stderr: r.stderr };
   });
@@ -70,7 +83,7 @@ export class Stack {
   async up(plan: Plan): Promise<AppliedStep[]> {
     const done: AppliedStep[] = [];
     for (const step of this.changed(plan)) {
-      const r = await this.machineFor(step).sshAsync(step.command, step.stdin);
+      const r = await this.machineFor(step).sshAsync(step.command, step.stdin, step.hostKey);
       if (r.status !== 0) throw new Error(`${step.name} failed (exit ${r.status}):\n${r.stderr}`);
       this.applied.set(step.name, step.command + "\0" + step.stdin);
       done.push({ name: step.name, ms: Math.round(r.ms), stderr: r.stderr });

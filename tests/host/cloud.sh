@@ -138,7 +138,8 @@ boot() {
   ip netns exec "$ns" ip addr add "$private" dev eth1
   ip netns exec "$ns" ip link set eth1 up
 
-  setsid systemd-nspawn -b -D "$r" -M "$name" --register=no --keep-unit --timezone=off "${binds[@]}" \
+  # CAP_NET_ADMIN as a droplet's root has it (nftables), confined to the droplet's own namespace.
+  setsid systemd-nspawn -b -D "$r" -M "$name" --register=no --keep-unit --timezone=off --capability=CAP_NET_ADMIN "${binds[@]}" \
     --network-namespace-path="/run/netns/$ns" --console=read-only >"$dir/nspawn.log" 2>&1 &
   local nspawn=$! leader state
   echo "$nspawn" >"$dir/nspawn.pid"

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { mockResource } from "../../offline/mockState";
 import { runOffline } from "../../offline/run";
+import { unwrapSecret } from "../../offline/summary";
 import { loadStackFile } from "../../offline/stackFile";
 import { ArtifactServer } from "./artifacts";
 import { remoteSteps, Stack } from "./applyPlan";
@@ -170,7 +171,7 @@ beforeAll(async () => {
   const vpcPrefix = Number(production.values["shithubd:vpcIpRange"]!.split("/")[1]);
   const droplets = fresh.resources.filter((r) => r.type === "digitalocean:index/droplet:Droplet").map((r) => ({
     name: String(r.inputs.name),
-    userData: String(r.inputs.userData),
+    userData: String(unwrapSecret(r.inputs.userData)),
     privateIp: hosts[String(r.inputs.name)]!.privateIpv4,
     vpcPrefix,
     volume: HOSTS.find((h) => h.name === r.inputs.name)!.volume !== undefined,
@@ -240,6 +241,20 @@ describe("the production topology, converged from a fresh stack", () => {
     machine(APP).sh(`runuser -u shithub -- sh -ec 'cd /data/tmp && rm -rf w && git init -q -b trunk w && cd w && echo "hello from shithub" > README && git add README &&
       git -c user.name=alice -c user.email=alice@shithub.test commit -qm first && mkdir -p /data/repos/al/alice && git init -q --bare /data/repos/al/alice/hello.git &&
       git push -q /data/repos/al/alice/hello.git trunk && git -C /data/repos/al/alice/hello.git symbolic-ref HEAD refs/heads/trunk && rm -rf /data/tmp/w'`);
+  });
+
+  it("every step verified its droplet's host key, from the first connection on; a pinned key that differs stops a step before anything is sent (security review H2)", () => {
+    const steps = remoteSteps(fresh);
+    expect(steps.filter((s) => s.hostKey === undefined).map((s) => s.name)).toEqual([]);
+    // The droplet serves the very key the stack made for it (cloud-init installed it at first boot).
+    const appKey = steps.find((s) => s.name === `${APP}-release`)!.hostKey!;
+    expect(execFileSync("ssh-keyscan", ["-t", "ed25519", machine(APP).publicIp], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim())
+      .toBe(`${machine(APP).publicIp} ${appKey}`);
+    const otherKey = steps.find((s) => s.name === `${DB}-db-setup`)!.hostKey!;
+    const r = machine(APP).ssh("touch /root/h2-probe", "", otherKey);
+    expect(r.status).toBe(255);
+    expect(r.stderr).toContain("Host key verification failed");
+    expect(machine(APP).sh("test -e /root/h2-probe && echo ran || echo not-run")).toBe("not-run");
   });
 
   it("a user checks it: HTTPS, git over HTTPS and SSH, Postgres only from its hosts, dumps and WAL in the buckets", () => {

@@ -1,11 +1,11 @@
-import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { applySteps, remoteSteps } from "./applyPlan";
+import { applySteps, dropletUserData, remoteSteps } from "./applyPlan";
 import { ArtifactServer } from "./artifacts";
 import { CADDY_ROOT, planSingleDroplet } from "./testStack";
-import { bootMachine, CONTAINER_IP, HOST_IP } from "./machine";
+import { bootMachine, CONTAINER_IP, HOST_IP, SINGLE_DROPLET } from "./machine";
 import type { Cloud, Machine } from "./machine";
 
 // A fresh stack is a working forge: the program's own remote steps (db, backup, edge, git-ssh
@@ -66,10 +66,10 @@ const psqlAsPostgres = (sql: string, db = "shithub") => machine.sh(`runuser -u p
 const needsSpaces = (name: string) => name.endsWith("-backup-setup");
 
 beforeAll(async () => {
-  ({ machine, cloud } = await bootMachine(work));
   artifacts.publish(VERSION, "migrations=1");
-  artifacts.start();
   const single = await planSingleDroplet(DOMAIN, VERSION, artifacts);
+  ({ machine, cloud } = await bootMachine(work, dropletUserData(single, SINGLE_DROPLET.name)));
+  artifacts.start();
   const steps = remoteSteps(single);
   expect(steps.filter((s) => needsSpaces(s.name)).map((s) => s.name)).toEqual(["shithubct-backup-setup"]);
   applied.push(...applySteps(() => machine, steps.filter((s) => !needsSpaces(s.name))));
@@ -196,6 +196,28 @@ describe("a fresh `pulumi up` of one host with every role", () => {
     expect(refused.status).toBe(255);
     expect(refused.stderr).toContain("Permission denied");
     ip("addr", "del", `${other}/32`, "dev", PUBLIC_BRIDGE);
+  });
+
+  it("lets only root reach the metadata service, which would hand out the user data and its host key (security review H2)", () => {
+    // A stand-in for DigitalOcean's metadata service on its link-local address, in the test's network.
+    const dir = join(work, "metadata");
+    mkdirSync(join(dir, "metadata", "v1"), { recursive: true });
+    writeFileSync(join(dir, "metadata", "v1", "user-data"), "#cloud-config\n# stand-in\n");
+    ip("addr", "add", "169.254.169.254/32", "dev", PUBLIC_BRIDGE);
+    ip("netns", "exec", `shithub-${SINGLE_DROPLET.name}`, "ip", "route", "add", "169.254.169.254/32", "dev", "eth0");
+    const server = spawn("python3", ["-m", "http.server", "80", "--bind", "169.254.169.254", "--directory", dir], { stdio: "ignore" });
+    try {
+      const fetch = "curl -sS --max-time 3 http://169.254.169.254/metadata/v1/user-data";
+      expect(machine.sh(`for i in $(seq 50); do ${fetch} 2>/dev/null && exit 0; sleep 0.1; done; exit 1`)).toBe("#cloud-config\n# stand-in");
+      const asShithub = machine.ssh(`runuser -u shithub -- ${fetch}`);
+      expect(asShithub.status).toBe(28);
+      expect(asShithub.stdout).toBe("");
+      const asNobody = machine.ssh(`runuser -u nobody -- ${fetch}`);
+      expect(asNobody.status).toBe(28);
+    } finally {
+      server.kill();
+      ip("addr", "del", "169.254.169.254/32", "dev", PUBLIC_BRIDGE);
+    }
   });
 
   it("keeps Postgres off the network when no other host needs it", () => {

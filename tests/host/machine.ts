@@ -1,4 +1,5 @@
 import { execFile, execFileSync, spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -16,9 +17,10 @@ export interface Machine {
   readonly publicIp: string;
   /** Its address on the VPC (the one the plan gave it). */
   readonly privateIp: string;
-  ssh(command: string, input?: string): SshResult;
+  /** With `hostKey`, the connection verifies the host's key as a pinned one (StrictHostKeyChecking). */
+  ssh(command: string, input?: string, hostKey?: string): SshResult;
   /** The same, without blocking this process (for load that runs meanwhile). */
-  sshAsync(command: string, input?: string): Promise<SshResult>;
+  sshAsync(command: string, input?: string, hostKey?: string): Promise<SshResult>;
   /** Runs a command that must succeed; returns its trimmed stdout. */
   sh(command: string): string;
 }
@@ -74,19 +76,25 @@ function makeWorld(dir: string, names: readonly string[]): { cert: string; key: 
   return { cert, key };
 }
 
-const sshArgs = (key: string, address: string, command: string) => ["-i", key, "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
-  "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", `root@${address}`, command];
-
 function sshTo(key: string, address: string): Pick<Machine, "ssh" | "sshAsync"> {
+  const args = (command: string, hostKey?: string) => {
+    let trust = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"];
+    if (hostKey !== undefined) {
+      const knownHosts = `${key}.known_hosts.${createHash("sha256").update(address + hostKey).digest("hex").slice(0, 12)}`;
+      writeFileSync(knownHosts, `${address} ${hostKey}\n`);
+      trust = ["-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${knownHosts}`, "-o", "HostKeyAlgorithms=ssh-ed25519"];
+    }
+    return ["-i", key, "-o", "BatchMode=yes", ...trust, "-o", "LogLevel=ERROR", `root@${address}`, command];
+  };
   return {
-    ssh(command, input) {
+    ssh(command, input, hostKey) {
       const start = performance.now();
-      const r = spawnSync("ssh", sshArgs(key, address, command), { input: input ?? "", encoding: "utf8", timeout: 600_000 });
+      const r = spawnSync("ssh", args(command, hostKey), { input: input ?? "", encoding: "utf8", timeout: 600_000 });
       return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, ms: performance.now() - start };
     },
-    sshAsync(command, input) {
+    sshAsync(command, input, hostKey) {
       const start = performance.now();
-      const child = spawn("ssh", sshArgs(key, address, command), { stdio: ["pipe", "pipe", "pipe"] });
+      const child = spawn("ssh", args(command, hostKey), { stdio: ["pipe", "pipe", "pipe"] });
       let stdout = "";
       let stderr = "";
       child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -160,9 +168,8 @@ export async function bootCloud(work: string, specs: readonly DropletSpec[],
 /** A single droplet with every role (the staging shape): the forge and release tests' host and the release benchmark's. */
 export const SINGLE_DROPLET: HostSpec = { name: "shithubct", size: "s-2vcpu-4gb", roles: ["app", "db", "backup", "monitoring"], volume: { name: "shithubct-data", sizeGib: 10 } };
 
-/** SINGLE_DROPLET, booted from the user data the program renders for it. */
-export async function bootMachine(work: string): Promise<{ machine: Machine; cloud: Cloud }> {
-  const userData = renderUserData(SINGLE_DROPLET, 0, platformOf(IMAGE)!, { gitSsh: true });
+/** SINGLE_DROPLET, booted from `userData` (a plan's, with its host key), or else from the user data the program renders for it. */
+export async function bootMachine(work: string, userData = renderUserData(SINGLE_DROPLET, 0, platformOf(IMAGE)!, { gitSsh: true })): Promise<{ machine: Machine; cloud: Cloud }> {
   const cloud = await bootCloud(work, [{ name: SINGLE_DROPLET.name, userData, privateIp: "10.30.0.2", vpcPrefix: 24, volume: true }]);
   return { machine: cloud.machine(SINGLE_DROPLET.name), cloud };
 }

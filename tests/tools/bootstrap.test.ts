@@ -6,6 +6,7 @@ import { parse } from "yaml";
 import { renderUserData, SSHD_HARDENING } from "../../components/hosts/bootstrap";
 import { platformOf } from "../../components/hosts/platform";
 import type { HostSpec } from "../../components/hosts/topology";
+import { ed25519KeyPair } from "../../offline/sshKeyPair";
 import { FOUR_HOSTS, SINGLE_HOST } from "../helpers";
 
 // Rendered user data checked by the real tools (Debian's cloud-init and OpenSSH; .ci/run installs them).
@@ -24,11 +25,20 @@ function write(name: string, text: string): string {
 
 describe("cloud-init user data, checked by the real tools", () => {
   it.each(HOSTS.map((h) => [h.name, h] as const))("%s passes `cloud-init schema` (Debian's cloud-init)", (_name, host) => {
-    const file = write(`${host.name}.yaml`, renderUserData(host, 2, PLATFORM, { gitSsh: true }));
+    const file = write(`${host.name}.yaml`, renderUserData(host, 2, PLATFORM, { gitSsh: true }, ed25519KeyPair(host.name)));
     const run = spawnSync("cloud-init", ["schema", "--config-file", file], { encoding: "utf8" });
     expect(run.error).toBeUndefined();
     expect(`${run.stdout}${run.stderr}`).toContain(`Valid cloud-config: ${file}`);
     expect(run.status).toBe(0);
+  });
+
+  it("the host key in the user data is the pair ssh-keygen reads (the key sshd will serve)", () => {
+    const pair = ed25519KeyPair("shithub-app");
+    const rendered = parse(renderUserData(FOUR_HOSTS[0] as HostSpec, 2, PLATFORM, { gitSsh: true }, pair)) as { ssh_keys: { ed25519_private: string; ed25519_public: string } };
+    const key = write("host_ed25519", rendered.ssh_keys.ed25519_private);
+    execFileSync("chmod", ["600", key]);
+    expect(execFileSync("ssh-keygen", ["-y", "-f", key], { encoding: "utf8" }).trim()).toBe(rendered.ssh_keys.ed25519_public);
+    expect(rendered.ssh_keys.ed25519_public).toBe(pair.publicKeyOpenssh.trim());
   });
 
   it("`cloud-init schema` does reject a broken config (the check above can fail)", () => {
