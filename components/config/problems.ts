@@ -35,7 +35,11 @@ export class ConfigError extends Error {
 
 /** `pulumi config set` for one key, with `--secret` when the value must be encrypted. */
 export function configSetCommand(stack: string, key: string, value: string, secret: boolean): string {
-  return `pulumi config set${secret ? " --secret" : ""} ${key} ${value} -s ${stack}`;
+  if (!secret) return `pulumi config set ${key} ${value} -s ${stack}`;
+  // A secret goes in on stdin, never as an argument (ps, shell history): from the command that
+  // makes it, or typed at the prompt.
+  const made = /^"\$\((.*)\)"$/.exec(value);
+  return made !== null ? `${made[1]} | pulumi config set --secret ${key} -s ${stack}` : `pulumi config set --secret ${key} -s ${stack}   # then the value at the prompt`;
 }
 
 /** Stores a value that sits in plaintext in the stack file as a secret, unchanged. */
@@ -45,7 +49,7 @@ export function reencryptCommand(stack: string, key: string): string {
 
 /** Moves a value to another key, keeping it secret if it must be; the old key is removed. */
 export function renameCommand(stack: string, from: string, to: string, secret: boolean): string {
-  return `pulumi config set${secret ? " --secret" : ""} ${to} "$(pulumi config get ${from} -s ${stack})" -s ${stack} && pulumi config rm ${from} -s ${stack}`;
+  return `${configSetCommand(stack, to, `"$(pulumi config get ${from} -s ${stack})"`, secret).replace(/ {3}# .*$/, "")} && pulumi config rm ${from} -s ${stack}`;
 }
 
 /** A structured config value (the CLI hands lists over as JSON text), or undefined when it is not a list. */

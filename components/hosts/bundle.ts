@@ -23,9 +23,14 @@ export function stagedBundle(title: string, vars: Readonly<Record<string, string
     `stage_file() { base64 -d >"$STAGE/$1"; }`,
   ];
   const staged = Object.keys(files).sort().map((name) => `stage_file ${name} <<'${END}'\n${base64Lines(files[name]!)}\n${END}`);
-  return `${header.join("\n")}\n${staged.join("\n")}\n\n${script}`;
+  return `${header.join("\n")}\n${staged.join("\n")}\n\n${script.replace(/\n*$/, "\n")}${BUNDLE_END}\n`;
 }
 
-/** Runs a bundle from stdin, kept meanwhile in a root-only file on tmpfs. */
+/** The last line of every bundle: a bundle cut short by a dropped connection lacks it and never runs. */
+export const BUNDLE_END = "# end of shithub-infra bundle";
+
+/** Runs a bundle from stdin, kept meanwhile in a root-only file on tmpfs, only once it arrived whole. */
 export const BUNDLE_COMMAND =
-  'umask 077 && f=$(mktemp /run/shithub-release.XXXXXX) && cat >"$f" && { bash "$f"; rc=$?; rm -f "$f"; exit $rc; }';
+  'umask 077 && f=$(mktemp /run/shithub-release.XXXXXX) && cat >"$f" && ' +
+  `if [ "$(tail -n 1 "$f")" != '${BUNDLE_END}' ]; then rm -f "$f"; echo 'shithub: the bundle arrived incomplete; nothing ran' >&2; exit 1; fi && ` +
+  '{ bash "$f"; rc=$?; rm -f "$f"; exit $rc; }';

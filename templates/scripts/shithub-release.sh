@@ -42,7 +42,12 @@ fail() {
   if [ "$SWITCHED" = 1 ]; then
     rollback
     rm -rf -- "$BACKUP"
-    log "FAILED: $reason; rolled back to ${PREVIOUS_VERSION:-no release}"
+    # The previous release runs again: say whether it is healthy, as a release would.
+    local state=""
+    if [ -n "$PREVIOUS_BIN" ]; then
+      if await_ready 1 1; then state="; it is healthy"; else state="; it is NOT healthy either: $NOT_READY"; fi
+    fi
+    log "FAILED: $reason; rolled back to ${PREVIOUS_VERSION:-no release}$state"
   else
     log "FAILED: $reason; nothing was changed"
   fi
@@ -69,8 +74,12 @@ link_binary() {
 
 fetch_binary() {
   install -d -m 0755 -o root -g root /opt/shithub "$RELEASES"
-  if [ -x "$NEW_BIN" ] && [ "$(sha256_of "$NEW_BIN")" = "$ARTIFACT_SHA256" ]; then
-    return 0
+  if [ -e "$NEW_BIN" ]; then
+    local installed
+    installed=$(sha256_of "$NEW_BIN")
+    [ "$installed" = "$ARTIFACT_SHA256" ] && return 0
+    # A published release never changes: a binary that may be running is never replaced under its name.
+    fail "$RELEASE_VERSION is installed with checksum $installed, not $ARTIFACT_SHA256; a release never changes: publish a new version"
   fi
   local tmp
   # Hashed where only root can write, then installed: nothing can change it between check and use.

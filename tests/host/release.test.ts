@@ -130,8 +130,10 @@ describe("the release script on a real systemd host", () => {
     ["a checksum mismatch", () => bundle("v1.2.0", { sha: "0".repeat(64) }), /FAILED: checksum mismatch for v1\.2\.0: expected 0{64}, got [0-9a-f]{64}; nothing was changed/],
     ["a config validate failure", () => bundle("v1.3.0"), /FAILED: shithubd v1\.3\.0 config validate rejected the new web\.env; nothing was changed/],
     ["a failed migration", () => bundle("v1.4.0"), /FAILED: shithubd-web did not start \(migration or startup failed\); rolled back to v1\.1\.0/],
-    ["a failed health check", () => bundle("v1.5.0"), /FAILED: shithubd-web is not healthy at http:\/\/127\.0\.0\.1:8080\/readyz; rolled back to v1\.1\.0/],
-    ["a worker that crash-loops", () => bundle("v1.6.0"), /FAILED: shithubd-worker exited after it started; rolled back to v1\.1\.0/],
+    ["a failed health check", () => bundle("v1.5.0"), /FAILED: shithubd-web is not healthy at http:\/\/127\.0\.0\.1:8080\/readyz; rolled back to v1\.1\.0; it is healthy$/m],
+    ["a worker that crash-loops", () => bundle("v1.6.0"), /FAILED: shithubd-worker exited after it started; rolled back to v1\.1\.0; it is healthy$/m],
+    ["a version re-published with another checksum", () => bundle("v1.1.0", { sha: "1".repeat(64), set: { "shithubd:SHITHUB_WORKERS": "7" } }),
+      /FAILED: v1\.1\.0 is installed with checksum [0-9a-f]{64}, not 1{64}; a release never changes: publish a new version; nothing was changed/],
   ];
   it.each(failures)("%s exits non-zero with one line, and the old release keeps serving", (_what, make, reason) => {
     const envBefore = sh("sha256sum /etc/shithub/web.env /etc/shithub/worker.env /etc/systemd/system/shithubd-*");
