@@ -5,6 +5,7 @@ import { platformOf } from "../../components/hosts/platform";
 import { db, dbSetupFiles, dbSetupVars } from "../../components/roles/db";
 import { roleSetupBundle } from "../../components/roles/setupBundle";
 import type { Cloud, Machine } from "./machine";
+import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -192,6 +193,35 @@ describe("the release script on a real systemd host", () => {
       expect(r.stderr).toContain("released (previous: v1.1.0)");
       expect(sh("test -s /root/.ssh/authorized_keys && echo kept")).toBe("kept");
       expect(sh("test -e /var/lib/shithub/releases && echo left || echo gone")).toBe("gone");
+      expect(release(bundle("v1.1.0", { set: { "shithubd:SHITHUB_WORKERS": "7" } })).status).toBe(0);
+    });
+  });
+
+  describe("the connection (security review L2)", () => {
+    it("a bundle cut short on the way never runs", () => {
+      const text = bundle("v1.0.0", { set: { "shithubd:SHITHUB_WORKERS": "7" } });
+      const r = release(text.slice(0, Math.floor(text.length * 0.9)));
+      expect(r.stderr).toBe("shithub: the bundle arrived incomplete; nothing ran\n");
+      expect(r.status).toBe(1);
+      expect(sh("readlink /usr/local/bin/shithubd")).toBe("/opt/shithub/releases/v1.1.0/shithubd");
+    });
+
+    it("a connection dropped mid-release leaves the host on one release, healthy, never between", async () => {
+      const text = bundle("v1.0.0", { set: { "shithubd:SHITHUB_WORKERS": "7" } });
+      const client = spawn("ssh", ["-i", cloud!.key, "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+        "-o", "LogLevel=ERROR", `root@${CONTAINER_IP}`, RELEASE_COMMAND], { stdio: ["pipe", "ignore", "ignore"] });
+      await new Promise<void>((resolve) => client.stdin.end(text, resolve));
+      // Cut it while the release is under way (after the bundle arrived: its unit is running).
+      const running = await machine.sshAsync("for i in $(seq 200); do systemctl list-units --no-legend 'shithub-step-*' | grep -q . && exit 0; sleep 0.05; done; exit 1");
+      expect(running.status).toBe(0);
+      client.kill("SIGKILL");
+      sh("for i in $(seq 600); do systemctl list-units --no-legend 'shithub-step-*' | grep -q . || exit 0; sleep 0.1; done; exit 1");
+      const linked = sh("readlink /usr/local/bin/shithubd").replace(/^\/opt\/shithub\/releases\/(v[^/]+)\/shithubd$/, "$1");
+      expect(linked).toBe("v1.0.0");
+      expect(health()).toBe(`shithubd ${linked}\n 200`);
+      expect(sh("systemctl is-active shithubd-web.service shithubd-worker.service")).toBe("active\nactive");
+      // The bundle (it holds secrets) is gone; only its output files wait in /run for nobody.
+      expect(sh("ls /run | grep '^shithub-release\\.' | grep -cv '\\.\\(out\\|err\\)$' || true")).toBe("0");
       expect(release(bundle("v1.1.0", { set: { "shithubd:SHITHUB_WORKERS": "7" } })).status).toBe(0);
     });
   });
