@@ -1,4 +1,5 @@
-import { isIP } from "node:net";
+import { ADMIN_LIMIT, parseCidr, unionSize } from "./addressRanges";
+import type { AddressRange } from "./addressRanges";
 import { qualified } from "./projectKeys";
 import type { Problem } from "./problems";
 import { parseJsonList } from "./problems";
@@ -22,12 +23,6 @@ export interface HostsConfig {
 const FINGERPRINT = /^([0-9a-f]{2}:){15}[0-9a-f]{2}$|^\d+$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
-function cidrProblem(text: string): string | undefined {
-  const m = /^([^/]+)\/(\d{1,3})$/.exec(text);
-  const family = m ? isIP(m[1]!) : 0;
-  if (!m || family === 0 || Number(m[2]) > (family === 4 ? 32 : 128)) return "must be an IPv4 or IPv6 CIDR such as 203.0.113.10/32";
-  return undefined;
-}
 
 type ItemCheck = (text: string, production: boolean) => string | undefined;
 
@@ -37,10 +32,9 @@ const ITEM_CHECKS: Record<Exclude<ListKey, "hosts">, { check: ItemCheck; example
     example: "3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa",
   },
   adminCidrs: {
-    check: (t, production) => {
-      const bad = cidrProblem(t);
-      if (bad !== undefined) return bad;
-      return production && /\/0$/.test(t) ? "opens SSH to the whole internet, which production refuses; list the admin networks" : undefined;
+    check: (t) => {
+      const range = parseCidr(t);
+      return typeof range === "string" ? range : undefined;
     },
     example: "203.0.113.10/32",
   },
@@ -107,6 +101,20 @@ export function parseHostsConfig(
     });
     pathProblems(key, found);
     items[key] = list as string[];
+  }
+  if (production && items.adminCidrs !== undefined) {
+    // What the ranges admit together, not how they are written: 0.0.0.0/1 and 128.0.0.0/1 are 0.0.0.0/0.
+    const ranges = items.adminCidrs.map(parseCidr).filter((r): r is AddressRange => typeof r !== "string");
+    const size = unionSize(ranges);
+    for (const family of [4, 6] as const) {
+      if (size[family] <= ADMIN_LIMIT[family]) continue;
+      const share = Number((size[family] * 10000n) / (1n << BigInt(family === 4 ? 32 : 128))) / 100;
+      problems.push({
+        stack, key: qualified("adminCidrs"),
+        message: `admits ${share}% of all IPv${family} addresses together (more than a /${family === 4 ? 8 : 24}), which opens root SSH to the internet in effect; production refuses it: list the admin networks`,
+        fix: `pulumi config rm shithubd:adminCidrs -s ${stack} && pulumi config set --path 'shithubd:adminCidrs[0]' ${ITEM_CHECKS.adminCidrs.example} -s ${stack}`,
+      });
+    }
   }
   if (problems.length > 0 || hosts === undefined) return { problems };
   return {

@@ -135,7 +135,7 @@ describe("a bad topology in a stack copy fails clearly and registers nothing", (
     ["no db host", (c) => { (c["shithubd:hosts"] as Array<{ roles: string[] }>)[1]!.roles = ["backup"]; },
       /shithubd:hosts: must have exactly one host with the db role \(found 0\)/],
     ["SSH open to the world in production", (c) => { c["shithubd:adminCidrs"] = ["0.0.0.0/0"]; },
-      /shithubd:adminCidrs\[0\]: opens SSH to the whole internet/],
+      /shithubd:adminCidrs: admits 100% of all IPv4 addresses together \(more than a \/8\), which opens root SSH to the internet in effect/],
     ["an unknown size", (c) => { (c["shithubd:hosts"] as Array<{ size: string }>)[0]!.size = "s-2vcpu-4gbb"; },
       /shithubd:hosts\[0\]\.size: is not a DigitalOcean droplet size; did you mean s-2vcpu-4gb\?\n\s+fix: pulumi config set --path 'shithubd:hosts\[0\]\.size' s-2vcpu-4gb -s production/],
   ])("%s", async (_what, edit, expected) => {

@@ -59,14 +59,23 @@ describe("each bad topology input is a clear problem with a --path fix", () => {
 });
 
 describe("network and access settings", () => {
-  it("production refuses SSH from anywhere, naming the item", () => {
+  it("production refuses admin networks that admit the internet in effect, by what they admit, not how they are written", () => {
     const raw = withHosts(FOUR_HOSTS);
-    const problems = problemsOf({ ...raw, values: { ...raw.values, "shithubd:adminCidrs": JSON.stringify(["198.51.100.0/24", "::/0"]) } });
-    expect(problems.map((p) => [p.key, p.message, p.fix])).toEqual([[
-      "shithubd:adminCidrs[1]",
-      "opens SSH to the whole internet, which production refuses; list the admin networks",
-      "pulumi config set --path 'shithubd:adminCidrs[1]' 203.0.113.10/32 -s production",
+    const withCidrs = (cidrs: string[]) => ({ ...raw, values: { ...raw.values, "shithubd:adminCidrs": JSON.stringify(cidrs) } });
+    const refuse = (cidrs: string[]) => problemsOf(withCidrs(cidrs));
+    const accept = (cidrs: string[]) => configOf(withCidrs(cidrs)).hosts.adminCidrs;
+    const fix = "pulumi config rm shithubd:adminCidrs -s production && pulumi config set --path 'shithubd:adminCidrs[0]' 203.0.113.10/32 -s production";
+    expect(refuse(["198.51.100.0/24", "::/0"]).map((p) => [p.key, p.message, p.fix])).toEqual([[
+      "shithubd:adminCidrs",
+      "admits 100% of all IPv6 addresses together (more than a /24), which opens root SSH to the internet in effect; production refuses it: list the admin networks",
+      fix,
     ]]);
+    // Two halves are the whole; overlapping ranges are counted once.
+    expect(refuse(["0.0.0.0/1", "128.0.0.0/1"]).map((p) => p.message)).toEqual([expect.stringMatching(/^admits 100% of all IPv4 addresses together/)]);
+    expect(refuse(["0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/2"]).map((p) => p.message)).toEqual([expect.stringMatching(/^admits 75% of all IPv4/)]);
+    expect(accept(["10.0.0.0/8", "10.0.0.0/9", "10.128.0.0/9"])).toEqual(["10.0.0.0/8", "10.0.0.0/9", "10.128.0.0/9"]);
+    expect(refuse(["10.0.0.0/8", "11.0.0.0/32"]).map((p) => p.message)).toEqual([expect.stringMatching(/^admits 0\.39% of all IPv4 addresses together \(more than a \/8\)/)]);
+    expect(accept(["198.51.100.0/24", "2001:db8::/32"])).toEqual(["198.51.100.0/24", "2001:db8::/32"]);
   });
 
   it("staging may open SSH widely", () => {
@@ -75,7 +84,11 @@ describe("network and access settings", () => {
 
   it.each([
     ["shithubd:adminCidrs", ["10.0.0.1"], /CIDR/],
-    ["shithubd:adminCidrs", ["10.0.0.0/33"], /CIDR/],
+    ["shithubd:adminCidrs", ["10.0.0.0/33"], /^has a prefix longer than an IPv4 address \(\/32 at most\)$/],
+    ["shithubd:adminCidrs", ["256.1.2.0/24"], /CIDR/],
+    ["shithubd:adminCidrs", ["10.0.0.5/24"], /^has host bits set: the network it names is 10\.0\.0\.0\/24$/],
+    ["shithubd:adminCidrs", ["2001:db8::1/64"], /^has host bits set: the network it names is 2001:db8::\/64$/],
+    ["shithubd:adminCidrs", ["2001:db8::/129"], /\/128 at most/],
     ["shithubd:sshKeys", ["ssh-ed25519 AAAA"], /fingerprint/],
     ["shithubd:alertEmails", ["ops"], /email/],
   ])("%s %j is refused", (key, value, message) => {
