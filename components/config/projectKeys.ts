@@ -154,6 +154,14 @@ export const PROJECT_KEYS: readonly ProjectKey[] = [
     check: (v) => (/^\d+(s|min|h)$/.test(v) ? undefined : "must be a systemd time span such as 900s, 15min or 1h"),
   },
   {
+    name: "production",
+    type: "boolean",
+    description: "Whether this stack is production; every production rule follows it (protected droplets, volumes and IPs; ACME certificates; admin networks; no post-release drill; SHITHUB_ENV=prod). Unset: true for a stack named production or prod.",
+    optional: true,
+    example: "true",
+    check: (v) => (v === "true" || v === "false" ? undefined : "must be true or false"),
+  },
+  {
     name: "gitSsh",
     type: "boolean",
     description: "Serve git over SSH (git@<domain>) on the app hosts; gives SHITHUB_AUTH__SSH__ENABLED.",

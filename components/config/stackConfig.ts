@@ -1,5 +1,5 @@
 import { CATALOGUE } from "./catalogue";
-import { ENV_DEFAULTS, derivedEnv, shithubEnvOf } from "../env/envDefaults";
+import { ENV_DEFAULTS, derivedEnv, productionByName } from "../env/envDefaults";
 import type { EnvValue, EnvValues } from "../env/envValues";
 import { DATABASE_URL_VALUE } from "../env/envValues";
 import { platformOf } from "../hosts/platform";
@@ -137,7 +137,14 @@ export function parseStackConfig(raw: RawStackConfig, templates: Readonly<Record
     if (!env.has(name)) env.set(name, { value: text, origin: "default", placeholder: false });
   }
   const gitSsh = project.get("gitSsh") === "true";
-  for (const [name, text] of Object.entries(derivedEnv(stack, domain ?? "domain.invalid", gitSsh))) {
+  // Production is a property of the stack (shithubd:production), by default from its name.
+  const production = project.has("production") ? project.get("production") === "true" : productionByName(stack);
+  if (!production && productionByName(stack)) {
+    // Its name says production to every operator and tool: the rules cannot be switched off under it.
+    const key = qualified("production");
+    problems.push({ stack, key, message: `is false, but a stack named ${stack} is production to everyone who reads its name; its rules stay on`, fix: `pulumi config rm ${key} -s ${stack}` });
+  }
+  for (const [name, text] of Object.entries(derivedEnv(stack, domain ?? "domain.invalid", gitSsh, production))) {
     if (!env.has(name)) env.set(name, { value: text, origin: "derived", placeholder: false });
   }
   if (!env.has("SHITHUB_DATABASE_URL")) env.set("SHITHUB_DATABASE_URL", DATABASE_URL_VALUE);
@@ -147,7 +154,6 @@ export function parseStackConfig(raw: RawStackConfig, templates: Readonly<Record
     for (const [name, value] of runtimeBucketEnv(stack, region, project.get("bucketPrefix"))) env.set(name, value);
   }
   problems.push(...checkEnv({ stack, version, values: env, templates }));
-  const production = shithubEnvOf(stack) === "prod";
   const hosts = parseHostsConfig(stack, lists, production);
   problems.push(...hosts.problems);
 

@@ -31,15 +31,20 @@ export const DERIVED_FROM: Readonly<Record<string, string>> = {
   SHITHUB_DB__URL: "the topology: the program writes SHITHUB_DATABASE_URL, which `shithubd migrate up` reads too",
 };
 
-/** shithubd's `env` for a stack: `production` runs as prod; anything else but staging is dev. */
-export function shithubEnvOf(stack: string): "prod" | "staging" | "dev" {
-  if (stack === "production" || stack === "prod") return "prod";
+/** Whether a stack is production when its config does not say (`shithubd:production`): by its name. */
+export function productionByName(stack: string): boolean {
+  return stack === "production" || stack === "prod";
+}
+
+/** shithubd's `env` for a stack: production runs as prod; staging as staging; anything else is dev. */
+export function shithubEnvOf(stack: string, production: boolean): "prod" | "staging" | "dev" {
+  if (production) return "prod";
   return stack === "staging" ? "staging" : "dev";
 }
 
-export function derivedEnv(stack: string, domain: string, gitSsh: boolean): Record<string, string> {
+export function derivedEnv(stack: string, domain: string, gitSsh: boolean, production: boolean): Record<string, string> {
   return {
-    SHITHUB_ENV: shithubEnvOf(stack),
+    SHITHUB_ENV: shithubEnvOf(stack, production),
     SHITHUB_AUTH__BASE_URL: `https://${domain}`,
     SHITHUB_AUTH__SSH__ENABLED: String(gitSsh),
     SHITHUB_AUTH__SSH__HOST: `git@${domain}`,

@@ -259,3 +259,32 @@ describe("release gates", () => {
     expect(problems[0]!.fix).toMatch(/--secret shithubd:SHITHUB_NOTIF__UNSUBSCRIBE_KEY_B64/);
   });
 });
+
+describe("production is a property of the stack (shithubd:production), by default from its name", () => {
+  it("a stack of another name that says it is production gets every production rule and runs as prod", () => {
+    const problems = problemsOf(rawConfig({ stack: "eu", set: { "shithubd:production": "true", "shithubd:tls": "internal", "shithubd:adminCidrs": JSON.stringify(["0.0.0.0/0"]) } }));
+    // Its env runs as prod, so prod's own rule applies too (no stdout mail).
+    expect(problems.map((p) => p.key).sort()).toEqual(["shithubd:SHITHUB_AUTH__EMAIL_BACKEND", "shithubd:adminCidrs", "shithubd:tls"]);
+    const config = configOf(rawConfig({ stack: "eu", set: { "shithubd:production": "true", "shithubd:SHITHUB_AUTH__EMAIL_BACKEND": "postmark" },
+      secret: { "shithubd:SHITHUB_AUTH__POSTMARK__SERVER_TOKEN": "pm-token" } }));
+    expect(config.production).toBe(true);
+    expect(config.env.get("SHITHUB_ENV")?.value).toBe("prod");
+  });
+
+  it("without the key, the name decides", () => {
+    expect(configOf(rawConfig({ stack: "eu" })).production).toBe(false);
+    expect(configOf(rawConfig({ stack: "eu" })).env.get("SHITHUB_ENV")?.value).toBe("dev");
+  });
+
+  it("a stack named production cannot switch its rules off", () => {
+    const [p, ...rest] = problemsOf(rawConfig({ stack: "production", set: { "shithubd:production": "false" } }));
+    expect(rest).toEqual([]);
+    expect([p!.key, p!.message, p!.fix]).toEqual(["shithubd:production",
+      "is false, but a stack named production is production to everyone who reads its name; its rules stay on", "pulumi config rm shithubd:production -s production"]);
+  });
+
+  it("refuses a value that is not a boolean", () => {
+    const [p] = problemsOf(rawConfig({ stack: "eu", set: { "shithubd:production": "yes" } }));
+    expect([p!.key, p!.message]).toEqual(["shithubd:production", "must be true or false"]);
+  });
+});
