@@ -19,6 +19,8 @@ export const SSHD_HARDENING: readonly string[] = [
   "X11Forwarding no",
   "AllowAgentForwarding no",
   "AllowTcpForwarding no",
+  // Every kind of forwarding, stream-local sockets included, for every user.
+  "DisableForwarding yes",
   "MaxAuthTries 3",
   "LoginGraceTime 30",
 ];

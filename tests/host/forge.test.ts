@@ -85,6 +85,8 @@ describe("a fresh `pulumi up` of one host with every role", () => {
   it("booted from its user data: cloud-init done, no unit failed", () => {
     expect(machine.sh("cloud-init status")).toBe("status: done");
     expect(machine.sh("systemctl list-units --failed --no-legend --plain")).toBe("");
+    // No image user with the droplet's keys and passwordless sudo.
+    expect(machine.sh("getent passwd debian || echo none")).toBe("none");
   });
 
   it("ran the program's remote steps in its order: the database before the release, the release last", () => {

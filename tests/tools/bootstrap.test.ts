@@ -58,6 +58,10 @@ describe("cloud-init user data, checked by the real tools", () => {
     expect(dropIn.trim().split("\n")).toEqual(SSHD_HARDENING);
     expect(check(dropIn)).toBe(0);
     expect(check(`${dropIn}NoSuchOption yes\n`)).not.toBe(0);
+    // As sshd reads it: no forwarding of any kind, stream-local sockets included.
+    const conf = write("sshd_config", `Include ${write("10-shithub.conf", dropIn)}\nHostKey ${key}\n`);
+    const effective = execFileSync("/usr/sbin/sshd", ["-T", "-f", conf], { encoding: "utf8" }).split("\n");
+    expect(effective).toEqual(expect.arrayContaining(["disableforwarding yes", "allowtcpforwarding no", "allowagentforwarding no", "x11forwarding no"]));
   });
 
 });

@@ -35,6 +35,10 @@ describe("cloud-init user data", () => {
     expect(files({ ...FOUR_HOSTS[1], roles: ["db", "backup"] }).map((f) => f.path)).not.toContain(noCluster);
   });
 
+  it("creates no image user (it would get the droplet's keys and passwordless sudo): root and shithub only", () => {
+    for (const h of FOUR_HOSTS) expect((userData(h).users as Array<unknown>)).toEqual([expect.objectContaining({ name: "shithub", system: true })]);
+  });
+
   it("leaves swap out when the stack sets 0 GiB", () => {
     expect(userData(FOUR_HOSTS[1], 0).swap).toBeUndefined();
     expect(userData(FOUR_HOSTS[1], 4).swap).toEqual({ filename: "/swapfile", size: "4G", maxsize: "4G" });
