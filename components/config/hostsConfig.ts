@@ -24,7 +24,7 @@ const FINGERPRINT = /^([0-9a-f]{2}:){15}[0-9a-f]{2}$|^\d+$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 
-type ItemCheck = (text: string, production: boolean) => string | undefined;
+type ItemCheck = (text: string) => string | undefined;
 
 const ITEM_CHECKS: Record<Exclude<ListKey, "hosts">, { check: ItemCheck; example: string }> = {
   sshKeys: {
@@ -96,7 +96,7 @@ export function parseHostsConfig(
     const found: PathProblem[] = [];
     if (list.length === 0) found.push({ path: "", message: "must list at least one item", example: ITEM_CHECKS[key].example, fixPath: "[0]" });
     list.forEach((item, i) => {
-      const reason = typeof item === "string" ? ITEM_CHECKS[key].check(item, production) : "must be a string";
+      const reason = typeof item === "string" ? ITEM_CHECKS[key].check(item) : "must be a string";
       if (reason !== undefined) found.push({ path: `[${i}]`, message: reason, example: ITEM_CHECKS[key].example });
     });
     pathProblems(key, found);

@@ -49,7 +49,7 @@ export function reencryptCommand(stack: string, key: string): string {
 
 /** Moves a value to another key, keeping it secret if it must be; the old key is removed. */
 export function renameCommand(stack: string, from: string, to: string, secret: boolean): string {
-  return `${configSetCommand(stack, to, `"$(pulumi config get ${from} -s ${stack})"`, secret).replace(/ {3}# .*$/, "")} && pulumi config rm ${from} -s ${stack}`;
+  return `${configSetCommand(stack, to, `"$(pulumi config get ${from} -s ${stack})"`, secret)} && pulumi config rm ${from} -s ${stack}`;
 }
 
 /** A structured config value (the CLI hands lists over as JSON text), or undefined when it is not a list. */
