@@ -8,6 +8,7 @@ import { envFilePath, renderEnvFile } from "./env/envFile";
 import { ENV_FILES } from "./env/envTemplate";
 import type { EnvFileName, EnvTemplate } from "./env/envTemplate";
 import { resolveDeferred } from "./env/envValues";
+import { SSH_ENV_PATH, sshEnvOf, sshNeeds } from "./env/sshEnv";
 import { dnsNames } from "./hosts/dns";
 import { ShithubHost } from "./hosts/host";
 import type { HostFile } from "./hosts/hostFile";
@@ -136,6 +137,8 @@ export class ShithubEnvironment extends pulumi.ComponentResource {
     this.hostFiles = this.hosts.flatMap((h) => [
       { host: h.spec.name, file: h.userData },
       ...Object.values(envFiles.get(h.spec.name) ?? {}).map((file) => ({ host: h.spec.name, file })),
+      ...[envFiles.get(h.spec.name)?.web].flatMap((web) => web === undefined ? [] :
+        [{ host: h.spec.name, file: { path: SSH_ENV_PATH, content: pulumi.secret(web.content.apply(sshEnvOf)), names: web.names.filter(sshNeeds) } }]),
       ...steps.flatMap((files) => files.filter((f) => f.host === h.spec.name)),
     ]);
 

@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   const fresh = await plan("v1.0.0");
   const { machine, cloud } = await bootMachine(work, dropletUserData(fresh, SINGLE_DROPLET.name));
   try {
-    artifacts.start();
+    artifacts.start(cloud.worldCa);
     const stack = new Stack(() => machine);
     // The bucket is not in this world: every step but the backup setup (tests/host/backups.test.ts has it).
     await stack.up({ ...fresh, resources: fresh.resources.filter((r) => !r.name.endsWith("-backup-setup")) });

@@ -75,3 +75,17 @@ export function unionSize(ranges: readonly AddressRange[]): { readonly 4: bigint
  * whether it says 0.0.0.0/0 or 0.0.0.0/1 and 128.0.0.0/1.
  */
 export const ADMIN_LIMIT = { 4: 1n << 24n, 6: 1n << 104n } as const;
+
+/** RFC 1918's private IPv4 networks: a VPC's range must lie inside one of them. */
+const PRIVATE_IPV4 = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"].map((c) => parseCidr(c) as AddressRange);
+
+/** Why `text` cannot be a VPC's range (DigitalOcean: private IPv4, /16 to /28), read as a set of addresses. */
+export function vpcRangeProblem(text: string): string | undefined {
+  const range = parseCidr(text);
+  if (typeof range === "string") return `${range}; a VPC takes a private IPv4 range such as 10.10.0.0/24`;
+  const prefix = Number(range.network.split("/")[1]);
+  if (range.family !== 4) return "must be an IPv4 range: DigitalOcean VPCs are IPv4";
+  if (!PRIVATE_IPV4.some((p) => p.first <= range.first && range.last <= p.last)) return "must lie inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 (RFC 1918)";
+  if (prefix < 16 || prefix > 28) return "must be from /16 to /28, DigitalOcean's VPC sizes";
+  return undefined;
+}

@@ -1,6 +1,8 @@
 import { Region } from "@pulumi/digitalocean";
 import { valid as validSemver } from "semver";
 import { PLATFORMS } from "../hosts/platform";
+import { vpcRangeProblem } from "./addressRanges";
+import { artifactUrlProblem } from "./artifactUrl";
 
 /** The project's config namespace: `Pulumi.yaml` `name:`, so `shithubd:*` keys can be declared there. */
 export const NAMESPACE = "shithubd";
@@ -26,11 +28,37 @@ export interface ProjectKey {
 }
 
 const REGIONS: readonly string[] = Object.values(Region);
-const PRIVATE_CIDR = /^(10\.\d{1,3}|172\.(1[6-9]|2\d|3[01])|192\.168)\.\d{1,3}\.\d{1,3}\/(1[6-9]|2[0-8])$/;
 
 function wholeNumber(v: string, min: number, max: number): string | undefined {
   return /^\d+$/.test(v) && Number(v) >= min && Number(v) <= max ? undefined : `must be a whole number between ${min} and ${max}`;
 }
+/** systemd's TimeoutStartSec= for the migrating web unit: 0 would switch the timeout off. */
+function startTimeoutProblem(v: string): string | undefined {
+  const m = /^(\d+)(s|min|h)$/.exec(v);
+  if (!m) return "must be a systemd time span such as 900s, 15min or 1h";
+  const seconds = Number(m[1]) * { s: 1, min: 60, h: 3600 }[m[2] as "s" | "min" | "h"];
+  if (seconds === 0) return "must be more than 0: systemd reads 0 as no timeout, and a hung migration would hold the release forever";
+  if (seconds > 86_400) return "must be at most 24h: a migration that long is an outage, not a release";
+  return undefined;
+}
+
+/** Paths the release step's curl requests on shithubd's address: each must reach that address and name one URL. */
+function healthPathProblem(v: string): string | undefined {
+  for (const path of v.split(" ")) {
+    if (!path.startsWith("/")) return "must be one or more URL paths starting with /, separated by single spaces";
+    let url: URL;
+    try {
+      url = new URL(path, "http://127.0.0.1:8080");
+    } catch {
+      return `${JSON.stringify(path)} is not a URL path`;
+    }
+    if (url.host !== "127.0.0.1:8080") return `${JSON.stringify(path)} would leave shithubd's address (a path starting with // names a host)`;
+    if (url.pathname + url.search !== path) return `${JSON.stringify(path)} is not a normalised URL path (no . or .. segments, no #fragment, no characters a URL must escape)`;
+    if (/[[\]{}]/.test(path)) return `${JSON.stringify(path)} must not contain [ ] { }: curl would read them as a pattern of several URLs`;
+  }
+  return undefined;
+}
+
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 
 export const PROJECT_KEYS: readonly ProjectKey[] = [
@@ -87,7 +115,7 @@ export const PROJECT_KEYS: readonly ProjectKey[] = [
     description: "Private range of the environment's VPC (RFC 1918, /16 to /28); unset: DigitalOcean picks one.",
     optional: true,
     example: "10.10.0.0/24",
-    check: (v) => (PRIVATE_CIDR.test(v) ? undefined : "must be a private IPv4 range from /16 to /28, e.g. 10.10.0.0/24"),
+    check: vpcRangeProblem,
   },
   {
     name: "artifactUrl",
@@ -95,7 +123,7 @@ export const PROJECT_KEYS: readonly ProjectKey[] = [
     description: "Where app hosts download the shithubd binary; {version} stands for shithubd:version. Needs shithubd:artifactSha256.",
     optional: true,
     example: "https://releases.example.org/shithubd/{version}/shithubd-linux-amd64",
-    check: (v) => (/^https?:\/\/\S+$/.test(v) && v.includes("{version}") ? undefined : "must be an http(s) URL containing {version}"),
+    check: artifactUrlProblem,
   },
   {
     name: "artifactSha256",
@@ -127,7 +155,7 @@ export const PROJECT_KEYS: readonly ProjectKey[] = [
     description: "Paths (space-separated) the release step polls on shithubd's address before it calls a web restart good; /readyz checks the database.",
     default: "/readyz",
     example: "'/readyz /healthz'",
-    check: (v) => (/^\/\S*( \/\S*)*$/.test(v) ? undefined : "must be one or more URL paths starting with /, separated by spaces"),
+    check: healthPathProblem,
   },
   {
     name: "healthTimeoutSeconds",
@@ -151,7 +179,7 @@ export const PROJECT_KEYS: readonly ProjectKey[] = [
     description: "systemd start timeout of the web unit on the migrating host, which bounds `shithubd migrate up`.",
     default: "15min",
     example: "15min",
-    check: (v) => (/^\d+(s|min|h)$/.test(v) ? undefined : "must be a systemd time span such as 900s, 15min or 1h"),
+    check: startTimeoutProblem,
   },
   {
     name: "production",

@@ -11,6 +11,7 @@ import type { BackupConfig } from "./backupConfig";
 import { parseReleaseConfig } from "./releaseConfig";
 import type { ReleaseConfig } from "./releaseConfig";
 import type { HostsConfig, ListKey } from "./hostsConfig";
+import { strayKeyProblem } from "./namespaces";
 import { NAMESPACE, PROJECT_KEYS, qualified } from "./projectKeys";
 import type { Problem } from "./problems";
 import { ConfigError, configSetCommand, reencryptCommand, renameCommand } from "./problems";
@@ -71,6 +72,11 @@ const PROVIDER_SECRETS = ["digitalocean:token", "digitalocean:spacesAccessId", "
 
 const ENV_KEY = /^[A-Z][A-Z0-9_]*$/;
 
+/** A name this program reads under its namespace: an env variable, a project key, a list. */
+function isProgramName(name: string): boolean {
+  return /^SHITHUB_[A-Z0-9_]+$/.test(name) || PROJECT_KEYS.some((k) => k.name === name) || (LIST_KEYS as readonly string[]).includes(name);
+}
+
 export type ParseResult = { readonly ok: true; readonly config: StackConfig } | { readonly ok: false; readonly problems: Problem[] };
 
 /** Reads and validates a stack's config, reporting every problem at once. Touches nothing. */
@@ -91,7 +97,11 @@ export function parseStackConfig(raw: RawStackConfig, templates: Readonly<Record
         fix: reencryptCommand(stack, key),
       });
     }
-    if (!key.startsWith(`${NAMESPACE}:`)) continue;
+    if (!key.startsWith(`${NAMESPACE}:`)) {
+      const stray = strayKeyProblem(stack, key, secret, isProgramName);
+      if (stray !== undefined) problems.push(stray);
+      continue;
+    }
     const name = key.slice(NAMESPACE.length + 1);
     if (ENV_KEY.test(name)) {
       // The CLI merges Pulumi.yaml defaults into the config it hands over: an unchanged default stays a default.
@@ -157,8 +167,10 @@ export function parseStackConfig(raw: RawStackConfig, templates: Readonly<Record
   const hosts = parseHostsConfig(stack, lists, production);
   problems.push(...hosts.problems);
 
+  // A release key already reported invalid is not reported again as missing.
+  const releaseKeyReported = problems.some((p) => ["artifactUrl", "artifactPath", "artifactSha256"].some((k) => p.key === qualified(k)));
   const release = version === undefined ? { problems: [] } : parseReleaseConfig(stack, version, project, raw.placeholders);
-  problems.push(...release.problems);
+  if (!releaseKeyReported) problems.push(...release.problems);
 
   const backups = region === undefined ? { problems: [] } : parseBackupConfig(stack, region, project);
   problems.push(...backups.problems);

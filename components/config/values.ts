@@ -30,13 +30,36 @@ function base64Bytes(text: string): number | undefined {
   return Buffer.from(text, "base64").length;
 }
 
+/** Go's int on the 64-bit hosts shithubd runs on: a larger value is a parse error at start. */
+const GO_INT_MIN = -(2n ** 63n);
+const GO_INT_MAX = 2n ** 63n - 1n;
+
 function checkNumber(text: string, integer: boolean, min: number, max: number | undefined): string | undefined {
   const ok = integer ? /^-?\d+$/.test(text) : /^-?(\d+(\.\d*)?|\.\d+)$/.test(text);
   const what = integer ? "an integer" : "a number";
   const range = max === undefined ? `>= ${min}` : `between ${min} and ${max}`;
   if (!ok) return `must be ${what} ${range}`;
+  if (integer && (BigInt(text) < GO_INT_MIN || BigInt(text) > GO_INT_MAX)) return `must be ${what} ${range} that fits Go's int (at most ${GO_INT_MAX})`;
   const n = Number(text);
   if (n < min || (max !== undefined && n > max)) return `must be ${what} ${range}`;
+  return undefined;
+}
+
+const NANOSECONDS: Readonly<Record<string, number>> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+
+/** What Go's time.ParseDuration makes of `text` in nanoseconds (approximately: for range checks). */
+function durationNanoseconds(text: string): number {
+  const sign = text.startsWith("-") ? -1 : 1;
+  let total = 0;
+  for (const [, amount, unit] of text.replace(/^[-+]/, "").matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/g)) total += Number(amount) * NANOSECONDS[unit!]!;
+  return sign * total;
+}
+
+function checkDuration(text: string): string | undefined {
+  if (!GO_DURATION.test(text)) return "must be a Go duration such as 30s, 5m or 336h";
+  const ns = durationNanoseconds(text);
+  if (ns < 0) return "must not be negative: shithubd's timeouts, intervals and lifetimes are spans of time";
+  if (ns > Number(GO_INT_MAX)) return "must be at most 2562047h (Go's time.ParseDuration refuses a longer one)";
   return undefined;
 }
 
@@ -55,7 +78,7 @@ export function checkValue(type: ValueType, text: string): string | undefined {
     case "float":
       return checkNumber(text, false, type.min, type.max);
     case "duration":
-      return GO_DURATION.test(text) ? undefined : "must be a Go duration such as 30s, 5m or 336h";
+      return checkDuration(text);
     case "url": {
       let url: URL;
       try {

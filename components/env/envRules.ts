@@ -199,6 +199,9 @@ function unknownName(stack: string, name: string, v: EnvValue): Problem {
   };
 }
 
+/** Linux's MAX_ARG_STRLEN: 32 pages of 4 KiB, the longest single environment string execve accepts. */
+export const MAX_ARG_STRLEN = 131_072;
+
 function checkStackValue(
   stack: string,
   entry: CatalogueEntry,
@@ -218,6 +221,11 @@ function checkStackValue(
   }
   if (text === "") {
     add(entry.name, "is empty; set a value or remove the key", setCommand(entry));
+    return;
+  }
+  // execve hands each NAME=value string to the process; Linux refuses one longer than this.
+  if (Buffer.byteLength(`${entry.name}=${text}`) + 1 > MAX_ARG_STRLEN) {
+    add(entry.name, `is longer than Linux passes to a process in one environment string (${MAX_ARG_STRLEN} bytes with its name): shithubd would not start`, setCommand(entry));
     return;
   }
   const reason = checkValue(entry.type, text);

@@ -1,5 +1,6 @@
 import { DropletSlug } from "@pulumi/digitalocean";
 import { didYouMean } from "../config/suggest";
+import { hostNameProblem } from "./hostName";
 
 export const ROLES = ["app", "db", "backup", "monitoring"] as const;
 export type Role = (typeof ROLES)[number];
@@ -33,7 +34,6 @@ export interface PathProblem {
 
 const SIZES: readonly string[] = Object.values(DropletSlug);
 /** DigitalOcean droplet and volume names: letters, digits, `.` and `-`, at most 64 (volumes: lower case). */
-const DROPLET_NAME = /^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,62}[a-zA-Z0-9])?$/;
 const VOLUME_NAME = /^[a-z]([a-z0-9-]{0,62}[a-z0-9])?$/;
 const MAX_VOLUME_GIB = 16384;
 const HOST_KEY = /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/]+={0,2}$/;
@@ -79,8 +79,9 @@ function checkHost(i: number, raw: unknown, problems: PathProblem[]): HostSpec |
   if (hostKey !== undefined && (typeof hostKey !== "string" || !HOST_KEY.test(hostKey))) {
     problems.push({ path: `${at}.hostKey`, message: "must be a public host key as ssh-keyscan prints it, without the host name (e.g. ssh-ed25519 AAAA...)", example: "" });
   }
-  if (typeof name !== "string" || !DROPLET_NAME.test(name)) {
-    problems.push({ path: `${at}.name`, message: "must be a droplet name: letters, digits, . and -, at most 64", example: "shithub-app" });
+  const nameProblem = typeof name === "string" ? hostNameProblem(name) : "must be a droplet name";
+  if (nameProblem !== undefined) {
+    problems.push({ path: `${at}.name`, message: `${nameProblem}, e.g. shithub-app`, example: "shithub-app" });
   }
   if (typeof size !== "string" || !SIZES.includes(size)) {
     const hint = typeof size === "string" ? didYouMean(size, SIZES) : undefined;

@@ -5,7 +5,7 @@ import { TEMPLATES_DIR } from "../templates";
 import type { UnitName } from "./units";
 
 /** The files a release stages on an app host, by the names the release script knows them by. */
-export type StagedName = "web.env" | "worker.env" | UnitName;
+export type StagedName = "web.env" | "worker.env" | "ssh.env" | UnitName;
 
 /** Where the binary comes from: downloaded on the host, or uploaded beforehand by the program. */
 export type ArtifactSource = { readonly url: string } | { readonly uploadedTo: string };

@@ -2,6 +2,7 @@ import type { StackConfig } from "../config/stackConfig";
 import type { ReleaseInputs, StagedName } from "./releaseBundle";
 import type { EnvFileName } from "../env/envTemplate";
 import type { HostSpec } from "../hosts/topology";
+import { sshEnvOf } from "../env/sshEnv";
 import { renderUnits } from "./units";
 import type { UnitName } from "./units";
 
@@ -32,7 +33,12 @@ export function releaseInputs(
   envContents: Readonly<Record<EnvFileName, string>>,
 ): ReleaseInputs {
   const { release } = config;
-  const files: Record<StagedName, string> = { "web.env": envContents.web, "worker.env": envContents.worker, ...hostUnits(config, host, index) };
+  const files: Record<StagedName, string> = {
+    "web.env": envContents.web,
+    "worker.env": envContents.worker,
+    "ssh.env": sshEnvOf(envContents.web),
+    ...hostUnits(config, host, index),
+  };
   return {
     host: host.name,
     version: config.version,

@@ -11,7 +11,7 @@ git_shell=$(command -v git-shell) || fail "git-shell is missing"
 if ! getent passwd git >/dev/null; then
   useradd --system --user-group --home-dir /var/lib/git --no-create-home --shell "$git_shell" git
 fi
-# In the shithub group: git reads web.env and the repositories (clone) as shithubd writes them.
+# In the shithub group: git reads ssh.env and the repositories (clone) as shithubd writes them.
 usermod --shell "$git_shell" --append --groups shithub git
 # `*`: no password, but not locked (`!`), which sshd refuses when PAM is off.
 usermod --password '*' git

@@ -27,10 +27,13 @@ PREVIOUS_BIN=""
 log() { printf 'shithub-release %s: %s\n' "$RELEASE_VERSION" "$*" >&2; }
 
 # Targets of the staged files: name, path, mode, owner.
+# systemd reads EnvironmentFile= as PID 1: the env files are root's, and the service cannot
+# rewrite its own configuration. Git over SSH (the git user, group shithub) reads ssh.env only:
+# web.env's settings without its secrets but the database URL.
 TARGETS=(
-  # 0640: the git user (group shithub) reads it for git over SSH, as shithubd's own deployment does.
-  "web.env /etc/shithub/web.env 0640 shithub:shithub"
-  "worker.env /etc/shithub/worker.env 0600 shithub:shithub"
+  "web.env /etc/shithub/web.env 0600 root:root"
+  "worker.env /etc/shithub/worker.env 0600 root:root"
+  "ssh.env /etc/shithub/ssh.env 0640 root:shithub"
   "shithubd-web.service /etc/systemd/system/shithubd-web.service 0644 root:root"
   "shithubd-worker.service /etc/systemd/system/shithubd-worker.service 0644 root:root"
   "shithubd-cron.service /etc/systemd/system/shithubd-cron.service 0644 root:root"
@@ -87,7 +90,8 @@ fetch_binary() {
   if [ -n "$ARTIFACT_UPLOAD" ]; then
     [ -f "$ARTIFACT_UPLOAD" ] || { rm -f "$tmp"; fail "uploaded artifact $ARTIFACT_UPLOAD is missing"; }
     cp "$ARTIFACT_UPLOAD" "$tmp"
-  elif ! curl -fsSL --retry 3 --max-time 300 -o "$tmp" "$ARTIFACT_URL"; then
+  # https only, redirects included; the URL is a URL, never a curl glob pattern.
+  elif ! curl -fsSL --proto =https --proto-redir =https --globoff --retry 3 --max-time 300 -o "$tmp" "$ARTIFACT_URL"; then
     rm -f "$tmp"
     fail "download of $ARTIFACT_URL failed"
   fi
@@ -103,21 +107,26 @@ fetch_binary() {
   rm -f "$tmp"
 }
 
-# Runs `shithubd config validate` as shithub with the variables of env file $1.
+# Runs `shithubd config validate` with env file $1 as systemd will read it, as shithub, in a
+# sandbox with no network, no writable path and no capability: a new binary's first run sees no
+# more than the unit would let it. Its diagnostics (shithubd redacts secrets) go to stderr.
 validate_env() {
-  local file=$1
-  (
-    set -a
-    # shellcheck disable=SC1090 # the staged env file; its quoting is systemd's, which bash reads alike
-    . "$file"
-    set +a
-    runuser -u shithub -- "$NEW_BIN" config validate
-  ) >/dev/null 2>&1
+  local file=$1 out
+  out=$(systemd-run --quiet --wait --pipe --collect --service-type=exec \
+    -p User=shithub -p Group=shithub -p "EnvironmentFile=$file" -p UMask=0077 \
+    -p NoNewPrivileges=yes -p ProtectSystem=strict -p ProtectHome=yes -p PrivateTmp=yes \
+    -p PrivateDevices=yes -p PrivateNetwork=yes -p IPAddressDeny=any -p RestrictAddressFamilies=AF_UNIX \
+    -p CapabilityBoundingSet= -p ProtectKernelTunables=yes -p ProtectControlGroups=yes \
+    -p ProtectProc=invisible -p SystemCallFilter=@system-service -p RuntimeMaxSec=60 \
+    -- "$NEW_BIN" config validate </dev/null 2>&1) && return 0
+  printf '%s\n' "$out" | tail -n 5 | sed "s|^|shithubd config validate ($(basename "$file")): |" >&2
+  return 1
 }
 
+# Whether staged file $1 differs from $2 in content, mode or owner.
 changed() {
-  local name=$1 path=$2
-  [ -f "$path" ] && cmp -s "$STAGE/$name" "$path" && return 1
+  local name=$1 path=$2 mode=$3 owner=$4
+  [ -f "$path" ] && cmp -s "$STAGE/$name" "$path" && [ "$(stat -c '%a %U:%G' -- "$path")" = "${mode#0} $owner" ] && return 1
   return 0
 }
 
@@ -153,7 +162,7 @@ rollback() {
 # Every health URL answers 2xx (/readyz: shithubd reaches its database).
 answers() {
   local url
-  for url in $HEALTH_URLS; do curl -fsS -o /dev/null --max-time 2 "$url" || return 1; done
+  for url in $HEALTH_URLS; do curl -fsS --globoff -o /dev/null --max-time 2 "$url" || return 1; done
 }
 
 # The worker's start line (shithubd internal/worker/pool.go Run, slog text on stderr): logged once
@@ -231,11 +240,14 @@ main() {
   PREVIOUS_VERSION=$(basename "$(dirname "$PREVIOUS_BIN")" 2>/dev/null || true)
   [ -n "$PREVIOUS_BIN" ] || PREVIOUS_VERSION=""
 
-  local binary_changed=0 web=0 worker=0 timer=0 units=0 entry name path mode owner
+  local binary_changed=0 files=0 web=0 worker=0 timer=0 units=0 entry name path mode owner
   [ "$PREVIOUS_BIN" = "$NEW_BIN" ] || binary_changed=1
   for entry in "${TARGETS[@]}"; do
-    read -r name path _ _ <<<"$entry"
-    changed "$name" "$path" || continue
+    read -r name path mode owner <<<"$entry"
+    changed "$name" "$path" "$mode" "$owner" || continue
+    files=1
+    # Owner or mode alone: fixed in place, nothing to restart.
+    [ -f "$path" ] && cmp -s "$STAGE/$name" "$path" && continue
     case $name in
       web.env | shithubd-web.service) web=1 ;;
       worker.env | shithubd-worker.service) worker=1 ;;
@@ -245,7 +257,7 @@ main() {
   done
   if [ "$binary_changed" = 1 ]; then web=1 worker=1; fi
 
-  if [ "$web$worker$timer$units" = 0000 ]; then
+  if [ "$files$web$worker" = 000 ]; then
     local start=()
     systemctl is-active --quiet shithubd-web.service || start+=(shithubd-web.service)
     systemctl is-active --quiet shithubd-worker.service || start+=(shithubd-worker.service)
@@ -274,7 +286,7 @@ main() {
   SWITCHED=1
   for entry in "${TARGETS[@]}"; do
     read -r name path mode owner <<<"$entry"
-    if changed "$name" "$path"; then install_atomic "$STAGE/$name" "$path" "$mode" "$owner"; fi
+    if changed "$name" "$path" "$mode" "$owner"; then install_atomic "$STAGE/$name" "$path" "$mode" "$owner"; fi
   done
   link_binary "$NEW_BIN"
   # systemd rereads unit files only when one changed; enabling links without a second reload.

@@ -3,11 +3,13 @@ import type { ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { HOST_IP } from "./machine";
+import { HOST_IP, RELEASES_HOST, worldCertificate } from "./machine";
 
 /**
  * The release server of the test world: the fake shithubd published as versions (each with its
- * test knobs, see fake-shithubd.py FLAGS), served over HTTP from this host on the public network.
+ * test knobs, see fake-shithubd.py FLAGS), served over HTTPS as https://releases.shithub.test
+ * (a certificate from the world's CA) from this host on the public network. See
+ * release-server.py for its plain-HTTP downgrade target.
  */
 export class ArtifactServer {
   private server: ChildProcess | undefined;
@@ -17,7 +19,12 @@ export class ArtifactServer {
 
   /** `shithubd:artifactUrl` for this server. */
   get urlTemplate(): string {
-    return `http://${HOST_IP}:${this.port}/{version}/shithubd`;
+    return `https://${RELEASES_HOST}:${this.port}/{version}/shithubd`;
+  }
+
+  /** The same files, reached through a redirect to plain HTTP. */
+  get downgradingUrlTemplate(): string {
+    return `https://${RELEASES_HOST}:${this.port}/redirect-to-http/{version}/shithubd`;
   }
 
   /** Publishes `version` with `flags`; returns its sha256 (`shithubd:artifactSha256`). */
@@ -36,11 +43,13 @@ export class ArtifactServer {
     return sha;
   }
 
-  /** Serves once HOST_IP exists (after the cloud's network is up). */
-  start(): void {
+  /** Serves once HOST_IP exists (after the cloud's network is up), with a certificate from the world's CA. */
+  start(worldCa: { cert: string; key: string }): void {
     mkdirSync(this.dir, { recursive: true });
-    this.server = spawn("python3", ["-m", "http.server", String(this.port), "--bind", HOST_IP, "--directory", this.dir], { stdio: "ignore" });
-    for (let i = 0; i < 50 && spawnSync("curl", ["-sf", "-o", "/dev/null", `http://${HOST_IP}:${this.port}/`]).status !== 0; i++) execFileSync("sleep", ["0.1"]);
+    const { cert, key } = worldCertificate(worldCa, join(this.dir, ".."), "releases", [RELEASES_HOST]);
+    this.server = spawn("python3", [join(__dirname, "release-server.py"), HOST_IP, String(this.port), this.dir, cert, key], { stdio: "ignore" });
+    const probe = ["-sf", "-o", "/dev/null", "--cacert", worldCa.cert, "--resolve", `${RELEASES_HOST}:${this.port}:${HOST_IP}`, `https://${RELEASES_HOST}:${this.port}/`];
+    for (let i = 0; i < 50 && spawnSync("curl", probe).status !== 0; i++) execFileSync("sleep", ["0.1"]);
   }
 
   stop(): void {

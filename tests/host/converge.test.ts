@@ -12,7 +12,7 @@ import { remoteSteps, Stack } from "./applyPlan";
 import type { AppliedStep, Plan } from "./applyPlan";
 import { openLoopLoad } from "./load";
 import type { LoadResult } from "./load";
-import { bootCloud, HOST_IP, IMAGE, SPACES_HOSTS } from "./machine";
+import { bootCloud, HOST_IP, IMAGE, SPACES_HOSTS, worldCertificate } from "./machine";
 import type { Cloud, Machine } from "./machine";
 import { CADDY_ROOT, TEST_SECRETS } from "./testStack";
 
@@ -185,15 +185,11 @@ beforeAll(async () => {
     names: bucketHosts,
     // radosgw answers as Spaces (https://<region>.digitaloceanspaces.com) with a certificate from the world's CA.
     alongside: async (ca) => {
-      const key = join(work, "spaces.key");
-      const crt = join(work, "spaces.crt");
-      execFileSync("openssl", ["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", crt, "-x509",
-        "-CA", ca.cert, "-CAkey", ca.key, "-days", "30", "-subj", "/CN=digitaloceanspaces.com",
-        "-addext", `subjectAltName=${SPACES_HOSTS.flatMap((h) => [`DNS:${h}`, `DNS:*.${h}`]).join(",")}`], { stdio: "ignore" });
-      await run("bash", [RGW_SH, "up", rgwDir], { env: { ...process.env, RGW_TLS: `${HOST_IP} ${crt} ${key}`, RGW_HOSTNAMES: SPACES_HOSTS.join(" ") }, timeout: 600_000 });
+      const { cert, key } = worldCertificate(ca, work, "spaces", SPACES_HOSTS.flatMap((h) => [h, `*.${h}`]));
+      await run("bash", [RGW_SH, "up", rgwDir], { env: { ...process.env, RGW_TLS: `${HOST_IP} ${cert} ${key}`, RGW_HOSTNAMES: SPACES_HOSTS.join(" ") }, timeout: 600_000 });
     },
   });
-  artifacts.start();
+  artifacts.start(cloud.worldCa);
   await provideSpaces(fresh);
   const byAddress = new Map(Object.entries(hosts).map(([name, h]) => [h.publicIpv4, name]));
   stack = new Stack((step) => machine(byAddress.get(step.host) ?? step.host));

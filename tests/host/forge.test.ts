@@ -69,7 +69,7 @@ beforeAll(async () => {
   artifacts.publish(VERSION, "migrations=1");
   const single = await planSingleDroplet(DOMAIN, VERSION, artifacts);
   ({ machine, cloud } = await bootMachine(work, dropletUserData(single, SINGLE_DROPLET.name)));
-  artifacts.start();
+  artifacts.start(cloud.worldCa);
   const steps = remoteSteps(single);
   expect(steps.filter((s) => needsSpaces(s.name)).map((s) => s.name)).toEqual(["shithubct-backup-setup"]);
   applied.push(...applySteps(() => machine, steps.filter((s) => !needsSpaces(s.name))));

@@ -63,6 +63,9 @@ export function rolePackages(): string[] {
   return [...new Set([...BASE_PACKAGES, ...Object.values(ROLE_MODULES).flatMap((m) => m.packages(platform))])].sort();
 }
 
+/** The test world's release server (tests/host/release-server.py on this host). */
+export const RELEASES_HOST = "releases.shithub.test";
+
 /** Spaces' regional endpoints: radosgw on this host, in the test world. */
 export const SPACES_HOSTS: readonly string[] = SPACES_REGIONS.map(spacesEndpoint);
 
@@ -72,7 +75,16 @@ function makeWorld(dir: string, names: readonly string[]): { cert: string; key: 
   const cert = join(dir, "ca.crt");
   execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
     "-days", "30", "-subj", "/CN=shithub test world CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"], { stdio: "ignore" });
-  writeFileSync(join(dir, "hosts"), `${HOST_IP} ${[...SPACES_HOSTS, ...names].join(" ")}\n`);
+  writeFileSync(join(dir, "hosts"), `${HOST_IP} ${[RELEASES_HOST, ...SPACES_HOSTS, ...names].join(" ")}\n`);
+  return { cert, key };
+}
+
+/** A server certificate for `names` from the world's CA, as a public CA would issue it: written to DIR/NAME.{crt,key}. */
+export function worldCertificate(ca: { cert: string; key: string }, dir: string, name: string, names: readonly string[]): { cert: string; key: string } {
+  const key = join(dir, `${name}.key`);
+  const cert = join(dir, `${name}.crt`);
+  execFileSync("openssl", ["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert, "-x509",
+    "-CA", ca.cert, "-CAkey", ca.key, "-days", "30", "-subj", `/CN=${names[0]}`, "-addext", `subjectAltName=${names.map((n) => `DNS:${n}`).join(",")}`], { stdio: "ignore" });
   return { cert, key };
 }
 

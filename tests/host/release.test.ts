@@ -69,7 +69,7 @@ beforeAll(async () => {
   artifacts.publish("v1.4.0", "migrations=3,bad-migration");
   artifacts.publish("v1.5.0", "migrations=2,unhealthy");
   artifacts.publish("v1.6.0", "migrations=2,worker-crash");
-  artifacts.start();
+  artifacts.start(cloud.worldCa);
 }, 900_000);
 
 afterAll(() => {
@@ -78,12 +78,17 @@ afterAll(() => {
 });
 
 describe("the release script on a real systemd host", () => {
-  it("first install: binary checked and installed, env files shithub's (web.env readable by its group, for git), migration applied, web healthy", () => {
+  it("first install: binary checked and installed, env files root's (ssh.env, without web's secrets, readable by the shithub group), migration applied, web healthy", () => {
     const r = release(bundle("v1.0.0"));
     expect(r.stderr).toContain("shithub-release v1.0.0: released (previous: none); restarted: web worker");
     expect(r.status).toBe(0);
     expect(health()).toBe("shithubd v1.0.0\n 200");
-    expect(sh("stat -c '%a %U %G' /etc/shithub/web.env /etc/shithub/worker.env")).toBe("640 shithub shithub\n600 shithub shithub");
+    expect(sh("stat -c '%a %U %G' /etc/shithub/web.env /etc/shithub/worker.env /etc/shithub/ssh.env")).toBe("600 root root\n600 root root\n640 root shithub");
+    // The service cannot read, let alone rewrite, its own configuration; git over SSH reads ssh.env.
+    expect(sh("runuser -u shithub -- cat /etc/shithub/web.env 2>&1 || true")).toBe("cat: /etc/shithub/web.env: Permission denied");
+    const sshEnv = sh("runuser -u shithub -- cat /etc/shithub/ssh.env");
+    expect(sshEnv).toContain(`SHITHUB_DATABASE_URL="${DB_URL}"`);
+    expect(sshEnv).not.toMatch(/SESSION_KEY|TOTP_KEY|host-test-secret/);
     expect(sh("readlink /usr/local/bin/shithubd")).toBe("/opt/shithub/releases/v1.0.0/shithubd");
     expect(sh("systemctl is-active shithubd-worker.service shithubd-cron.timer")).toBe("active\nactive");
     expect(migrationRuns()).toBe(1);
@@ -108,6 +113,16 @@ describe("the release script on a real systemd host", () => {
     expect([mainPid("shithubd-web.service"), mainPid("shithubd-worker.service")]).toEqual(before);
   });
 
+  it("an older host's env files (the service user's) are given to root in place, with no restart", () => {
+    const before = [mainPid("shithubd-web.service"), mainPid("shithubd-worker.service")];
+    sh("chown shithub:shithub /etc/shithub/web.env /etc/shithub/worker.env && chmod 0640 /etc/shithub/web.env && rm /etc/shithub/ssh.env");
+    const r = release(bundle("v1.0.0"));
+    expect(r.status).toBe(0);
+    expect(r.stderr.trim()).toBe("shithub-release v1.0.0: released (previous: v1.0.0); restarted: nothing");
+    expect(sh("stat -c '%a %U %G' /etc/shithub/web.env /etc/shithub/worker.env /etc/shithub/ssh.env")).toBe("600 root root\n600 root root\n640 root shithub");
+    expect([mainPid("shithubd-web.service"), mainPid("shithubd-worker.service")]).toEqual(before);
+  });
+
   it("a change to worker.env only restarts only the worker", () => {
     const web = mainPid("shithubd-web.service");
     const worker = mainPid("shithubd-worker.service");
@@ -129,7 +144,9 @@ describe("the release script on a real systemd host", () => {
 
   const failures: Array<[string, () => string, RegExp]> = [
     ["a checksum mismatch", () => bundle("v1.2.0", { sha: "0".repeat(64) }), /FAILED: checksum mismatch for v1\.2\.0: expected 0{64}, got [0-9a-f]{64}; nothing was changed/],
-    ["a config validate failure", () => bundle("v1.3.0"), /FAILED: shithubd v1\.3\.0 config validate rejected the new web\.env; nothing was changed/],
+    // shithubd's own reason comes first, from the sandboxed run (no network, nothing writable).
+    ["a config validate failure", () => bundle("v1.3.0"),
+      /shithubd config validate \(web\.env\): .*SHITHUB_NEW_THING is required[^\n]*\n(.*\n)*.*FAILED: shithubd v1\.3\.0 config validate rejected the new web\.env; nothing was changed/],
     ["a failed migration", () => bundle("v1.4.0"), /FAILED: shithubd-web did not start \(migration or startup failed\); rolled back to v1\.1\.0/],
     ["a failed health check", () => bundle("v1.5.0"), /FAILED: shithubd-web is not healthy at http:\/\/127\.0\.0\.1:8080\/readyz; rolled back to v1\.1\.0; it is healthy$/m],
     ["a worker that crash-loops", () => bundle("v1.6.0"), /FAILED: shithubd-worker exited after it started; rolled back to v1\.1\.0; it is healthy$/m],
@@ -137,14 +154,14 @@ describe("the release script on a real systemd host", () => {
       /FAILED: v1\.1\.0 is installed with checksum [0-9a-f]{64}, not 1{64}; a release never changes: publish a new version; nothing was changed/],
   ];
   it.each(failures)("%s exits non-zero with one line, and the old release keeps serving", (_what, make, reason) => {
-    const envBefore = sh("sha256sum /etc/shithub/web.env /etc/shithub/worker.env /etc/systemd/system/shithubd-*");
+    const envBefore = sh("sha256sum /etc/shithub/*.env /etc/systemd/system/shithubd-*");
     const r = release(make());
     expect(r.status).toBe(1);
     expect(r.stderr.trim().split("\n").filter((l) => l.includes("FAILED"))).toHaveLength(1);
     expect(r.stderr).toMatch(reason);
     expect(health()).toBe("shithubd v1.1.0\n 200");
     expect(sh("readlink /usr/local/bin/shithubd")).toBe("/opt/shithub/releases/v1.1.0/shithubd");
-    expect(sh("sha256sum /etc/shithub/web.env /etc/shithub/worker.env /etc/systemd/system/shithubd-*")).toBe(envBefore);
+    expect(sh("sha256sum /etc/shithub/*.env /etc/systemd/system/shithubd-*")).toBe(envBefore);
     expect(sh("systemctl is-active shithubd-web.service shithubd-worker.service")).toBe("active\nactive");
   });
 

@@ -29,6 +29,7 @@ describe.each(["staging", "production"])("the program on Pulumi.%s.yaml", (stack
     expect(envFiles.map((f) => [f.host, f.path, f.secret])).toEqual([
       [app, "/etc/shithub/web.env", true],
       [app, "/etc/shithub/worker.env", true],
+      [app, "/etc/shithub/ssh.env", true],
     ]);
     const web = envFiles[0]!.content;
     expect(web).toContain(`SHITHUB_ENV="${stack === "production" ? "prod" : "staging"}"`);

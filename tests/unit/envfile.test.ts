@@ -7,6 +7,7 @@ import type { EnvValue } from "../../components/env/envValues";
 import { resolveDeferred } from "../../components/env/envValues";
 import { Sensitive } from "../../components/config/sensitive";
 import { analyseTemplate } from "../../components/env/envTemplate";
+import { sshEnvOf } from "../../components/env/sshEnv";
 import { configOf, DATABASE_URL, rawConfig, realTemplates, SESSION_KEY } from "../helpers";
 
 const HOSTILE = [
@@ -73,6 +74,21 @@ describe("renderEnvFile", () => {
     expect(worker.names).not.toContain("SHITHUB_WEB__READ_TIMEOUT");
     expect(worker.names).not.toContain("SHITHUB_SESSION_KEY");
     expect(readBack(worker.content, "SHITHUB_WORKERS")).toBe("8");
+  });
+
+  it("gives git over SSH web's settings and the database URL, none of web's other secrets", () => {
+    const config = configOf(rawConfig({ set: { "shithubd:SHITHUB_WEB__READ_TIMEOUT": "45s" }, secret: { "shithubd:SHITHUB_WEBHOOK__AEAD_KEY": "k".repeat(44) } }));
+    const web = renderEnvFile(templates.web, resolveDeferred(config.env, { s3AccessKey: "DO00KEY", s3SecretKey: "sec/ret", databaseUrl: DATABASE_URL }), config.version);
+    const ssh = sshEnvOf(web.content);
+    expect(readBack(ssh, "SHITHUB_DATABASE_URL")).toBe(DATABASE_URL);
+    for (const name of ["SHITHUB_STORAGE__REPOS_ROOT", "SHITHUB_AUTH__SSH__HOST", "SHITHUB_ENV", "SHITHUB_WEB__READ_TIMEOUT"]) {
+      expect(readBack(ssh, name)).toBe(readBack(web.content, name));
+    }
+    expect(web.content).toContain("SHITHUB_WEBHOOK__AEAD_KEY=");
+    expect(web.content).toContain("sec/ret");
+    expect(ssh).not.toMatch(/SESSION_KEY|TOTP_KEY|AEAD_KEY|SECRET_ACCESS_KEY/);
+    expect(ssh).not.toContain("sec/ret");
+    expect(ssh).not.toContain(SESSION_KEY);
   });
 
   it("sets what the existing deployment got wrong: env and secure cookies", () => {

@@ -1,0 +1,148 @@
+import { renderUserData } from "../../components/hosts/bootstrap";
+import { platformOf } from "../../components/hosts/platform";
+import { parse } from "yaml";
+import { configOf, problemsOf, rawConfig, SINGLE_HOST } from "../helpers";
+
+// Validation by meaning: each value is read as the program that gets it reads it (a URL as a
+// URL, a name as DNS and YAML read it, a number as Go parses it), and what that program would
+// refuse at start is refused at preview, with the exact message.
+
+function onlyProblem(raw: ReturnType<typeof rawConfig>) {
+  const problems = problemsOf(raw);
+  expect(problems).toHaveLength(1);
+  return problems[0]!;
+}
+
+describe("shithubd:artifactUrl is read as a URL curl will fetch", () => {
+  it.each([
+    ["http://releases.example.org/{version}/shithubd", "must be an https URL (not http): hosts download only over https, redirects included"],
+    ["ftp://releases.example.org/{version}/shithubd", "must be an https URL (not ftp): hosts download only over https, redirects included"],
+    ["https://releases.example.org/shithubd", "must contain {version}, which stands for shithubd:version"],
+    ["https://deploy:hunter2@releases.example.org/{version}/shithubd", "must not carry credentials: they would be visible in the host's process list"],
+    ["https://releases.example.org/{version}/shithubd-[1-9]", "must not contain [ ] { } besides {version}: curl would read them as a pattern of several URLs"],
+    ["https://releases.example.org/{version}/{amd64,arm64}", "must not contain [ ] { } besides {version}: curl would read them as a pattern of several URLs"],
+    ["https://releases.example.org/{version}/shithubd #x", "must be one URL without spaces"],
+    ["releases.example.org/{version}/shithubd", "must be an absolute https URL containing {version}"],
+  ])("%s is refused", (url, message) => {
+    const p = onlyProblem(rawConfig({ set: { "shithubd:artifactUrl": url } }));
+    expect(p).toMatchObject({ stack: "staging", key: "shithubd:artifactUrl", message });
+    expect(p.fix).toBe("pulumi config set shithubd:artifactUrl https://releases.example.org/shithubd/{version}/shithubd-linux-amd64 -s staging");
+  });
+
+  it("an https URL with a port and a query is a URL", () => {
+    expect(configOf(rawConfig({ set: { "shithubd:artifactUrl": "https://releases.example.org:8443/dl?v={version}&arch=amd64" } })).release.artifact)
+      .toMatchObject({ kind: "url", url: "https://releases.example.org:8443/dl?v=v1.8.0&arch=amd64" });
+  });
+});
+
+describe("shithubd:healthPath is paths on shithubd's own address", () => {
+  it.each([
+    ["readyz", "must be one or more URL paths starting with /, separated by single spaces"],
+    ["//evil.example.org/readyz", "\"//evil.example.org/readyz\" would leave shithubd's address (a path starting with // names a host)"],
+    ["/a/../readyz", "\"/a/../readyz\" is not a normalised URL path (no . or .. segments, no #fragment, no characters a URL must escape)"],
+    ["/readyz#x", "\"/readyz#x\" is not a normalised URL path (no . or .. segments, no #fragment, no characters a URL must escape)"],
+    ["/readyz /health[1-3]", "\"/health[1-3]\" must not contain [ ] { }: curl would read them as a pattern of several URLs"],
+    ["/readyz  /healthz", "must be one or more URL paths starting with /, separated by single spaces"],
+  ])("%j is refused", (path, message) => {
+    expect(onlyProblem(rawConfig({ set: { "shithubd:healthPath": path } }))).toMatchObject({ key: "shithubd:healthPath", message });
+  });
+
+  it("several paths and a query are fine", () => {
+    expect(configOf(rawConfig({ set: { "shithubd:healthPath": "/readyz /healthz?full=1" } })).release.healthPath).toBe("/readyz /healthz?full=1");
+  });
+});
+
+describe("shithubd:migrationTimeout is a systemd start timeout", () => {
+  it.each([
+    ["0s", "must be more than 0: systemd reads 0 as no timeout, and a hung migration would hold the release forever"],
+    ["0min", "must be more than 0: systemd reads 0 as no timeout, and a hung migration would hold the release forever"],
+    ["25h", "must be at most 24h: a migration that long is an outage, not a release"],
+    ["15 min", "must be a systemd time span such as 900s, 15min or 1h"],
+  ])("%s is refused", (value, message) => {
+    expect(onlyProblem(rawConfig({ set: { "shithubd:migrationTimeout": value } }))).toMatchObject({ key: "shithubd:migrationTimeout", message });
+  });
+});
+
+describe("env values shithubd (Go), systemd or Linux would refuse at start", () => {
+  it.each([
+    ["SHITHUB_DB__MAX_CONNS", "9223372036854775808", "must be an integer >= 1 that fits Go's int (at most 9223372036854775807)"],
+    ["SHITHUB_DB__MAX_CONNS", "-9223372036854775809", "must be an integer >= 1 that fits Go's int (at most 9223372036854775807)"],
+    ["SHITHUB_WEB__READ_TIMEOUT", "-30s", "must not be negative: shithubd's timeouts, intervals and lifetimes are spans of time"],
+    ["SHITHUB_WEB__READ_TIMEOUT", "2562048h", "must be at most 2562047h (Go's time.ParseDuration refuses a longer one)"],
+    ["SHITHUB_AUTH__SITE_NAME", "x".repeat(131_072), "is longer than Linux passes to a process in one environment string (131072 bytes with its name): shithubd would not start"],
+  ])("%s=%.30s is refused", (name, value, message) => {
+    expect(onlyProblem(rawConfig({ set: { [`shithubd:${name}`]: value } }))).toMatchObject({ key: `shithubd:${name}`, message });
+  });
+
+  it("the longest environment string Linux passes is accepted", () => {
+    const name = "SHITHUB_AUTH__SITE_NAME";
+    const longest = "x".repeat(131_072 - name.length - 2);
+    expect(configOf(rawConfig({ set: { [`shithubd:${name}`]: longest } })).env.get(name)?.value).toBe(longest);
+  });
+
+  it("a duration of 0 and the largest Go int are values", () => {
+    expect(() => configOf(rawConfig({ set: { "shithubd:SHITHUB_WEB__READ_TIMEOUT": "0", "shithubd:SHITHUB_DB__MAX_CONNS": "9223372036854775807" } }))).not.toThrow();
+  });
+});
+
+describe("a key under a namespace nothing reads", () => {
+  it("one of ours under a misspelt namespace is an error with the rename", () => {
+    const p = onlyProblem(rawConfig({ secret: { "shithub:SHITHUB_WEBHOOK__AEAD_KEY": "k".repeat(44) } }));
+    expect(p).toMatchObject({
+      key: "shithub:SHITHUB_WEBHOOK__AEAD_KEY",
+      message: "is in namespace \"shithub\", which nothing reads (it would be silently ignored); this program reads shithubd:SHITHUB_WEBHOOK__AEAD_KEY",
+    });
+    expect(p.fix).toBe("pulumi config get shithub:SHITHUB_WEBHOOK__AEAD_KEY -s staging | pulumi config set --secret shithubd:SHITHUB_WEBHOOK__AEAD_KEY -s staging && pulumi config rm shithub:SHITHUB_WEBHOOK__AEAD_KEY -s staging");
+  });
+
+  it("a project key under another namespace too", () => {
+    expect(onlyProblem(rawConfig({ set: { "shithub-infra:keepReleases": "3" } }))).toMatchObject({ key: "shithub-infra:keepReleases" });
+  });
+
+  it("any secret there is an error; a plain value of someone else's namespace is left alone", () => {
+    expect(onlyProblem(rawConfig({ secret: { "digitalocan:token": "dop_v1_x" } }))).toMatchObject({
+      key: "digitalocan:token",
+      message: "is a secret in namespace \"digitalocan\", which nothing in this program reads (it would be silently ignored); namespaces read: shithubd, digitalocean, aws, tls, random, command, pulumi",
+      fix: "pulumi config rm digitalocan:token -s staging",
+    });
+    expect(() => configOf(rawConfig({ set: { "team:owner": "ops" } }))).not.toThrow();
+  });
+});
+
+describe("host names as Linux, DNS and YAML read them", () => {
+  const hosts = (name: string) => JSON.stringify([{ ...SINGLE_HOST[0], name }]);
+  it.each([
+    ["123", "must not end in an all-digit label: resolvers read such a name as an address, e.g. shithub-app"],
+    ["app.10", "must not end in an all-digit label: resolvers read such a name as an address, e.g. shithub-app"],
+    ["10.0.0.1", "must be a name, not an IP address, e.g. shithub-app"],
+    ["-app", "must be DNS labels of letters, digits and inner hyphens, joined by dots, e.g. shithub-app"],
+    ["app..db", "must be DNS labels of letters, digits and inner hyphens, joined by dots, e.g. shithub-app"],
+    ["a".repeat(65), "must be 1 to 64 characters (Linux's longest host name), e.g. shithub-app"],
+  ])("%j is refused", (name, message) => {
+    const p = onlyProblem(rawConfig({ set: { "shithubd:hosts": hosts(name) } }));
+    expect(p).toMatchObject({ key: "shithubd:hosts[0].name", message, fix: "pulumi config set --path 'shithubd:hosts[0].name' shithub-app -s staging" });
+  });
+
+  it.each(["0x1f", "yes", "null", "1e3x", "true"])("%s, a name YAML would read as something else unquoted, reaches cloud-init as that name", (name) => {
+    const config = configOf(rawConfig({ set: { "shithubd:hosts": hosts(name) } }));
+    const userData = renderUserData(config.hosts.hosts[0]!, 0, platformOf("debian-12-x64")!, { gitSsh: false });
+    expect((parse(userData) as { hostname: unknown }).hostname).toBe(name);
+  });
+});
+
+describe("shithubd:vpcIpRange is a set of private addresses", () => {
+  it.each([
+    ["10.300.0.0/24", "must be an IPv4 or IPv6 CIDR such as 203.0.113.10/32; a VPC takes a private IPv4 range such as 10.10.0.0/24"],
+    ["10.20.0.5/24", "has host bits set: the network it names is 10.20.0.0/24; a VPC takes a private IPv4 range such as 10.10.0.0/24"],
+    ["172.32.0.0/16", "must lie inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 (RFC 1918)"],
+    ["192.168.0.0/15", "must lie inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 (RFC 1918)"],
+    ["10.0.0.0/8", "must be from /16 to /28, DigitalOcean's VPC sizes"],
+    ["fd00::/64", "must be an IPv4 range: DigitalOcean VPCs are IPv4"],
+  ])("%s is refused", (range, message) => {
+    expect(onlyProblem(rawConfig({ set: { "shithubd:vpcIpRange": range } }))).toMatchObject({ key: "shithubd:vpcIpRange", message });
+  });
+
+  it("172.31.255.240/28, the last /28 of 172.16.0.0/12, is private", () => {
+    expect(() => configOf(rawConfig({ set: { "shithubd:vpcIpRange": "172.31.255.240/28" } }))).not.toThrow();
+  });
+});
