@@ -1,3 +1,4 @@
+import { ed25519KeyPair } from "../offline/sshKeyPair";
 import type { RawStackConfig, StackConfig } from "../components/config/stackConfig";
 import { parseStackConfig } from "../components/config/stackConfig";
 import type { Problem } from "../components/config/problems";
@@ -10,7 +11,9 @@ export const TOTP_KEY = Buffer.from("test-totp-key-is-not-a-real-one!").toString
 export const DATABASE_URL = "postgresql://shithub:db-pass-w0rd@10.0.0.5:5432/shithub?sslmode=require";
 
 export const ARTIFACT_SHA256 = "5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef";
-export const SSH_PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\ntest-key-not-a-real-one\n-----END OPENSSH PRIVATE KEY-----\n";
+/** A real ed25519 deploy key (derived from a fixed seed): the access step writes its public half. */
+export const SSH_DEPLOY_KEY = ed25519KeyPair("shithub-infra unit tests' deploy key");
+export const SSH_PRIVATE_KEY = SSH_DEPLOY_KEY.privateKeyOpenssh;
 export const SSH_KEY = "3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa";
 
 /** The launch topology: one droplet with every role. */

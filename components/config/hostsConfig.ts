@@ -3,11 +3,14 @@ import type { AddressRange } from "./addressRanges";
 import { qualified } from "./projectKeys";
 import type { Problem } from "./problems";
 import { parseJsonList } from "./problems";
+import { publicKeyProblem } from "../hosts/sshKeys";
 import { checkTopology } from "../hosts/topology";
 import type { HostSpec, PathProblem } from "../hosts/topology";
 
 /** The list-valued keys: set with `pulumi config set --path 'shithubd:adminCidrs[0]' ...`. */
-export const LIST_KEYS = ["hosts", "sshKeys", "adminCidrs", "alertEmails"] as const;
+export const LIST_KEYS = ["hosts", "sshKeys", "adminCidrs", "alertEmails", "authorizedKeys"] as const;
+/** Lists that may be unset (an empty list). */
+const OPTIONAL_LISTS: readonly ListKey[] = ["authorizedKeys"];
 export type ListKey = (typeof LIST_KEYS)[number];
 
 export interface HostsConfig {
@@ -18,6 +21,8 @@ export interface HostsConfig {
   readonly adminCidrs: readonly string[];
   /** Who receives the resource and uptime alerts. */
   readonly alertEmails: readonly string[];
+  /** OpenSSH public keys root accepts besides the deploy key's (operators; the next deploy key during a rotation). */
+  readonly authorizedKeys: readonly string[];
 }
 
 const FINGERPRINT = /^([0-9a-f]{2}:){15}[0-9a-f]{2}$|^\d+$/;
@@ -42,12 +47,17 @@ const ITEM_CHECKS: Record<Exclude<ListKey, "hosts">, { check: ItemCheck; example
     check: (t) => (EMAIL.test(t) ? undefined : "must be an email address"),
     example: "ops@example.org",
   },
+  authorizedKeys: {
+    check: publicKeyProblem,
+    example: "\"$(cat ~/.ssh/id_ed25519.pub)\"",
+  },
 };
 
 function pathFix(stack: string, key: string, p: PathProblem): string {
   const path = `'${qualified(key)}${p.fixPath ?? p.path}'`;
   if (p.remove === true) return `pulumi config rm --path ${path} -s ${stack}`;
-  const value = p.example === "" ? "VALUE" : /^[\w@.:/-]+$/.test(p.example) ? p.example : `'${p.example}'`;
+  // A plain word as is, a command substitution ("$(cat key.pub)") for the shell to run, anything else quoted.
+  const value = p.example === "" ? "VALUE" : /^[\w@.:/-]+$/.test(p.example) || /^"\$\([^"]*\)"$/.test(p.example) ? p.example : `'${p.example}'`;
   return `pulumi config set --path ${path} ${value} -s ${stack}`;
 }
 
@@ -68,6 +78,7 @@ export function parseHostsConfig(
     const setFirst = key === "hosts"
       ? `pulumi config set --path 'shithubd:hosts[0].name' shithub-app -s ${stack}  # then .size, .roles[0], .volume (see README)`
       : `pulumi config set --path '${qualified(key)}[0]' ${exampleItem} -s ${stack}`;
+    if (text === undefined && OPTIONAL_LISTS.includes(key)) continue;
     if (text === undefined) {
       problems.push({ stack, key: qualified(key), message: "is required but is not set", fix: setFirst, kind: "missing" });
       continue;
@@ -90,11 +101,11 @@ export function parseHostsConfig(
     hosts = topology.hosts;
   }
   const items: Partial<Record<ListKey, string[]>> = {};
-  for (const key of ["sshKeys", "adminCidrs", "alertEmails"] as const) {
+  for (const key of ["sshKeys", "adminCidrs", "alertEmails", "authorizedKeys"] as const) {
     const list = lists[key];
     if (list === undefined) continue;
     const found: PathProblem[] = [];
-    if (list.length === 0) found.push({ path: "", message: "must list at least one item", example: ITEM_CHECKS[key].example, fixPath: "[0]" });
+    if (list.length === 0 && !OPTIONAL_LISTS.includes(key)) found.push({ path: "", message: "must list at least one item", example: ITEM_CHECKS[key].example, fixPath: "[0]" });
     list.forEach((item, i) => {
       const reason = typeof item === "string" ? ITEM_CHECKS[key].check(item) : "must be a string";
       if (reason !== undefined) found.push({ path: `[${i}]`, message: reason, example: ITEM_CHECKS[key].example });
@@ -118,7 +129,7 @@ export function parseHostsConfig(
   }
   if (problems.length > 0 || hosts === undefined) return { problems };
   return {
-    config: { hosts, sshKeys: items.sshKeys ?? [], adminCidrs: items.adminCidrs ?? [], alertEmails: items.alertEmails ?? [] },
+    config: { hosts, sshKeys: items.sshKeys ?? [], adminCidrs: items.adminCidrs ?? [], alertEmails: items.alertEmails ?? [], authorizedKeys: items.authorizedKeys ?? [] },
     problems,
   };
 }

@@ -3,6 +3,7 @@ import { valid as validSemver } from "semver";
 import { PLATFORMS } from "../hosts/platform";
 import { vpcRangeProblem } from "./addressRanges";
 import { artifactUrlProblem } from "./artifactUrl";
+import { publicKeyOf } from "../hosts/sshKeys";
 
 /** The project's config namespace: `Pulumi.yaml` `name:`, so `shithubd:*` keys can be declared there. */
 export const NAMESPACE = "shithubd";
@@ -144,10 +145,10 @@ export const PROJECT_KEYS: readonly ProjectKey[] = [
   {
     name: "sshPrivateKey",
     type: "string",
-    description: "Private key the release steps use for root@ each app host (its public half is in shithubd:sshKeys).",
+    description: "This stack's deploy key: every step logs in to root@ each host with it, and the access step keeps its public half (and only it, with shithubd:authorizedKeys) in root's authorized_keys. One per stack; README has the rotation.",
     secret: true,
     example: "\"$(cat ~/.ssh/shithub_deploy)\"",
-    check: (v) => (/^-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(v.trim()) ? undefined : "must be a PEM or OpenSSH private key"),
+    check: (v) => (publicKeyOf(v) !== undefined ? undefined : "must be an unencrypted ed25519 or RSA private key, as ssh-keygen writes it (OpenSSH or PEM)"),
   },
   {
     name: "healthPath",

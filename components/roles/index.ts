@@ -1,5 +1,6 @@
 import type { Platform } from "../hosts/platform";
 import type { HostSpec, Role } from "../hosts/topology";
+import { access } from "./access";
 import { app } from "./app";
 import { backup } from "./backup";
 import { db } from "./db";
@@ -8,7 +9,7 @@ import { gitSsh } from "./gitSsh";
 import { monitoring } from "./monitoring";
 import type { RoleId, RoleModule } from "./role";
 
-export const ROLE_MODULES: Readonly<Record<RoleId, RoleModule>> = { app, edge, "git-ssh": gitSsh, db, backup, monitoring };
+export const ROLE_MODULES: Readonly<Record<RoleId, RoleModule>> = { access, app, edge, "git-ssh": gitSsh, db, backup, monitoring };
 
 export interface RoleOptions {
   /** shithubd:gitSsh: app hosts also serve git over SSH. */
@@ -29,9 +30,9 @@ export function modulesFor(role: Role, options: RoleOptions): RoleModule[] {
   }
 }
 
-/** Every role module of a host, once each, in the order of its topology roles. */
+/** Every role module of a host, once each: root's access first, then in the order of its topology roles. */
 export function hostModules(host: HostSpec, options: RoleOptions): RoleModule[] {
-  return [...new Set(host.roles.flatMap((r) => modulesFor(r, options)))];
+  return [...new Set([access, ...host.roles.flatMap((r) => modulesFor(r, options))])];
 }
 
 /** What every host gets, whatever its roles. */

@@ -5,6 +5,8 @@ import { BUNDLE_COMMAND } from "../hosts/bundle";
 import { connectionFor } from "../hosts/connection";
 import type { ShithubHost } from "../hosts/host";
 import type { HostFile } from "../hosts/hostFile";
+import { publicKeyOf } from "../hosts/sshKeys";
+import { accessFiles } from "./access";
 import { databaseClients, dbConfigFiles, dbRolesSql, dbSetupVars } from "./db";
 import type { DbNetwork } from "./db";
 import { edgeFiles } from "./edge";
@@ -34,7 +36,7 @@ interface StepContent {
 }
 
 /**
- * The setup steps of the edge, git-ssh and db roles: one remote command per role per host, whose
+ * The setup steps of the access, edge, git-ssh and db roles: one remote command per role per host, whose
  * inputs change exactly when its files do. (The app role's step is the release, the backup
  * role's the backup setup: their components live in release/ and backups/.)
  */
@@ -56,6 +58,16 @@ export class ShithubRoleSteps extends pulumi.ComponentResource {
         case "edge":
           return {
             files: pulumi.output(edgeFiles({ host: host.spec.name, domain: config.domain, upstream: webAddress(config), edge: config.edge })),
+            vars: {},
+          };
+        case "access":
+          return {
+            files: pulumi.output(accessFiles({
+              stack: config.stack,
+              deployKey: publicKeyOf(config.release.sshPrivateKey.reveal()),
+              authorizedKeys: config.hosts.authorizedKeys,
+              adminCidrs: config.hosts.adminCidrs,
+            })),
             vars: {},
           };
         case "git-ssh":

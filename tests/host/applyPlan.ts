@@ -11,6 +11,8 @@ export interface RemoteStep {
   readonly host: string;
   /** The host key its connection verifies. */
   readonly hostKey?: string;
+  /** The key its connection logs in with (shithubd:sshPrivateKey). */
+  readonly privateKey?: string;
   readonly command: string;
   readonly stdin: string;
   readonly after: readonly string[];
@@ -23,11 +25,12 @@ export function remoteSteps(plan: Plan): RemoteStep[] {
   const commands = plan.resources.filter((r: RecordedResource) => r.type === COMMAND);
   const names = new Set(commands.map((c) => c.name));
   const pending = commands.map((c) => {
-    const connection = unwrapSecret(c.inputs.connection) as { host?: unknown; hostKey?: unknown } | undefined;
+    const connection = unwrapSecret(c.inputs.connection) as { host?: unknown; hostKey?: unknown; privateKey?: unknown } | undefined;
     return {
       name: c.name,
       host: String(connection?.host ?? ""),
       ...(typeof connection?.hostKey === "string" ? { hostKey: connection.hostKey } : {}),
+      ...(typeof connection?.privateKey === "string" ? { privateKey: connection.privateKey } : {}),
       command: String(c.inputs.create),
       stdin: String(unwrapSecret(c.inputs.stdin) ?? ""),
       after: (c.options?.dependsOn ?? []).filter((d) => names.has(d)),
@@ -58,11 +61,14 @@ export interface AppliedStep {
 /** Runs steps on the machines over SSH; stops at the first failure, with its stderr. */
 export function applySteps(machineFor: (step: RemoteStep) => Machine, steps: readonly RemoteStep[]): AppliedStep[] {
   return steps.map((step) => {
-    const r = machineFor(step).ssh(step.command, step.stdin, step.hostKey);
+    const r = machineFor(step).ssh(step.command, step.stdin, step.hostKey, step.privateKey);
     if (r.status !== 0) throw new Error(`${step.name} failed (exit ${r.status}):\n${r.stderr}`);
     return { name: step.name, ms: Math.round(r.ms), stderr: r.stderr };
   });
 }
+
+/** A step's inputs as the engine compares them: a new command, stdin or connection key runs it again. */
+const signature = (s: RemoteStep): string => [s.command, s.stdin, s.privateKey ?? "", s.hostKey ?? ""].join("\0");
 
 /**
  * `pulumi up` against test droplets: each plan's remote steps run in the program's order, but a
@@ -76,16 +82,16 @@ export class Stack {
 
   /** The steps `up` would run for this plan. */
   changed(plan: Plan): RemoteStep[] {
-    return remoteSteps(plan).filter((s) => this.applied.get(s.name) !== s.command + "\0" + s.stdin);
+    return remoteSteps(plan).filter((s) => this.applied.get(s.name) !== signature(s));
   }
 
   /** Runs the changed steps one after another (without blocking this process, so load can run meanwhile). */
   async up(plan: Plan): Promise<AppliedStep[]> {
     const done: AppliedStep[] = [];
     for (const step of this.changed(plan)) {
-      const r = await this.machineFor(step).sshAsync(step.command, step.stdin, step.hostKey);
+      const r = await this.machineFor(step).sshAsync(step.command, step.stdin, step.hostKey, step.privateKey);
       if (r.status !== 0) throw new Error(`${step.name} failed (exit ${r.status}):\n${r.stderr}`);
-      this.applied.set(step.name, step.command + "\0" + step.stdin);
+      this.applied.set(step.name, signature(step));
       done.push({ name: step.name, ms: Math.round(r.ms), stderr: r.stderr });
     }
     return done;

@@ -2,10 +2,12 @@ import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ed25519KeyPair } from "../../offline/sshKeyPair";
 import { applySteps, dropletUserData, remoteSteps } from "./applyPlan";
+import type { Plan } from "./applyPlan";
 import { ArtifactServer } from "./artifacts";
 import { CADDY_ROOT, planSingleDroplet } from "./testStack";
-import { bootMachine, CONTAINER_IP, HOST_IP, SINGLE_DROPLET } from "./machine";
+import { bootMachine, CONTAINER_IP, HOST_IP, SINGLE_DROPLET, TEST_DEPLOY_KEY } from "./machine";
 import type { Cloud, Machine } from "./machine";
 
 // A fresh stack is a working forge: the program's own remote steps (db, backup, edge, git-ssh
@@ -22,6 +24,7 @@ const PUBLIC_BRIDGE = "shithub-pub";
 const work = mkdtempSync(join(tmpdir(), "shithub-forge-"));
 let machine: Machine;
 let cloud: Cloud | undefined;
+let plannedFresh: Plan;
 const artifacts = new ArtifactServer(join(work, "artifacts"), PORT);
 const applied: Array<{ name: string; ms: number }> = [];
 
@@ -68,6 +71,7 @@ const needsSpaces = (name: string) => name.endsWith("-backup-setup");
 beforeAll(async () => {
   artifacts.publish(VERSION, "migrations=1");
   const single = await planSingleDroplet(DOMAIN, VERSION, artifacts);
+  plannedFresh = single;
   ({ machine, cloud } = await bootMachine(work, dropletUserData(single, SINGLE_DROPLET.name)));
   artifacts.start(cloud.worldCa);
   const steps = remoteSteps(single);
@@ -226,5 +230,30 @@ describe("a fresh `pulumi up` of one host with every role", () => {
     const r = run("psql", ["-X", "-At", `host=${CONTAINER_IP} port=5432 user=shithub dbname=shithub connect_timeout=5`, "-c", "select 1"]);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain("Connection refused");
+  });
+
+  // Last: afterwards only the new key logs in, and this file's helpers use the old one.
+  it("rotates the deploy key (security review M4): one up adds the next key, the next switches to it and removes the old one", async () => {
+    const next = ed25519KeyPair("forge test: the next deploy key");
+    const logsIn = (privateKey: string) => machine.ssh("true", "", undefined, privateKey).status === 0;
+    const steps = (p: Plan) => remoteSteps(p).filter((s) => !needsSpaces(s.name));
+    expect(machine.sh("cat /root/.ssh/authorized_keys").split("\n").filter((l) => l.startsWith("from="))).toEqual([
+      `from="${HOST_IP}/32",restrict ${TEST_DEPLOY_KEY.publicKeyOpenssh.trim()} shithub-infra deploy key of hosttest`,
+    ]);
+    expect(logsIn(next.privateKeyOpenssh)).toBe(false);
+
+    // 1. `pulumi config set --path 'shithubd:authorizedKeys[0]' "$(cat next.pub)"`, then up: only the access step changes.
+    const adding = await planSingleDroplet(DOMAIN, VERSION, artifacts, { "shithubd:authorizedKeys": JSON.stringify([next.publicKeyOpenssh.trim()]) });
+    expect(steps(adding).filter((s) => !steps(plannedFresh).some((f) => f.name === s.name && f.stdin === s.stdin)).map((s) => s.name)).toEqual(["shithubct-access-setup"]);
+    applySteps(() => machine, steps(adding).filter((s) => s.name === "shithubct-access-setup"));
+    expect([logsIn(TEST_DEPLOY_KEY.privateKeyOpenssh), logsIn(next.privateKeyOpenssh)]).toEqual([true, true]);
+
+    // 2. the stack's sshPrivateKey becomes the next key and authorizedKeys is emptied: every step runs again, with the new key.
+    const switched = await planSingleDroplet(DOMAIN, VERSION, artifacts, {}, { "shithubd:sshPrivateKey": next.privateKeyOpenssh });
+    expect(steps(switched).every((s) => s.privateKey === next.privateKeyOpenssh)).toBe(true);
+    const ran = applySteps(() => machine, steps(switched));
+    expect(ran.find((s) => s.name === "shithubct-release")!.stderr).toContain("unchanged; nothing restarted");
+    expect([logsIn(TEST_DEPLOY_KEY.privateKeyOpenssh), logsIn(next.privateKeyOpenssh)]).toEqual([false, true]);
+    expect(machine.ssh("grep -c '^from=' /root/.ssh/authorized_keys", "", undefined, next.privateKeyOpenssh).stdout.trim()).toBe("1");
   });
 });

@@ -1,3 +1,4 @@
+import { ed25519KeyPair } from "../../offline/sshKeyPair";
 import { execFile, execFileSync, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -18,9 +19,10 @@ export interface Machine {
   /** Its address on the VPC (the one the plan gave it). */
   readonly privateIp: string;
   /** With `hostKey`, the connection verifies the host's key as a pinned one (StrictHostKeyChecking). */
-  ssh(command: string, input?: string, hostKey?: string): SshResult;
+  /** As root, with the cloud's deploy key unless `privateKey` (a step's own connection key) is given. */
+  ssh(command: string, input?: string, hostKey?: string, privateKey?: string): SshResult;
   /** The same, without blocking this process (for load that runs meanwhile). */
-  sshAsync(command: string, input?: string, hostKey?: string): Promise<SshResult>;
+  sshAsync(command: string, input?: string, hostKey?: string, privateKey?: string): Promise<SshResult>;
   /** Runs a command that must succeed; returns its trimmed stdout. */
   sh(command: string): string;
 }
@@ -63,6 +65,13 @@ export function rolePackages(): string[] {
   return [...new Set([...BASE_PACKAGES, ...Object.values(ROLE_MODULES).flatMap((m) => m.packages(platform))])].sort();
 }
 
+/**
+ * The test stacks' deploy key (shithubd:sshPrivateKey in tests/host/testStack.ts): the droplets are
+ * born with its public half in their meta-data, as DigitalOcean's sshKeys would give them, and
+ * the access step keeps it in root's authorized_keys.
+ */
+export const TEST_DEPLOY_KEY = ed25519KeyPair("shithub-infra host tier: the test stacks' deploy key");
+
 /** The test world's release server (tests/host/release-server.py on this host). */
 export const RELEASES_HOST = "releases.shithub.test";
 
@@ -89,24 +98,31 @@ export function worldCertificate(ca: { cert: string; key: string }, dir: string,
 }
 
 function sshTo(key: string, address: string): Pick<Machine, "ssh" | "sshAsync"> {
-  const args = (command: string, hostKey?: string) => {
+  /** A step's own key, in a file ssh reads (0600), next to the cloud's. */
+  const keyFile = (privateKey: string | undefined): string => {
+    if (privateKey === undefined) return key;
+    const file = `${key}.step.${createHash("sha256").update(privateKey).digest("hex").slice(0, 12)}`;
+    writeFileSync(file, privateKey, { mode: 0o600 });
+    return file;
+  };
+  const args = (command: string, hostKey?: string, privateKey?: string) => {
     let trust = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"];
     if (hostKey !== undefined) {
       const knownHosts = `${key}.known_hosts.${createHash("sha256").update(address + hostKey).digest("hex").slice(0, 12)}`;
       writeFileSync(knownHosts, `${address} ${hostKey}\n`);
       trust = ["-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${knownHosts}`, "-o", "HostKeyAlgorithms=ssh-ed25519"];
     }
-    return ["-i", key, "-o", "BatchMode=yes", ...trust, "-o", "LogLevel=ERROR", `root@${address}`, command];
+    return ["-i", keyFile(privateKey), "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", ...trust, "-o", "LogLevel=ERROR", `root@${address}`, command];
   };
   return {
-    ssh(command, input, hostKey) {
+    ssh(command, input, hostKey, privateKey) {
       const start = performance.now();
-      const r = spawnSync("ssh", args(command, hostKey), { input: input ?? "", encoding: "utf8", timeout: 600_000 });
+      const r = spawnSync("ssh", args(command, hostKey, privateKey), { input: input ?? "", encoding: "utf8", timeout: 600_000 });
       return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, ms: performance.now() - start };
     },
-    sshAsync(command, input, hostKey) {
+    sshAsync(command, input, hostKey, privateKey) {
       const start = performance.now();
-      const child = spawn("ssh", args(command, hostKey), { stdio: ["pipe", "pipe", "pipe"] });
+      const child = spawn("ssh", args(command, hostKey, privateKey), { stdio: ["pipe", "pipe", "pipe"] });
       let stdout = "";
       let stderr = "";
       child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -133,7 +149,8 @@ export async function bootCloud(work: string, specs: readonly DropletSpec[],
   const worldDir = join(work, "world");
   const worldCa = makeWorld(worldDir, options.names ?? []);
   const key = join(work, "id_ed25519");
-  execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key]);
+  writeFileSync(key, TEST_DEPLOY_KEY.privateKeyOpenssh, { mode: 0o600 });
+  writeFileSync(`${key}.pub`, TEST_DEPLOY_KEY.publicKeyOpenssh);
   execFileSync("bash", [CLOUD, "net-up"], { stdio: "inherit" });
   const machines = specs.map((spec, i): Machine & { dir: string } => {
     const publicIp = `10.213.0.${2 + i}`;

@@ -165,6 +165,17 @@ describe("the release script on a real systemd host", () => {
     expect(sh("systemctl is-active shithubd-web.service shithubd-worker.service")).toBe("active\nactive");
   });
 
+  it("a download redirected to plain HTTP is refused, though the HTTP server would have served it", () => {
+    const url = artifacts.downgradingUrlTemplate.replace("{version}", "v1.2.0");
+    // The redirect really leads to the binary over HTTP: only the release's curl options stop it.
+    expect(sh(`curl -sSL -o /dev/null -w '%{http_code} %{url_effective}' ${url}`)).toMatch(/^200 http:\/\/releases\.shithub\.test:\d+\/v1\.2\.0\/shithubd$/);
+    const r = release(bundle("v1.2.0", { set: { "shithubd:artifactUrl": artifacts.downgradingUrlTemplate } }));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`FAILED: download of ${url} failed; nothing was changed`);
+    expect(sh("ls /opt/shithub/releases")).not.toContain("v1.2.0");
+    expect(health()).toBe("shithubd v1.1.0\n 200");
+  });
+
   it("the migration that failed left no half-applied schema", () => {
     expect(sh("runuser -u postgres -- psql -At shithub -c \"SELECT to_regclass('broken_migration') IS NULL\"")).toBe("t");
     expect(migrationRuns()).toBe(2);

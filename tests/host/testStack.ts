@@ -2,18 +2,19 @@ import { runOffline } from "../../offline/run";
 import { SESSION_KEY, SSH_KEY, TOTP_KEY } from "../helpers";
 import type { Plan } from "./applyPlan";
 import type { ArtifactServer } from "./artifacts";
-import { HOST_IP, IMAGE, SINGLE_DROPLET } from "./machine";
+import { HOST_IP, IMAGE, SINGLE_DROPLET, TEST_DEPLOY_KEY } from "./machine";
 
 /** The secret values a test stack's plan is made with (what the engine would decrypt). */
 export const TEST_SECRETS: Readonly<Record<string, string>> = {
   "shithubd:SHITHUB_SESSION_KEY": SESSION_KEY,
   "shithubd:SHITHUB_TOTP_KEY": TOTP_KEY,
   "shithubd:SHITHUB_AUTH__POSTMARK__SERVER_TOKEN": "test-postmark-token",
-  "shithubd:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\nnot used: the test reaches the hosts itself\n-----END OPENSSH PRIVATE KEY-----\n",
+  "shithubd:sshPrivateKey": TEST_DEPLOY_KEY.privateKeyOpenssh,
 };
 
 /** The offline plan of a one-droplet test stack at `version` from `artifacts`: the program under Pulumi's mock runtime, with real secret values. */
-export async function planSingleDroplet(domain: string, version: string, artifacts: ArtifactServer, set: Record<string, string> = {}): Promise<Plan> {
+export async function planSingleDroplet(domain: string, version: string, artifacts: ArtifactServer, set: Record<string, string> = {},
+  secrets: Record<string, string> = {}): Promise<Plan> {
   const result = await runOffline({
     stack: "hosttest",
     file: "(host test)",
@@ -37,7 +38,7 @@ export async function planSingleDroplet(domain: string, version: string, artifac
       ...set,
     },
     secureKeys: new Set(),
-  }, { placeholdersForUnsetValues: false, secretValues: TEST_SECRETS });
+  }, { placeholdersForUnsetValues: false, secretValues: { ...TEST_SECRETS, ...secrets } });
   if (!result.ok) throw new Error(result.message);
   return result;
 }

@@ -5,7 +5,7 @@ import { recordingMocks, runOffline, valueOf } from "../../offline/run";
 import type { RecordedResource } from "../../offline/run";
 import { loadStackFile } from "../../offline/stackFile";
 import { SECRET_SIG } from "../../offline/summary";
-import { rawConfig, SESSION_KEY, TOTP_KEY } from "../helpers";
+import { rawConfig, SESSION_KEY, SSH_PRIVATE_KEY, TOTP_KEY } from "../helpers";
 import { ROOT, stackCopy } from "./stackCopy";
 
 // Registration goes on after `program()` returns: wait for all of it before asserting.
@@ -69,6 +69,9 @@ describe("a stack copy with a bad config fails with the key and the fix, and reg
   });
 });
 
+/** A line of the deploy key's private body: what must never be visible outside a secret. */
+const DEPLOY_KEY_BODY = SSH_PRIVATE_KEY.split("\n")[2]!;
+
 describe("secrets under the real program", () => {
   const raw = rawConfig();
   const resources: RecordedResource[] = [];
@@ -93,13 +96,13 @@ describe("secrets under the real program", () => {
     const visible = JSON.stringify({ outputs: await valueOf(pulumi.output(built.outputs)), inputs: resources.map((r) => withoutSecrets(r.inputs)) });
     expect(resources.some((r) => r.type === "command:remote:Command")).toBe(true);
     const dbPassword = /postgresql:\/\/shithub:([^@]+)@/.exec(await valueOf(web))![1]!;
-    for (const secret of [SESSION_KEY, TOTP_KEY, dbPassword, "test-key-not-a-real-one"]) expect(visible).not.toContain(secret);
+    for (const secret of [SESSION_KEY, TOTP_KEY, dbPassword, DEPLOY_KEY_BODY]) expect(visible).not.toContain(secret);
     // The env files travel base64-encoded inside the release bundle: no bundle may be visible either.
     expect(visible).not.toContain("stage_file");
     // Control: the secrets are in the registered inputs, inside secret wrappers.
     const raw = JSON.stringify(resources.map((r) => r.inputs));
     expect(raw).toContain("stage_file");
-    expect(raw).toContain("test-key-not-a-real-one");
+    expect(raw).toContain(DEPLOY_KEY_BODY);
   });
 
   it("index.ts, the entry `pulumi up` runs, exports the same outputs", async () => {

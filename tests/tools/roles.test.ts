@@ -17,7 +17,9 @@ import { gitSshFiles } from "../../components/roles/gitSsh";
 import { ROLE_MODULES } from "../../components/roles/index";
 import type { RoleId } from "../../components/roles/role";
 import { roleSetupBundle } from "../../components/roles/setupBundle";
-import { configOf, FOUR_HOSTS, rawConfig } from "../helpers";
+import { accessFiles } from "../../components/roles/access";
+import { publicKeyOf } from "../../components/hosts/sshKeys";
+import { configOf, FOUR_HOSTS, rawConfig, SSH_PRIVATE_KEY } from "../helpers";
 
 // The host files of the edge, git-ssh and db roles, checked by the real tools (Debian's caddy,
 // OpenSSH, PostgreSQL, bash and shellcheck; .ci/run installs them). Tests run as root.
@@ -319,7 +321,8 @@ describe("git-ssh: the wrapper scripts", () => {
 describe("role setup bundles as sent", () => {
   const clients = databaseClients(FOUR_HOSTS as HostSpec[]);
   /** Each role's files and bundle settings, as components/roles/steps.ts builds them. */
-  const STEP_CONTENT: Record<"edge" | "git-ssh" | "db", { host: string; vars: Record<string, string | number>; files: Record<string, string> }> = {
+  const STEP_CONTENT: Record<"access" | "edge" | "git-ssh" | "db", { host: string; vars: Record<string, string | number>; files: Record<string, string> }> = {
+    access: { host: "shithub-db", vars: {}, files: accessFiles({ stack: "production", deployKey: publicKeyOf(SSH_PRIVATE_KEY), authorizedKeys: [], adminCidrs: ADMIN_CIDRS }) },
     edge: { host: "shithub-app", vars: {}, files: edgeFiles(edgeInputs("shithub.sh")) },
     "git-ssh": { host: "shithub-app", vars: {}, files: gitSshFiles(ADMIN_CIDRS) },
     db: {
@@ -338,7 +341,7 @@ describe("role setup bundles as sent", () => {
     return roleSetupBundle(role, host, DEBIAN_12, vars, files);
   }
 
-  it.each(["edge", "git-ssh", "db"] as const)("the %s setup bundle passes `bash -n` and shellcheck", (id) => {
+  it.each(["access", "edge", "git-ssh", "db"] as const)("the %s setup bundle passes `bash -n` and shellcheck", (id) => {
     const file = write(`${id}-setup.sh`, bundle(id));
     expect(bashN(file)).toEqual({ status: 0, output: "" });
     expect(shellcheck(file)).toEqual({ status: 0, output: "" });

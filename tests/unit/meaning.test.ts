@@ -146,3 +146,23 @@ describe("shithubd:vpcIpRange is a set of private addresses", () => {
     expect(() => configOf(rawConfig({ set: { "shithubd:vpcIpRange": "172.31.255.240/28" } }))).not.toThrow();
   });
 });
+
+describe("root's keys", () => {
+  it("shithubd:sshPrivateKey must be a key the engine can use", () => {
+    const p = onlyProblem(rawConfig({ secret: { "shithubd:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\nnot a key\n-----END OPENSSH PRIVATE KEY-----\n" } }));
+    expect(p).toMatchObject({ key: "shithubd:sshPrivateKey", message: "must be an unencrypted ed25519 or RSA private key, as ssh-keygen writes it (OpenSSH or PEM)" });
+    expect(JSON.stringify(p)).not.toContain("not a key");
+  });
+
+  it("each of shithubd:authorizedKeys is one public key without options", () => {
+    const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKVfMVvXlW9FS268sS0q9vKN6JRWtQasucS1lO7XuGcr ops@laptop";
+    const p = onlyProblem(rawConfig({ set: { "shithubd:authorizedKeys": JSON.stringify([key, `command="sh" ${key}`]) } }));
+    expect(p).toMatchObject({
+      key: "shithubd:authorizedKeys[1]",
+      message: "must be one OpenSSH public key as ssh-keygen writes it (ssh-ed25519 AAAA... comment), without options",
+      fix: "pulumi config set --path 'shithubd:authorizedKeys[1]' \"$(cat ~/.ssh/id_ed25519.pub)\" -s staging",
+    });
+    expect(configOf(rawConfig({ set: { "shithubd:authorizedKeys": JSON.stringify([key]) } })).hosts.authorizedKeys).toEqual([key]);
+    expect(configOf(rawConfig()).hosts.authorizedKeys).toEqual([]);
+  });
+});
