@@ -36,6 +36,9 @@ const SCRIPTS = ["shithub-backup-daily", "shithub-restore-drill", "shithub-dr-sy
 const UNITS = ["shithub-backup.service", "shithub-backup.timer", "shithub-backup-failed.service", "shithub-dr-sync.service",
   "shithub-dr-sync.timer", "shithub-basebackup.service", "shithub-basebackup.timer"] as const;
 
+/** The sandbox every backup job shares (they run as root until each has its own user). */
+const ROOT_JOB_PARTIALS = { rootJob: read("systemd", "hardening-root-job.mustache") };
+
 /** Where the setup script installs each file (its `targets`; the archive settings go to every cluster's conf.d). */
 export const BACKUP_FILE_PATHS: Readonly<Record<string, string>> = {
   "backup.env": "/etc/shithub-backup/backup.env",
@@ -56,7 +59,7 @@ export function backupStaticFiles(dbLocal: boolean): Record<string, string> {
   const files: Record<string, string> = { "shithub-archive.conf": read("postgresql", "shithub-archive.conf.mustache") };
   for (const script of SCRIPTS) files[script] = read("scripts", `${script}.sh`);
   for (const unit of UNITS) {
-    files[unit] = Mustache.render(read("systemd", `${unit}.mustache`), { dbLocal }, {}, { escape: (s: string) => s });
+    files[unit] = Mustache.render(read("systemd", `${unit}.mustache`), { dbLocal }, ROOT_JOB_PARTIALS, { escape: (s: string) => s });
   }
   return files;
 }

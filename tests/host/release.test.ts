@@ -88,7 +88,7 @@ describe("the release script on a real systemd host", () => {
     expect(sh("runuser -u shithub -- cat /etc/shithub/web.env 2>&1 || true")).toBe("cat: /etc/shithub/web.env: Permission denied");
     const sshEnv = sh("runuser -u shithub -- cat /etc/shithub/ssh.env");
     expect(sshEnv).toContain(`SHITHUB_DATABASE_URL="${DB_URL}"`);
-    expect(sshEnv).not.toMatch(/SESSION_KEY|TOTP_KEY|host-test-secret/);
+    expect(sshEnv).not.toMatch(/SESSION_KEY|TOTP_KEY|STORAGE__S3__|host-test-secret/);
     expect(sh("readlink /usr/local/bin/shithubd")).toBe("/opt/shithub/releases/v1.0.0/shithubd");
     expect(sh("systemctl is-active shithubd-worker.service shithubd-cron.timer")).toBe("active\nactive");
     expect(migrationRuns()).toBe(1);

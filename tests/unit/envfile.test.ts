@@ -76,17 +76,18 @@ describe("renderEnvFile", () => {
     expect(readBack(worker.content, "SHITHUB_WORKERS")).toBe("8");
   });
 
-  it("gives git over SSH web's settings and the database URL, none of web's other secrets", () => {
+  it("gives git over SSH web's settings and the database URL, not the session, TOTP, webhook or object storage keys", () => {
     const config = configOf(rawConfig({ set: { "shithubd:SHITHUB_WEB__READ_TIMEOUT": "45s" }, secret: { "shithubd:SHITHUB_WEBHOOK__AEAD_KEY": "k".repeat(44) } }));
     const web = renderEnvFile(templates.web, resolveDeferred(config.env, { s3AccessKey: "DO00KEY", s3SecretKey: "sec/ret", databaseUrl: DATABASE_URL }), config.version);
     const ssh = sshEnvOf(web.content);
     expect(readBack(ssh, "SHITHUB_DATABASE_URL")).toBe(DATABASE_URL);
-    for (const name of ["SHITHUB_STORAGE__REPOS_ROOT", "SHITHUB_AUTH__SSH__HOST", "SHITHUB_ENV", "SHITHUB_WEB__READ_TIMEOUT"]) {
+    for (const name of ["SHITHUB_STORAGE__REPOS_ROOT", "SHITHUB_AUTH__SSH__HOST", "SHITHUB_ENV", "SHITHUB_WEB__READ_TIMEOUT", "SHITHUB_AUTH__BASE_URL"]) {
       expect(readBack(ssh, name)).toBe(readBack(web.content, name));
     }
     expect(web.content).toContain("SHITHUB_WEBHOOK__AEAD_KEY=");
     expect(web.content).toContain("sec/ret");
-    expect(ssh).not.toMatch(/SESSION_KEY|TOTP_KEY|AEAD_KEY|SECRET_ACCESS_KEY/);
+    // Object storage is all or nothing to shithubd's loader: none of it.
+    expect(ssh).not.toMatch(/SESSION_KEY|TOTP_KEY|AEAD_KEY|STORAGE__S3__/);
     expect(ssh).not.toContain("sec/ret");
     expect(ssh).not.toContain(SESSION_KEY);
   });
