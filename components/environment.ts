@@ -77,6 +77,7 @@ export class ShithubEnvironment extends pulumi.ComponentResource {
       adminCidrs: config.hosts.adminCidrs,
       roles: roleOptions,
       targets: Object.fromEntries(this.hosts.map((h) => [h.spec.name, { dropletId: h.droplet.id, privateIpv4: h.droplet.ipv4AddressPrivate }])),
+      vpcRange: this.network.vpc.ipRange,
     }, { parent: this });
 
     const project = new digitalocean.Project(`shithub-${stack}`, {

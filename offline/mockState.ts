@@ -58,7 +58,9 @@ export function mockResource(type: string, name: string, inputs: Record<string, 
       break;
     case "digitalocean:index/vpc:Vpc":
       extra.vpcUrn = `do:vpc:${id}`;
-      if (typeof inputs.ipRange === "string") vpcRanges.set(id, inputs.ipRange);
+      // Unset: DigitalOcean picks a free range of the region, a /20 such as this one.
+      if (typeof inputs.ipRange !== "string") extra.ipRange = "10.116.0.0/20";
+      vpcRanges.set(id, String(inputs.ipRange ?? extra.ipRange));
       break;
   }
   return { id, state: { ...inputs, ...extra } };

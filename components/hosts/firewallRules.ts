@@ -19,14 +19,46 @@ export interface InboundRule {
   readonly why: string;
 }
 
+/** Where a host may connect to: any address, or the environment's VPC. */
+export interface OutboundRule {
+  readonly protocol: "tcp" | "udp" | "icmp";
+  /** Unset for icmp. */
+  readonly ports?: string;
+  readonly destination: "anywhere" | "vpc";
+  readonly why: string;
+}
+
+/**
+ * What every host needs to reach: name resolution, time, the distribution's mirrors, Spaces
+ * and any other HTTPS API (443), path MTU discovery, and the other hosts over the VPC. Not SMTP,
+ * IRC or a reverse shell's port of choice: a compromised db or backup host cannot use them.
+ */
+export const BASE_EGRESS: readonly OutboundRule[] = [
+  { protocol: "udp", ports: "53", destination: "anywhere", why: "DNS" },
+  { protocol: "tcp", ports: "53", destination: "anywhere", why: "DNS over TCP (large answers)" },
+  { protocol: "udp", ports: "123", destination: "anywhere", why: "NTP" },
+  { protocol: "tcp", ports: "80", destination: "anywhere", why: "the distribution's mirrors" },
+  { protocol: "tcp", ports: "443", destination: "anywhere", why: "Spaces, HTTPS mirrors and APIs" },
+  { protocol: "icmp", destination: "anywhere", why: "path MTU discovery, ping" },
+  { protocol: "tcp", ports: "1-65535", destination: "vpc", why: "the other hosts (Postgres, metrics)" },
+  { protocol: "udp", ports: "1-65535", destination: "vpc", why: "the other hosts" },
+];
+
+/** Any address, any port: for hosts whose role says why it needs it (RoleModule.openEgress). */
+export const OPEN_EGRESS: readonly OutboundRule[] = [
+  { protocol: "tcp", ports: "1-65535", destination: "anywhere", why: "any" },
+  { protocol: "udp", ports: "1-65535", destination: "anywhere", why: "any" },
+  { protocol: "icmp", destination: "anywhere", why: "any" },
+];
+
 /** One DigitalOcean cloud firewall: its rules, and the hosts it applies to. */
 export interface FirewallPlan {
   /** Suffix of the firewall's name: `base` or a role. */
   readonly id: "base" | Role;
   readonly hosts: readonly string[];
   readonly inbound: readonly InboundRule[];
-  /** Outbound is open for every host (package mirrors, Spaces, mail APIs): only `base` carries it. */
-  readonly outboundOpen: boolean;
+  /** DigitalOcean applies the union of a host's firewalls: `base` gives every host BASE_EGRESS, a role's may add more. */
+  readonly outbound: readonly OutboundRule[];
 }
 
 const names = (hosts: readonly HostSpec[]): string[] => hosts.map((h) => h.name);
@@ -47,12 +79,14 @@ export function firewallPlans(hosts: readonly HostSpec[], adminCidrs: readonly s
     id: "base",
     hosts: names(hosts),
     inbound: [{ protocol: "tcp", ports: "22", source: { kind: "cidrs", cidrs: adminCidrs }, why: "SSH from the admin networks" }],
-    outboundOpen: true,
+    outbound: BASE_EGRESS,
   };
   const perRole = ROLES.flatMap((role): FirewallPlan[] => {
     const withRole = hosts.filter((h) => h.roles.includes(role));
-    const inbound = modulesFor(role, roles).flatMap((m) => m.openings).flatMap((o) => rule(o) ?? []);
-    return withRole.length === 0 || inbound.length === 0 ? [] : [{ id: role, hosts: names(withRole), inbound, outboundOpen: false }];
+    const modules = modulesFor(role, roles);
+    const inbound = modules.flatMap((m) => m.openings).flatMap((o) => rule(o) ?? []);
+    const outbound = modules.some((m) => m.openEgress !== undefined) ? OPEN_EGRESS : [];
+    return withRole.length === 0 || inbound.length + outbound.length === 0 ? [] : [{ id: role, hosts: names(withRole), inbound, outbound }];
   });
   return [base, ...perRole];
 }
@@ -68,6 +102,19 @@ export function exposureOf(plans: readonly FirewallPlan[], host: string): Map<st
     }
   }
   return open;
+}
+
+/** `port/protocol` -> where a host may connect to: the union of its firewalls' outbound rules. */
+export function egressOf(plans: readonly FirewallPlan[], host: string): Map<string, Array<"anywhere" | "vpc">> {
+  const out = new Map<string, Array<"anywhere" | "vpc">>();
+  for (const plan of plans.filter((p) => p.hosts.includes(host))) {
+    for (const rule of plan.outbound) {
+      const key = `${rule.ports ?? "all"}/${rule.protocol}`;
+      const to = out.get(key) ?? [];
+      if (!to.includes(rule.destination)) out.set(key, [...to, rule.destination]);
+    }
+  }
+  return out;
 }
 
 /** Ports of a host that anyone on the internet can reach. */

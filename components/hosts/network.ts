@@ -2,7 +2,7 @@ import * as digitalocean from "@pulumi/digitalocean";
 import type * as inputs from "@pulumi/digitalocean/types/input";
 import * as pulumi from "@pulumi/pulumi";
 import { ANYWHERE, firewallPlans } from "./firewallRules";
-import type { FirewallPlan, InboundRule } from "./firewallRules";
+import type { FirewallPlan, InboundRule, OutboundRule } from "./firewallRules";
 import type { RoleOptions } from "../roles";
 import type { HostSpec } from "./topology";
 
@@ -40,13 +40,10 @@ export interface ShithubFirewallsArgs {
   readonly adminCidrs: readonly string[];
   readonly roles: RoleOptions;
   readonly targets: Readonly<Record<string, FirewallTarget>>;
+  /** The VPC's range (DigitalOcean's pick when the stack sets none). */
+  readonly vpcRange: pulumi.Input<string>;
 }
 
-const OUTBOUND_OPEN: inputs.FirewallOutboundRule[] = [
-  { protocol: "tcp", portRange: "1-65535", destinationAddresses: [...ANYWHERE] },
-  { protocol: "udp", portRange: "1-65535", destinationAddresses: [...ANYWHERE] },
-  { protocol: "icmp", destinationAddresses: [...ANYWHERE] },
-];
 
 /**
  * DigitalOcean cloud firewalls of the environment, one per plan of `firewallPlans`. They
@@ -71,13 +68,18 @@ export class ShithubFirewalls extends pulumi.ComponentResource {
         ? [...rule.source.cidrs]
         : rule.source.hosts.map((h) => pulumi.interpolate`${target(h).privateIpv4}/32`),
     });
+    const outbound = (rule: OutboundRule): inputs.FirewallOutboundRule => ({
+      protocol: rule.protocol,
+      ...(rule.ports !== undefined ? { portRange: rule.ports } : {}),
+      destinationAddresses: rule.destination === "anywhere" ? [...ANYWHERE] : [args.vpcRange],
+    });
     for (const plan of this.plans) {
       const fwName = `shithub-${args.stack}-${plan.id}`;
       new digitalocean.Firewall(fwName, {
         name: fwName,
         dropletIds: plan.hosts.map((h) => pulumi.output(target(h).dropletId).apply(Number)),
         inboundRules: plan.inbound.map(inbound),
-        ...(plan.outboundOpen ? { outboundRules: OUTBOUND_OPEN } : {}),
+        ...(plan.outbound.length > 0 ? { outboundRules: plan.outbound.map(outbound) } : {}),
       }, { parent: this });
     }
     this.registerOutputs({});

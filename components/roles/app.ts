@@ -9,6 +9,7 @@ export const app: RoleModule = {
   summary: "shithubd web, worker and cron: binary, env files and units, installed by the release step",
   packages: () => ["git"],
   openings: [],
+  openEgress: "webhooks to any address and port a user configures, and the mail backend",
   // Env files and units: templates/scripts/shithub-release.sh installs them (TARGETS).
   files: () => [],
   step: { name: "release", after: ["db", "backup"] },

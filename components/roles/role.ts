@@ -31,6 +31,8 @@ export interface RoleModule {
   readonly summary: string;
   readonly packages: (platform: Platform) => readonly string[];
   readonly openings: readonly Opening[];
+  /** Why its hosts need to reach any address on any port; unset: the base egress is enough (firewallRules.ts). */
+  readonly openEgress?: string;
   /**
    * The files its setup step installs from the bundle, in order (the library's install_declared).
    * The app and backup roles install theirs with their own scripts (release/, backups/).

@@ -1,4 +1,4 @@
-import { exposureOf, firewallPlans, publicPorts } from "../../components/hosts/firewallRules";
+import { egressOf, exposureOf, firewallPlans, publicPorts } from "../../components/hosts/firewallRules";
 import type { HostSpec } from "../../components/hosts/topology";
 import { FOUR_HOSTS, SINGLE_HOST } from "../helpers";
 
@@ -35,9 +35,18 @@ describe("firewalls derived from roles", () => {
     for (const host of FOUR_HOSTS) expect(exposureOf(plans, host.name).get("22/tcp")).toEqual(ADMIN);
   });
 
-  it("only the base firewall opens outbound traffic, and it covers every host", () => {
+  it("egress: every host reaches DNS, NTP, HTTP(S) and the VPC; only app hosts (webhooks, mail) reach any port", () => {
     const plans = firewallPlans(FOUR_HOSTS as HostSpec[], ADMIN, GIT_SSH);
-    expect(plans.filter((p) => p.outboundOpen).map((p) => [p.id, p.hosts.length])).toEqual([["base", 4]]);
+    const base = ["53/udp", "53/tcp", "123/udp", "80/tcp", "443/tcp", "all/icmp", "1-65535/tcp", "1-65535/udp"];
+    for (const host of ["shithub-db", "shithub-backup", "shithub-monitoring"]) {
+      const egress = egressOf(plans, host);
+      expect([...egress.keys()]).toEqual(base);
+      // Any port only inside the VPC: no SMTP, no reverse shell to the internet.
+      expect(egress.get("1-65535/tcp")).toEqual(["vpc"]);
+      expect(egress.get("443/tcp")).toEqual(["anywhere"]);
+    }
+    expect(egressOf(plans, "shithub-app").get("1-65535/tcp")).toEqual(["vpc", "anywhere"]);
+    expect(plans.filter((p) => p.outbound.some((r) => r.destination === "anywhere" && r.ports === "1-65535")).map((p) => [p.id, p.hosts])).toEqual([["app", ["shithub-app"]]]);
   });
 
   it("a second app host is allowed to Postgres too", () => {
