@@ -12,7 +12,7 @@ import { remoteSteps, Stack } from "./applyPlan";
 import type { AppliedStep, Plan } from "./applyPlan";
 import { openLoopLoad } from "./load";
 import type { LoadResult } from "./load";
-import { bootCloud, HOST_IP, IMAGE, SPACES_HOSTS, worldCertificate } from "./machine";
+import { bootCloud, failedUnits, HOST_IP, IMAGE, SPACES_HOSTS, TEST_DEPLOY_KEY, worldCertificate } from "./machine";
 import type { Cloud, Machine } from "./machine";
 import { CADDY_ROOT, TEST_SECRETS } from "./testStack";
 
@@ -207,7 +207,7 @@ describe("the production topology, converged from a fresh stack", () => {
   it("every droplet booted from its own user data: cloud-init done, no unit failed, only its roles' packages", () => {
     for (const m of cloud.machines) {
       expect(`${m.name}: ${m.sh("cloud-init status")}`).toBe(`${m.name}: status: done`);
-      expect(`${m.name}: ${m.sh("systemctl list-units --failed --no-legend --plain")}`).toBe(`${m.name}: `);
+      expect(`${m.name}: ${failedUnits(m)}`).toBe(`${m.name}: `);
     }
     const installed = (m: string, pkg: string) => machine(m).ssh(`dpkg-query -W -f='\${Status}' ${pkg} | grep -q 'install ok installed'`).status === 0;
     expect([APP, DB, BACKUP, MONITORING].map((m) => [m, installed(m, "caddy"), installed(m, "postgresql"), installed(m, "postgresql-15"), installed(m, "wireguard")]))
@@ -251,6 +251,13 @@ describe("the production topology, converged from a fresh stack", () => {
     expect(r.status).toBe(255);
     expect(r.stderr).toContain("Host key verification failed");
     expect(machine(APP).sh("test -e /root/h2-probe && echo ran || echo not-run")).toBe("not-run");
+  });
+
+  it("root on every host takes this stack's deploy key only, from the admin network only (security review M4)", () => {
+    for (const m of cloud.machines) {
+      expect(`${m.name}: ${m.sh("grep '^from=' /root/.ssh/authorized_keys")}`)
+        .toBe(`${m.name}: from="${HOST_IP}/32",restrict ${TEST_DEPLOY_KEY.publicKeyOpenssh.trim()} shithub-infra deploy key of ${STACK}`);
+    }
   });
 
   it("a user checks it: HTTPS, git over HTTPS and SSH, Postgres only from its hosts, dumps and WAL in the buckets", () => {

@@ -7,7 +7,7 @@ import { applySteps, dropletUserData, remoteSteps } from "./applyPlan";
 import type { Plan } from "./applyPlan";
 import { ArtifactServer } from "./artifacts";
 import { CADDY_ROOT, planSingleDroplet } from "./testStack";
-import { bootMachine, CONTAINER_IP, HOST_IP, SINGLE_DROPLET, TEST_DEPLOY_KEY } from "./machine";
+import { bootMachine, CONTAINER_IP, failedUnits, HOST_IP, SINGLE_DROPLET, TEST_DEPLOY_KEY } from "./machine";
 import type { Cloud, Machine } from "./machine";
 
 // A fresh stack is a working forge: the program's own remote steps (db, backup, edge, git-ssh
@@ -88,7 +88,7 @@ afterAll(() => {
 describe("a fresh `pulumi up` of one host with every role", () => {
   it("booted from its user data: cloud-init done, no unit failed", () => {
     expect(machine.sh("cloud-init status")).toBe("status: done");
-    expect(machine.sh("systemctl list-units --failed --no-legend --plain")).toBe("");
+    expect(failedUnits(machine)).toBe("");
     // No image user with the droplet's keys and passwordless sudo.
     expect(machine.sh("getent passwd debian || echo none")).toBe("none");
   });

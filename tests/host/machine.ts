@@ -65,6 +65,11 @@ export function rolePackages(): string[] {
   return [...new Set([...BASE_PACKAGES, ...Object.values(ROLE_MODULES).flatMap((m) => m.packages(platform))])].sort();
 }
 
+/** Units that failed on a droplet, each with the tail of its journal: empty when none did. */
+export function failedUnits(m: Machine): string {
+  return m.sh("for u in $(systemctl list-units --failed --no-legend --plain | cut -d' ' -f1); do echo \"== $u\"; journalctl -b -u \"$u\" --no-pager -n 15 -o short-monotonic; done");
+}
+
 /**
  * The test stacks' deploy key (shithubd:sshPrivateKey in tests/host/testStack.ts): the droplets are
  * born with its public half in their meta-data, as DigitalOcean's sshKeys would give them, and
