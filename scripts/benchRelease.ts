@@ -8,7 +8,7 @@
 //  3. release time (median of ROUNDS version bumps, back and forth between two versions) against
 //     a bare `systemctl restart` of web and worker plus the first ready answer (median of ROUNDS),
 //     each over one SSH command.
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { dropletUserData, Stack } from "../tests/host/applyPlan";
@@ -88,6 +88,7 @@ async function main(): Promise<void> {
   } finally {
     artifacts.stop();
     cloud.down();
+    rmSync(work, { recursive: true, force: true });
   }
 }
 

@@ -1,5 +1,6 @@
 import { bucketName, bucketPlans, defaultBucketPrefix, spacesEndpoint, SPACES_REGIONS } from "../backups/buckets";
 import type { BucketId, BucketPlan } from "../backups/buckets";
+import { bucketNameProblem } from "../backups/bucketName";
 import { describeConflict, lifecycleConflicts } from "../backups/lifecycle";
 import type { LifecycleRule } from "../backups/lifecycle";
 import { qualified } from "./projectKeys";
@@ -30,7 +31,16 @@ function parseExtraRules(stack: string, text: string | undefined, problems: Prob
   list.forEach((item: unknown, i) => {
     const r = (typeof item === "object" && item !== null ? item : {}) as Record<string, unknown>;
     const days = typeof r.expirationDays === "string" ? Number(r.expirationDays) : r.expirationDays;
-    if (!BUCKET_IDS.includes(r.bucket as BucketId) || typeof r.id !== "string" || typeof r.prefix !== "string" ||
+    if (days === undefined && typeof r.id === "string" && BUCKET_IDS.includes(r.bucket as BucketId)) {
+      problems.push({
+        stack,
+        key: `${key}[${i}]`,
+        message: "has no action: radosgw refuses a rule that does nothing; give it expirationDays",
+        fix: `pulumi config set --path '${key}[${i}].expirationDays' 30 -s ${stack}`,
+      });
+      return;
+    }
+    if (!BUCKET_IDS.includes(r.bucket as BucketId) || typeof r.id !== "string" || !/^[\x21-\x7e]{1,255}$/.test(r.id) || typeof r.prefix !== "string" ||
       (days !== undefined && (typeof days !== "number" || !Number.isInteger(days) || days < 1))) {
       problems.push({
         stack,
@@ -59,6 +69,13 @@ export function runtimeBucketEnv(stack: string, region: string, prefix: string |
   ]);
 }
 
+/** The rule ids shithub-infra itself gives bucket `id`. */
+function generatedIds(id: BucketId): Set<string> {
+  const rules = bucketPlans({ prefix: "x", region: "nyc3", drRegion: "sfo3", dailyDays: 1, walDays: 1, multipartDays: 1, noncurrentDays: 1, extraRules: [] })
+    .find((b) => b.id === id)?.rules ?? [];
+  return new Set(rules.map((r) => r.id));
+}
+
 /** Buckets and lifecycle of a stack; every overlap where a broader rule cuts a narrower one short is a problem. */
 export function parseBackupConfig(stack: string, region: string, project: ReadonlyMap<string, string>): { config?: BackupConfig; problems: Problem[] } {
   const problems: Problem[] = [];
@@ -69,9 +86,27 @@ export function parseBackupConfig(stack: string, region: string, project: Readon
   if (!(SPACES_REGIONS as readonly string[]).includes(region)) {
     problems.push({ stack, key: qualified("region"), message: `has no Spaces (buckets need one of ${SPACES_REGIONS.join(", ")})`, fix: configSetCommand(stack, qualified("region"), "nyc3", false) });
   }
+  if (drRegion !== "" && !(SPACES_REGIONS as readonly string[]).includes(drRegion)) {
+    problems.push({ stack, key: qualified("drRegion"), message: `has no Spaces (the DR buckets need one of ${SPACES_REGIONS.join(", ")})`, fix: configSetCommand(stack, qualified("drRegion"), region === "sfo3" ? "nyc3" : "sfo3", false) });
+  }
+  const prefix = project.get("bucketPrefix") ?? defaultBucketPrefix(stack);
+  // The default prefix comes from the stack's name, which S3's naming rules do not bind.
+  for (const id of BUCKET_IDS) {
+    const name = bucketName(prefix, id);
+    const why = bucketNameProblem(name);
+    if (why !== undefined) {
+      problems.push({
+        stack,
+        key: qualified("bucketPrefix"),
+        message: `${project.has("bucketPrefix") ? "" : `is unset, so it is shithub-<stack>; `}bucket ${JSON.stringify(name)} ${why}`,
+        fix: configSetCommand(stack, qualified("bucketPrefix"), "shithub-example", false),
+      });
+      break;
+    }
+  }
   const extraRules = parseExtraRules(stack, project.get("lifecycleRules"), problems);
   const buckets = bucketPlans({
-    prefix: project.get("bucketPrefix") ?? defaultBucketPrefix(stack),
+    prefix,
     region,
     drRegion,
     dailyDays: Number(project.get("backupRetentionDays") ?? "90"),
@@ -81,6 +116,22 @@ export function parseBackupConfig(stack: string, region: string, project: Readon
     extraRules,
   });
   const extraIndex = new Map(extraRules.map((e) => [e.rule, e.index]));
+  // radosgw refuses a configuration whose rule ids repeat: the operator's against each other or against ours.
+  for (const bucket of buckets) {
+    const seen = new Set<string>();
+    for (const rule of bucket.rules) {
+      const i = extraIndex.get(rule);
+      if (seen.has(rule.id) && i !== undefined) {
+        problems.push({
+          stack,
+          key: `${qualified("lifecycleRules")}[${i}]`,
+          message: `bucket ${bucket.name} already has a rule with id '${rule.id}' (${generatedIds(bucket.id).has(rule.id) ? "one shithub-infra makes" : "another of lifecycleRules"}); radosgw refuses repeated ids`,
+          fix: `pulumi config set --path '${qualified("lifecycleRules")}[${i}].id' ${rule.id}-2 -s ${stack}`,
+        });
+      }
+      seen.add(rule.id);
+    }
+  }
   for (const bucket of buckets) {
     for (const conflict of lifecycleConflicts(bucket.rules)) {
       // The fix removes the operator's rule that causes it (the generated rules never conflict among themselves).

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -55,6 +55,8 @@ beforeAll(async () => {
 afterAll(() => {
   cloud?.down();
   spawnSync("bash", [RGW_SH, "down", rgw], { stdio: "inherit" });
+  // The droplets' disks, the bucket store and the clones: several GB a run.
+  rmSync(work, { recursive: true, force: true });
 });
 
 describe("the backup system on a real host", () => {

@@ -1,5 +1,5 @@
 import { execFile, execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -199,6 +199,8 @@ afterAll(() => {
   artifacts.stop();
   cloud?.down();
   spawnSync("bash", [RGW_SH, "down", rgwDir], { stdio: "inherit" });
+  // The droplets' disks, the bucket store and the clones: several GB a run.
+  rmSync(work, { recursive: true, force: true });
 });
 
 describe("the production topology, converged from a fresh stack", () => {

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ed25519KeyPair } from "../../offline/sshKeyPair";
@@ -83,6 +83,8 @@ beforeAll(async () => {
 afterAll(() => {
   artifacts.stop();
   cloud?.down();
+  // The droplets' disks, the bucket store and the clones: several GB a run.
+  rmSync(work, { recursive: true, force: true });
 });
 
 describe("a fresh `pulumi up` of one host with every role", () => {

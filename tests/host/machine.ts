@@ -1,7 +1,7 @@
 import { ed25519KeyPair } from "../../offline/sshKeyPair";
 import { execFile, execFileSync, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { promisify } from "node:util";
@@ -169,9 +169,11 @@ export async function bootCloud(work: string, specs: readonly DropletSpec[],
       },
     };
   });
+  // Halts the droplets and deletes their disks: a run leaves nothing on this machine's disk.
   const down = () => {
     for (const m of machines) spawnSync("bash", [CLOUD, "halt", m.dir, m.name], { stdio: "inherit" });
     spawnSync("bash", [CLOUD, "net-down"], { stdio: "inherit" });
+    for (const m of machines) rmSync(m.dir, { recursive: true, force: true });
   };
   try {
     await Promise.all([options.alongside?.(worldCa), ...specs.map(async (spec, i) => {

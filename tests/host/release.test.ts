@@ -6,7 +6,7 @@ import { db, dbSetupFiles, dbSetupVars } from "../../components/roles/db";
 import { roleSetupBundle } from "../../components/roles/setupBundle";
 import type { Cloud, Machine } from "./machine";
 import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseStackConfig } from "../../components/config/stackConfig";
@@ -75,6 +75,8 @@ beforeAll(async () => {
 afterAll(() => {
   artifacts.stop();
   cloud?.down();
+  // The droplets' disks, the bucket store and the clones: several GB a run.
+  rmSync(work, { recursive: true, force: true });
 });
 
 describe("the release script on a real systemd host", () => {

@@ -59,3 +59,53 @@ describe("backup buckets and lifecycle", () => {
     expect(p).toMatchObject({ key: "shithubd:region", message: expect.stringMatching(/has no Spaces/) });
   });
 });
+
+describe("lifecycle rules and bucket names radosgw (what Spaces runs) accepts", () => {
+  const only = (set: Record<string, string>, stack = "staging") => {
+    const problems = problemsOf(rawConfig({ stack, set }));
+    expect(problems).toHaveLength(1);
+    return problems[0]!;
+  };
+
+  it("a rule id repeated against one of ours is refused, with a rename", () => {
+    expect(only(rules([{ bucket: "backups", id: "daily", prefix: "weekly/", expirationDays: 400 }]))).toMatchObject({
+      key: "shithubd:lifecycleRules[0]",
+      message: "bucket shithub-staging-backups already has a rule with id 'daily' (one shithub-infra makes); radosgw refuses repeated ids",
+      fix: "pulumi config set --path 'shithubd:lifecycleRules[0].id' daily-2 -s staging",
+    });
+  });
+
+  it("a rule id repeated among the operator's rules is refused", () => {
+    const p = only(rules([
+      { bucket: "objects", id: "tmp", prefix: "tmp/", expirationDays: 1 },
+      { bucket: "objects", id: "tmp", prefix: "cache/", expirationDays: 3 },
+    ]));
+    expect(p).toMatchObject({ key: "shithubd:lifecycleRules[1]", message: "bucket shithub-staging-objects already has a rule with id 'tmp' (another of lifecycleRules); radosgw refuses repeated ids" });
+  });
+
+  it("the same id on different buckets is fine", () => {
+    expect(() => configOf(rawConfig({ set: rules([{ bucket: "objects", id: "daily", prefix: "tmp/", expirationDays: 1 }]) }))).not.toThrow();
+  });
+
+  it("a rule with no action is refused", () => {
+    expect(only(rules([{ bucket: "objects", id: "keep", prefix: "keep/" }]))).toMatchObject({
+      key: "shithubd:lifecycleRules[0]",
+      message: "has no action: radosgw refuses a rule that does nothing; give it expirationDays",
+      fix: "pulumi config set --path 'shithubd:lifecycleRules[0].expirationDays' 30 -s staging",
+    });
+  });
+
+  it("a DR region without Spaces is refused", () => {
+    expect(only({ "shithubd:drRegion": "sfo1" })).toMatchObject({ key: "shithubd:drRegion", message: expect.stringMatching(/^has no Spaces \(the DR buckets need one of nyc3, /) });
+  });
+
+  it("a stack name that makes bucket names S3 refuses needs a bucket prefix", () => {
+    expect(only({}, "Canary_1")).toMatchObject({
+      key: "shithubd:bucketPrefix",
+      message: "is unset, so it is shithub-<stack>; bucket \"shithub-Canary_1-backups\" may hold only lower-case letters, digits and inner hyphens",
+      fix: "pulumi config set shithubd:bucketPrefix shithub-example -s Canary_1",
+    });
+    const long = "s".repeat(60);
+    expect(only({}, long).message).toBe(`is unset, so it is shithub-<stack>; bucket "shithub-${long}-backups" is 76 characters; S3 takes 3 to 63`);
+  });
+});
