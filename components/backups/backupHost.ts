@@ -1,3 +1,4 @@
+import { PGPASS_PATH, splitPassword } from "./pgpass";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import Mustache from "mustache";
@@ -41,6 +42,7 @@ const ROOT_JOB_PARTIALS = { rootJob: read("systemd", "hardening-root-job.mustach
 
 /** Where the setup script installs each file (its `targets`; the archive settings go to every cluster's conf.d). */
 export const BACKUP_FILE_PATHS: Readonly<Record<string, string>> = {
+  pgpass: PGPASS_PATH,
   "backup.env": "/etc/shithub-backup/backup.env",
   "rclone.conf": "/etc/shithub-backup/rclone.conf",
   ...Object.fromEntries(SCRIPTS.map((s) => [s, `/usr/local/bin/${s}`])),
@@ -67,9 +69,13 @@ export function backupStaticFiles(dbLocal: boolean): Record<string, string> {
 /** The settings and the rclone config: the database URL and the scoped keys. */
 export function backupSecretFiles(inputs: BackupHostInputs): Record<string, string> {
   const { spaces } = inputs;
+  // The password goes to a pgpass file, never into pg_dump's argv (visible to every process in ps).
+  const database = splitPassword(inputs.databaseUrl);
   return {
+    pgpass: database.pgpass,
     "backup.env": renderTemplate(read("backup", "backup.env.mustache"), {
-      databaseUrl: quoteForSystemd(inputs.databaseUrl),
+      databaseUrl: quoteForSystemd(database.url),
+      pgpassFile: PGPASS_PATH,
       backupsBucket: spaces.buckets.backups,
       walBucket: spaces.buckets.wal,
       backupsDrBucket: spaces.buckets.backupsDr,

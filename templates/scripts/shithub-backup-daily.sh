@@ -4,7 +4,8 @@
 # with --tag, by a release flagged as a major schema change before any host restarts.
 #
 # Settings come from /etc/shithub-backup/backup.env (written by shithub-infra):
-#   BACKUP_DATABASE_URL  libpq URL of the database to dump
+#   BACKUP_DATABASE_URL  libpq URL of the database to dump, without its password
+#   PGPASSFILE           where libpq finds the password
 #   BACKUP_REMOTE        rclone remote and bucket, e.g. spaces:shithub-backups
 #   RCLONE_CONFIG        rclone config holding the bucket-scoped key
 #   BACKUP_DIR           local copies (the newest 7 are kept)
@@ -15,8 +16,8 @@ set -euo pipefail
 
 # shellcheck disable=SC1091 # written on the host by shithub-infra
 [ -f /etc/shithub-backup/backup.env ] && . /etc/shithub-backup/backup.env
-: "${BACKUP_DATABASE_URL:?}" "${BACKUP_REMOTE:?}" "${RCLONE_CONFIG:?}" "${BACKUP_DIR:?}" "${BACKUP_HEARTBEAT:?}"
-export RCLONE_CONFIG
+: "${BACKUP_DATABASE_URL:?}" "${PGPASSFILE:?}" "${BACKUP_REMOTE:?}" "${RCLONE_CONFIG:?}" "${BACKUP_DIR:?}" "${BACKUP_HEARTBEAT:?}"
+export RCLONE_CONFIG PGPASSFILE
 
 tag=""
 if [ "${1:-}" = "--tag" ]; then tag=${2:?--tag needs a release version}; fi

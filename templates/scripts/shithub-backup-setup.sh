@@ -14,6 +14,8 @@ settings_mode=0600
 if getent group postgres >/dev/null; then owner_of_settings=root:postgres settings_mode=0640; fi
 
 targets=(
+  # libpq uses a password file only when its owner alone may read it: root's, whoever reads backup.env.
+  "pgpass /etc/shithub-backup/pgpass 0600 root:root"
   "backup.env /etc/shithub-backup/backup.env $settings_mode $owner_of_settings"
   "rclone.conf /etc/shithub-backup/rclone.conf $settings_mode $owner_of_settings"
   "shithub-backup-daily /usr/local/bin/shithub-backup-daily 0755 root:root"

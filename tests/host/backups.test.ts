@@ -73,6 +73,9 @@ describe("the backup system on a real host", () => {
     expect(sh("systemctl show -p TimersCalendar --value shithub-backup.timer")).toContain("OnCalendar=*-*-* 03:17:00 UTC");
     expect(sh("runuser -u postgres -- psql -At -c 'SHOW archive_mode'")).toBe("on");
     expect(sh("stat -c '%a %U %G' /etc/shithub-backup/rclone.conf")).toBe("640 root postgres");
+    // The database password: in root's pgpass only, never in the settings (nor so in pg_dump's argv).
+    expect(sh("stat -c '%a %U %G' /etc/shithub-backup/pgpass")).toBe("600 root root");
+    expect(sh("grep -c backup-test-pw /etc/shithub-backup/backup.env || true")).toBe("0");
     // Idempotent: a second run changes nothing and does not restart PostgreSQL.
     const pid = sh("systemctl show -p MainPID --value postgresql@15-main.service");
     const again = machine.ssh(BUNDLE_COMMAND, bundle);

@@ -9,7 +9,8 @@ import { SSHD_HARDENING } from "../../components/hosts/bootstrap";
 import { platformOf } from "../../components/hosts/platform";
 import type { HostSpec } from "../../components/hosts/topology";
 import { webAddress } from "../../components/release/releasePlan";
-import { databaseClients, dbSetupFiles, dbSetupVars } from "../../components/roles/db";
+import { splitPassword } from "../../components/backups/pgpass";
+import { databaseClients, databaseUrl, dbSetupFiles, dbSetupVars } from "../../components/roles/db";
 import type { DbNetwork, DbPasswords } from "../../components/roles/db";
 import { edgeFiles, renderCaddyfile } from "../../components/roles/edge";
 import type { EdgeInputs } from "../../components/roles/edge";
@@ -543,6 +544,22 @@ ${preload ? "" : "shared_preload_libraries = ''\n"}`);
     const wrong = tcpLogin("shithub", "not-the-password");
     expect(wrong.status).not.toBe(0);
     expect(wrong.output).toContain('password authentication failed for user "shithub"');
+  });
+
+  it("the backup jobs' libpq logs in with the URL without its password and the pgpass file (the password never in argv)", () => {
+    // The app role's password has a quote and a colon: the URL encodes it, pgpass escapes it.
+    const { url, pgpass } = splitPassword(databaseUrl("shithub", DB_PASSWORDS.appPassword, false, "127.0.0.1").replace(":5432/", `:${port}/`));
+    expect(url).not.toContain(encodeURIComponent(DB_PASSWORDS.appPassword));
+    const file = join(base, "pgpass");
+    writeFileSync(file, pgpass, { mode: 0o600 });
+    const login = (passfile: string) => spawnSync(join(PG_BIN, "psql"), ["-X", "-A", "-t", "-c", "SELECT current_user", url], {
+      encoding: "utf8", env: { ...process.env, PGPASSFILE: passfile, PGPASSWORD: "", PGCONNECT_TIMEOUT: "10" },
+    });
+    const ok = login(file);
+    expect({ status: ok.status, out: ok.stdout.trim(), err: ok.stderr.trim() }).toEqual({ status: 0, out: "shithub", err: "" });
+    const without = login("/dev/null");
+    expect(without.status).not.toBe(0);
+    expect(without.stderr).toMatch(/password/);
   });
 
   it("Postgres reports an error row for a broken pg_hba line (the checks above can fail)", () => {

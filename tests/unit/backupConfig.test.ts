@@ -1,3 +1,6 @@
+import { backupHostFiles } from "../../components/backups/backupHost";
+import { splitPassword } from "../../components/backups/pgpass";
+import { platformOf } from "../../components/hosts/platform";
 import { problemsOf, rawConfig, configOf } from "../helpers";
 
 const rules = (list: unknown[]) => ({ "shithubd:lifecycleRules": JSON.stringify(list) });
@@ -107,5 +110,25 @@ describe("lifecycle rules and bucket names radosgw (what Spaces runs) accepts", 
     });
     const long = "s".repeat(60);
     expect(only({}, long).message).toBe(`is unset, so it is shithub-<stack>; bucket "shithub-${long}-backups" is 76 characters; S3 takes 3 to 63`);
+  });
+});
+
+describe("the backup jobs' database password", () => {
+  it("leaves the URL (pg_dump's argv) for a pgpass line that names the same host, port, database and user", () => {
+    expect(splitPassword("postgresql://shithub_backup:p%3Aw%5Cd%40x@10.10.0.3:5432/shithub?sslmode=require")).toEqual({
+      url: "postgresql://shithub_backup@10.10.0.3:5432/shithub?sslmode=require",
+      pgpass: "10.10.0.3:5432:shithub:shithub_backup:p\\:w\\\\d@x\n",
+    });
+  });
+
+  it("the backup host's settings carry no password; the pgpass file does, installed root 0600", () => {
+    const files = backupHostFiles({
+      host: "h", dump: true, wal: false, dbLocal: false, databaseUrl: "postgresql://shithub_backup:s3cret@10.10.0.3:5432/shithub?sslmode=require", platform: platformOf("debian-12-x64")!,
+      spaces: { provider: "DigitalOcean", endpoint: "e", drEndpoint: "d", buckets: { backups: "b", backupsDr: "bd", wal: "w", walDr: "wd" } },
+      backupKey: { accessKey: "a", secretKey: "s" }, drKey: { accessKey: "a", secretKey: "s" },
+    });
+    expect(files["backup.env"]).not.toContain("s3cret");
+    expect(files["backup.env"]).toContain('BACKUP_DATABASE_URL="postgresql://shithub_backup@10.10.0.3:5432/shithub?sslmode=require"\nPGPASSFILE=/etc/shithub-backup/pgpass\n');
+    expect(files.pgpass).toBe("10.10.0.3:5432:shithub:shithub_backup:s3cret\n");
   });
 });
