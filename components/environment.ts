@@ -2,6 +2,7 @@ import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { ShithubBackups } from "./backups/backups";
+import { spacesEndpoint } from "./backups/buckets";
 import { ShithubBackupSteps } from "./backups/backupSteps";
 import type { StackConfig } from "./config/stackConfig";
 import { envFilePath, renderEnvFile } from "./env/envFile";
@@ -97,7 +98,15 @@ export class ShithubEnvironment extends pulumi.ComponentResource {
     const urlFor = (user: string, pw: pulumi.Output<string>, host: ShithubHost): pulumi.Output<string> =>
       pulumi.secret(pulumi.all([pw, dbHost.droplet.ipv4AddressPrivate]).apply(([p, ip]) => databaseUrl(user, p, host === dbHost, ip)));
 
-    this.roleSteps = new ShithubRoleSteps(`${stack}-roles`, { config, hosts: this.hosts, after: [this.firewalls], database }, { parent: this });
+    const observerKey = this.backups.keys.observer;
+    const backupObserver = pulumi.secret(pulumi.all([observerKey.accessKey, observerKey.secretKey, this.backups.buckets.backups.name, this.backups.buckets["backups-dr"].name])
+      .apply(([accessKey, secretKey, backupsBucket, backupsDrBucket]) => ({
+        provider: "DigitalOcean",
+        endpoint: spacesEndpoint(config.region),
+        drEndpoint: spacesEndpoint(config.backups.buckets.find((b) => b.id === "backups-dr")!.region),
+        accessKey, secretKey, backupsBucket, backupsDrBucket,
+      })));
+    this.roleSteps = new ShithubRoleSteps(`${stack}-roles`, { config, hosts: this.hosts, after: [this.firewalls], database, backupObserver }, { parent: this });
     const dbReady = this.roleSteps.of("db");
     this.backupSteps = new ShithubBackupSteps(`${stack}-backup-steps`, {
       config,

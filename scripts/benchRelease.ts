@@ -46,8 +46,8 @@ async function main(): Promise<void> {
   try {
     artifacts.start(cloud.worldCa);
     const stack = new Stack(() => machine);
-    // The bucket is not in this world: every step but the backup setup (tests/host/backups.test.ts has it).
-    await stack.up({ ...fresh, resources: fresh.resources.filter((r) => !r.name.endsWith("-backup-setup")) });
+    // The buckets are not in this world: every step but the backup setup and the heartbeat observer (the host tests have them).
+    await stack.up({ ...fresh, resources: fresh.resources.filter((r) => !/-backup-(observer-)?setup$/.test(r.name)) });
     const ca = Buffer.from(machine.sh(`cat ${CADDY_ROOT}`));
 
     // 1. A version bump under load, the release step as `pulumi up` runs it.

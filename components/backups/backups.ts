@@ -23,7 +23,11 @@ const GRANTS: ReadonlyArray<readonly [string, ReadonlyArray<readonly [BucketId, 
   ["dr-sync", [["backups", "read"], ["wal", "read"], ["backups-dr", "readwrite"], ["wal-dr", "readwrite"]]],
   // shithubd itself: its runtime objects only.
   ["app", [["objects", "readwrite"]]],
+  // The web hosts' backup heartbeats: list (and so read) the dumps and their DR copies, nothing else.
+  ["observer", [["backups", "read"], ["backups-dr", "read"]]],
 ];
+
+export type KeyName = "backup" | "dr-sync" | "app" | "observer";
 
 /**
  * The environment's Spaces buckets and the scoped keys that reach them. Everything here is
@@ -35,7 +39,7 @@ const GRANTS: ReadonlyArray<readonly [string, ReadonlyArray<readonly [BucketId, 
  */
 export class ShithubBackups extends pulumi.ComponentResource {
   readonly buckets: Readonly<Record<BucketId, digitalocean.SpacesBucket>>;
-  readonly keys: Readonly<Record<"backup" | "dr-sync" | "app", ScopedKey>>;
+  readonly keys: Readonly<Record<KeyName, ScopedKey>>;
 
   constructor(name: string, args: ShithubBackupsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("shithub:index:Backups", name, {}, opts);
@@ -59,13 +63,13 @@ export class ShithubBackups extends pulumi.ComponentResource {
     }
     this.buckets = buckets;
 
-    const keys = {} as Record<"backup" | "dr-sync" | "app", ScopedKey>;
+    const keys = {} as Record<KeyName, ScopedKey>;
     for (const [who, grants] of GRANTS) {
       const key = new digitalocean.SpacesKey(`shithub-${args.stack}-${who}`, {
         name: `shithub-${args.stack}-${who}`,
         grants: grants.map(([bucket, permission]) => ({ bucket: buckets[bucket].name, permission })),
       }, { parent: this, additionalSecretOutputs: ["accessKey", "secretKey"] });
-      keys[who as "backup" | "dr-sync" | "app"] = { accessKey: pulumi.secret(key.accessKey), secretKey: pulumi.secret(key.secretKey) };
+      keys[who as KeyName] = { accessKey: pulumi.secret(key.accessKey), secretKey: pulumi.secret(key.secretKey) };
     }
     this.keys = keys;
     this.registerOutputs({});

@@ -3,13 +3,14 @@ import type { HostSpec, Role } from "../hosts/topology";
 import { access } from "./access";
 import { app } from "./app";
 import { backup } from "./backup";
+import { backupObserver } from "./backupObserver";
 import { db } from "./db";
 import { edge } from "./edge";
 import { gitSsh } from "./gitSsh";
 import { monitoring } from "./monitoring";
 import type { RoleId, RoleModule } from "./role";
 
-export const ROLE_MODULES: Readonly<Record<RoleId, RoleModule>> = { access, app, edge, "git-ssh": gitSsh, db, backup, monitoring };
+export const ROLE_MODULES: Readonly<Record<RoleId, RoleModule>> = { access, app, edge, "git-ssh": gitSsh, "backup-observer": backupObserver, db, backup, monitoring };
 
 export interface RoleOptions {
   /** shithubd:gitSsh: app hosts also serve git over SSH. */
@@ -20,7 +21,7 @@ export interface RoleOptions {
 export function modulesFor(role: Role, options: RoleOptions): RoleModule[] {
   switch (role) {
     case "app":
-      return [app, edge, ...(options.gitSsh ? [gitSsh] : [])];
+      return [app, edge, ...(options.gitSsh ? [gitSsh] : []), backupObserver];
     case "db":
       return [db];
     case "backup":

@@ -7,6 +7,8 @@ import type { ShithubHost } from "../hosts/host";
 import type { HostFile } from "../hosts/hostFile";
 import { publicKeyOf } from "../hosts/sshKeys";
 import { accessFiles } from "./access";
+import { backupObserverFiles, backupObserverSecretFiles } from "./backupObserver";
+import type { BackupObserverInputs } from "./backupObserver";
 import { databaseClients, dbConfigFiles, dbRolesSql, dbSetupVars } from "./db";
 import type { DbNetwork } from "./db";
 import { edgeFiles } from "./edge";
@@ -25,6 +27,8 @@ export interface RoleStepsArgs {
     readonly appPassword: pulumi.Output<string>;
     readonly backupPassword: pulumi.Output<string>;
   };
+  /** What the web hosts' heartbeat timer reads the buckets with (a secret: the key). */
+  readonly backupObserver: pulumi.Output<BackupObserverInputs>;
 }
 
 /** What a role's step needs on one host: its staged files (a secret output when any is) and the bundle's settings. */
@@ -36,7 +40,7 @@ interface StepContent {
 }
 
 /**
- * The setup steps of the access, edge, git-ssh and db roles: one remote command per role per host, whose
+ * The setup steps of the access, edge, git-ssh, backup-observer and db roles: one remote command per role per host, whose
  * inputs change exactly when its files do. (The app role's step is the release, the backup
  * role's the backup setup: their components live in release/ and backups/.)
  */
@@ -68,6 +72,12 @@ export class ShithubRoleSteps extends pulumi.ComponentResource {
               authorizedKeys: config.hosts.authorizedKeys,
               adminCidrs: config.hosts.adminCidrs,
             })),
+            vars: {},
+          };
+        case "backup-observer":
+          return {
+            files: args.backupObserver.apply(({ backupsBucket, backupsDrBucket }) => backupObserverFiles({ backupsBucket, backupsDrBucket })),
+            secretFiles: pulumi.secret(args.backupObserver.apply(backupObserverSecretFiles)),
             vars: {},
           };
         case "git-ssh":

@@ -90,6 +90,10 @@ function rclone(...args: string[]): string {
 }
 const objects = (bucket: string, prefix = ""): string[] =>
   (JSON.parse(rclone("lsjson", "--recursive", "--files-only", "--s3-no-check-bucket", `s:${bucket}/${prefix}`)) as Array<{ Path: string }>).map((o) => o.Path);
+/** The newest object's time under `prefix`, in epoch seconds (as S3 lists it). */
+const newestObject = (bucketName: string, prefix: string): number =>
+  Math.max(...(JSON.parse(rclone("lsjson", "--recursive", "--files-only", "--s3-no-check-bucket", `s:${bucketName}/${prefix}`)) as Array<{ ModTime: string }>)
+    .map((o) => Math.floor(Date.parse(o.ModTime) / 1000)));
 const bucket = (p: Plan, id: string) => String(p.resources.find((r) => r.type === "digitalocean:index/spacesBucket:SpacesBucket" && String(r.inputs.name).endsWith(`-${id}`))!.inputs.name);
 
 function curl(url: string, ...extra: string[]) {
@@ -264,6 +268,17 @@ describe("the production topology, converged from a fresh stack", () => {
 
   it("a user checks it: HTTPS, git over HTTPS and SSH, Postgres only from its hosts, dumps and WAL in the buckets", () => {
     userChecks(fresh, V1);
+  });
+
+  it("shithubd's /metrics on the web host reports the backups' age, read from the buckets (shithub_backup_last_success_seconds)", () => {
+    machine(BACKUP).sh("systemctl start shithub-dr-sync.service");
+    // What the timer does every 10 minutes, as shithub with the read-only observer key.
+    machine(APP).sh("systemctl start shithub-backup-heartbeat.service");
+    const metric = machine(APP).sh("curl -sf http://127.0.0.1:8080/metrics | grep '^shithub_backup_last_success_seconds'");
+    const value = (job: string) => Number(new RegExp(`^shithub_backup_last_success_seconds\\{job="${job}"\\} (\\S+)$`, "m").exec(metric)?.[1]);
+    expect(value("daily")).toBe(newestObject(bucket(fresh, "backups"), "daily"));
+    expect(value("spaces-sync")).toBe(newestObject(bucket(fresh, "backups-dr"), "daily"));
+    expect(machine(APP).sh("stat -c '%U %a' /var/lib/shithub/backup-last-success")).toBe("shithub 644");
   });
 
   it("the same `up` again changes nothing", () => {

@@ -37,6 +37,8 @@ describe("production buckets", () => {
         { bucket: "shithub-backups-dr", permission: "readwrite" }, { bucket: "shithub-wal-dr", permission: "readwrite" },
       ],
       "shithub-production-app": [{ bucket: "shithub-objects", permission: "readwrite" }],
+      // The web hosts' heartbeats: read the dumps' bucket and its DR copy, write nothing.
+      "shithub-production-observer": [{ bucket: "shithub-backups", permission: "read" }, { bucket: "shithub-backups-dr", permission: "read" }],
     });
   });
 
@@ -86,7 +88,7 @@ describe("a release flagged as a major schema change", () => {
     expect(drill.inputs.create).toContain("/usr/local/bin/shithub-restore-drill");
     expect(drill.options!.dependsOn).toEqual(["shithub-staging-release"]);
     expect(resources.filter((r) => r.type === COMMAND).map((r) => r.name).sort()).toEqual([
-      "shithub-staging-access-setup", "shithub-staging-backup-setup", "shithub-staging-db-setup", "shithub-staging-edge-setup", "shithub-staging-git-ssh-setup",
+      "shithub-staging-access-setup", "shithub-staging-backup-observer-setup", "shithub-staging-backup-setup", "shithub-staging-db-setup", "shithub-staging-edge-setup", "shithub-staging-git-ssh-setup",
       "shithub-staging-post-release-drill", "shithub-staging-pre-release-backup", "shithub-staging-release",
     ]);
   });

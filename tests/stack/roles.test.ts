@@ -20,7 +20,7 @@ describe("production: roles on four hosts", () => {
   it("runs each role's setup step on its host, the database before the backups and the release", () => {
     const s = steps(plan.resources);
     expect(Object.keys(s).sort()).toEqual([
-      "shithub-app-access-setup", "shithub-app-edge-setup", "shithub-app-git-ssh-setup", "shithub-app-release",
+      "shithub-app-access-setup", "shithub-app-backup-observer-setup", "shithub-app-edge-setup", "shithub-app-git-ssh-setup", "shithub-app-release",
       "shithub-backup-access-setup", "shithub-backup-backup-setup", "shithub-db-access-setup", "shithub-db-backup-setup", "shithub-db-db-setup", "shithub-monitoring-access-setup",
     ]);
     expect(s["shithub-db-db-setup"]).toEqual(["production-firewalls", "shithub-db", "shithub-db-data-on-shithub-db"]);
@@ -56,8 +56,8 @@ describe("production: roles on four hosts", () => {
   it("declares per role what cloud-init installs", () => {
     const ubuntu = platformOf("ubuntu-24-04-x64")!;
     const app: HostSpec = { name: "a", size: "s-1vcpu-2gb", roles: ["app"], volume: { name: "v", sizeGib: 1 } };
-    expect(hostModules(app, { gitSsh: true }).map((m) => m.id)).toEqual(["access", "app", "edge", "git-ssh"]);
-    expect(hostModules(app, { gitSsh: false }).map((m) => m.id)).toEqual(["access", "app", "edge"]);
+    expect(hostModules(app, { gitSsh: true }).map((m) => m.id)).toEqual(["access", "app", "edge", "git-ssh", "backup-observer"]);
+    expect(hostModules(app, { gitSsh: false }).map((m) => m.id)).toEqual(["access", "app", "edge", "backup-observer"]);
     expect(hostPackages({ ...app, roles: ["db"] }, ubuntu, { gitSsh: true })).toEqual(expect.arrayContaining(["postgresql", "postgresql-contrib", "rclone"]));
   });
 });
@@ -66,7 +66,7 @@ describe("staging: every role on one host", () => {
   it("runs every setup step on the one host, the release last of those it waits for", async () => {
     const s = steps((await planOf(ROOT, "staging")).resources);
     expect(Object.keys(s).sort()).toEqual([
-      "shithub-staging-access-setup", "shithub-staging-backup-setup", "shithub-staging-db-setup", "shithub-staging-edge-setup", "shithub-staging-git-ssh-setup", "shithub-staging-release",
+      "shithub-staging-access-setup", "shithub-staging-backup-observer-setup", "shithub-staging-backup-setup", "shithub-staging-db-setup", "shithub-staging-edge-setup", "shithub-staging-git-ssh-setup", "shithub-staging-release",
     ]);
     expect(s["shithub-staging-release"]).toContain("shithub-staging-db-setup");
   });

@@ -19,6 +19,7 @@ import { ROLE_MODULES } from "../../components/roles/index";
 import type { RoleId } from "../../components/roles/role";
 import { roleSetupBundle } from "../../components/roles/setupBundle";
 import { accessFiles } from "../../components/roles/access";
+import { backupObserverFiles, backupObserverSecretFiles } from "../../components/roles/backupObserver";
 import { publicKeyOf } from "../../components/hosts/sshKeys";
 import { configOf, FOUR_HOSTS, rawConfig, SSH_PRIVATE_KEY } from "../helpers";
 
@@ -322,9 +323,17 @@ describe("git-ssh: the wrapper scripts", () => {
 describe("role setup bundles as sent", () => {
   const clients = databaseClients(FOUR_HOSTS as HostSpec[]);
   /** Each role's files and bundle settings, as components/roles/steps.ts builds them. */
-  const STEP_CONTENT: Record<"access" | "edge" | "git-ssh" | "db", { host: string; vars: Record<string, string | number>; files: Record<string, string> }> = {
+  const STEP_CONTENT: Record<"access" | "edge" | "git-ssh" | "backup-observer" | "db", { host: string; vars: Record<string, string | number>; files: Record<string, string> }> = {
     access: { host: "shithub-db", vars: {}, files: accessFiles({ stack: "production", deployKey: publicKeyOf(SSH_PRIVATE_KEY), authorizedKeys: [], adminCidrs: ADMIN_CIDRS }) },
     edge: { host: "shithub-app", vars: {}, files: edgeFiles(edgeInputs("shithub.sh")) },
+    "backup-observer": {
+      host: "shithub-app", vars: {},
+      files: {
+        ...backupObserverFiles({ backupsBucket: "shithub-backups", backupsDrBucket: "shithub-backups-dr" }),
+        ...backupObserverSecretFiles({ provider: "DigitalOcean", endpoint: "nyc3.digitaloceanspaces.com", drEndpoint: "sfo3.digitaloceanspaces.com",
+          accessKey: "AK", secretKey: "SK", backupsBucket: "shithub-backups", backupsDrBucket: "shithub-backups-dr" }),
+      },
+    },
     "git-ssh": { host: "shithub-app", vars: {}, files: gitSshFiles(ADMIN_CIDRS) },
     db: {
       host: "shithub-db",
@@ -342,7 +351,7 @@ describe("role setup bundles as sent", () => {
     return roleSetupBundle(role, host, DEBIAN_12, vars, files);
   }
 
-  it.each(["access", "edge", "git-ssh", "db"] as const)("the %s setup bundle passes `bash -n` and shellcheck", (id) => {
+  it.each(["access", "edge", "git-ssh", "backup-observer", "db"] as const)("the %s setup bundle passes `bash -n` and shellcheck", (id) => {
     const file = write(`${id}-setup.sh`, bundle(id));
     expect(bashN(file)).toEqual({ status: 0, output: "" });
     expect(shellcheck(file)).toEqual({ status: 0, output: "" });

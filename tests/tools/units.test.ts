@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { backupHostFiles } from "../../components/backups/backupHost";
 import { readTemplate } from "../../components/templates";
+import { backupObserverFiles } from "../../components/roles/backupObserver";
 import { renderUnits, UNIT_NAMES } from "../../components/release/units";
 import type { UnitOptions } from "../../components/release/units";
 
@@ -95,6 +96,23 @@ describe("backup units", () => {
   it("the daily timer runs at 03:17 UTC, catches up after downtime, and failures are recorded", () => {
     expect(files["shithub-backup.timer"]).toContain("OnCalendar=*-*-* 03:17:00 UTC\nPersistent=true\n");
     expect(files["shithub-backup.service"]).toContain("OnFailure=shithub-backup-failed.service\n");
+  });
+});
+
+describe("the backup heartbeat units on web hosts", () => {
+  const files = backupObserverFiles({ backupsBucket: "b", backupsDrBucket: "bd" });
+
+  it.each(["shithub-backup-heartbeat.service", "shithub-backup-heartbeat.timer"])("%s passes systemd-analyze verify with no output", (name) => {
+    writeFileSync(join(root, "usr", "local", "bin", "shithub-backup-heartbeat"), "#!/bin/sh\n");
+    chmodSync(join(root, "usr", "local", "bin", "shithub-backup-heartbeat"), 0o755);
+    expect(verify(name, files[name]!)).toEqual({ status: 0, output: "" });
+  });
+
+  it("the service runs as shithub and scores at most 2.0 in systemd-analyze security", () => {
+    expect(files["shithub-backup-heartbeat.service"]).toMatch(/^User=shithub$/m);
+    const score = exposure("shithub-backup-heartbeat.service", files["shithub-backup-heartbeat.service"]!);
+    console.log(`systemd-analyze security --offline=true shithub-backup-heartbeat.service: ${score}`);
+    expect(score).toBeLessThanOrEqual(2.0);
   });
 });
 
