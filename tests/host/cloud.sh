@@ -147,10 +147,11 @@ boot() {
   for _ in $(seq 1 3000); do
     leader=$(pgrep -P "$nspawn" -x systemd || true)
     if [ -n "$leader" ]; then
+      # Known from the start, so that a halt during boot can end the container too.
+      [ -f "$dir/leader" ] || echo "$leader" >"$dir/leader"
       state=$(nsenter -t "$leader" -a systemctl is-system-running 2>/dev/null || true)
       case $state in
         running | degraded)
-          echo "$leader" >"$dir/leader"
           echo "droplet $name: $state"
           return 0
           ;;
@@ -165,14 +166,20 @@ boot() {
 }
 
 halt() {
-  local dir=$1 name=$2 pid
-  if [ -f "$dir/leader" ]; then nsenter -t "$(cat "$dir/leader")" -a systemctl poweroff >/dev/null 2>&1 || true; fi
+  local dir=$1 name=$2 pid leader=""
+  [ -f "$dir/leader" ] && leader=$(cat "$dir/leader")
+  if [ -n "$leader" ]; then nsenter -t "$leader" -a systemctl poweroff >/dev/null 2>&1 || true; fi
   pid=$(cat "$dir/nspawn.pid" 2>/dev/null || true)
   for _ in $(seq 1 100); do
     if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then break; fi
     sleep 0.2
   done
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" || true; fi
+  # A container that ignored the poweroff (one still booting) outlives a killed nspawn: kill its
+  # init, whose death ends every process of its PID namespace. Only if it is still this droplet's.
+  if [ -n "$leader" ] && [ "$(readlink "/proc/$leader/root" 2>/dev/null)" = "$(readlink -f "$dir/rootfs")" ]; then
+    kill -9 "$leader" 2>/dev/null || true
+  fi
   ip netns del "shithub-$name" 2>/dev/null || true
   ip link del "sh$(tag "$name")p" 2>/dev/null || true
   ip link del "sh$(tag "$name")v" 2>/dev/null || true
