@@ -33,7 +33,7 @@ export interface BackupHostInputs {
 }
 
 const read = (...path: string[]): string => readFileSync(join(TEMPLATES_DIR, ...path), "utf8");
-const SCRIPTS = ["shithub-backup-daily", "shithub-restore-drill", "shithub-dr-sync", "shithub-wal-archive", "shithub-basebackup"] as const;
+const SCRIPTS = ["shithub-backup-daily", "shithub-restore-drill", "shithub-pitr-drill", "shithub-dr-sync", "shithub-wal-archive", "shithub-basebackup"] as const;
 const UNITS = ["shithub-backup.service", "shithub-backup.timer", "shithub-backup-failed.service", "shithub-dr-sync.service",
   "shithub-dr-sync.timer", "shithub-basebackup.service", "shithub-basebackup.timer"] as const;
 

@@ -14,7 +14,7 @@ export RCLONE_CONFIG TZ=UTC
 # newest REMOTE: the epoch of the newest object under REMOTE; nothing when there is none.
 newest() {
   local times
-  times=$(rclone lsf --files-only --format t --s3-no-check-bucket "$1") || return 1
+  times=$(rclone lsf --recursive --files-only --format t --s3-no-check-bucket "$1") || return 1
   [ -n "$times" ] || return 0
   date -u -d "$(sort <<<"$times" | tail -n 1)" +%s
 }

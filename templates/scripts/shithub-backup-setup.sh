@@ -20,6 +20,7 @@ targets=(
   "rclone.conf /etc/shithub-backup/rclone.conf $settings_mode $owner_of_settings"
   "shithub-backup-daily /usr/local/bin/shithub-backup-daily 0755 root:root"
   "shithub-restore-drill /usr/local/bin/shithub-restore-drill 0755 root:root"
+  "shithub-pitr-drill /usr/local/bin/shithub-pitr-drill 0755 root:root"
   "shithub-dr-sync /usr/local/bin/shithub-dr-sync 0755 root:root"
   "shithub-wal-archive /usr/local/bin/shithub-wal-archive 0755 root:root"
   "shithub-basebackup /usr/local/bin/shithub-basebackup 0755 root:root"
