@@ -3,6 +3,11 @@
 # in a temporary directory, run smoke queries, print the row counts, tear everything down.
 # Settings: /etc/shithub-backup/backup.env (BACKUP_REMOTE, RCLONE_CONFIG), and optionally
 # DRILL_JOBS (pg_restore --jobs, default 4) and PG_BIN (default: the newest installed).
+#
+# A dump is whatever the bucket holds, so it is restored as an unprivileged role that owns the
+# scratch database and nothing else: a planted dump cannot run programs (COPY TO PROGRAM), read
+# files or create untrusted objects. The superuser only makes the extensions shithub's database
+# has (DRILL_EXTENSIONS, the db setup's; a dump's own list is not trusted).
 set -euo pipefail
 
 # shellcheck disable=SC1091 # written on the host by shithub-infra
@@ -10,6 +15,8 @@ set -euo pipefail
 : "${BACKUP_REMOTE:?}" "${RCLONE_CONFIG:?}"
 export RCLONE_CONFIG
 jobs=${DRILL_JOBS:-4}
+# The extensions templates/postgresql/roles.sql.mustache creates (a unit test keeps them equal).
+extensions=${DRILL_EXTENSIONS:-citext pg_stat_statements}
 pg_bin=${PG_BIN:-$(find /usr/lib/postgresql -maxdepth 2 -name bin -type d | sort -V | tail -n 1)}
 [ -x "$pg_bin/initdb" ] || { echo "shithub-restore-drill: no PostgreSQL server binaries under $pg_bin" >&2; exit 1; }
 
@@ -37,15 +44,20 @@ chown postgres: "$work/drill.dump"
 as_pg "$pg_bin/initdb" -D "$work/data" -A trust -U postgres --no-sync >/dev/null
 as_pg "$pg_bin/pg_ctl" -D "$work/data" -l "$work/server.log" -w \
   -o "-c listen_addresses='' -c unix_socket_directories=$work -c fsync=off" start >/dev/null
-as_pg createdb -h "$work" drill
-as_pg pg_restore -h "$work" --jobs="$jobs" --no-owner --no-privileges --exit-on-error -d drill "$work/drill.dump" ||
-  { log "FAILED: pg_restore of $key"; exit 1; }
+as_pg psql -h "$work" -X -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE ROLE drill LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION" >/dev/null
+as_pg createdb -h "$work" -O drill drill
+for extension in $extensions; do
+  as_pg psql -h "$work" -X -q -v ON_ERROR_STOP=1 -d drill -c "CREATE EXTENSION IF NOT EXISTS \"$extension\"" >/dev/null
+done
+# --no-comments: COMMENT ON EXTENSION needs the extension's owner, the superuser.
+as_pg pg_restore -h "$work" -U drill --jobs="$jobs" --no-owner --no-privileges --no-comments --exit-on-error -d drill "$work/drill.dump" 2>"$work/restore.err" ||
+  { grep -m 3 -E 'ERROR|error' "$work/restore.err" >&2 || true; log "FAILED: pg_restore of $key (as the unprivileged drill role)"; exit 1; }
 
 # Smoke: the migration table exists and has rows; then every table's row count.
-as_pg psql -h "$work" -X -q -v ON_ERROR_STOP=1 -d drill \
+as_pg psql -h "$work" -U drill -X -q -v ON_ERROR_STOP=1 -d drill \
   -c "SELECT 1 / (SELECT count(*) FROM goose_db_version)::int" >/dev/null ||
   { log "FAILED: smoke query (goose_db_version) on $key"; exit 1; }
-as_pg psql -h "$work" -X -At -d drill -c "
+as_pg psql -h "$work" -U drill -X -At -d drill -c "
   SELECT format('%s %s', c.relname, (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM %I.%I', n.nspname, c.relname), false, true, '')))[1]::text)
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
   WHERE c.relkind = 'r' AND n.nspname = 'public' ORDER BY c.relname"

@@ -109,6 +109,44 @@ describe("the backup system on a real host", () => {
     console.log(`backup -> restore round trip (dump + upload + download + pg_restore --jobs=4 + smoke): ${roundTripMs.toFixed(0)} ms, row counts identical (${SOURCE_COUNTS.replace(/\n/g, ", ")})`);
   });
 
+  it("the drill refuses a planted dump that tries to run a program on the host (it restores as an unprivileged role)", () => {
+    // Anyone who can write the bucket can plant a dump. This one refreshes a materialized view
+    // whose function, in a database named drill, has the server run a program as postgres.
+    const escaped = "/var/tmp/shithub-escaped";
+    const asPostgres = (sql: string, db = "postgres") => {
+      const r = machine.ssh(`runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -d ${db}`, sql);
+      if (r.status !== 0) throw new Error(`${sql}: ${r.stderr}`);
+    };
+    const remote = ". /etc/shithub-backup/backup.env && export RCLONE_CONFIG && rclone --s3-no-check-bucket";
+    const wasRun = () => sh(`test -e ${escaped} && echo escaped || echo contained`);
+    asPostgres("CREATE DATABASE planted");
+    try {
+      asPostgres(`CREATE FUNCTION escape() RETURNS int LANGUAGE plpgsql AS $f$
+        BEGIN
+          IF current_database() = 'drill' THEN EXECUTE 'COPY (SELECT 1) TO PROGRAM ''touch ${escaped}'''; END IF;
+          RETURN 1;
+        END $f$;
+        CREATE MATERIALIZED VIEW planted_view AS SELECT escape() AS x;`, "planted");
+      sh("runuser -u postgres -- pg_dump -Fc -d planted -f /var/tmp/planted.dump");
+      sh(`${remote} copyto /var/tmp/planted.dump "$BACKUP_REMOTE/daily/2099/01/01/planted.dump"`);
+
+      const r = machine.ssh("/usr/local/bin/shithub-restore-drill daily/2099/01/01/planted.dump");
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain("shithub-restore-drill: FAILED: pg_restore of daily/2099/01/01/planted.dump (as the unprivileged drill role)");
+      expect(r.stderr).toMatch(/permission denied|must be superuser|pg_execute_server_program/);
+      expect(wasRun()).toBe("contained");
+
+      // Control: restored by a superuser, the same dump does run the program (the check can fail).
+      asPostgres("CREATE DATABASE drill");
+      machine.ssh("runuser -u postgres -- pg_restore --no-owner -d drill /var/tmp/planted.dump");
+      expect(wasRun()).toBe("escaped");
+    } finally {
+      sh(`rm -f ${escaped} /var/tmp/planted.dump; ${remote} deletefile "$BACKUP_REMOTE/daily/2099/01/01/planted.dump" || true`);
+      asPostgres("DROP DATABASE IF EXISTS drill");
+      asPostgres("DROP DATABASE planted");
+    }
+  });
+
   it("the pre-deploy backup is tagged with the release and lands with a non-zero size", () => {
     const key = sh(preReleaseBackupCommand("v9.9.0"));
     expect(key).toMatch(/^pre-release\/v9\.9\.0\/shithub-\d{8}T\d{6}Z\.dump$/);

@@ -40,3 +40,12 @@ describe("the release script", () => {
     }
   });
 });
+
+describe("the restore drill", () => {
+  it("makes, as the scratch cluster's superuser, exactly the extensions the db setup creates", () => {
+    const roles = readFileSync(join(TEMPLATES_DIR, "postgresql", "roles.sql.mustache"), "utf8");
+    const created = [...roles.matchAll(/^CREATE EXTENSION IF NOT EXISTS (\w+);$/gm)].map((m) => m[1]);
+    const drill = readFileSync(join(TEMPLATES_DIR, "scripts", "shithub-restore-drill.sh"), "utf8");
+    expect(/^extensions=\$\{DRILL_EXTENSIONS:-([^}]*)\}$/m.exec(drill)?.[1]?.split(" ")).toEqual(created);
+  });
+});
