@@ -232,6 +232,29 @@ describe("the backup system on a real host", () => {
       expect(objects(BUCKETS.backups).length).toBe(uploaded);
     });
 
+    it("a key the bucket does not know", () => {
+      const uploaded = objects(BUCKETS.backups).length;
+      const r = machine.ssh("RCLONE_CONFIG_SPACES_SECRET_ACCESS_KEY=not-the-secret RCLONE_LOW_LEVEL_RETRIES=1 /usr/local/bin/shithub-backup-daily");
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/shithub-backup: FAILED: upload to spaces:t-backups\/daily\/.* failed/);
+      unchanged();
+      expect(objects(BUCKETS.backups).length).toBe(uploaded);
+    });
+
+    it("the local disk full", () => {
+      // A 64 KiB file system over the local copies: the dump cannot be written there.
+      sh("mount -t tmpfs -o size=64k shithub-full /var/backups/shithub");
+      try {
+        const r = machine.ssh("/usr/local/bin/shithub-backup-daily");
+        expect(r.status).toBe(1);
+        expect(r.stderr).toContain("shithub-backup: FAILED: pg_dump failed");
+        expect(sh("ls -A /var/backups/shithub | grep -c partial || true")).toBe("0");
+      } finally {
+        sh("umount /var/backups/shithub");
+      }
+      unchanged();
+    });
+
     it("a corrupt dump: refused before upload", () => {
       const uploaded = objects(BUCKETS.backups).length;
       sh(`install -d /root/fakebin && printf '#!/bin/sh\\nfor a; do case $a in --file=*) f=\${a#--file=};; esac; done\\nhead -c 4096 /dev/urandom > "$f"\\n' > /root/fakebin/pg_dump && chmod +x /root/fakebin/pg_dump`);
