@@ -1,0 +1,88 @@
+// npm run bench:backup: the database backup's round trip on a booted droplet, next to the raw
+// tools on the same machine. A database of about 1 GB (text that compresses as real rows do) is
+// dumped, checked and uploaded to radosgw by the program's own backup unit, then restored by its
+// drill (download, scratch server, unprivileged restore, smoke); the control is a bare
+// pg_dump to a local file and pg_restore --jobs=4 of it.
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { backupSetupBundle } from "../components/backups/backupHost";
+import { BUNDLE_COMMAND } from "../components/hosts/bundle";
+import { platformOf } from "../components/hosts/platform";
+import { bootMachine, HOST_IP, IMAGE } from "../tests/host/machine";
+import type { Machine } from "../tests/host/machine";
+
+const RGW_SH = join(__dirname, "..", "tests", "host", "rgw.sh");
+const ACCESS = "BENCHACCESS";
+const SECRET = "benchsecret";
+const BUCKETS = { backups: "b-backups", backupsDr: "b-backups-dr", wal: "b-wal", walDr: "b-wal-dr" };
+const DB_URL = "postgresql://shithub:bench-pw@127.0.0.1:5432/shithub";
+/** Rows of about 1 KB of hex text each: about 1 GB on disk. */
+const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
+
+function timed(machine: Machine, what: string, command: string): number {
+  const start = performance.now();
+  const r = machine.ssh(command);
+  if (r.status !== 0) throw new Error(`${what}: exit ${r.status}: ${r.stderr}`);
+  return (performance.now() - start) / 1000;
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error("npm run bench:backup boots containers: run it as root");
+  const work = mkdtempSync(join(tmpdir(), "shithub-bench-backup-"));
+  const rgw = join(work, "rgw");
+  execFileSync("bash", [RGW_SH, "up", rgw], { stdio: "inherit", timeout: 600_000 });
+  const env = { ...process.env, RCLONE_CONFIG_S_TYPE: "s3", RCLONE_CONFIG_S_PROVIDER: "Ceph", RCLONE_CONFIG_S_ACCESS_KEY_ID: ACCESS,
+    RCLONE_CONFIG_S_SECRET_ACCESS_KEY: SECRET, RCLONE_CONFIG_S_ENDPOINT: "http://127.0.0.1:7480" };
+  execFileSync("bash", [RGW_SH, "key", rgw, ACCESS, SECRET], { stdio: "inherit" });
+  for (const b of Object.values(BUCKETS)) execFileSync("rclone", ["mkdir", `s:${b}`], { env });
+  const { machine, cloud } = await bootMachine(work);
+  try {
+    const sh = (command: string) => machine.sh(command);
+    sh(`runuser -u postgres -- psql -q -c "CREATE ROLE shithub LOGIN PASSWORD 'bench-pw'" && runuser -u postgres -- createdb -O shithub shithub`);
+    const setup = machine.ssh(BUNDLE_COMMAND, backupSetupBundle({
+      host: "shithubct", dump: true, wal: false, dbLocal: true, databaseUrl: DB_URL, platform: platformOf(IMAGE)!,
+      spaces: { provider: "Ceph", endpoint: `http://${HOST_IP}:7480`, drEndpoint: `http://${HOST_IP}:7480`, buckets: BUCKETS },
+      backupKey: { accessKey: ACCESS, secretKey: SECRET }, drKey: { accessKey: ACCESS, secretKey: SECRET },
+    }));
+    if (setup.status !== 0) throw new Error(setup.stderr);
+
+    console.log(`generating ${ROWS} rows...`);
+    timed(machine, "data", `psql -q '${DB_URL}' -c "CREATE TABLE goose_db_version (id serial PRIMARY KEY, version_id bigint);
+      INSERT INTO goose_db_version (version_id) VALUES (1);
+      CREATE TABLE blobs (id bigserial PRIMARY KEY, body text);
+      INSERT INTO blobs (body) SELECT (SELECT string_agg(md5(g::text || i::text), '') FROM generate_series(1, 32) i) FROM generate_series(1, ${ROWS}) g;
+      VACUUM ANALYZE blobs;"`);
+    const size = sh("runuser -u postgres -- psql -X -At -c \"SELECT pg_size_pretty(pg_database_size('shithub'))\"");
+
+    const rawDump = timed(machine, "raw pg_dump", `pg_dump --format=custom --compress=9 --file=/var/tmp/raw.dump '${DB_URL}'`);
+    const dumpSize = sh("du -h /var/tmp/raw.dump | cut -f1");
+    sh("runuser -u postgres -- createdb rawrestore");
+    const rawRestore = timed(machine, "raw pg_restore", "runuser -u postgres -- pg_restore --jobs=4 --no-owner -d rawrestore /var/tmp/raw.dump");
+    sh("runuser -u postgres -- dropdb rawrestore && rm -f /var/tmp/raw.dump");
+
+    const backup = timed(machine, "backup unit", "systemctl start shithub-backup.service");
+    const drill = timed(machine, "restore drill", "DRILL_JOBS=4 /usr/local/bin/shithub-restore-drill >/dev/null");
+    const copy = timed(machine, "plain copy", "cp -r /var/lib/postgresql /var/tmp/plain-copy && rm -rf /var/tmp/plain-copy");
+
+    console.log(`database ${size}, dump ${dumpSize} (custom format, compress 9), ${ROWS} rows`);
+    console.log(`raw pg_dump to a local file          ${rawDump.toFixed(1)} s`);
+    console.log(`raw pg_restore --jobs=4              ${rawRestore.toFixed(1)} s`);
+    console.log(`raw round trip                       ${(rawDump + rawRestore).toFixed(1)} s`);
+    console.log(`backup unit (dump, check, upload)    ${backup.toFixed(1)} s`);
+    console.log(`restore drill (download, restore)    ${drill.toFixed(1)} s`);
+    console.log(`shithub round trip                   ${(backup + drill).toFixed(1)} s (${((backup + drill) / (rawDump + rawRestore)).toFixed(2)}x raw)`);
+    console.log(`plain copy of the data directory     ${copy.toFixed(1)} s`);
+  } finally {
+    cloud.down();
+    spawnSync("bash", [RGW_SH, "down", rgw], { stdio: "inherit" });
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});
