@@ -33,12 +33,24 @@ async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error("npm run bench:backup boots containers: run it as root");
   const work = mkdtempSync(join(tmpdir(), "shithub-bench-backup-"));
   const rgw = join(work, "rgw");
+  const bucketsDown = () => {
+    spawnSync("bash", [RGW_SH, "down", rgw], { stdio: "inherit" });
+    rmSync(work, { recursive: true, force: true });
+  };
   execFileSync("bash", [RGW_SH, "up", rgw], { stdio: "inherit", timeout: 600_000 });
-  const env = { ...process.env, RCLONE_CONFIG_S_TYPE: "s3", RCLONE_CONFIG_S_PROVIDER: "Ceph", RCLONE_CONFIG_S_ACCESS_KEY_ID: ACCESS,
+  const env: NodeJS.ProcessEnv = { ...process.env, RCLONE_CONFIG_S_TYPE: "s3", RCLONE_CONFIG_S_PROVIDER: "Ceph", RCLONE_CONFIG_S_ACCESS_KEY_ID: ACCESS,
     RCLONE_CONFIG_S_SECRET_ACCESS_KEY: SECRET, RCLONE_CONFIG_S_ENDPOINT: "http://127.0.0.1:7480" };
+  delete env.AWS_CA_BUNDLE; // rclone refuses a custom CA bundle with its own transport
   execFileSync("bash", [RGW_SH, "key", rgw, ACCESS, SECRET], { stdio: "inherit" });
-  for (const b of Object.values(BUCKETS)) execFileSync("rclone", ["mkdir", `s:${b}`], { env });
-  const { machine, cloud } = await bootMachine(work);
+  let booted: Awaited<ReturnType<typeof bootMachine>>;
+  try {
+    for (const b of Object.values(BUCKETS)) execFileSync("rclone", ["mkdir", `s:${b}`], { env });
+    booted = await bootMachine(work);
+  } catch (e) {
+    bucketsDown();
+    throw e;
+  }
+  const { machine, cloud } = booted;
   try {
     const sh = (command: string) => machine.sh(command);
     sh(`runuser -u postgres -- psql -q -c "CREATE ROLE shithub LOGIN PASSWORD 'bench-pw'" && runuser -u postgres -- createdb -O shithub shithub`);
@@ -53,8 +65,7 @@ async function main(): Promise<void> {
     timed(machine, "data", `psql -q '${DB_URL}' -c "CREATE TABLE goose_db_version (id serial PRIMARY KEY, version_id bigint);
       INSERT INTO goose_db_version (version_id) VALUES (1);
       CREATE TABLE blobs (id bigserial PRIMARY KEY, body text);
-      INSERT INTO blobs (body) SELECT (SELECT string_agg(md5(g::text || i::text), '') FROM generate_series(1, 32) i) FROM generate_series(1, ${ROWS}) g;
-      VACUUM ANALYZE blobs;"`);
+      INSERT INTO blobs (body) SELECT (SELECT string_agg(md5(g::text || i::text), '') FROM generate_series(1, 32) i) FROM generate_series(1, ${ROWS}) g;" -c "VACUUM ANALYZE blobs"`);
     const size = sh("runuser -u postgres -- psql -X -At -c \"SELECT pg_size_pretty(pg_database_size('shithub'))\"");
 
     const rawDump = timed(machine, "raw pg_dump", `pg_dump --format=custom --compress=9 --file=/var/tmp/raw.dump '${DB_URL}'`);
@@ -77,8 +88,7 @@ async function main(): Promise<void> {
     console.log(`plain copy of the data directory     ${copy.toFixed(1)} s`);
   } finally {
     cloud.down();
-    spawnSync("bash", [RGW_SH, "down", rgw], { stdio: "inherit" });
-    rmSync(work, { recursive: true, force: true });
+    bucketsDown();
   }
 }
 
