@@ -2,7 +2,7 @@ import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { ShithubBackups } from "./backups/backups";
-import { spacesEndpoint } from "./backups/buckets";
+import { bucketEndpoint } from "./backups/buckets";
 import { ShithubBackupSteps } from "./backups/backupSteps";
 import type { StackConfig } from "./config/stackConfig";
 import { envFilePath, renderEnvFile } from "./env/envFile";
@@ -102,8 +102,8 @@ export class ShithubEnvironment extends pulumi.ComponentResource {
     const backupObserver = pulumi.secret(pulumi.all([observerKey.accessKey, observerKey.secretKey, this.backups.buckets.backups.name, this.backups.buckets["backups-dr"].name])
       .apply(([accessKey, secretKey, backupsBucket, backupsDrBucket]) => ({
         provider: "DigitalOcean",
-        endpoint: spacesEndpoint(config.region),
-        drEndpoint: spacesEndpoint(config.backups.buckets.find((b) => b.id === "backups-dr")!.region),
+        endpoint: bucketEndpoint(config.backups.buckets, "backups"),
+        drEndpoint: bucketEndpoint(config.backups.buckets, "backups-dr"),
         accessKey, secretKey, backupsBucket, backupsDrBucket,
       })));
     this.roleSteps = new ShithubRoleSteps(`${stack}-roles`, { config, hosts: this.hosts, after: [this.firewalls], database, backupObserver }, { parent: this });

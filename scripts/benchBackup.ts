@@ -10,8 +10,8 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { backupSetupBundle } from "../components/backups/backupHost";
 import { BUNDLE_COMMAND } from "../components/hosts/bundle";
-import { platformOf } from "../components/hosts/platform";
-import { bootMachine, HOST_IP, IMAGE } from "../tests/host/machine";
+import { bootMachine } from "../tests/host/machine";
+import { radosgwBackupInputs } from "../tests/host/testStack";
 import type { Machine } from "../tests/host/machine";
 
 const RGW_SH = join(__dirname, "..", "tests", "host", "rgw.sh");
@@ -54,11 +54,7 @@ async function main(): Promise<void> {
   try {
     const sh = (command: string) => machine.sh(command);
     sh(`runuser -u postgres -- psql -q -c "CREATE ROLE shithub LOGIN PASSWORD 'bench-pw'" && runuser -u postgres -- createdb -O shithub shithub`);
-    const setup = machine.ssh(BUNDLE_COMMAND, backupSetupBundle({
-      host: "shithubct", dump: true, wal: false, dbLocal: true, databaseUrl: DB_URL, platform: platformOf(IMAGE)!,
-      spaces: { provider: "Ceph", endpoint: `http://${HOST_IP}:7480`, drEndpoint: `http://${HOST_IP}:7480`, buckets: BUCKETS },
-      backupKey: { accessKey: ACCESS, secretKey: SECRET }, drKey: { accessKey: ACCESS, secretKey: SECRET },
-    }));
+    const setup = machine.ssh(BUNDLE_COMMAND, backupSetupBundle({ ...radosgwBackupInputs(BUCKETS, ACCESS, SECRET), dump: true, wal: false, databaseUrl: DB_URL }));
     if (setup.status !== 0) throw new Error(setup.stderr);
 
     console.log(`generating ${ROWS} rows...`);

@@ -4,7 +4,7 @@ import type { ShithubBackups } from "./backups";
 import { BACKUP_FILE_PATHS, backupSecretFiles, backupSetupBundle, backupStaticFiles, postReleaseDrillCommand, preReleaseBackupCommand } from "./backupHost";
 import type { BackupHostInputs } from "./backupHost";
 import { BUNDLE_COMMAND } from "../hosts/bundle";
-import { spacesEndpoint } from "./buckets";
+import { bucketEndpoint } from "./buckets";
 import type { StackConfig } from "../config/stackConfig";
 import { connectionFor } from "../hosts/connection";
 import type { ShithubHost } from "../hosts/host";
@@ -52,8 +52,8 @@ export class ShithubBackupSteps extends pulumi.ComponentResource {
         platform: config.platform,
         spaces: {
           provider: "DigitalOcean",
-          endpoint: spacesEndpoint(config.region),
-          drEndpoint: spacesEndpoint(config.backups.buckets.find((p) => p.id === "backups-dr")!.region),
+          endpoint: bucketEndpoint(config.backups.buckets, "backups"),
+          drEndpoint: bucketEndpoint(config.backups.buckets, "backups-dr"),
           buckets: { backups: b, backupsDr: bdr, wal: w, walDr: wdr },
         },
         backupKey: { accessKey: ba, secretKey: bs },

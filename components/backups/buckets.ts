@@ -71,3 +71,10 @@ export function bucketName(prefix: string, id: BucketId): string {
 export function spacesEndpoint(region: string): string {
   return `${region}.digitaloceanspaces.com`;
 }
+
+/** The Spaces endpoint of the region bucket `id` lives in (the DR copies are in drRegion). */
+export function bucketEndpoint(plans: readonly BucketPlan[], id: BucketId): string {
+  const plan = plans.find((p) => p.id === id);
+  if (plan === undefined) throw new Error(`no bucket ${id} in the plan`);
+  return spacesEndpoint(plan.region);
+}

@@ -69,13 +69,6 @@ export function runtimeBucketEnv(stack: string, region: string, prefix: string |
   ]);
 }
 
-/** The rule ids shithub-infra itself gives bucket `id`. */
-function generatedIds(id: BucketId): Set<string> {
-  const rules = bucketPlans({ prefix: "x", region: "nyc3", drRegion: "sfo3", dailyDays: 1, walDays: 1, multipartDays: 1, noncurrentDays: 1, extraRules: [] })
-    .find((b) => b.id === id)?.rules ?? [];
-  return new Set(rules.map((r) => r.id));
-}
-
 /** Buckets and lifecycle of a stack; every overlap where a broader rule cuts a narrower one short is a problem. */
 export function parseBackupConfig(stack: string, region: string, project: ReadonlyMap<string, string>): { config?: BackupConfig; problems: Problem[] } {
   const problems: Problem[] = [];
@@ -118,18 +111,21 @@ export function parseBackupConfig(stack: string, region: string, project: Readon
   const extraIndex = new Map(extraRules.map((e) => [e.rule, e.index]));
   // radosgw refuses a configuration whose rule ids repeat: the operator's against each other or against ours.
   for (const bucket of buckets) {
-    const seen = new Set<string>();
+    const first = new Map<string, LifecycleRule>();
     for (const rule of bucket.rules) {
       const i = extraIndex.get(rule);
-      if (seen.has(rule.id) && i !== undefined) {
+      const earlier = first.get(rule.id);
+      if (earlier !== undefined && i !== undefined) {
+        // A rule not among the operator's is one the program generates.
+        const whose = extraIndex.has(earlier) ? "another of lifecycleRules" : "one shithub-infra makes";
         problems.push({
           stack,
           key: `${qualified("lifecycleRules")}[${i}]`,
-          message: `bucket ${bucket.name} already has a rule with id '${rule.id}' (${generatedIds(bucket.id).has(rule.id) ? "one shithub-infra makes" : "another of lifecycleRules"}); radosgw refuses repeated ids`,
+          message: `bucket ${bucket.name} already has a rule with id '${rule.id}' (${whose}); radosgw refuses repeated ids`,
           fix: `pulumi config set --path '${qualified("lifecycleRules")}[${i}].id' ${rule.id}-2 -s ${stack}`,
         });
       }
-      seen.add(rule.id);
+      if (earlier === undefined) first.set(rule.id, rule);
     }
   }
   for (const bucket of buckets) {

@@ -2,7 +2,7 @@ import { ADMIN_LIMIT, parseCidr, unionSize } from "./addressRanges";
 import type { AddressRange } from "./addressRanges";
 import { qualified } from "./projectKeys";
 import type { Problem } from "./problems";
-import { parseJsonList } from "./problems";
+import { parseJsonList, substitutedCommand } from "./problems";
 import { publicKeyProblem } from "../hosts/sshKeys";
 import { checkTopology } from "../hosts/topology";
 import type { HostSpec, PathProblem } from "../hosts/topology";
@@ -27,7 +27,6 @@ export interface HostsConfig {
 
 const FINGERPRINT = /^([0-9a-f]{2}:){15}[0-9a-f]{2}$|^\d+$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-
 
 type ItemCheck = (text: string) => string | undefined;
 
@@ -57,7 +56,7 @@ function pathFix(stack: string, key: string, p: PathProblem): string {
   const path = `'${qualified(key)}${p.fixPath ?? p.path}'`;
   if (p.remove === true) return `pulumi config rm --path ${path} -s ${stack}`;
   // A plain word as is, a command substitution ("$(cat key.pub)") for the shell to run, anything else quoted.
-  const value = p.example === "" ? "VALUE" : /^[\w@.:/-]+$/.test(p.example) || /^"\$\([^"]*\)"$/.test(p.example) ? p.example : `'${p.example}'`;
+  const value = p.example === "" ? "VALUE" : /^[\w@.:/-]+$/.test(p.example) || substitutedCommand(p.example) !== undefined ? p.example : `'${p.example}'`;
   return `pulumi config set --path ${path} ${value} -s ${stack}`;
 }
 

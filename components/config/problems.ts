@@ -33,13 +33,18 @@ export class ConfigError extends Error {
   }
 }
 
+/** The command of a value written as a command substitution (`"$(cat key.pub)"`), which the shell runs; else undefined. */
+export function substitutedCommand(value: string): string | undefined {
+  return /^"\$\(([^"]*)\)"$/.exec(value)?.[1];
+}
+
 /** `pulumi config set` for one key, with `--secret` when the value must be encrypted. */
 export function configSetCommand(stack: string, key: string, value: string, secret: boolean): string {
   if (!secret) return `pulumi config set ${key} ${value} -s ${stack}`;
   // A secret goes in on stdin, never as an argument (ps, shell history): from the command that
   // makes it, or typed at the prompt.
-  const made = /^"\$\((.*)\)"$/.exec(value);
-  return made !== null ? `${made[1]} | pulumi config set --secret ${key} -s ${stack}` : `pulumi config set --secret ${key} -s ${stack}   # then the value at the prompt`;
+  const made = substitutedCommand(value);
+  return made !== undefined ? `${made} | pulumi config set --secret ${key} -s ${stack}` : `pulumi config set --secret ${key} -s ${stack}   # then the value at the prompt`;
 }
 
 /** Stores a value that sits in plaintext in the stack file as a secret, unchanged. */

@@ -33,6 +33,7 @@ const REGIONS: readonly string[] = Object.values(Region);
 function wholeNumber(v: string, min: number, max: number): string | undefined {
   return /^\d+$/.test(v) && Number(v) >= min && Number(v) <= max ? undefined : `must be a whole number between ${min} and ${max}`;
 }
+
 /** systemd's TimeoutStartSec= for the migrating web unit: 0 would switch the timeout off. */
 function startTimeoutProblem(v: string): string | undefined {
   const m = /^(\d+)(s|min|h)$/.exec(v);

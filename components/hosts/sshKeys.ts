@@ -1,7 +1,7 @@
 import { createPublicKey } from "node:crypto";
 
 /** SSH wire format: a uint32 length, then the bytes. */
-function sshString(b: Buffer): Buffer {
+export function sshString(b: Buffer): Buffer {
   const len = Buffer.alloc(4);
   len.writeUInt32BE(b.length);
   return Buffer.concat([len, b]);

@@ -20,14 +20,15 @@ export interface UnitOptions {
 
 const dir = join(TEMPLATES_DIR, "systemd");
 const read = (file: string): string => readFileSync(join(dir, file), "utf8");
-const partials = { hardening: read("hardening.mustache") };
+/** The sandbox every unit that runs as shithub includes (`{{> hardening}}`). */
+export const SHITHUB_UNIT_PARTIALS = { hardening: read("hardening.mustache") };
 const sources = Object.fromEntries(UNIT_NAMES.map((u) => [u, read(`${u}.mustache`)])) as Record<UnitName, string>;
 
 /** Every unit's text for a host; byte-identical for identical options. */
 export function renderUnits(options: UnitOptions): Record<UnitName, string> {
   const view = { ...options };
   return Object.fromEntries(
-    UNIT_NAMES.map((u) => [u, Mustache.render(sources[u], view, partials, { escape: (s: string) => s })]),
+    UNIT_NAMES.map((u) => [u, Mustache.render(sources[u], view, SHITHUB_UNIT_PARTIALS, { escape: (s: string) => s })]),
   ) as Record<UnitName, string>;
 }
 

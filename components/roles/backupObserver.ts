@@ -1,4 +1,5 @@
 import { renderTemplate, readTemplate } from "../templates";
+import { SHITHUB_UNIT_PARTIALS } from "../release/units";
 import type { RoleModule } from "./role";
 
 /**
@@ -39,11 +40,10 @@ export function backupObserverSecretFiles(inputs: BackupObserverInputs): Record<
 
 /** The script, its units and its settings: nothing secret. */
 export function backupObserverFiles(buckets: { readonly backupsBucket: string; readonly backupsDrBucket: string }): Record<string, string> {
-  const partials = { hardening: readTemplate("systemd", "hardening.mustache") };
   return {
     "observer.env": renderTemplate(readTemplate("backup-observer", "observer.env.mustache"), { ...buckets }),
     "shithub-backup-heartbeat": readTemplate("scripts", "shithub-backup-heartbeat.sh"),
-    "shithub-backup-heartbeat.service": renderTemplate(readTemplate("systemd", "shithub-backup-heartbeat.service.mustache"), {}, partials),
+    "shithub-backup-heartbeat.service": renderTemplate(readTemplate("systemd", "shithub-backup-heartbeat.service.mustache"), {}, SHITHUB_UNIT_PARTIALS),
     "shithub-backup-heartbeat.timer": readTemplate("systemd", "shithub-backup-heartbeat.timer.mustache"),
   };
 }

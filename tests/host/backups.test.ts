@@ -5,8 +5,8 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { backupSetupBundle, preReleaseBackupCommand } from "../../components/backups/backupHost";
 import { BUNDLE_COMMAND } from "../../components/hosts/bundle";
-import { platformOf } from "../../components/hosts/platform";
-import { bootMachine, HOST_IP, IMAGE } from "./machine";
+import { bootMachine } from "./machine";
+import { radosgwBackupInputs } from "./testStack";
 import type { Cloud, Machine } from "./machine";
 
 // Backups for real: PostgreSQL inside the booted container, Ceph radosgw (what Spaces runs on)
@@ -61,11 +61,7 @@ afterAll(() => {
 
 describe("the backup system on a real host", () => {
   it("the setup step installs scripts, units, timers and WAL archiving", () => {
-    const bundle = backupSetupBundle({
-      host: "shithubct", dump: true, wal: true, dbLocal: true, databaseUrl: DB_URL, platform: platformOf(IMAGE)!,
-      spaces: { provider: "Ceph", endpoint: `http://${HOST_IP}:7480`, drEndpoint: `http://${HOST_IP}:7480`, buckets: BUCKETS },
-      backupKey: { accessKey: ACCESS, secretKey: SECRET }, drKey: { accessKey: ACCESS, secretKey: SECRET },
-    });
+    const bundle = backupSetupBundle({ ...radosgwBackupInputs(BUCKETS, ACCESS, SECRET), dump: true, wal: true, databaseUrl: DB_URL });
     const r = machine.ssh(BUNDLE_COMMAND, bundle);
     expect(r.stderr).toMatch(/shithub-backup-setup: installed; changed: .*shithub-archive\.conf; timers: shithub-backup\.timer shithub-dr-sync\.timer shithub-basebackup\.timer/);
     expect(r.status).toBe(0);
@@ -222,19 +218,13 @@ describe("the backup system on a real host", () => {
       }
     });
 
-    it("the bucket unreachable", () => {
+    // rclone's own overrides of the remote's settings: a port where nothing listens, a secret the bucket does not know.
+    it.each([
+      ["the bucket unreachable", "RCLONE_CONFIG_SPACES_ENDPOINT=http://127.0.0.1:9"],
+      ["a key the bucket does not know", "RCLONE_CONFIG_SPACES_SECRET_ACCESS_KEY=not-the-secret"],
+    ])("%s", (_what, override) => {
       const uploaded = objects(BUCKETS.backups).length;
-      // rclone's own override of the remote's endpoint: a port where nothing listens.
-      const r = machine.ssh("RCLONE_CONFIG_SPACES_ENDPOINT=http://127.0.0.1:9 RCLONE_LOW_LEVEL_RETRIES=1 /usr/local/bin/shithub-backup-daily");
-      expect(r.status).toBe(1);
-      expect(r.stderr).toMatch(/shithub-backup: FAILED: upload to spaces:t-backups\/daily\/.* failed/);
-      unchanged();
-      expect(objects(BUCKETS.backups).length).toBe(uploaded);
-    });
-
-    it("a key the bucket does not know", () => {
-      const uploaded = objects(BUCKETS.backups).length;
-      const r = machine.ssh("RCLONE_CONFIG_SPACES_SECRET_ACCESS_KEY=not-the-secret RCLONE_LOW_LEVEL_RETRIES=1 /usr/local/bin/shithub-backup-daily");
+      const r = machine.ssh(`${override} RCLONE_LOW_LEVEL_RETRIES=1 /usr/local/bin/shithub-backup-daily`);
       expect(r.status).toBe(1);
       expect(r.stderr).toMatch(/shithub-backup: FAILED: upload to spaces:t-backups\/daily\/.* failed/);
       unchanged();

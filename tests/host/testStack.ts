@@ -1,3 +1,5 @@
+import type { BackupHostInputs } from "../../components/backups/backupHost";
+import { platformOf } from "../../components/hosts/platform";
 import { runOffline } from "../../offline/run";
 import { SESSION_KEY, SSH_KEY, TOTP_KEY } from "../helpers";
 import type { Plan } from "./applyPlan";
@@ -45,3 +47,18 @@ export async function planSingleDroplet(domain: string, version: string, artifac
 
 /** The root of Caddy's own CA behind `tls internal` on `machine` (public; an operator copies it the same way). */
 export const CADDY_ROOT = "/var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt";
+
+/**
+ * What the backup setup of SINGLE_DROPLET gets when its Spaces is radosgw on this host (plain
+ * HTTP on :7480, one key for every job): the bucket endpoints and keys of BackupHostInputs.
+ */
+export function radosgwBackupInputs(buckets: BackupHostInputs["spaces"]["buckets"], access: string, secret: string): Omit<BackupHostInputs, "dump" | "wal" | "databaseUrl"> {
+  return {
+    host: SINGLE_DROPLET.name,
+    dbLocal: true,
+    platform: platformOf(IMAGE)!,
+    spaces: { provider: "Ceph", endpoint: `http://${HOST_IP}:7480`, drEndpoint: `http://${HOST_IP}:7480`, buckets },
+    backupKey: { accessKey: access, secretKey: secret },
+    drKey: { accessKey: access, secretKey: secret },
+  };
+}
