@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { ShithubBackups } from "./backups/backups";
 import { bucketEndpoint } from "./backups/buckets";
+import type { BucketId } from "./backups/buckets";
 import { ShithubBackupSteps } from "./backups/backupSteps";
 import type { StackConfig } from "./config/stackConfig";
 import { envFilePath, renderEnvFile } from "./env/envFile";
@@ -16,6 +17,7 @@ import type { HostFile } from "./hosts/hostFile";
 import { ShithubFirewalls, ShithubNetwork } from "./hosts/network";
 import { ShithubService } from "./release/releaseSteps";
 import { APP_USER, BACKUP_USER, databaseUrl } from "./roles/db";
+import { drSyncHostOf } from "./roles/index";
 import { ShithubRoleSteps } from "./roles/steps";
 
 export interface ShithubEnvironmentArgs {
@@ -53,7 +55,7 @@ export class ShithubEnvironment extends pulumi.ComponentResource {
     super("shithub:index:Environment", name, {}, opts);
     const { config, templates } = args;
     const { stack, region } = config;
-    const roleOptions = { gitSsh: config.gitSsh };
+    const roleOptions = { gitSsh: config.gitSsh, drSyncHost: drSyncHostOf(config.hosts.hosts) };
     this.backups = new ShithubBackups(`${stack}-backups`, { stack, buckets: config.backups.buckets, production: config.production }, { parent: this });
 
     this.network = new ShithubNetwork(`${stack}-network`, { stack, region, ...(config.vpcIpRange ? { ipRange: config.vpcIpRange } : {}) }, { parent: this });
@@ -106,7 +108,21 @@ export class ShithubEnvironment extends pulumi.ComponentResource {
         drEndpoint: bucketEndpoint(config.backups.buckets, "backups-dr"),
         accessKey, secretKey, backupsBucket, backupsDrBucket,
       })));
-    this.roleSteps = new ShithubRoleSteps(`${stack}-roles`, { config, hosts: this.hosts, after: [this.firewalls], database, backupObserver }, { parent: this });
+    const bucketName = (id: BucketId) => this.backups.buckets[id].name;
+    const reposKey = this.backups.keys.repos;
+    const reposBackup = pulumi.secret(pulumi.all([reposKey.accessKey, reposKey.secretKey, bucketName("repos"), config.backups.reposPassword.reveal()])
+      .apply(([accessKey, secretKey, bucket, password]) => ({ endpoint: `https://${bucketEndpoint(config.backups.buckets, "repos")}`, bucket, accessKey, secretKey, password })));
+    const drKey = this.backups.keys["dr-sync"];
+    const drSync = pulumi.secret(pulumi.all([drKey.accessKey, drKey.secretKey,
+      pulumi.all([bucketName("backups"), bucketName("backups-dr"), bucketName("wal"), bucketName("wal-dr"), bucketName("repos"), bucketName("repos-dr")])])
+      .apply(([accessKey, secretKey, [backups, backupsDr, wal, walDr, repos, reposDr]]) => ({
+        provider: "DigitalOcean",
+        endpoint: bucketEndpoint(config.backups.buckets, "backups"),
+        drEndpoint: bucketEndpoint(config.backups.buckets, "backups-dr"),
+        accessKey, secretKey,
+        buckets: { backups, backupsDr, wal, walDr, repos, reposDr },
+      })));
+    this.roleSteps = new ShithubRoleSteps(`${stack}-roles`, { config, hosts: this.hosts, after: [this.firewalls], database, backupObserver, reposBackup, drSync }, { parent: this });
     const dbReady = this.roleSteps.of("db");
     this.backupSteps = new ShithubBackupSteps(`${stack}-backup-steps`, {
       config,

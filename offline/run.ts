@@ -5,7 +5,7 @@ import { program } from "../components/program";
 import type { Program } from "../components/program";
 import { markOfflinePlaceholders } from "../components/config/runtimeConfig";
 import { loadEnvTemplates } from "../components/env/envTemplate";
-import { NAMESPACE } from "../components/config/projectKeys";
+import { NAMESPACE, PROJECT_KEYS } from "../components/config/projectKeys";
 import type { StackFileConfig } from "./stackFile";
 import { mockResource } from "./mockState";
 import { secretPlaceholder } from "./stackFile";
@@ -104,7 +104,7 @@ export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
 function operatorSupplied(key: string): { secret: boolean } | undefined {
   const name = key.slice(NAMESPACE.length + 1);
   if (lookup(name)?.secret === true) return { secret: true };
-  if (name === "sshPrivateKey") return { secret: true };
+  if (PROJECT_KEYS.some((k) => k.name === name && k.secret === true)) return { secret: true };
   if (name === "artifactSha256") return { secret: false };
   return undefined;
 }

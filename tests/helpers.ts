@@ -14,6 +14,7 @@ export const ARTIFACT_SHA256 = "5f70bf18a086007016e948b04aed3b82103a36bea41755b6
 /** A real ed25519 deploy key (derived from a fixed seed): the access step writes its public half. */
 export const SSH_DEPLOY_KEY = ed25519KeyPair("shithub-infra unit tests' deploy key");
 export const SSH_PRIVATE_KEY = SSH_DEPLOY_KEY.privateKeyOpenssh;
+export const REPOS_BACKUP_PASSWORD = "repos-backup-test-password-0123456789";
 export const SSH_KEY = "3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa";
 
 /** The launch topology: one droplet with every role. */
@@ -51,8 +52,9 @@ export function rawConfig(options: {
     "shithubd:artifactUrl": "https://releases.example.org/shithubd/{version}/shithubd-linux-amd64",
     "shithubd:artifactSha256": ARTIFACT_SHA256,
     "shithubd:sshPrivateKey": SSH_PRIVATE_KEY,
+    "shithubd:reposBackupPassword": REPOS_BACKUP_PASSWORD,
   };
-  const secretKeys = new Set(["shithubd:SHITHUB_SESSION_KEY", "shithubd:SHITHUB_TOTP_KEY", "shithubd:sshPrivateKey"]);
+  const secretKeys = new Set(["shithubd:SHITHUB_SESSION_KEY", "shithubd:SHITHUB_TOTP_KEY", "shithubd:sshPrivateKey", "shithubd:reposBackupPassword"]);
   for (const [k, v] of Object.entries(options.set ?? {})) {
     values[k] = v;
     secretKeys.delete(k);

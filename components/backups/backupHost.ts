@@ -12,8 +12,12 @@ export interface SpacesTarget {
   /** rclone's S3 provider: DigitalOcean for Spaces (Ceph in tests: the same server software). */
   readonly provider: string;
   readonly endpoint: string;
-  readonly drEndpoint: string;
-  readonly buckets: { readonly backups: string; readonly backupsDr: string; readonly wal: string; readonly walDr: string };
+  readonly buckets: { readonly backups: string; readonly wal: string };
+}
+
+export interface KeyPair {
+  readonly accessKey: string;
+  readonly secretKey: string;
 }
 
 export interface BackupHostInputs {
@@ -28,14 +32,14 @@ export interface BackupHostInputs {
   /** The image's PostgreSQL major version: the restore drill's scratch server matches the db host's. */
   readonly platform: Platform;
   readonly spaces: SpacesTarget;
-  readonly backupKey: { readonly accessKey: string; readonly secretKey: string };
-  readonly drKey: { readonly accessKey: string; readonly secretKey: string };
+  /** The dump key, on the host that dumps; the WAL key, on the db host: each host holds its own jobs' keys only. */
+  readonly dumpKey?: KeyPair;
+  readonly walKey?: KeyPair;
 }
 
 const read = (...path: string[]): string => readFileSync(join(TEMPLATES_DIR, ...path), "utf8");
-const SCRIPTS = ["shithub-backup-daily", "shithub-restore-drill", "shithub-pitr-drill", "shithub-dr-sync", "shithub-wal-archive", "shithub-basebackup"] as const;
-const UNITS = ["shithub-backup.service", "shithub-backup.timer", "shithub-backup-failed.service", "shithub-dr-sync.service",
-  "shithub-dr-sync.timer", "shithub-basebackup.service", "shithub-basebackup.timer"] as const;
+const SCRIPTS = ["shithub-backup-daily", "shithub-restore-drill", "shithub-pitr-drill", "shithub-wal-archive", "shithub-basebackup"] as const;
+const UNITS = ["shithub-backup.service", "shithub-backup.timer", "shithub-backup-failed.service", "shithub-basebackup.service", "shithub-basebackup.timer"] as const;
 
 /** The sandbox every backup job shares (they run as root until each has its own user). */
 const ROOT_JOB_PARTIALS = { rootJob: read("systemd", "hardening-root-job.mustache") };
@@ -45,6 +49,7 @@ export const BACKUP_FILE_PATHS: Readonly<Record<string, string>> = {
   pgpass: PGPASS_PATH,
   "backup.env": "/etc/shithub-backup/backup.env",
   "rclone.conf": "/etc/shithub-backup/rclone.conf",
+  "wal-rclone.conf": "/etc/shithub-backup/wal-rclone.conf",
   ...Object.fromEntries(SCRIPTS.map((s) => [s, `/usr/local/bin/${s}`])),
   ...Object.fromEntries(UNITS.map((u) => [u, `/etc/systemd/system/${u}`])),
   // Ubuntu 24.04's cluster; the setup script installs it into every cluster's conf.d.
@@ -66,11 +71,12 @@ export function backupStaticFiles(dbLocal: boolean): Record<string, string> {
   return files;
 }
 
-/** The settings and the rclone config: the database URL and the scoped keys. */
+/** The settings and the rclone configs: the database URL and the host's own scoped keys (a file per key, each only where its job runs). */
 export function backupSecretFiles(inputs: BackupHostInputs): Record<string, string> {
   const { spaces } = inputs;
   // The password goes to a pgpass file, never into pg_dump's argv (visible to every process in ps).
   const database = splitPassword(inputs.databaseUrl);
+  const rcloneConf = (template: string, key: KeyPair) => renderTemplate(read("backup", template), { provider: spaces.provider, endpoint: spaces.endpoint, ...key });
   return {
     pgpass: database.pgpass,
     "backup.env": renderTemplate(read("backup", "backup.env.mustache"), {
@@ -78,18 +84,9 @@ export function backupSecretFiles(inputs: BackupHostInputs): Record<string, stri
       pgpassFile: PGPASS_PATH,
       backupsBucket: spaces.buckets.backups,
       walBucket: spaces.buckets.wal,
-      backupsDrBucket: spaces.buckets.backupsDr,
-      walDrBucket: spaces.buckets.walDr,
     }),
-    "rclone.conf": renderTemplate(read("backup", "rclone.conf.mustache"), {
-      provider: spaces.provider,
-      endpoint: spaces.endpoint,
-      drEndpoint: spaces.drEndpoint,
-      backupAccessKey: inputs.backupKey.accessKey,
-      backupSecretKey: inputs.backupKey.secretKey,
-      drAccessKey: inputs.drKey.accessKey,
-      drSecretKey: inputs.drKey.secretKey,
-    }),
+    ...(inputs.dumpKey !== undefined ? { "rclone.conf": rcloneConf("rclone.conf.mustache", inputs.dumpKey) } : {}),
+    ...(inputs.walKey !== undefined ? { "wal-rclone.conf": rcloneConf("wal-rclone.conf.mustache", inputs.walKey) } : {}),
   };
 }
 

@@ -1,8 +1,8 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import type { ShithubBackups } from "./backups";
+import type { ScopedKey, ShithubBackups } from "./backups";
 import { BACKUP_FILE_PATHS, backupSecretFiles, backupSetupBundle, backupStaticFiles, postReleaseDrillCommand, preReleaseBackupCommand } from "./backupHost";
-import type { BackupHostInputs } from "./backupHost";
+import type { BackupHostInputs, KeyPair } from "./backupHost";
 import { BUNDLE_COMMAND } from "../hosts/bundle";
 import { bucketEndpoint } from "./buckets";
 import type { StackConfig } from "../config/stackConfig";
@@ -40,10 +40,11 @@ export class ShithubBackupSteps extends pulumi.ComponentResource {
     const setups = new Map<string, command.remote.Command>();
 
     for (const host of [...new Set([this.dumpHost, db])]) {
+      const key = (k: ScopedKey | undefined) => (k === undefined ? undefined : pulumi.all([k.accessKey, k.secretKey]).apply(([accessKey, secretKey]): KeyPair => ({ accessKey, secretKey })));
       const inputs = pulumi.all([
-        backups.keys.backup.accessKey, backups.keys.backup.secretKey, backups.keys["dr-sync"].accessKey, backups.keys["dr-sync"].secretKey,
-        byName("backups"), byName("backups-dr"), byName("wal"), byName("wal-dr"), args.databaseUrlFor(host),
-      ]).apply(([ba, bs, da, ds, b, bdr, w, wdr, databaseUrl]): BackupHostInputs => ({
+        key(host === this.dumpHost ? backups.keys.dump : undefined), key(host === db ? backups.keys.wal : undefined),
+        byName("backups"), byName("wal"), args.databaseUrlFor(host),
+      ]).apply(([dumpKey, walKey, b, w, databaseUrl]): BackupHostInputs => ({
         host: host.spec.name,
         dump: host === this.dumpHost,
         wal: host === db,
@@ -53,16 +54,17 @@ export class ShithubBackupSteps extends pulumi.ComponentResource {
         spaces: {
           provider: "DigitalOcean",
           endpoint: bucketEndpoint(config.backups.buckets, "backups"),
-          drEndpoint: bucketEndpoint(config.backups.buckets, "backups-dr"),
-          buckets: { backups: b, backupsDr: bdr, wal: w, walDr: wdr },
+          buckets: { backups: b, wal: w },
         },
-        backupKey: { accessKey: ba, secretKey: bs },
-        drKey: { accessKey: da, secretKey: ds },
+        ...(dumpKey !== undefined ? { dumpKey } : {}),
+        ...(walKey !== undefined ? { walKey } : {}),
       }));
       const bundle = pulumi.secret(inputs.apply(backupSetupBundle));
       const secretFiles = pulumi.secret(inputs.apply(backupSecretFiles));
       const staticFiles = backupStaticFiles(host === db);
+      const keyFiles = [...(host === this.dumpHost ? ["rclone.conf"] : []), ...(host === db ? ["wal-rclone.conf"] : [])];
       for (const [name, path] of Object.entries(BACKUP_FILE_PATHS)) {
+        if (name.endsWith("rclone.conf") && !keyFiles.includes(name)) continue;
         const content = name in staticFiles ? pulumi.output(staticFiles[name]!) : secretFiles.apply((f) => f[name] ?? "");
         this.hostFiles.push({ host: host.spec.name, file: { path, content, names: [] } });
       }

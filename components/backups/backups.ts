@@ -1,5 +1,8 @@
+import * as aws from "@pulumi/aws";
 import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
+import { deleteGuardPolicy } from "./bucketPolicy";
+import { spacesEndpoint } from "./buckets";
 import type { BucketId, BucketPlan } from "./buckets";
 
 export interface ShithubBackupsArgs {
@@ -15,27 +18,37 @@ export interface ScopedKey {
   readonly secretKey: pulumi.Output<string>;
 }
 
-/** Who gets which access: [key name, [bucket, permission][]]. */
-const GRANTS: ReadonlyArray<readonly [string, ReadonlyArray<readonly [BucketId, "read" | "readwrite"]>]> = [
-  // The db/backup host: dumps and WAL into the primary buckets.
-  ["backup", [["backups", "readwrite"], ["wal", "readwrite"]]],
-  // The DR sync: reads the primaries, writes the copies.
-  ["dr-sync", [["backups", "read"], ["wal", "read"], ["backups-dr", "readwrite"], ["wal-dr", "readwrite"]]],
+export type KeyName = "dump" | "wal" | "repos" | "dr-sync" | "app" | "observer";
+
+/**
+ * One key per job, each on the hosts that run the job only (README, Backups: what a compromised
+ * host can destroy). `readwrite` lets a key delete; the buckets' delete guards (bucketPolicy.ts)
+ * take that back wherever a job has no reason to.
+ */
+export const GRANTS: ReadonlyArray<readonly [KeyName, ReadonlyArray<readonly [BucketId, "read" | "readwrite"]>]> = [
+  // The dump host's daily and pre-release dumps.
+  ["dump", [["backups", "readwrite"]]],
+  // The db host's WAL archiving and base backups.
+  ["wal", [["wal", "readwrite"]]],
+  // The app hosts' restic repository of /data/repos (restic prunes and unlocks: it deletes).
+  ["repos", [["repos", "readwrite"]]],
+  // The DR sync, on the monitoring host: reads the primaries, adds to the copies.
+  ["dr-sync", [["backups", "read"], ["wal", "read"], ["repos", "read"], ["backups-dr", "readwrite"], ["wal-dr", "readwrite"], ["repos-dr", "readwrite"]]],
   // shithubd itself: its runtime objects only.
   ["app", [["objects", "readwrite"]]],
   // The web hosts' backup heartbeats: list (and so read) the dumps and their DR copies, nothing else.
   ["observer", [["backups", "read"], ["backups-dr", "read"]]],
 ];
 
-export type KeyName = "backup" | "dr-sync" | "app" | "observer";
-
 /**
- * The environment's Spaces buckets and the scoped keys that reach them. Everything here is
- * @pulumi/digitalocean: SpacesBucket covers versioning and lifecycle rules (prefix, expiration,
- * noncurrent versions, aborted multipart uploads), which is all these buckets use, and the
- * @pulumi/aws lifecycle resource times out against Spaces/Ceph (hashicorp/terraform-provider-aws#43333).
- * No stack operation may delete a backup: production buckets are protected and retained, and
- * forceDestroy stays off everywhere, so a non-empty bucket is never deleted.
+ * The environment's Spaces buckets, the scoped keys that reach them, and the policies that keep
+ * what the backup buckets hold. @pulumi/digitalocean makes the buckets (versioning and lifecycle
+ * rules: the @pulumi/aws lifecycle resource times out against Spaces/Ceph,
+ * hashicorp/terraform-provider-aws#43333) and the keys (SpacesKey, which only DigitalOcean's API
+ * makes). @pulumi/aws, pointed at the region's Spaces endpoint, sets the bucket policies: S3's
+ * PutBucketPolicy, which Spaces serves and the DigitalOcean provider's policy resource fails on
+ * with bucket-scoped keys (TF DO#1475). No stack operation may delete a backup: production buckets
+ * and their policies are protected and retained, and forceDestroy stays off everywhere.
  */
 export class ShithubBackups extends pulumi.ComponentResource {
   readonly buckets: Readonly<Record<BucketId, digitalocean.SpacesBucket>>;
@@ -63,13 +76,42 @@ export class ShithubBackups extends pulumi.ComponentResource {
     }
     this.buckets = buckets;
 
+    // One S3 provider per Spaces region, with the stack's Spaces credentials (the same the DigitalOcean provider uses).
+    const spaces = new pulumi.Config("digitalocean");
+    const providers = new Map<string, aws.Provider>();
+    const providerFor = (region: string): aws.Provider => {
+      const existing = providers.get(region);
+      if (existing !== undefined) return existing;
+      const accessKey = spaces.getSecret("spacesAccessId") ?? process.env.SPACES_ACCESS_KEY_ID;
+      const secretKey = spaces.getSecret("spacesSecretKey") ?? process.env.SPACES_SECRET_ACCESS_KEY;
+      const provider = new aws.Provider(`spaces-${region}`, {
+        // SigV4 signs for us-east-1 whatever the Spaces region; there is no STS, IAM or metadata service.
+        region: "us-east-1",
+        endpoints: [{ s3: `https://${spacesEndpoint(region)}` }],
+        skipCredentialsValidation: true,
+        skipRequestingAccountId: true,
+        skipMetadataApiCheck: true,
+        skipRegionValidation: true,
+        ...(accessKey !== undefined ? { accessKey } : {}),
+        ...(secretKey !== undefined ? { secretKey } : {}),
+      }, { parent: this });
+      providers.set(region, provider);
+      return provider;
+    };
+    for (const plan of args.buckets) {
+      const policy = deleteGuardPolicy(plan);
+      if (policy === undefined) continue;
+      new aws.s3.BucketPolicy(`${plan.name}-keep`, { bucket: buckets[plan.id].name, policy: JSON.stringify(policy) },
+        { parent: this, provider: providerFor(plan.region), protect: args.production, retainOnDelete: args.production });
+    }
+
     const keys = {} as Record<KeyName, ScopedKey>;
     for (const [who, grants] of GRANTS) {
       const key = new digitalocean.SpacesKey(`shithub-${args.stack}-${who}`, {
         name: `shithub-${args.stack}-${who}`,
         grants: grants.map(([bucket, permission]) => ({ bucket: buckets[bucket].name, permission })),
       }, { parent: this, additionalSecretOutputs: ["accessKey", "secretKey"] });
-      keys[who as KeyName] = { accessKey: pulumi.secret(key.accessKey), secretKey: pulumi.secret(key.secretKey) };
+      keys[who] = { accessKey: pulumi.secret(key.accessKey), secretKey: pulumi.secret(key.secretKey) };
     }
     this.keys = keys;
     this.registerOutputs({});

@@ -3,7 +3,14 @@ import type { LifecycleRule } from "./lifecycle";
 /** Regions with Spaces. */
 export const SPACES_REGIONS = ["nyc3", "sfo2", "sfo3", "ams3", "fra1", "sgp1", "syd1", "blr1", "lon1", "tor1", "atl1"] as const;
 
-export type BucketId = "backups" | "backups-dr" | "wal" | "wal-dr" | "objects";
+export type BucketId = "backups" | "backups-dr" | "wal" | "wal-dr" | "repos" | "repos-dr" | "objects";
+
+/**
+ * What the bucket's policy refuses to every key: "objects", deleting anything (only lifecycle
+ * expires there); "versions", deleting a version (a delete leaves a marker, the data stays for
+ * the noncurrent days); "none".
+ */
+export type DeleteGuard = "objects" | "versions" | "none";
 
 export interface BucketPlan {
   readonly id: BucketId;
@@ -12,6 +19,7 @@ export interface BucketPlan {
   readonly region: string;
   readonly versioning: boolean;
   readonly rules: readonly LifecycleRule[];
+  readonly guard: DeleteGuard;
 }
 
 export interface RetentionSettings {
@@ -27,36 +35,51 @@ export interface RetentionSettings {
   readonly extraRules: ReadonlyArray<{ readonly bucket: BucketId; readonly rule: LifecycleRule }>;
 }
 
+/** Days restic keeps the repositories' snapshots (its forget policy; the newest 7 daily, 5 weekly and 12 monthly). */
+export const REPOS_RETENTION = { daily: 7, weekly: 5, monthly: 12 } as const;
+const REPOS_RETENTION_DAYS = REPOS_RETENTION.monthly * 31;
+
 /**
- * The environment's buckets: dumps and WAL (each with a DR copy in a second region) and the
- * runtime bucket shithubd's S3 storage uses. Dumps live under `daily/` (and `pre-release/<version>/`
- * for the backups taken before a major schema change), WAL segments under `wal/` and base
- * backups under `base/` in their own bucket, so no rule of one can expire the other.
+ * The environment's buckets: dumps, WAL and the repositories' restic repository (each with a DR
+ * copy in a second region) and the runtime bucket shithubd's S3 storage uses. Dumps live under
+ * `daily/` (and `pre-release/<version>/` for the backups taken before a major schema change), WAL
+ * segments under `wal/` and base backups under `base/` in their own bucket, so no rule of one can
+ * expire the other. restic prunes its own repository: no expiry there, or packs it still needs go.
+ * The DR copies are only ever added to: an overwritten or expired version there outlives
+ * everything its bucket keeps.
  */
 export function bucketPlans(s: RetentionSettings): BucketPlan[] {
   const abort: LifecycleRule = { id: "abort-incomplete-uploads", prefix: "", abortMultipartDays: s.multipartDays };
-  const noncurrent: LifecycleRule = { id: "noncurrent-versions", prefix: "", noncurrentDays: s.noncurrentDays };
+  const noncurrentFor = (days: number): LifecycleRule => ({ id: "noncurrent-versions", prefix: "", noncurrentDays: days });
+  const noncurrent = noncurrentFor(s.noncurrentDays);
+  const longest = (rules: readonly LifecycleRule[], floor: number) =>
+    noncurrentFor(Math.max(s.noncurrentDays, floor, ...rules.map((r) => r.expirationDays ?? 0)));
   const backups: LifecycleRule[] = [
     { id: "daily", prefix: "daily/", expirationDays: s.dailyDays },
     { id: "pre-release", prefix: "pre-release/", expirationDays: Math.max(s.dailyDays, 365) },
     abort,
-    noncurrent,
   ];
   // Base backups must outlive the WAL that replays on top of them.
   const wal: LifecycleRule[] = [
     { id: "wal", prefix: "wal/", expirationDays: s.walDays },
     { id: "base", prefix: "base/", expirationDays: s.walDays + 7 },
     abort,
-    noncurrent,
   ];
-  const plans: BucketPlan[] = [
-    { id: "backups", name: bucketName(s.prefix, "backups"), region: s.region, versioning: true, rules: backups },
-    { id: "backups-dr", name: bucketName(s.prefix, "backups-dr"), region: s.drRegion, versioning: true, rules: backups },
-    { id: "wal", name: bucketName(s.prefix, "wal"), region: s.region, versioning: true, rules: wal },
-    { id: "wal-dr", name: bucketName(s.prefix, "wal-dr"), region: s.drRegion, versioning: true, rules: wal },
-    { id: "objects", name: bucketName(s.prefix, "objects"), region: s.region, versioning: true, rules: [abort, noncurrent] },
+  const plan = (id: BucketId, region: string, rules: LifecycleRule[], guard: DeleteGuard): BucketPlan =>
+    ({ id, name: bucketName(s.prefix, id), region, versioning: true, rules: [...rules, ...s.extraRules.filter((e) => e.bucket === id).map((e) => e.rule)], guard });
+  const dr = (id: BucketId, rules: LifecycleRule[], floor = 0): BucketPlan => {
+    const own = plan(id, s.drRegion, rules, "objects");
+    return { ...own, rules: [...own.rules, longest(own.rules, floor)] };
+  };
+  return [
+    plan("backups", s.region, [...backups, noncurrent], "objects"),
+    dr("backups-dr", backups),
+    plan("wal", s.region, [...wal, noncurrent], "objects"),
+    dr("wal-dr", wal),
+    plan("repos", s.region, [abort, noncurrent], "versions"),
+    dr("repos-dr", [abort], REPOS_RETENTION_DAYS),
+    plan("objects", s.region, [abort, noncurrent], "none"),
   ];
-  return plans.map((p) => ({ ...p, rules: [...p.rules, ...s.extraRules.filter((e) => e.bucket === p.id).map((e) => e.rule)] }));
 }
 
 /** The default prefix of an environment's bucket names. */

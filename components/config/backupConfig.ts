@@ -13,9 +13,13 @@ export interface BackupConfig {
   readonly buckets: readonly BucketPlan[];
   /** Take and verify a backup before any host restarts (the pinned release changes the schema a lot). */
   readonly majorSchemaChange: boolean;
+  /** The repositories' restic password. */
+  readonly reposPassword: Sensitive;
 }
 
-const BUCKET_IDS: readonly BucketId[] = ["backups", "backups-dr", "wal", "wal-dr", "objects"];
+const BUCKET_IDS: readonly BucketId[] = ["backups", "backups-dr", "wal", "wal-dr", "repos", "repos-dr", "objects"];
+/** The buckets an operator may add lifecycle rules to: restic prunes its own repository, and an expiry there would cut packs out from under it. */
+const RULE_BUCKET_IDS: readonly BucketId[] = ["backups", "backups-dr", "wal", "wal-dr", "objects"];
 
 type ExtraRule = { bucket: BucketId; rule: LifecycleRule; index: number };
 
@@ -31,7 +35,7 @@ function parseExtraRules(stack: string, text: string | undefined, problems: Prob
   list.forEach((item: unknown, i) => {
     const r = (typeof item === "object" && item !== null ? item : {}) as Record<string, unknown>;
     const days = typeof r.expirationDays === "string" ? Number(r.expirationDays) : r.expirationDays;
-    if (days === undefined && typeof r.id === "string" && BUCKET_IDS.includes(r.bucket as BucketId)) {
+    if (days === undefined && typeof r.id === "string" && RULE_BUCKET_IDS.includes(r.bucket as BucketId)) {
       problems.push({
         stack,
         key: `${key}[${i}]`,
@@ -40,12 +44,12 @@ function parseExtraRules(stack: string, text: string | undefined, problems: Prob
       });
       return;
     }
-    if (!BUCKET_IDS.includes(r.bucket as BucketId) || typeof r.id !== "string" || !/^[\x21-\x7e]{1,255}$/.test(r.id) || typeof r.prefix !== "string" ||
+    if (!RULE_BUCKET_IDS.includes(r.bucket as BucketId) || typeof r.id !== "string" || !/^[\x21-\x7e]{1,255}$/.test(r.id) || typeof r.prefix !== "string" ||
       (days !== undefined && (typeof days !== "number" || !Number.isInteger(days) || days < 1))) {
       problems.push({
         stack,
         key: `${key}[${i}]`,
-        message: `must be {bucket: ${BUCKET_IDS.join("|")}, id, prefix, expirationDays?: whole days}`,
+        message: `must be {bucket: ${RULE_BUCKET_IDS.join("|")}, id, prefix, expirationDays?: whole days}`,
         fix: `pulumi config rm --path '${key}[${i}]' -s ${stack}`,
       });
       return;
@@ -141,6 +145,8 @@ export function parseBackupConfig(stack: string, region: string, project: Readon
       });
     }
   }
-  if (problems.length > 0) return { problems };
-  return { config: { buckets, majorSchemaChange: project.get("majorSchemaChange") === "true" }, problems };
+  // Its absence is reported with every other required key's.
+  const reposPassword = project.get("reposBackupPassword");
+  if (problems.length > 0 || reposPassword === undefined) return { problems };
+  return { config: { buckets, majorSchemaChange: project.get("majorSchemaChange") === "true", reposPassword: new Sensitive(reposPassword) }, problems };
 }

@@ -152,6 +152,14 @@ export const PROJECT_KEYS: readonly ProjectKey[] = [
     check: (v) => (publicKeyOf(v) !== undefined ? undefined : "must be an unencrypted ed25519 or RSA private key, as ssh-keygen writes it (OpenSSH or PEM)"),
   },
   {
+    name: "reposBackupPassword",
+    type: "string",
+    description: "The password of the repositories' restic repository (restic encrypts every snapshot with it). Keep a copy away from the stack: a restore after losing everything needs it. Changing it does not re-key the repository: README's Backups has how.",
+    secret: true,
+    example: "\"$(openssl rand -base64 32)\"",
+    check: (v) => (v.length >= 24 ? undefined : `is ${v.length} characters: restic's key derivation is only as strong as the password, use at least 24 (openssl rand -base64 32)`),
+  },
+  {
     name: "healthPath",
     type: "string",
     description: "Paths (space-separated) the release step polls on shithubd's address before it calls a web restart good; /readyz checks the database.",

@@ -5,23 +5,37 @@ import { app } from "./app";
 import { backup } from "./backup";
 import { backupObserver } from "./backupObserver";
 import { db } from "./db";
+import { drSync } from "./drSync";
 import { edge } from "./edge";
 import { gitSsh } from "./gitSsh";
 import { monitoring } from "./monitoring";
+import { reposBackup } from "./reposBackup";
 import type { RoleId, RoleModule } from "./role";
 
-export const ROLE_MODULES: Readonly<Record<RoleId, RoleModule>> = { access, app, edge, "git-ssh": gitSsh, "backup-observer": backupObserver, db, backup, monitoring };
+export const ROLE_MODULES: Readonly<Record<RoleId, RoleModule>> = {
+  access, app, edge, "git-ssh": gitSsh, "backup-observer": backupObserver, "repos-backup": reposBackup, db, backup, monitoring, "dr-sync": drSync,
+};
 
 export interface RoleOptions {
   /** shithubd:gitSsh: app hosts also serve git over SSH. */
   readonly gitSsh: boolean;
+  /** The host that copies the backups to the DR region (drSyncHostOf). */
+  readonly drSyncHost?: string;
+}
+
+/**
+ * Where the DR copy runs: the monitoring host, which holds no key that writes a primary bucket;
+ * without one, the host that dumps (then one compromised host reaches both copies: README).
+ */
+export function drSyncHostOf(hosts: readonly HostSpec[]): string | undefined {
+  return (hosts.find((h) => h.roles.includes("monitoring")) ?? hosts.find((h) => h.roles.includes("backup")) ?? hosts.find((h) => h.roles.includes("db")))?.name;
 }
 
 /** The role modules an operator's topology role brings onto a host. */
 export function modulesFor(role: Role, options: RoleOptions): RoleModule[] {
   switch (role) {
     case "app":
-      return [app, edge, ...(options.gitSsh ? [gitSsh] : []), backupObserver];
+      return [app, edge, ...(options.gitSsh ? [gitSsh] : []), backupObserver, reposBackup];
     case "db":
       return [db];
     case "backup":
@@ -33,7 +47,7 @@ export function modulesFor(role: Role, options: RoleOptions): RoleModule[] {
 
 /** Every role module of a host, once each: root's access first, then in the order of its topology roles. */
 export function hostModules(host: HostSpec, options: RoleOptions): RoleModule[] {
-  return [...new Set([access, ...host.roles.flatMap((r) => modulesFor(r, options))])];
+  return [...new Set([access, ...host.roles.flatMap((r) => modulesFor(r, options)), ...(host.name === options.drSyncHost ? [drSync] : [])])];
 }
 
 /** What every host gets, whatever its roles. */

@@ -1,7 +1,7 @@
 import type { Platform } from "../hosts/platform";
 
 /** The units of design a host is built from; the operator's topology roles bring them (see index.ts). */
-export type RoleId = "access" | "app" | "edge" | "git-ssh" | "backup-observer" | "db" | "backup" | "monitoring";
+export type RoleId = "access" | "app" | "edge" | "git-ssh" | "backup-observer" | "repos-backup" | "db" | "backup" | "monitoring" | "dr-sync";
 
 /** Who may reach an opening: anyone, or the hosts that use the database (their private /32s). */
 export type OpeningSource = "anywhere" | "databaseClients";

@@ -9,11 +9,15 @@ import { publicKeyOf } from "../hosts/sshKeys";
 import { accessFiles } from "./access";
 import { backupObserverFiles, backupObserverSecretFiles } from "./backupObserver";
 import type { BackupObserverInputs } from "./backupObserver";
+import { drSyncFiles, drSyncSecretFiles } from "./drSync";
+import type { DrSyncInputs } from "./drSync";
+import { reposBackupFiles, reposBackupSecretFiles } from "./reposBackup";
+import type { ReposBackupInputs } from "./reposBackup";
 import { databaseClients, dbConfigFiles, dbRolesSql, dbSetupVars } from "./db";
 import type { DbNetwork } from "./db";
 import { edgeFiles } from "./edge";
 import { gitSshFiles } from "./gitSsh";
-import { hostModules } from "./index";
+import { drSyncHostOf, hostModules } from "./index";
 import type { RoleId, RoleModule } from "./role";
 import { roleSetupBundle } from "./setupBundle";
 import { webAddress } from "../release/releasePlan";
@@ -29,6 +33,10 @@ export interface RoleStepsArgs {
   };
   /** What the web hosts' heartbeat timer reads the buckets with (a secret: the key). */
   readonly backupObserver: pulumi.Output<BackupObserverInputs>;
+  /** The repositories' restic repository, its password and key (a secret). */
+  readonly reposBackup: pulumi.Output<ReposBackupInputs>;
+  /** The DR copy's buckets and key (a secret). */
+  readonly drSync: pulumi.Output<DrSyncInputs>;
 }
 
 /** What a role's step needs on one host: its staged files (a secret output when any is) and the bundle's settings. */
@@ -40,7 +48,7 @@ interface StepContent {
 }
 
 /**
- * The setup steps of the access, edge, git-ssh, backup-observer and db roles: one remote command per role per host, whose
+ * The setup steps of the access, edge, git-ssh, backup-observer, repos-backup, dr-sync and db roles: one remote command per role per host, whose
  * inputs change exactly when its files do. (The app role's step is the release, the backup
  * role's the backup setup: their components live in release/ and backups/.)
  */
@@ -80,6 +88,14 @@ export class ShithubRoleSteps extends pulumi.ComponentResource {
             secretFiles: pulumi.secret(args.backupObserver.apply(backupObserverSecretFiles)),
             vars: {},
           };
+        case "repos-backup":
+          return { files: pulumi.output(reposBackupFiles()), secretFiles: pulumi.secret(args.reposBackup.apply(reposBackupSecretFiles)), vars: {} };
+        case "dr-sync":
+          return {
+            files: args.drSync.apply(({ buckets }) => drSyncFiles(buckets)),
+            secretFiles: pulumi.secret(args.drSync.apply(drSyncSecretFiles)),
+            vars: {},
+          };
         case "git-ssh":
           return { files: pulumi.output(gitSshFiles(config.hosts.adminCidrs)), vars: {} };
         case "db": {
@@ -99,7 +115,7 @@ export class ShithubRoleSteps extends pulumi.ComponentResource {
     };
 
     for (const host of args.hosts) {
-      for (const role of hostModules(host.spec, { gitSsh: config.gitSsh })) {
+      for (const role of hostModules(host.spec, { gitSsh: config.gitSsh, drSyncHost: drSyncHostOf(specs) })) {
         const step = content(role, host);
         if (step === undefined || role.step === undefined) continue;
         const bundle = pulumi.all([step.files, step.secretFiles ?? {}])

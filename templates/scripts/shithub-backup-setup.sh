@@ -8,32 +8,30 @@
 # shellcheck disable=SC2086 # a list of package names
 ensure_packages $PACKAGES
 
-owner_of_settings=root:root
-settings_mode=0600
-# The WAL archive command runs as postgres and reads the settings.
-if getent group postgres >/dev/null; then owner_of_settings=root:postgres settings_mode=0640; fi
+settings_group=root
+# The WAL archive command runs as postgres and reads the settings and the WAL key, never the dump key.
+if getent group postgres >/dev/null; then settings_group=postgres; fi
 
 targets=(
   # libpq uses a password file only when its owner alone may read it: root's, whoever reads backup.env.
   "pgpass /etc/shithub-backup/pgpass 0600 root:root"
-  "backup.env /etc/shithub-backup/backup.env $settings_mode $owner_of_settings"
-  "rclone.conf /etc/shithub-backup/rclone.conf $settings_mode $owner_of_settings"
+  "backup.env /etc/shithub-backup/backup.env 0640 root:$settings_group"
   "shithub-backup-daily /usr/local/bin/shithub-backup-daily 0755 root:root"
   "shithub-restore-drill /usr/local/bin/shithub-restore-drill 0755 root:root"
   "shithub-pitr-drill /usr/local/bin/shithub-pitr-drill 0755 root:root"
-  "shithub-dr-sync /usr/local/bin/shithub-dr-sync 0755 root:root"
   "shithub-wal-archive /usr/local/bin/shithub-wal-archive 0755 root:root"
   "shithub-basebackup /usr/local/bin/shithub-basebackup 0755 root:root"
   "shithub-backup.service /etc/systemd/system/shithub-backup.service 0644 root:root"
   "shithub-backup.timer /etc/systemd/system/shithub-backup.timer 0644 root:root"
   "shithub-backup-failed.service /etc/systemd/system/shithub-backup-failed.service 0644 root:root"
-  "shithub-dr-sync.service /etc/systemd/system/shithub-dr-sync.service 0644 root:root"
-  "shithub-dr-sync.timer /etc/systemd/system/shithub-dr-sync.timer 0644 root:root"
   "shithub-basebackup.service /etc/systemd/system/shithub-basebackup.service 0644 root:root"
   "shithub-basebackup.timer /etc/systemd/system/shithub-basebackup.timer 0644 root:root"
 )
+# Each key only where its job runs: the dump key for root's dumps, the WAL key for postgres's archiving.
+if [ "$ROLE_DUMP" = 1 ]; then targets+=("rclone.conf /etc/shithub-backup/rclone.conf 0600 root:root"); fi
+if [ "$ROLE_WAL" = 1 ]; then targets+=("wal-rclone.conf /etc/shithub-backup/wal-rclone.conf 0640 root:$settings_group"); fi
 
-install -d -m 0750 -o root -g "${owner_of_settings#*:}" /etc/shithub-backup
+install -d -m 0750 -o root -g "$settings_group" /etc/shithub-backup
 install -d -m 0700 /var/backups/shithub
 install -d -m 0755 /var/lib/shithub-backup
 
@@ -44,7 +42,7 @@ done
 
 systemctl daemon-reload
 timers=()
-if [ "$ROLE_DUMP" = 1 ]; then timers+=(shithub-backup.timer shithub-dr-sync.timer); fi
+if [ "$ROLE_DUMP" = 1 ]; then timers+=(shithub-backup.timer); fi
 if [ "$ROLE_WAL" = 1 ]; then
   timers+=(shithub-basebackup.timer)
   restart_pg=0

@@ -4,8 +4,9 @@
 set -euo pipefail
 # shellcheck disable=SC1091 # written on the host by shithub-infra
 . /etc/shithub-backup/backup.env
-: "${WAL_REMOTE:?}" "${RCLONE_CONFIG:?}"
-export RCLONE_CONFIG
+: "${WAL_REMOTE:?}" "${WAL_RCLONE_CONFIG:?}"
+# The WAL key only: the dump key is not the archiver's to read.
+export RCLONE_CONFIG=$WAL_RCLONE_CONFIG
 key="base/base-$(date -u +%Y%m%dT%H%M%SZ).tar.gz"
 runuser -u postgres -- pg_basebackup --pgdata=- --format=tar --wal-method=none --gzip --checkpoint=fast |
   rclone rcat --s3-no-check-bucket "$WAL_REMOTE/$key"

@@ -10,8 +10,9 @@ set -euo pipefail
 
 # shellcheck disable=SC1091 # written on the host by shithub-infra
 . /etc/shithub-backup/backup.env
-: "${WAL_REMOTE:?}" "${RCLONE_CONFIG:?}"
-export RCLONE_CONFIG
+: "${WAL_REMOTE:?}" "${WAL_RCLONE_CONFIG:?}"
+# The WAL key only: the dump key is not the archiver's to read.
+export RCLONE_CONFIG=$WAL_RCLONE_CONFIG
 
 log() { printf 'shithub-pitr-drill: %s\n' "$*" >&2; }
 fail() { log "FAILED: $*"; exit 1; }

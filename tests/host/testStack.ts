@@ -12,6 +12,7 @@ export const TEST_SECRETS: Readonly<Record<string, string>> = {
   "shithubd:SHITHUB_TOTP_KEY": TOTP_KEY,
   "shithubd:SHITHUB_AUTH__POSTMARK__SERVER_TOKEN": "test-postmark-token",
   "shithubd:sshPrivateKey": TEST_DEPLOY_KEY.privateKeyOpenssh,
+  "shithubd:reposBackupPassword": "repos-backup-host-test-password-42",
 };
 
 /** The offline plan of a one-droplet test stack at `version` from `artifacts`: the program under Pulumi's mock runtime, with real secret values. */
@@ -57,8 +58,8 @@ export function radosgwBackupInputs(buckets: BackupHostInputs["spaces"]["buckets
     host: SINGLE_DROPLET.name,
     dbLocal: true,
     platform: platformOf(IMAGE)!,
-    spaces: { provider: "Ceph", endpoint: `http://${HOST_IP}:7480`, drEndpoint: `http://${HOST_IP}:7480`, buckets },
-    backupKey: { accessKey: access, secretKey: secret },
-    drKey: { accessKey: access, secretKey: secret },
+    spaces: { provider: "Ceph", endpoint: `http://${HOST_IP}:7480`, buckets },
+    dumpKey: { accessKey: access, secretKey: secret },
+    walKey: { accessKey: access, secretKey: secret },
   };
 }

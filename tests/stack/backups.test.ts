@@ -10,11 +10,12 @@ const plan = planOf;
 const named = (rs: RecordedResource[], name: string) => rs.find((r) => r.name === name)!;
 
 describe("production buckets", () => {
-  it("has the dump, WAL, DR and runtime buckets: private, versioned, protected and retained, with lifecycle", async () => {
+  it("has the dump, WAL, repository, DR and runtime buckets: private, versioned, protected and retained, with lifecycle", async () => {
     const { resources } = await plan(ROOT, "production");
     const buckets = resources.filter((r) => r.type === BUCKET).sort((a, b) => a.name.localeCompare(b.name));
     expect(buckets.map((b) => [b.inputs.name, b.inputs.region])).toEqual([
-      ["shithub-backups", "nyc3"], ["shithub-backups-dr", "sfo3"], ["shithub-objects", "nyc3"], ["shithub-wal", "nyc3"], ["shithub-wal-dr", "sfo3"],
+      ["shithub-backups", "nyc3"], ["shithub-backups-dr", "sfo3"], ["shithub-objects", "nyc3"], ["shithub-repos", "nyc3"], ["shithub-repos-dr", "sfo3"],
+      ["shithub-wal", "nyc3"], ["shithub-wal-dr", "sfo3"],
     ]);
     for (const b of buckets) {
       expect([b.name, b.inputs.acl, b.inputs.forceDestroy, b.inputs.versioning, b.options?.protect, b.options?.retainOnDelete])
@@ -31,10 +32,13 @@ describe("production buckets", () => {
     const { resources } = await plan(ROOT, "production");
     const grants = Object.fromEntries(resources.filter((r) => r.type === KEY).map((k) => [k.name, k.inputs.grants]));
     expect(grants).toEqual({
-      "shithub-production-backup": [{ bucket: "shithub-backups", permission: "readwrite" }, { bucket: "shithub-wal", permission: "readwrite" }],
+      // One key per job (security review H3).
+      "shithub-production-dump": [{ bucket: "shithub-backups", permission: "readwrite" }],
+      "shithub-production-wal": [{ bucket: "shithub-wal", permission: "readwrite" }],
+      "shithub-production-repos": [{ bucket: "shithub-repos", permission: "readwrite" }],
       "shithub-production-dr-sync": [
-        { bucket: "shithub-backups", permission: "read" }, { bucket: "shithub-wal", permission: "read" },
-        { bucket: "shithub-backups-dr", permission: "readwrite" }, { bucket: "shithub-wal-dr", permission: "readwrite" },
+        { bucket: "shithub-backups", permission: "read" }, { bucket: "shithub-wal", permission: "read" }, { bucket: "shithub-repos", permission: "read" },
+        { bucket: "shithub-backups-dr", permission: "readwrite" }, { bucket: "shithub-wal-dr", permission: "readwrite" }, { bucket: "shithub-repos-dr", permission: "readwrite" },
       ],
       "shithub-production-app": [{ bucket: "shithub-objects", permission: "readwrite" }],
       // The web hosts' heartbeats: read the dumps' bucket and its DR copy, write nothing.
@@ -42,9 +46,42 @@ describe("production buckets", () => {
     });
   });
 
+  it("holds every key on the hosts whose jobs use it, and nowhere else", async () => {
+    const { files } = await plan(ROOT, "production");
+    const keysOn = (host: string) => files.filter((f) => f.host === host && !f.path.startsWith("/run/") && /(rclone\.conf|restic\.env)$/.test(f.path)).map((f) => f.path).sort();
+    expect(["shithub-app", "shithub-db", "shithub-backup", "shithub-monitoring"].map((h) => [h, keysOn(h)])).toEqual([
+      ["shithub-app", ["/etc/shithub-observer/rclone.conf", "/etc/shithub-repos-backup/restic.env"]],
+      ["shithub-db", ["/etc/shithub-backup/wal-rclone.conf"]],
+      ["shithub-backup", ["/etc/shithub-backup/rclone.conf"]],
+      ["shithub-monitoring", ["/etc/shithub-dr/rclone.conf"]],
+    ]);
+  });
+
+  it("a delete guard on every backup bucket: nothing deletes a dump, WAL or DR object, nor a version of the repositories' (S3 API, through @pulumi/aws)", async () => {
+    const { resources } = await plan(ROOT, "production");
+    const policies = resources.filter((r) => r.type === "aws:s3/bucketPolicy:BucketPolicy");
+    const denied = Object.fromEntries(policies.map((p) => {
+      const doc = JSON.parse(String(p.inputs.policy)) as { Statement: Array<{ Effect: string; Principal: unknown; Action: string[]; Resource: string[] }> };
+      expect(doc.Statement.map((st) => [st.Effect, st.Principal, st.Resource])).toEqual([["Deny", "*", [`arn:aws:s3:::${String(p.inputs.bucket)}/*`]]]);
+      expect([p.options?.protect, p.options?.retainOnDelete]).toEqual([true, true]);
+      return [String(p.inputs.bucket), doc.Statement[0]!.Action];
+    }));
+    const both = ["s3:DeleteObject", "s3:DeleteObjectVersion"];
+    expect(denied).toEqual({
+      "shithub-backups": both, "shithub-backups-dr": both, "shithub-wal": both, "shithub-wal-dr": both,
+      "shithub-repos": ["s3:DeleteObjectVersion"], "shithub-repos-dr": both,
+    });
+    // Each through the S3 provider of its bucket's region.
+    const providers = resources.filter((r) => r.type === "pulumi:providers:aws");
+    expect(providers.map((p) => [p.inputs.endpoints, p.inputs.region, p.inputs.skipCredentialsValidation, p.inputs.skipRequestingAccountId])).toEqual([
+      ['[{"s3":"https://nyc3.digitaloceanspaces.com"}]', "us-east-1", "true", "true"],
+      ['[{"s3":"https://sfo3.digitaloceanspaces.com"}]', "us-east-1", "true", "true"],
+    ]);
+  });
+
   it("sets up dumps on the backup host and WAL archiving on the db host; the keys reach them only as secrets", async () => {
     const { resources, files } = await plan(ROOT, "production");
-    const setups = resources.filter((r) => r.name.endsWith("-backup-setup"));
+    const setups = resources.filter((r) => r.name.endsWith("-backup-setup") && !r.name.endsWith("-repos-backup-setup"));
     expect(setups.map((s) => s.name).sort()).toEqual(["shithub-backup-backup-setup", "shithub-db-backup-setup"]);
     for (const s of setups) expect(Object.keys(s.inputs.stdin as object)).toContain(SECRET_SIG);
     const bundle = files.find((f) => f.host === "shithub-backup" && f.path === "/run/shithub-backup-setup.bundle")!;
@@ -88,8 +125,8 @@ describe("a release flagged as a major schema change", () => {
     expect(drill.inputs.create).toContain("/usr/local/bin/shithub-restore-drill");
     expect(drill.options!.dependsOn).toEqual(["shithub-staging-release"]);
     expect(resources.filter((r) => r.type === COMMAND).map((r) => r.name).sort()).toEqual([
-      "shithub-staging-access-setup", "shithub-staging-backup-observer-setup", "shithub-staging-backup-setup", "shithub-staging-db-setup", "shithub-staging-edge-setup", "shithub-staging-git-ssh-setup",
-      "shithub-staging-post-release-drill", "shithub-staging-pre-release-backup", "shithub-staging-release",
+      "shithub-staging-access-setup", "shithub-staging-backup-observer-setup", "shithub-staging-backup-setup", "shithub-staging-db-setup", "shithub-staging-dr-sync-setup", "shithub-staging-edge-setup", "shithub-staging-git-ssh-setup",
+      "shithub-staging-post-release-drill", "shithub-staging-pre-release-backup", "shithub-staging-release", "shithub-staging-repos-backup-setup",
     ]);
   });
 

@@ -1,5 +1,5 @@
 import type { RecordedResource } from "../../offline/run";
-import { hostModules, hostPackages } from "../../components/roles";
+import { drSyncHostOf, hostModules, hostPackages } from "../../components/roles";
 import { platformOf } from "../../components/hosts/platform";
 import type { HostSpec } from "../../components/hosts/topology";
 import { SECRET_SIG, unwrapSecret } from "../../offline/summary";
@@ -20,8 +20,9 @@ describe("production: roles on four hosts", () => {
   it("runs each role's setup step on its host, the database before the backups and the release", () => {
     const s = steps(plan.resources);
     expect(Object.keys(s).sort()).toEqual([
-      "shithub-app-access-setup", "shithub-app-backup-observer-setup", "shithub-app-edge-setup", "shithub-app-git-ssh-setup", "shithub-app-release",
+      "shithub-app-access-setup", "shithub-app-backup-observer-setup", "shithub-app-edge-setup", "shithub-app-git-ssh-setup", "shithub-app-release", "shithub-app-repos-backup-setup",
       "shithub-backup-access-setup", "shithub-backup-backup-setup", "shithub-db-access-setup", "shithub-db-backup-setup", "shithub-db-db-setup", "shithub-monitoring-access-setup",
+      "shithub-monitoring-dr-sync-setup",
     ]);
     expect(s["shithub-db-db-setup"]).toEqual(["production-firewalls", "shithub-db", "shithub-db-data-on-shithub-db"]);
     expect(s["shithub-app-release"]).toContain("shithub-db-db-setup");
@@ -31,13 +32,13 @@ describe("production: roles on four hosts", () => {
     expect(s["shithub-app-edge-setup"]).toEqual(["production-firewalls", "shithub-app", "shithub-data-on-shithub-app"]);
   });
 
-  it("puts the Caddyfile and the git-ssh files on the app host, pg_hba on the db host, rclone where WAL is archived", () => {
+  it("puts the Caddyfile and the git-ssh files on the app host, pg_hba on the db host, the WAL key where WAL is archived", () => {
     const paths = (host: string) => plan.files.filter((f) => f.host === host).map((f) => f.path);
     expect(paths("shithub-app")).toEqual(expect.arrayContaining([
       "/etc/caddy/Caddyfile", "/usr/local/bin/shithub-ssh-authkeys", "/var/lib/git/git-shell-commands/shithubd", "/etc/ssh/sshd_config.d/20-shithub-git.conf",
     ]));
     expect(paths("shithub-db")).toEqual(expect.arrayContaining([
-      "/etc/postgresql/16/main/pg_hba.conf", "/etc/postgresql/16/main/conf.d/50-shithub.conf", "/etc/shithub-backup/rclone.conf", "/usr/local/bin/shithub-wal-archive",
+      "/etc/postgresql/16/main/pg_hba.conf", "/etc/postgresql/16/main/conf.d/50-shithub.conf", "/etc/shithub-backup/wal-rclone.conf", "/usr/local/bin/shithub-wal-archive",
     ]));
     expect(paths("shithub-db")).not.toContain("/etc/caddy/Caddyfile");
     const userData = plan.files.find((f) => f.host === "shithub-db" && f.path.endsWith("user-data.txt"))!.content;
@@ -56,8 +57,13 @@ describe("production: roles on four hosts", () => {
   it("declares per role what cloud-init installs", () => {
     const ubuntu = platformOf("ubuntu-24-04-x64")!;
     const app: HostSpec = { name: "a", size: "s-1vcpu-2gb", roles: ["app"], volume: { name: "v", sizeGib: 1 } };
-    expect(hostModules(app, { gitSsh: true }).map((m) => m.id)).toEqual(["access", "app", "edge", "git-ssh", "backup-observer"]);
-    expect(hostModules(app, { gitSsh: false }).map((m) => m.id)).toEqual(["access", "app", "edge", "backup-observer"]);
+    expect(hostModules(app, { gitSsh: true }).map((m) => m.id)).toEqual(["access", "app", "edge", "git-ssh", "backup-observer", "repos-backup"]);
+    expect(hostModules(app, { gitSsh: false }).map((m) => m.id)).toEqual(["access", "app", "edge", "backup-observer", "repos-backup"]);
+    // The DR copy goes where drSyncHostOf says: the monitoring host, else the one that dumps.
+    const monitoring: HostSpec = { name: "m", size: "s-1vcpu-2gb", roles: ["monitoring"] };
+    expect(hostModules(monitoring, { gitSsh: true, drSyncHost: "m" }).map((m) => m.id)).toEqual(["access", "monitoring", "dr-sync"]);
+    expect(drSyncHostOf([app, monitoring])).toBe("m");
+    expect(drSyncHostOf([app, { ...monitoring, roles: ["db"] }, { ...monitoring, name: "b", roles: ["backup"] }])).toBe("b");
     expect(hostPackages({ ...app, roles: ["db"] }, ubuntu, { gitSsh: true })).toEqual(expect.arrayContaining(["postgresql", "postgresql-contrib", "rclone"]));
   });
 });
@@ -66,7 +72,8 @@ describe("staging: every role on one host", () => {
   it("runs every setup step on the one host, the release last of those it waits for", async () => {
     const s = steps((await planOf(ROOT, "staging")).resources);
     expect(Object.keys(s).sort()).toEqual([
-      "shithub-staging-access-setup", "shithub-staging-backup-observer-setup", "shithub-staging-backup-setup", "shithub-staging-db-setup", "shithub-staging-edge-setup", "shithub-staging-git-ssh-setup", "shithub-staging-release",
+      "shithub-staging-access-setup", "shithub-staging-backup-observer-setup", "shithub-staging-backup-setup", "shithub-staging-db-setup", "shithub-staging-dr-sync-setup",
+      "shithub-staging-edge-setup", "shithub-staging-git-ssh-setup", "shithub-staging-release", "shithub-staging-repos-backup-setup",
     ]);
     expect(s["shithub-staging-release"]).toContain("shithub-staging-db-setup");
   });

@@ -6,6 +6,8 @@ import { join } from "node:path";
 import { backupHostFiles } from "../../components/backups/backupHost";
 import { readTemplate } from "../../components/templates";
 import { backupObserverFiles } from "../../components/roles/backupObserver";
+import { drSyncFiles } from "../../components/roles/drSync";
+import { reposBackupFiles } from "../../components/roles/reposBackup";
 import { renderUnits, UNIT_NAMES } from "../../components/release/units";
 import type { UnitOptions } from "../../components/release/units";
 
@@ -67,18 +69,18 @@ describe.each(VARIANTS)("units, %s", (_what, options) => {
 describe("backup units", () => {
   const files = backupHostFiles({
     host: "h", dump: true, wal: true, dbLocal: true, databaseUrl: "postgresql://x@127.0.0.1/x", platform: platformOf("ubuntu-24-04-x64")!,
-    spaces: { provider: "DigitalOcean", endpoint: "e", drEndpoint: "d", buckets: { backups: "b", backupsDr: "bd", wal: "w", walDr: "wd" } },
-    backupKey: { accessKey: "a", secretKey: "s" }, drKey: { accessKey: "a", secretKey: "s" },
+    spaces: { provider: "DigitalOcean", endpoint: "e", buckets: { backups: "b", wal: "w" } },
+    dumpKey: { accessKey: "a", secretKey: "s" }, walKey: { accessKey: "a", secretKey: "s" },
   });
   const units = Object.keys(files).filter((n) => /\.(service|timer)$/.test(n));
 
   it("are all there", () => {
     expect(units.sort()).toEqual(["shithub-backup-failed.service", "shithub-backup.service", "shithub-backup.timer",
-      "shithub-basebackup.service", "shithub-basebackup.timer", "shithub-dr-sync.service", "shithub-dr-sync.timer"]);
+      "shithub-basebackup.service", "shithub-basebackup.timer"]);
   });
 
   it.each(units)("%s passes systemd-analyze verify with no output", (name) => {
-    for (const bin of ["shithub-backup-daily", "shithub-dr-sync", "shithub-basebackup"]) {
+    for (const bin of ["shithub-backup-daily", "shithub-basebackup"]) {
       writeFileSync(join(root, "usr", "local", "bin", bin), "#!/bin/sh\n");
       chmodSync(join(root, "usr", "local", "bin", bin), 0o755);
     }
@@ -112,6 +114,28 @@ describe("the backup heartbeat units on web hosts", () => {
     expect(files["shithub-backup-heartbeat.service"]).toMatch(/^User=shithub$/m);
     const score = exposure("shithub-backup-heartbeat.service", files["shithub-backup-heartbeat.service"]!);
     console.log(`systemd-analyze security --offline=true shithub-backup-heartbeat.service: ${score}`);
+    expect(score).toBeLessThanOrEqual(2.0);
+  });
+});
+
+describe.each([
+  ["the repositories' backup units on app hosts", reposBackupFiles(), ["shithub-repos-backup", "shithub-repos-drill"]],
+  ["the DR copy's units on the monitoring host", drSyncFiles({ backups: "b", backupsDr: "bd", wal: "w", walDr: "wd", repos: "r", reposDr: "rd" }), ["shithub-dr-sync"]],
+])("%s", (_what, files, scripts) => {
+  const units = Object.keys(files).filter((n) => /\.(service|timer)$/.test(n));
+
+  it.each(units)("%s passes systemd-analyze verify with no output", (name) => {
+    for (const bin of scripts) {
+      writeFileSync(join(root, "usr", "local", "bin", bin), "#!/bin/sh\n");
+      chmodSync(join(root, "usr", "local", "bin", bin), 0o755);
+    }
+    expect(verify(name, files[name]!)).toEqual({ status: 0, output: "" });
+  });
+
+  it.each(units.filter((n) => n.endsWith(".service")))("%s runs as its own user and scores at most 2.0 in systemd-analyze security", (name) => {
+    expect(files[name]).toMatch(/^User=shithub-(repos-backup|dr)$/m);
+    const score = exposure(name, files[name]!);
+    console.log(`systemd-analyze security --offline=true ${name}: ${score}`);
     expect(score).toBeLessThanOrEqual(2.0);
   });
 });

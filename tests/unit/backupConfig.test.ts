@@ -6,11 +6,13 @@ import { problemsOf, rawConfig, configOf } from "../helpers";
 const rules = (list: unknown[]) => ({ "shithubd:lifecycleRules": JSON.stringify(list) });
 
 describe("backup buckets and lifecycle", () => {
-  it("plans five buckets with the retention of DESIGN.md", () => {
+  it("plans seven buckets with the retention of DESIGN.md", () => {
     const { backups } = configOf(rawConfig());
-    expect(backups.buckets.map((b) => [b.name, b.region])).toEqual([
-      ["shithub-staging-backups", "nyc3"], ["shithub-staging-backups-dr", "sfo3"],
-      ["shithub-staging-wal", "nyc3"], ["shithub-staging-wal-dr", "sfo3"], ["shithub-staging-objects", "nyc3"],
+    expect(backups.buckets.map((b) => [b.name, b.region, b.guard])).toEqual([
+      ["shithub-staging-backups", "nyc3", "objects"], ["shithub-staging-backups-dr", "sfo3", "objects"],
+      ["shithub-staging-wal", "nyc3", "objects"], ["shithub-staging-wal-dr", "sfo3", "objects"],
+      ["shithub-staging-repos", "nyc3", "versions"], ["shithub-staging-repos-dr", "sfo3", "objects"],
+      ["shithub-staging-objects", "nyc3", "none"],
     ]);
     const backupsRules = backups.buckets[0]!.rules;
     expect(backupsRules).toEqual(expect.arrayContaining([
@@ -40,8 +42,21 @@ describe("backup buckets and lifecycle", () => {
   });
 
   it("accepts an operator rule that does not overlap", () => {
-    expect(configOf(rawConfig({ set: rules([{ bucket: "objects", id: "tmp", prefix: "tmp/", expirationDays: 1 }]) })).backups.buckets[4]!.rules)
+    expect(configOf(rawConfig({ set: rules([{ bucket: "objects", id: "tmp", prefix: "tmp/", expirationDays: 1 }]) })).backups.buckets.find((b) => b.id === "objects")!.rules)
       .toContainEqual({ id: "tmp", prefix: "tmp/", expirationDays: 1 });
+  });
+
+  it("an overwritten or expired version in a DR copy outlives everything its bucket keeps; restic's buckets have no expiry", () => {
+    const { backups } = configOf(rawConfig({ set: { "shithubd:walRetentionDays": "45" } }));
+    const noncurrent = (id: string) => backups.buckets.find((b) => b.id === id)!.rules.find((r) => r.id === "noncurrent-versions")!.noncurrentDays;
+    expect([noncurrent("backups"), noncurrent("backups-dr"), noncurrent("wal"), noncurrent("wal-dr"), noncurrent("repos"), noncurrent("repos-dr")])
+      .toEqual([7, 365, 7, 52, 7, 372]);
+    for (const id of ["repos", "repos-dr"]) expect(backups.buckets.find((b) => b.id === id)!.rules.filter((r) => r.expirationDays !== undefined)).toEqual([]);
+  });
+
+  it("refuses an operator rule on restic's bucket, which prunes itself", () => {
+    const [p] = problemsOf(rawConfig({ set: rules([{ bucket: "repos", id: "x", prefix: "data/", expirationDays: 30 }]) }));
+    expect(p).toMatchObject({ key: "shithubd:lifecycleRules[0]", message: expect.stringContaining("bucket: backups|backups-dr|wal|wal-dr|objects") });
   });
 
   it.each([
@@ -124,8 +139,8 @@ describe("the backup jobs' database password", () => {
   it("the backup host's settings carry no password; the pgpass file does, installed root 0600", () => {
     const files = backupHostFiles({
       host: "h", dump: true, wal: false, dbLocal: false, databaseUrl: "postgresql://shithub_backup:s3cret@10.10.0.3:5432/shithub?sslmode=require", platform: platformOf("debian-12-x64")!,
-      spaces: { provider: "DigitalOcean", endpoint: "e", drEndpoint: "d", buckets: { backups: "b", backupsDr: "bd", wal: "w", walDr: "wd" } },
-      backupKey: { accessKey: "a", secretKey: "s" }, drKey: { accessKey: "a", secretKey: "s" },
+      spaces: { provider: "DigitalOcean", endpoint: "e", buckets: { backups: "b", wal: "w" } },
+      dumpKey: { accessKey: "a", secretKey: "s" },
     });
     expect(files["backup.env"]).not.toContain("s3cret");
     expect(files["backup.env"]).toContain('BACKUP_DATABASE_URL="postgresql://shithub_backup@10.10.0.3:5432/shithub?sslmode=require"\nPGPASSFILE=/etc/shithub-backup/pgpass\n');

@@ -9,7 +9,8 @@ import { UNIT_NAMES, unitPath } from "../../components/release/units";
 describe("the backup setup", () => {
   it("installs each file where the plan says it goes", () => {
     const script = readFileSync(join(TEMPLATES_DIR, "scripts", "shithub-backup-setup.sh"), "utf8");
-    const targets = Object.fromEntries([...script.matchAll(/^ {2}"(\S+) (\S+) \S+ \S+"$/gm)].map((m) => [m[1], m[2]]));
+    // Every file, the keys' too (added to the list by role).
+    const targets = Object.fromEntries([...script.matchAll(/(?:^ {2}|targets\+=\()"(\S+) (\S+) \S+ \S+"/gm)].map((m) => [m[1], m[2]]));
     const { "shithub-archive.conf": archive, ...rest } = BACKUP_FILE_PATHS;
     expect(targets).toEqual(rest);
     expect(archive).toMatch(/^\/etc\/postgresql\/\d+\/main\/conf\.d\/shithub-archive\.conf$/);

@@ -1,0 +1,30 @@
+# shithub-repos-backup-setup: the repositories' backup on an app host (after
+# templates/scripts/lib/setup.sh): its own user, restic's settings, the scripts and the daily
+# timer; and the restic repository in its bucket, made once.
+
+: "${STAGE:?}" "${PACKAGES:?}" "${INSTALLS:?}"
+
+# shellcheck disable=SC2086 # a list of package names
+ensure_packages $PACKAGES
+getent passwd shithub-repos-backup >/dev/null ||
+  useradd --system --home-dir /var/lib/shithub-repos-backup --no-create-home --shell /usr/sbin/nologin shithub-repos-backup
+install -d -m 0755 /etc/shithub-repos-backup
+install -d -m 0755 -o shithub-repos-backup -g shithub-repos-backup /var/lib/shithub-repos-backup
+install_declared
+if was_changed shithub-repos-backup.service || was_changed shithub-repos-backup.timer || was_changed shithub-repos-backup-failed.service; then
+  systemctl daemon-reload
+fi
+
+# The repository exists once, whatever host made it: init only where there is no config to read.
+restic_as_backup() {
+  # shellcheck disable=SC1091 # installed just above
+  (set -a && . /etc/shithub-repos-backup/restic.env && set +a && runuser -u shithub-repos-backup -- restic --no-cache "$@")
+}
+if ! restic_as_backup cat config >/dev/null 2>"$STAGE/restic.err"; then
+  grep -qi 'unable to open config file\|does not exist\|Is there a repository at the following location' "$STAGE/restic.err" ||
+    fail "the restic repository cannot be read: $(head -n 1 "$STAGE/restic.err")"
+  restic_as_backup init >/dev/null 2>"$STAGE/restic.err" || fail "restic init: $(head -n 1 "$STAGE/restic.err")"
+  changed+=(restic-repository)
+fi
+systemctl enable --now shithub-repos-backup.timer >/dev/null 2>&1 || fail "the repository backup timer did not start"
+log "repositories snapshotted daily; changed: ${changed[*]:-nothing}"
