@@ -5,7 +5,11 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { backupSetupBundle, preReleaseBackupCommand } from "../../components/backups/backupHost";
 import { BUNDLE_COMMAND } from "../../components/hosts/bundle";
-import { bootMachine } from "./machine";
+import { platformOf } from "../../components/hosts/platform";
+import { drSync, drSyncFiles, drSyncSecretFiles } from "../../components/roles/drSync";
+import { reposBackup, reposBackupFiles, reposBackupSecretFiles } from "../../components/roles/reposBackup";
+import { roleSetupBundle } from "../../components/roles/setupBundle";
+import { bootMachine, HOST_IP, IMAGE, SINGLE_DROPLET } from "./machine";
 import { radosgwBackupInputs } from "./testStack";
 import type { Cloud, Machine } from "./machine";
 
@@ -17,7 +21,9 @@ const rgw = join(work, "rgw");
 const RGW_SH = join(__dirname, "rgw.sh");
 const ACCESS = "HOSTTESTACCESS";
 const SECRET = "hosttestsecret";
-const BUCKETS = { backups: "t-backups", backupsDr: "t-backups-dr", wal: "t-wal", walDr: "t-wal-dr" };
+const BUCKETS = { backups: "t-backups", backupsDr: "t-backups-dr", wal: "t-wal", walDr: "t-wal-dr", repos: "t-repos", reposDr: "t-repos-dr" };
+const PLATFORM = platformOf(IMAGE)!;
+const RESTIC_PASSWORD = "restic-host-test-password-0123456789";
 const DB_URL = "postgresql://shithub:backup-test-pw@127.0.0.1:5432/shithub";
 let machine: Machine;
 let cloud: Cloud | undefined;
@@ -61,14 +67,16 @@ afterAll(() => {
 
 describe("the backup system on a real host", () => {
   it("the setup step installs scripts, units, timers and WAL archiving", () => {
-    const bundle = backupSetupBundle({ ...radosgwBackupInputs(BUCKETS, ACCESS, SECRET), dump: true, wal: true, databaseUrl: DB_URL });
+    const bundle = backupSetupBundle({ ...radosgwBackupInputs({ backups: BUCKETS.backups, wal: BUCKETS.wal }, ACCESS, SECRET), dump: true, wal: true, databaseUrl: DB_URL });
     const r = machine.ssh(BUNDLE_COMMAND, bundle);
-    expect(r.stderr).toMatch(/shithub-backup-setup: installed; changed: .*shithub-archive\.conf; timers: shithub-backup\.timer shithub-dr-sync\.timer shithub-basebackup\.timer/);
+    expect(r.stderr).toMatch(/shithub-backup-setup: installed; changed: .*shithub-archive\.conf; timers: shithub-backup\.timer shithub-basebackup\.timer/);
     expect(r.status).toBe(0);
-    expect(sh("systemctl is-enabled shithub-backup.timer shithub-dr-sync.timer shithub-basebackup.timer")).toBe("enabled\nenabled\nenabled");
+    expect(sh("systemctl is-enabled shithub-backup.timer shithub-basebackup.timer")).toBe("enabled\nenabled");
     expect(sh("systemctl show -p TimersCalendar --value shithub-backup.timer")).toContain("OnCalendar=*-*-* 03:17:00 UTC");
     expect(sh("runuser -u postgres -- psql -At -c 'SHOW archive_mode'")).toBe("on");
-    expect(sh("stat -c '%a %U %G' /etc/shithub-backup/rclone.conf")).toBe("640 root postgres");
+    // A file per key: postgres (the archiver) reads the WAL key and not the dump key.
+    expect(sh("stat -c '%a %U %G' /etc/shithub-backup/rclone.conf /etc/shithub-backup/wal-rclone.conf")).toBe("600 root root\n640 root postgres");
+    expect(machine.ssh("runuser -u postgres -- cat /etc/shithub-backup/rclone.conf").status).not.toBe(0);
     // The database password: in root's pgpass only, never in the settings (nor so in pg_dump's argv).
     expect(sh("stat -c '%a %U %G' /etc/shithub-backup/pgpass")).toBe("600 root root");
     expect(sh("grep -c backup-test-pw /etc/shithub-backup/backup.env || true")).toBe("0");
@@ -182,13 +190,33 @@ describe("the backup system on a real host", () => {
   it("a recovery target before every base backup is refused, naming why", () => {
     const r = machine.ssh("shithub-pitr-drill '2001-01-01 00:00:00+00'");
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain("shithub-pitr-drill: FAILED: no base backup in spaces:t-wal/base taken before 2001-01-01 00:00:00+00");
+    expect(r.stderr).toContain("shithub-pitr-drill: FAILED: no base backup in spaces-wal:t-wal/base taken before 2001-01-01 00:00:00+00");
   });
 
-  it("the DR sync copies dumps and WAL to the DR buckets", () => {
+  it("the DR sync (its own user) copies dumps and WAL to the DR buckets, and never overwrites a copy with what changed in a primary", () => {
+    const inputs = { provider: "Ceph", endpoint: `http://${HOST_IP}:7480`, drEndpoint: `http://${HOST_IP}:7480`, accessKey: ACCESS, secretKey: SECRET, buckets: BUCKETS };
+    const setup = machine.ssh(BUNDLE_COMMAND, roleSetupBundle(drSync, SINGLE_DROPLET.name, PLATFORM, {}, { ...drSyncFiles(BUCKETS), ...drSyncSecretFiles(inputs) }));
+    expect({ status: setup.status, stderr: setup.stderr }).toMatchObject({ status: 0, stderr: expect.stringContaining("shithub-dr-sync-setup: DR copies four times a day") });
     sh("systemctl start shithub-dr-sync.service");
+    expect(sh("systemctl show -p User --value shithub-dr-sync.service")).toBe("shithub-dr");
     expect(objects(BUCKETS.backupsDr).map((o) => o.Path).sort()).toEqual(objects(BUCKETS.backups).map((o) => o.Path).sort());
     expect(objects(BUCKETS.walDr).length).toBe(objects(BUCKETS.wal).length);
+    expect(Number(sh("cat /var/lib/shithub-dr/last-success"))).toBeGreaterThan(1_700_000_000);
+
+    // Garbage over a dump in the primary (what a stolen dump key could write) does not reach the copy.
+    const [victim] = objects(BUCKETS.backups, "daily");
+    const key = `daily/${victim!.Path}`;
+    const copyBefore = rclone("md5sum", "--s3-no-check-bucket", `s:${BUCKETS.backupsDr}/${key}`);
+    writeFileSync(join(work, "garbage"), "not a dump\n".repeat(1000));
+    rclone("copyto", "--s3-no-check-bucket", join(work, "garbage"), `s:${BUCKETS.backups}/${key}`);
+    const beat = sh("cat /var/lib/shithub-dr/last-success");
+    const r = machine.ssh("systemctl start shithub-dr-sync.service");
+    expect(r.status).not.toBe(0);
+    expect(sh("journalctl -u shithub-dr-sync.service -n 30 --no-pager")).toContain(`shithub-dr-sync: FAILED: primary:${BUCKETS.backups} -> dr:${BUCKETS.backupsDr}`);
+    expect(rclone("md5sum", "--s3-no-check-bucket", `s:${BUCKETS.backupsDr}/${key}`)).toBe(copyBefore);
+    expect(sh("cat /var/lib/shithub-dr/last-success")).toBe(beat);
+    // The good dump goes back where it was (later tests list the bucket).
+    rclone("copyto", "--s3-no-check-bucket", `s:${BUCKETS.backupsDr}/${key}`, `s:${BUCKETS.backups}/${key}`);
   });
 
   describe("failures: non-zero exit, no heartbeat, no local dump deleted", () => {
@@ -267,5 +295,97 @@ describe("the backup system on a real host", () => {
   it("keeps the newest 7 dumps locally, and deletes older ones only after a successful upload", () => {
     sh("for i in $(seq 8); do out=$(/usr/local/bin/shithub-backup-daily 2>&1) || { echo \"run $i: $out\" >&2; exit 1; }; sleep 1; done");
     expect(localDumps()).toHaveLength(7);
+  });
+});
+
+describe("the repositories' backup (restic) on a real host", () => {
+  const REPOS = 20;
+  const restic = (env = "") => `set -a; . /etc/shithub-repos-backup/restic.env; set +a; ${env} runuser -u shithub-repos-backup -- restic --no-cache`;
+  const asShithub = (script: string) => sh(`runuser -u shithub -- bash -ec '${script}'`);
+  const liveRefs = (rel: string) => sh(`git -c safe.directory='*' -C /data/repos/${rel} for-each-ref --format='%(objectname) %(refname)'`);
+  const repoHeartbeat = () => sh("cat /var/lib/shithub-repos-backup/last-success 2>/dev/null || echo none");
+
+  beforeAll(() => {
+    // A forge's repositories: bare, packed (as git gc leaves them), owned by shithub, each with branches and a tag.
+    asShithub(`mkdir -p /data/repos /data/tmp && cd /data/tmp && rm -rf seed && git init -q -b trunk seed && cd seed &&
+      for i in $(seq 20); do head -c 20000 /dev/urandom | base64 > f$i; git add f$i; git -c user.name=a -c user.email=a@t commit -qm "c$i"; done &&
+      git tag v1 && git branch feature HEAD~3 &&
+      for n in $(seq ${REPOS}); do d=/data/repos/u$((n % 7))/user$n/repo$n.git; mkdir -p $(dirname $d); git clone -q --bare --no-local --template= . $d; done`);
+  });
+
+  it("the setup step makes its own user and the restic repository in its bucket, once", () => {
+    const inputs = { endpoint: `http://${HOST_IP}:7480`, bucket: BUCKETS.repos, accessKey: ACCESS, secretKey: SECRET, password: RESTIC_PASSWORD };
+    const bundle = roleSetupBundle(reposBackup, SINGLE_DROPLET.name, PLATFORM, {}, { ...reposBackupFiles(), ...reposBackupSecretFiles(inputs) });
+    const r = machine.ssh(BUNDLE_COMMAND, bundle);
+    expect({ status: r.status, stderr: r.stderr }).toMatchObject({ status: 0, stderr: expect.stringMatching(/repositories snapshotted daily; changed: .*restic-repository/) });
+    expect(objects(BUCKETS.repos).map((o) => o.Path)).toContain("config");
+    expect(sh("stat -c '%a %U' /etc/shithub-repos-backup/restic.env")).toBe("600 root");
+    expect(sh("systemctl is-enabled shithub-repos-backup.timer")).toBe("enabled");
+    const again = machine.ssh(BUNDLE_COMMAND, bundle);
+    expect(again.stderr).toContain("changed: nothing");
+  });
+
+  let backupMs = 0;
+  it("the daily unit snapshots every repository as its own user, which can read them and write none", () => {
+    const start = performance.now();
+    sh("systemctl start shithub-repos-backup.service");
+    backupMs = performance.now() - start;
+    expect(sh("journalctl -u shithub-repos-backup.service -n 5 --no-pager")).toMatch(new RegExp(`shithub-repos-backup: status=ok snapshot=[0-9a-f]{8} repositories=${REPOS}`));
+    expect(Number(repoHeartbeat())).toBeGreaterThan(1_700_000_000);
+    expect(sh("systemctl show -p User --value shithub-repos-backup.service")).toBe("shithub-repos-backup");
+    // Its refs record equals the repositories' refs (nothing was pushed meanwhile).
+    expect(sh("cat /var/lib/shithub-repos-backup/refs/u1/user1/repo1.git.refs")).toBe(`HEAD refs/heads/trunk\n${liveRefs("u1/user1/repo1.git")}`);
+    const w = machine.ssh("systemd-run --wait --pipe -q -p User=shithub-repos-backup -p SupplementaryGroups=shithub -p AmbientCapabilities=CAP_DAC_READ_SEARCH touch /data/repos/u1/user1/repo1.git/probe");
+    expect(w.status).not.toBe(0);
+  });
+
+  it("restores into a scratch directory: git fsck clean on every repository, refs as recorded; without the password nothing reads", () => {
+    const start = performance.now();
+    const r = machine.ssh("/usr/local/bin/shithub-repos-drill");
+    const drillMs = performance.now() - start;
+    expect(r.stderr).toMatch(new RegExp(`shithub-repos-drill: status=ok snapshot=latest repositories=${REPOS} fsck=clean refs=as-recorded`));
+    expect(r.status).toBe(0);
+    expect(sh("ls /var/tmp | grep -c shithub-repos-drill || true")).toBe("0");
+    const size = sh("du -sm /data/repos | cut -f1");
+    console.log(`repositories: ${REPOS} repos, ${size} MB: restic backup ${backupMs.toFixed(0)} ms, restore + fsck drill ${drillMs.toFixed(0)} ms`);
+    // Encrypted: the right password lists the snapshot, any other reads nothing.
+    expect(machine.ssh(`${restic()} snapshots --tag repos --json`).stdout).toContain("short_id");
+    const wrong = machine.ssh(`${restic("RESTIC_PASSWORD=not-the-password")} snapshots`);
+    expect(wrong.status).not.toBe(0);
+    expect(wrong.stderr).toMatch(/wrong password/);
+  });
+
+  it("a push during the backup: the snapshot restores with refs that all resolve, fsck clean", () => {
+    // Pushes to one repository, as fast as they go, for as long as the backup runs.
+    asShithub(`cd /data/tmp/seed && (for i in $(seq 400); do [ -e /data/tmp/stop ] && break; head -c 50000 /dev/urandom | base64 > p$i; git add p$i;
+      git -c user.name=a -c user.email=a@t commit -qm "p$i"; git push -q /data/repos/u1/user1/repo1.git trunk; done > /data/tmp/pushes.log 2>&1 < /dev/null &)`);
+    try {
+      sh("systemctl start shithub-repos-backup.service");
+    } finally {
+      asShithub("touch /data/tmp/stop; sleep 1; rm -f /data/tmp/stop");
+    }
+    const recorded = sh("awk '$1 != \"HEAD\" && $2 == \"refs/heads/trunk\" { print $1 }' /var/lib/shithub-repos-backup/refs/u1/user1/repo1.git.refs");
+    const pushed = sh("git -c safe.directory='*' -C /data/tmp/seed log --format=%H trunk").split("\n");
+    expect(pushed).toContain(recorded);
+    // Pushes did land while the snapshot ran: the repository moved on past what was recorded.
+    const live = sh("git -c safe.directory='*' -C /data/repos/u1/user1/repo1.git rev-parse trunk");
+    expect(pushed.indexOf(live)).toBeLessThan(pushed.indexOf(recorded));
+    console.log(`pushes during the backup: ${pushed.indexOf(recorded)} after the refs were recorded, ${pushed.length - 20 - pushed.indexOf(recorded)} before`);
+    const r = machine.ssh("/usr/local/bin/shithub-repos-drill");
+    expect(r.stderr).toMatch(new RegExp(`status=ok snapshot=latest repositories=${REPOS} fsck=clean`));
+    expect(r.status).toBe(0);
+  });
+
+  it("a wrong repository password fails the unit: its failure hook records it, no heartbeat", () => {
+    const beat = repoHeartbeat();
+    sh("cp -a /etc/shithub-repos-backup/restic.env /root/restic.env.good && sed -i 's/^RESTIC_PASSWORD=.*/RESTIC_PASSWORD=not-the-password/' /etc/shithub-repos-backup/restic.env");
+    try {
+      expect(machine.ssh("systemctl start shithub-repos-backup.service").status).not.toBe(0);
+      sh("for i in $(seq 50); do [ -f /var/lib/shithub-repos-backup/last-failure ] && exit 0; sleep 0.2; done; exit 1");
+      expect(sh("journalctl -u shithub-repos-backup.service -n 20 --no-pager")).toContain("shithub-repos-backup: FAILED: restic backup exited");
+      expect(repoHeartbeat()).toBe(beat);
+    } finally {
+      sh("mv -f /root/restic.env.good /etc/shithub-repos-backup/restic.env");
+    }
   });
 });

@@ -74,13 +74,41 @@ async function plan(version: string, set: Record<string, string> = {}): Promise<
 
 const plannedHosts = (p: Plan) => (p.outputs as { hosts: Record<string, { publicIpv4: string; privateIpv4: string }> }).hosts;
 
-/** What DigitalOcean does for the plan's Spaces resources: its buckets, and its keys (the values the provider returned). */
+/** What a Spaces key's grant lets it do in a bucket (readwrite: read, write and delete). */
+const GRANT_ACTIONS: Readonly<Record<string, readonly string[]>> = {
+  read: ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucketLocation", "s3:GetBucketVersioning"],
+  readwrite: ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucketLocation", "s3:GetBucketVersioning",
+    "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:ListBucketMultipartUploads"],
+};
+
+/**
+ * What DigitalOcean does for the plan's Spaces resources: its versioned buckets (the stack
+ * owner's, as the provider's full-access key makes them), each key the provider returned as a
+ * radosgw user of its own reaching only its grants, and the program's bucket policies (its
+ * delete guards) on top of those grants.
+ */
 async function provideSpaces(p: Plan): Promise<void> {
+  const allow = new Map<string, Array<{ principal: string; permission: string }>>();
   for (const r of p.resources.filter((x) => x.type === "digitalocean:index/spacesKey:SpacesKey")) {
     const key = mockResource(r.type, r.name, {}).state as { accessKey: string; secretKey: string };
-    await run("bash", [RGW_SH, "key", rgwDir, key.accessKey, key.secretKey]);
+    await run("bash", [RGW_SH, "user", rgwDir, String(r.inputs.name), key.accessKey, key.secretKey]);
+    for (const g of r.inputs.grants as Array<{ bucket: string; permission: string }>) {
+      allow.set(g.bucket, [...(allow.get(g.bucket) ?? []), { principal: `arn:aws:iam:::user/${String(r.inputs.name)}`, permission: g.permission }]);
+    }
   }
-  for (const r of p.resources.filter((x) => x.type === "digitalocean:index/spacesBucket:SpacesBucket")) rclone("mkdir", `s:${String(r.inputs.name)}`);
+  const guards = new Map(p.resources.filter((x) => x.type === "aws:s3/bucketPolicy:BucketPolicy")
+    .map((r) => [String(r.inputs.bucket), (JSON.parse(String(r.inputs.policy)) as { Statement: unknown[] }).Statement]));
+  for (const r of p.resources.filter((x) => x.type === "digitalocean:index/spacesBucket:SpacesBucket")) {
+    const name = String(r.inputs.name);
+    rclone("mkdir", `s:${name}`);
+    rclone("backend", "versioning", `s:${name}`, "Enabled");
+    const grants = (allow.get(name) ?? []).map((g, i) => ({
+      Sid: `grant${i}`, Effect: "Allow", Principal: { AWS: [g.principal] }, Action: GRANT_ACTIONS[g.permission], Resource: [`arn:aws:s3:::${name}`, `arn:aws:s3:::${name}/*`],
+    }));
+    const file = join(work, `policy-${name}.json`);
+    writeFileSync(file, JSON.stringify({ Version: "2012-10-17", Statement: [...grants, ...(guards.get(name) ?? [])] }));
+    await run("bash", [RGW_SH, "policy", rgwDir, name, file]);
+  }
 }
 
 function rclone(...args: string[]): string {
@@ -271,7 +299,8 @@ describe("the production topology, converged from a fresh stack", () => {
   });
 
   it("shithubd's /metrics on the web host reports the backups' age, read from the buckets (shithub_backup_last_success_seconds)", () => {
-    machine(BACKUP).sh("systemctl start shithub-dr-sync.service");
+    // The DR copy runs on the monitoring host, the one host with no key to a primary's writes.
+    machine(MONITORING).sh("systemctl start shithub-dr-sync.service");
     // What the timer does every 10 minutes, as shithub with the read-only observer key.
     machine(APP).sh("systemctl start shithub-backup-heartbeat.service");
     const metric = machine(APP).sh("curl -sf http://127.0.0.1:8080/metrics | grep '^shithub_backup_last_success_seconds'");
@@ -279,6 +308,65 @@ describe("the production topology, converged from a fresh stack", () => {
     expect(value("daily")).toBe(newestObject(bucket(fresh, "backups"), "daily"));
     expect(value("spaces-sync")).toBe(newestObject(bucket(fresh, "backups-dr"), "daily"));
     expect(machine(APP).sh("stat -c '%U %a' /var/lib/shithub/backup-last-success")).toBe("shithub 644");
+  });
+
+  it("the repositories: a restic snapshot from the app host, restored by the drill with git fsck clean and refs as recorded", () => {
+    machine(APP).sh("systemctl start shithub-repos-backup.service");
+    expect(objects(bucket(fresh, "repos"), "snapshots").length).toBeGreaterThan(0);
+    const r = machine(APP).ssh("/usr/local/bin/shithub-repos-drill");
+    expect(r.stderr).toMatch(/shithub-repos-drill: status=ok snapshot=latest repositories=1 fsck=clean refs=as-recorded/);
+    expect(r.status).toBe(0);
+    machine(MONITORING).sh("systemctl start shithub-dr-sync.service");
+    expect(objects(bucket(fresh, "repos-dr"), "snapshots")).toEqual(objects(bucket(fresh, "repos"), "snapshots"));
+  });
+
+  describe("what each host's own keys cannot destroy, asked of radosgw (README: Backups)", () => {
+    const denied = (host: string, command: string) => {
+      const r = machine(host).ssh(`${command} 2>&1`);
+      return { status: r.status === 0 ? "allowed" : "refused", accessDenied: /AccessDenied|403/.test(r.stdout + r.stderr) };
+    };
+    const REFUSED = { status: "refused", accessDenied: true };
+    const newest = (id: string, prefix: string) => objects(bucket(fresh, id), prefix).sort().pop()!;
+    const versions = (id: string) => (JSON.parse(rclone("lsjson", "--recursive", "--files-only", "--s3-versions", "--s3-no-check-bucket", `s:${bucket(fresh, id)}`)) as unknown[]).length;
+
+    it("the backup host (dump key): no dump deleted, no WAL or repository reached", () => {
+      const rc = "rclone --config /etc/shithub-backup/rclone.conf --retries 1 --low-level-retries 1 --s3-no-check-bucket";
+      expect(denied(BACKUP, `${rc} deletefile spaces:${bucket(fresh, "backups")}/daily/${newest("backups", "daily")}`)).toEqual(REFUSED);
+      expect(denied(BACKUP, `${rc} lsf spaces:${bucket(fresh, "wal")}`)).toEqual(REFUSED);
+      expect(denied(BACKUP, `${rc} lsf spaces:${bucket(fresh, "repos")}`)).toEqual(REFUSED);
+      expect(denied(BACKUP, `${rc} lsf spaces:${bucket(fresh, "backups-dr")}`)).toEqual(REFUSED);
+    });
+
+    it("the db host (WAL key): no WAL segment or base backup deleted, no dump reached", () => {
+      const rc = "rclone --config /etc/shithub-backup/wal-rclone.conf --retries 1 --low-level-retries 1 --s3-no-check-bucket";
+      expect(denied(DB, `${rc} deletefile spaces-wal:${bucket(fresh, "wal")}/wal/${newest("wal", "wal")}`)).toEqual(REFUSED);
+      expect(denied(DB, `${rc} lsf spaces-wal:${bucket(fresh, "backups")}`)).toEqual(REFUSED);
+      expect(denied(DB, `${rc} lsf spaces-wal:${bucket(fresh, "wal-dr")}`)).toEqual(REFUSED);
+    });
+
+    it("the app host (repository key): restic may prune, but no version of the repository's objects goes; no dump reached", () => {
+      const before = versions("repos");
+      expect(before).toBeGreaterThan(objects(bucket(fresh, "repos")).length); // restic's lock files left noncurrent versions
+      const rc = "set -a; . /etc/shithub-repos-backup/restic.env; set +a; RCLONE_CONFIG_R_TYPE=s3 RCLONE_CONFIG_R_PROVIDER=DigitalOcean " +
+        "RCLONE_CONFIG_R_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID RCLONE_CONFIG_R_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY " +
+        `RCLONE_CONFIG_R_ENDPOINT=nyc3.digitaloceanspaces.com rclone --retries 1 --low-level-retries 1 --s3-no-check-bucket`;
+      expect(denied(APP, `${rc} backend cleanup-hidden r:${bucket(fresh, "repos")}`)).toEqual(REFUSED);
+      expect(versions("repos")).toBe(before);
+      expect(denied(APP, `${rc} lsf r:${bucket(fresh, "backups")}`)).toEqual(REFUSED);
+      expect(denied(APP, `${rc} lsf r:${bucket(fresh, "repos-dr")}`)).toEqual(REFUSED);
+    });
+
+    it("the monitoring host (DR key): nothing in a DR copy deleted; and the owner's full-access key deletes no backup either", () => {
+      const rc = "rclone --config /etc/shithub-dr/rclone.conf --retries 1 --low-level-retries 1 --s3-no-check-bucket";
+      expect(denied(MONITORING, `${rc} deletefile dr:${bucket(fresh, "backups-dr")}/daily/${newest("backups-dr", "daily")}`)).toEqual(REFUSED);
+      expect(denied(MONITORING, `${rc} purge dr:${bucket(fresh, "wal-dr")}/wal`)).toEqual(REFUSED);
+      const env: NodeJS.ProcessEnv = { ...process.env, RCLONE_CONFIG: rcloneConf };
+      delete env.AWS_CA_BUNDLE;
+      const owner = spawnSync("rclone", ["--retries", "1", "--low-level-retries", "1", "--s3-no-check-bucket", "deletefile", `s:${bucket(fresh, "backups")}/daily/${newest("backups", "daily")}`],
+        { encoding: "utf8", env });
+      expect(owner.status).not.toBe(0);
+      expect(owner.stderr).toContain("AccessDenied");
+    });
   });
 
   it("the same `up` again changes nothing", () => {

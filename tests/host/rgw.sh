@@ -7,13 +7,17 @@
 #                      with $RGW_TLS (ADDRESS CERT KEY) it also serves HTTPS on ADDRESS:443, as Spaces does,
 #                      and with $RGW_HOSTNAMES (e.g. "nyc3.digitaloceanspaces.com") buckets as their subdomains
 #   rgw.sh key DIR ACCESS SECRET   another key pair for that user (a Spaces key the program made)
+#   rgw.sh user DIR UID ACCESS SECRET   a user of its own with one key pair: a bucket-scoped Spaces key,
+#                      which reaches a bucket only where that bucket's policy allows its principal
+#                      (arn:aws:iam:::user/UID), as Spaces' scoped keys reach only their grants
+#   rgw.sh policy DIR BUCKET FILE   set BUCKET's policy (S3 PutBucketPolicy, as the owner)
 #   rgw.sh down DIR    stop it (kill -9: memstore has nothing to flush; SIGTERM takes minutes)
 set -euo pipefail
 
 need_tools() {
-  command -v radosgw >/dev/null && command -v rclone >/dev/null && command -v curl >/dev/null && return 0
+  command -v radosgw >/dev/null && command -v rclone >/dev/null && command -v curl >/dev/null && command -v s3cmd >/dev/null && return 0
   export DEBIAN_FRONTEND=noninteractive
-  local pkgs="ceph-mon ceph-osd radosgw ceph-common rclone curl"
+  local pkgs="ceph-mon ceph-osd radosgw ceph-common rclone curl s3cmd"
   # shellcheck disable=SC2086 # a list of package names
   apt-get install -y -qq --no-install-recommends $pkgs >/dev/null ||
     { apt-get update -qq && apt-get install -y -qq --no-install-recommends $pkgs >/dev/null; }
@@ -111,6 +115,15 @@ key() {
   radosgw-admin -c "$1/ceph.conf" -n client.admin key create --uid=shithub --key-type=s3 --access-key="$2" --secret-key="$3" >/dev/null
 }
 
+user() {
+  radosgw-admin -c "$1/ceph.conf" -n client.admin user create --uid="$2" --display-name="$2" --access-key="$3" --secret-key="$4" >/dev/null
+}
+
+policy() {
+  s3cmd --no-ssl --host=127.0.0.1:7480 --host-bucket=127.0.0.1:7480 --access_key="${S3_ACCESS_KEY:-HOSTTESTACCESS}" \
+    --secret_key="${S3_SECRET_KEY:-hosttestsecret}" setpolicy "$3" "s3://$2" >/dev/null
+}
+
 down() {
   local d=$1 p
   for p in rgw osd mon; do
@@ -121,9 +134,11 @@ down() {
 case ${1:-} in
   up) up "$2" ;;
   key) key "$2" "$3" "$4" ;;
+  user) user "$2" "$3" "$4" "$5" ;;
+  policy) policy "$2" "$3" "$4" ;;
   down) down "$2" ;;
   *)
-    echo "usage: rgw.sh up DIR | key DIR ACCESS SECRET | down DIR" >&2
+    echo "usage: rgw.sh up DIR | key DIR ACCESS SECRET | user DIR UID ACCESS SECRET | policy DIR BUCKET FILE | down DIR" >&2
     exit 2
     ;;
 esac
