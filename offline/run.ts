@@ -5,7 +5,8 @@ import { program } from "../components/program";
 import type { Program } from "../components/program";
 import { markOfflinePlaceholders } from "../components/config/runtimeConfig";
 import { loadEnvTemplates } from "../components/env/envTemplate";
-import { NAMESPACE, PROJECT_KEYS } from "../components/config/projectKeys";
+import { bech32 } from "bech32";
+import { NAMESPACE, PROJECT_KEYS, qualified } from "../components/config/projectKeys";
 import type { StackFileConfig } from "./stackFile";
 import { mockResource } from "./mockState";
 import { secretPlaceholder } from "./stackFile";
@@ -100,12 +101,15 @@ export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
   }));
 }
 
+/** Stands in for unset backup recipients in an offline plan: a well-formed age recipient (32 zero bytes) whose identity nobody holds. */
+const PLACEHOLDER_RECIPIENT = bech32.encode("age", bech32.toWords(Buffer.alloc(32)));
+
 /** Values only an operator can supply (secrets, the release checksum): planned with placeholders when unset. */
 function operatorSupplied(key: string): { secret: boolean } | undefined {
   const name = key.slice(NAMESPACE.length + 1);
   if (lookup(name)?.secret === true) return { secret: true };
   if (PROJECT_KEYS.some((k) => k.name === name && k.secret === true)) return { secret: true };
-  if (name === "artifactSha256") return { secret: false };
+  if (name === "artifactSha256" || name === "backupRecipients") return { secret: false };
   return undefined;
 }
 
@@ -132,7 +136,7 @@ export async function runOffline(cfg: StackFileConfig, options: OfflineOptions =
   const placeholders = new Set([...cfg.secureKeys].filter((k) => !(k in secretValues)));
   const unset = options.placeholdersForUnsetValues === false ? [] : unsetOperatorValues({ ...cfg, values }, secretKeys);
   for (const { key } of unset) {
-    values[key] = secretPlaceholder(key, `not set in ${cfg.file}`);
+    values[key] = key === qualified("backupRecipients") ? JSON.stringify([PLACEHOLDER_RECIPIENT]) : secretPlaceholder(key, `not set in ${cfg.file}`);
     placeholders.add(key);
     if (operatorSupplied(key)?.secret === true) secretKeys.add(key);
   }

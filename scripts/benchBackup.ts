@@ -11,20 +11,20 @@ import { performance } from "node:perf_hooks";
 import { backupSetupBundle } from "../components/backups/backupHost";
 import { BUNDLE_COMMAND } from "../components/hosts/bundle";
 import { bootMachine } from "../tests/host/machine";
-import { radosgwBackupInputs } from "../tests/host/testStack";
+import { radosgwBackupInputs, TEST_BACKUP_KEY } from "../tests/host/testStack";
 import type { Machine } from "../tests/host/machine";
 
 const RGW_SH = join(__dirname, "..", "tests", "host", "rgw.sh");
 const ACCESS = "BENCHACCESS";
 const SECRET = "benchsecret";
-const BUCKETS = { backups: "b-backups", backupsDr: "b-backups-dr", wal: "b-wal", walDr: "b-wal-dr" };
+const BUCKETS = { backups: "b-backups", wal: "b-wal" };
 const DB_URL = "postgresql://shithub:bench-pw@127.0.0.1:5432/shithub";
 /** Rows of about 1 KB of hex text each: about 1 GB on disk. */
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 
-function timed(machine: Machine, what: string, command: string): number {
+function timed(machine: Machine, what: string, command: string, input?: string): number {
   const start = performance.now();
-  const r = machine.ssh(command);
+  const r = machine.ssh(command, input);
   if (r.status !== 0) throw new Error(`${what}: exit ${r.status}: ${r.stderr}`);
   return (performance.now() - start) / 1000;
 }
@@ -71,7 +71,7 @@ async function main(): Promise<void> {
     sh("runuser -u postgres -- dropdb rawrestore && rm -f /var/tmp/raw.dump");
 
     const backup = timed(machine, "backup unit", "systemctl start shithub-backup.service");
-    const drill = timed(machine, "restore drill", "DRILL_JOBS=4 /usr/local/bin/shithub-restore-drill >/dev/null");
+    const drill = timed(machine, "restore drill", "DRILL_JOBS=4 /usr/local/bin/shithub-restore-drill >/dev/null", `${TEST_BACKUP_KEY.identity}\n`);
     const copy = timed(machine, "plain copy", "cp -r /var/lib/postgresql /var/tmp/plain-copy && rm -rf /var/tmp/plain-copy");
 
     console.log(`database ${size}, dump ${dumpSize} (custom format, compress 9), ${ROWS} rows`);

@@ -1,3 +1,5 @@
+import { generateKeyPairSync } from "node:crypto";
+import { bech32 } from "bech32";
 import { ed25519KeyPair } from "../offline/sshKeyPair";
 import type { RawStackConfig, StackConfig } from "../components/config/stackConfig";
 import { parseStackConfig } from "../components/config/stackConfig";
@@ -15,6 +17,17 @@ export const ARTIFACT_SHA256 = "5f70bf18a086007016e948b04aed3b82103a36bea41755b6
 export const SSH_DEPLOY_KEY = ed25519KeyPair("shithub-infra unit tests' deploy key");
 export const SSH_PRIVATE_KEY = SSH_DEPLOY_KEY.privateKeyOpenssh;
 export const REPOS_BACKUP_PASSWORD = "repos-backup-test-password-0123456789";
+
+/** An age key pair as age-keygen makes one: the identity (private) and its recipient (public). */
+export function ageKeyPair(): { identity: string; recipient: string } {
+  const { privateKey, publicKey } = generateKeyPairSync("x25519");
+  const words = (jwkField: string | undefined) => bech32.toWords(Buffer.from(jwkField ?? "", "base64url"));
+  return {
+    identity: bech32.encode("AGE-SECRET-KEY-", words(privateKey.export({ format: "jwk" }).d), 200).toUpperCase(),
+    recipient: bech32.encode("age", words(publicKey.export({ format: "jwk" }).x), 200),
+  };
+}
+export const BACKUP_KEY = ageKeyPair();
 export const SSH_KEY = "3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa";
 
 /** The launch topology: one droplet with every role. */
@@ -53,6 +66,7 @@ export function rawConfig(options: {
     "shithubd:artifactSha256": ARTIFACT_SHA256,
     "shithubd:sshPrivateKey": SSH_PRIVATE_KEY,
     "shithubd:reposBackupPassword": REPOS_BACKUP_PASSWORD,
+    "shithubd:backupRecipients": JSON.stringify([BACKUP_KEY.recipient]),
   };
   const secretKeys = new Set(["shithubd:SHITHUB_SESSION_KEY", "shithubd:SHITHUB_TOTP_KEY", "shithubd:sshPrivateKey", "shithubd:reposBackupPassword"]);
   for (const [k, v] of Object.entries(options.set ?? {})) {

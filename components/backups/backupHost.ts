@@ -32,13 +32,15 @@ export interface BackupHostInputs {
   /** The image's PostgreSQL major version: the restore drill's scratch server matches the db host's. */
   readonly platform: Platform;
   readonly spaces: SpacesTarget;
+  /** age recipients every dump, base backup and WAL segment is encrypted to on the host (their identities are on no host). */
+  readonly recipients: readonly string[];
   /** The dump key, on the host that dumps; the WAL key, on the db host: each host holds its own jobs' keys only. */
   readonly dumpKey?: KeyPair;
   readonly walKey?: KeyPair;
 }
 
 const read = (...path: string[]): string => readFileSync(join(TEMPLATES_DIR, ...path), "utf8");
-const SCRIPTS = ["shithub-backup-daily", "shithub-restore-drill", "shithub-pitr-drill", "shithub-wal-archive", "shithub-basebackup"] as const;
+const SCRIPTS = ["shithub-backup-daily", "shithub-restore-drill", "shithub-pitr-drill", "shithub-wal-archive", "shithub-wal-restore", "shithub-basebackup"] as const;
 const UNITS = ["shithub-backup.service", "shithub-backup.timer", "shithub-backup-failed.service", "shithub-basebackup.service", "shithub-basebackup.timer"] as const;
 
 /** The sandbox every backup job shares (they run as root until each has its own user). */
@@ -48,6 +50,7 @@ const ROOT_JOB_PARTIALS = { rootJob: read("systemd", "hardening-root-job.mustach
 export const BACKUP_FILE_PATHS: Readonly<Record<string, string>> = {
   pgpass: PGPASS_PATH,
   "backup.env": "/etc/shithub-backup/backup.env",
+  recipients: "/etc/shithub-backup/recipients",
   "rclone.conf": "/etc/shithub-backup/rclone.conf",
   "wal-rclone.conf": "/etc/shithub-backup/wal-rclone.conf",
   ...Object.fromEntries(SCRIPTS.map((s) => [s, `/usr/local/bin/${s}`])),
@@ -58,12 +61,15 @@ export const BACKUP_FILE_PATHS: Readonly<Record<string, string>> = {
 
 /** Every file the backup setup installs, by the name the setup script knows it by. */
 export function backupHostFiles(inputs: BackupHostInputs): Record<string, string> {
-  return { ...backupSecretFiles(inputs), ...backupStaticFiles(inputs.dbLocal) };
+  return { ...backupSecretFiles(inputs), ...backupStaticFiles(inputs.dbLocal, inputs.recipients) };
 }
 
-/** The scripts, units and archive settings: no secret in them. */
-export function backupStaticFiles(dbLocal: boolean): Record<string, string> {
-  const files: Record<string, string> = { "shithub-archive.conf": read("postgresql", "shithub-archive.conf.mustache") };
+/** The scripts, units, archive settings and the age recipients: no secret in them. */
+export function backupStaticFiles(dbLocal: boolean, recipients: readonly string[]): Record<string, string> {
+  const files: Record<string, string> = {
+    "shithub-archive.conf": read("postgresql", "shithub-archive.conf.mustache"),
+    recipients: renderTemplate(read("backup", "recipients.mustache"), { recipients: recipients.map((r) => ({ r })) }),
+  };
   for (const script of SCRIPTS) files[script] = read("scripts", `${script}.sh`);
   for (const unit of UNITS) {
     files[unit] = Mustache.render(read("systemd", `${unit}.mustache`), { dbLocal }, ROOT_JOB_PARTIALS, { escape: (s: string) => s });
@@ -96,7 +102,7 @@ export function backupSecretFiles(inputs: BackupHostInputs): Record<string, stri
  * user data keeps the package from creating a cluster of its own).
  */
 export function backupPackages(platform: Platform): string[] {
-  return ["postgresql-client", `postgresql-${platform.postgresMajor}`, "rclone"];
+  return ["postgresql-client", `postgresql-${platform.postgresMajor}`, "rclone", "age"];
 }
 
 /** The bundle of the backup setup step of one host. */
@@ -109,7 +115,11 @@ export function preReleaseBackupCommand(version: string): string {
   return `/usr/local/bin/shithub-backup-daily --tag ${version}`;
 }
 
-/** The command of the post-deploy drill (staging): dump the new schema, restore it into a scratch server. */
+/**
+ * The command of the post-deploy drill (staging): dump the new schema, restore it into a scratch
+ * server. The bucket's copy is sealed to the operators' recipients, so the drill restores the
+ * host's own copy of the same dump.
+ */
 export function postReleaseDrillCommand(version: string): string {
-  return `set -euo pipefail; key=$(/usr/local/bin/shithub-backup-daily --tag ${version}-post | tail -n 1); /usr/local/bin/shithub-restore-drill "$key"`;
+  return `set -euo pipefail; key=$(/usr/local/bin/shithub-backup-daily --tag ${version}-post | tail -n 1); /usr/local/bin/shithub-restore-drill --local "$(basename "$key" .age)"`;
 }

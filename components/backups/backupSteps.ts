@@ -51,6 +51,7 @@ export class ShithubBackupSteps extends pulumi.ComponentResource {
         dbLocal: host === db,
         databaseUrl,
         platform: config.platform,
+        recipients: config.hosts.backupRecipients,
         spaces: {
           provider: "DigitalOcean",
           endpoint: bucketEndpoint(config.backups.buckets, "backups"),
@@ -61,7 +62,7 @@ export class ShithubBackupSteps extends pulumi.ComponentResource {
       }));
       const bundle = pulumi.secret(inputs.apply(backupSetupBundle));
       const secretFiles = pulumi.secret(inputs.apply(backupSecretFiles));
-      const staticFiles = backupStaticFiles(host === db);
+      const staticFiles = backupStaticFiles(host === db, config.hosts.backupRecipients);
       const keyFiles = [...(host === this.dumpHost ? ["rclone.conf"] : []), ...(host === db ? ["wal-rclone.conf"] : [])];
       for (const [name, path] of Object.entries(BACKUP_FILE_PATHS)) {
         if (name.endsWith("rclone.conf") && !keyFiles.includes(name)) continue;

@@ -3,12 +3,13 @@ import type { AddressRange } from "./addressRanges";
 import { qualified } from "./projectKeys";
 import type { Problem } from "./problems";
 import { parseJsonList, substitutedCommand } from "./problems";
+import { ageRecipientProblem } from "../backups/ageKeys";
 import { publicKeyProblem } from "../hosts/sshKeys";
 import { checkTopology } from "../hosts/topology";
 import type { HostSpec, PathProblem } from "../hosts/topology";
 
 /** The list-valued keys: set with `pulumi config set --path 'shithubd:adminCidrs[0]' ...`. */
-export const LIST_KEYS = ["hosts", "sshKeys", "adminCidrs", "alertEmails", "authorizedKeys"] as const;
+export const LIST_KEYS = ["hosts", "sshKeys", "adminCidrs", "alertEmails", "authorizedKeys", "backupRecipients"] as const;
 /** Lists that may be unset (an empty list). */
 const OPTIONAL_LISTS: readonly ListKey[] = ["authorizedKeys"];
 export type ListKey = (typeof LIST_KEYS)[number];
@@ -23,6 +24,8 @@ export interface HostsConfig {
   readonly alertEmails: readonly string[];
   /** OpenSSH public keys root accepts besides the deploy key's (operators; the next deploy key during a rotation). */
   readonly authorizedKeys: readonly string[];
+  /** age recipients every dump, base backup and WAL segment is encrypted to before it leaves its host (the operators'). */
+  readonly backupRecipients: readonly string[];
 }
 
 const FINGERPRINT = /^([0-9a-f]{2}:){15}[0-9a-f]{2}$|^\d+$/;
@@ -49,6 +52,10 @@ const ITEM_CHECKS: Record<Exclude<ListKey, "hosts">, { check: ItemCheck; example
   authorizedKeys: {
     check: publicKeyProblem,
     example: "\"$(cat ~/.ssh/id_ed25519.pub)\"",
+  },
+  backupRecipients: {
+    check: ageRecipientProblem,
+    example: "\"$(age-keygen -y ~/shithub-backup.key)\"",
   },
 };
 
@@ -100,7 +107,7 @@ export function parseHostsConfig(
     hosts = topology.hosts;
   }
   const items: Partial<Record<ListKey, string[]>> = {};
-  for (const key of ["sshKeys", "adminCidrs", "alertEmails", "authorizedKeys"] as const) {
+  for (const key of ["sshKeys", "adminCidrs", "alertEmails", "authorizedKeys", "backupRecipients"] as const) {
     const list = lists[key];
     if (list === undefined) continue;
     const found: PathProblem[] = [];
@@ -128,7 +135,10 @@ export function parseHostsConfig(
   }
   if (problems.length > 0 || hosts === undefined) return { problems };
   return {
-    config: { hosts, sshKeys: items.sshKeys ?? [], adminCidrs: items.adminCidrs ?? [], alertEmails: items.alertEmails ?? [], authorizedKeys: items.authorizedKeys ?? [] },
+    config: {
+      hosts, sshKeys: items.sshKeys ?? [], adminCidrs: items.adminCidrs ?? [], alertEmails: items.alertEmails ?? [], authorizedKeys: items.authorizedKeys ?? [],
+      backupRecipients: items.backupRecipients ?? [],
+    },
     problems,
   };
 }

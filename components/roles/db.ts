@@ -22,13 +22,13 @@ export function dbSetupVars(platform: Platform): Record<string, string | number>
 
 /**
  * PostgreSQL on the db host: data on its volume, the shithub role, database and extensions, a
- * read-only role for dumps, and network access only for the hosts that use it. rclone is here
- * because the db host archives WAL to the bucket itself.
+ * read-only role for dumps, and network access only for the hosts that use it. rclone and age are
+ * here because the db host seals and archives WAL to the bucket itself.
  */
 export const db: RoleModule = {
   id: "db",
   summary: "PostgreSQL: data on the volume, roles, database, extensions; listens on the VPC only for its clients",
-  packages: () => ["postgresql", "postgresql-contrib", "rclone"],
+  packages: () => ["postgresql", "postgresql-contrib", "rclone", "age"],
   openings: [{ protocol: "tcp", ports: String(POSTGRES_PORT), from: "databaseClients", why: "PostgreSQL from the app and backup hosts, over the VPC" }],
   files: (platform) => [
     { name: "shithub.conf", path: `${postgresConfDir(platform)}/conf.d/50-shithub.conf`, mode: "0644", owner: "root:root" },

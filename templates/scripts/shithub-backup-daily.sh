@@ -1,13 +1,15 @@
 #!/bin/bash
-# shithub-backup-daily [--tag VERSION]: dump the shithub database, check the dump, upload it to
-# the backups bucket and record the success. Run by shithub-backup.service (daily timer) and,
-# with --tag, by a release flagged as a major schema change before any host restarts.
+# shithub-backup-daily [--tag VERSION]: dump the shithub database, check the dump, seal it to the
+# operators' age recipients, upload the sealed copy to the backups bucket and record the success.
+# Run by shithub-backup.service (daily timer) and, with --tag, by a release flagged as a major
+# schema change before any host restarts. The plain dump stays on the host (the newest 7).
 #
 # Settings come from /etc/shithub-backup/backup.env (written by shithub-infra):
 #   BACKUP_DATABASE_URL  libpq URL of the database to dump, without its password
 #   PGPASSFILE           where libpq finds the password
 #   BACKUP_REMOTE        rclone remote and bucket, e.g. spaces:shithub-backups
 #   RCLONE_CONFIG        rclone config holding the bucket-scoped key
+#   AGE_RECIPIENTS       the operators' age recipients (their identities are on no host)
 #   BACKUP_DIR           local copies (the newest 7 are kept)
 #   BACKUP_HEARTBEAT     file holding the epoch of the last success (read by the metric)
 #
@@ -16,7 +18,7 @@ set -euo pipefail
 
 # shellcheck disable=SC1091 # written on the host by shithub-infra
 [ -f /etc/shithub-backup/backup.env ] && . /etc/shithub-backup/backup.env
-: "${BACKUP_DATABASE_URL:?}" "${PGPASSFILE:?}" "${BACKUP_REMOTE:?}" "${RCLONE_CONFIG:?}" "${BACKUP_DIR:?}" "${BACKUP_HEARTBEAT:?}"
+: "${BACKUP_DATABASE_URL:?}" "${PGPASSFILE:?}" "${BACKUP_REMOTE:?}" "${RCLONE_CONFIG:?}" "${AGE_RECIPIENTS:?}" "${BACKUP_DIR:?}" "${BACKUP_HEARTBEAT:?}"
 export RCLONE_CONFIG PGPASSFILE
 
 tag=""
@@ -39,14 +41,15 @@ while [ -e "$BACKUP_DIR/shithub-$stamp.dump" ]; do
 done
 name="shithub-$stamp.dump"
 if [ -n "$tag" ]; then
-  key="pre-release/$tag/$name"
+  key="pre-release/$tag/$name.age"
 else
-  key="daily/$(date -u +%Y/%m/%d)/$name"
+  key="daily/$(date -u +%Y/%m/%d)/$name.age"
 fi
 
 install -d -m 0700 "$BACKUP_DIR"
 partial="$BACKUP_DIR/.$name.partial"
-trap 'rm -f -- "$partial"' EXIT
+sealed="$BACKUP_DIR/.$name.age.partial"
+trap 'rm -f -- "$partial" "$sealed"' EXIT
 
 pg_dump --format=custom --compress=9 --no-owner --no-privileges --file="$partial" "$BACKUP_DATABASE_URL" ||
   fail "pg_dump failed"
@@ -54,12 +57,15 @@ pg_restore --list "$partial" >/dev/null || fail "the dump does not read back (pg
 size=$(stat -c %s "$partial")
 [ "$size" -gt 0 ] || fail "the dump is empty"
 mv -f "$partial" "$BACKUP_DIR/$name"
+# Only the sealed copy leaves the host: whoever reads the bucket reads nothing without an identity.
+age --encrypt --recipients-file "$AGE_RECIPIENTS" --output "$sealed" "$BACKUP_DIR/$name" || fail "age could not seal the dump"
+sealed_size=$(stat -c %s "$sealed")
 
 # A bucket-scoped key cannot call GetBucketLocation or create buckets, hence --s3-no-check-bucket.
-rclone copyto --s3-no-check-bucket --retries 3 "$BACKUP_DIR/$name" "$BACKUP_REMOTE/$key" ||
+rclone copyto --s3-no-check-bucket --retries 3 "$sealed" "$BACKUP_REMOTE/$key" ||
   fail "upload to $BACKUP_REMOTE/$key failed"
 remote_size=$(rclone lsf --s3-no-check-bucket --format s "$BACKUP_REMOTE/$key" 2>/dev/null || true)
-[ "$remote_size" = "$size" ] || fail "uploaded $key has size '${remote_size:-none}', expected $size"
+[ "$remote_size" = "$sealed_size" ] || fail "uploaded $key has size '${remote_size:-none}', expected $sealed_size"
 
 # Only now, with the new dump safe in the bucket, drop local copies beyond the newest 7.
 find "$BACKUP_DIR" -maxdepth 1 -name 'shithub-*.dump' -printf '%T@ %p\n' | sort -rn | tail -n +8 | cut -d' ' -f2- |

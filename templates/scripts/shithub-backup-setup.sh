@@ -16,10 +16,12 @@ targets=(
   # libpq uses a password file only when its owner alone may read it: root's, whoever reads backup.env.
   "pgpass /etc/shithub-backup/pgpass 0600 root:root"
   "backup.env /etc/shithub-backup/backup.env 0640 root:$settings_group"
+  "recipients /etc/shithub-backup/recipients 0644 root:root"
   "shithub-backup-daily /usr/local/bin/shithub-backup-daily 0755 root:root"
   "shithub-restore-drill /usr/local/bin/shithub-restore-drill 0755 root:root"
   "shithub-pitr-drill /usr/local/bin/shithub-pitr-drill 0755 root:root"
   "shithub-wal-archive /usr/local/bin/shithub-wal-archive 0755 root:root"
+  "shithub-wal-restore /usr/local/bin/shithub-wal-restore 0755 root:root"
   "shithub-basebackup /usr/local/bin/shithub-basebackup 0755 root:root"
   "shithub-backup.service /etc/systemd/system/shithub-backup.service 0644 root:root"
   "shithub-backup.timer /etc/systemd/system/shithub-backup.timer 0644 root:root"

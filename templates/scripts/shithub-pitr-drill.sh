@@ -3,9 +3,11 @@
 # backup taken before TARGET_TIME into a scratch PostgreSQL in a temporary directory, replays the
 # archived WAL up to TARGET_TIME, promotes it, prints SQL's result (default: the row count of
 # every table) and tears everything down. Nothing touches the running database.
-#   shithub-pitr-drill '2026-11-26 06:00:00+00'
-# TARGET_TIME as PostgreSQL reads recovery_target_time. The scratch server runs as postgres with
-# no network; restore_command fetches each WAL segment from the WAL bucket with rclone.
+#   shithub-pitr-drill '2026-11-26 06:00:00+00' < ~/shithub-backup.key
+# TARGET_TIME as PostgreSQL reads recovery_target_time. Base backups and WAL are sealed to the
+# operators' age recipients: the drill reads an age identity on stdin (no host holds one) and
+# forgets it when done. The scratch server runs as postgres with no network; restore_command
+# fetches and opens each WAL segment (shithub-wal-restore).
 set -euo pipefail
 
 # shellcheck disable=SC1091 # written on the host by shithub-infra
@@ -23,10 +25,10 @@ target_epoch=$(date -u -d "$target" +%s) || fail "cannot read the time $target"
 pg_bin=${PG_BIN:-$(find /usr/lib/postgresql -maxdepth 2 -name bin -type d | sort -V | tail -n 1)}
 [ -x "$pg_bin/pg_ctl" ] || fail "no PostgreSQL server binaries under $pg_bin"
 
-# Base backups are base/base-YYYYMMDDTHHMMSSZ.tar.gz (shithub-basebackup): the newest one before the target.
+# Base backups are base/base-YYYYMMDDTHHMMSSZ.tar.gz.age (shithub-basebackup): the newest one before the target.
 base=""
 while read -r name; do
-  [[ $name =~ ^base-([0-9]{8})T([0-9]{2})([0-9]{2})([0-9]{2})Z\.tar\.gz$ ]] || continue
+  [[ $name =~ ^base-([0-9]{8})T([0-9]{2})([0-9]{2})([0-9]{2})Z\.tar\.gz\.age$ ]] || continue
   taken=$(date -u -d "${BASH_REMATCH[1]} ${BASH_REMATCH[2]}:${BASH_REMATCH[3]}:${BASH_REMATCH[4]}" +%s)
   [ "$taken" -le "$target_epoch" ] && base=$name
 done < <(rclone lsf --s3-no-check-bucket --files-only "$WAL_REMOTE/base" | sort)
@@ -42,8 +44,15 @@ trap cleanup EXIT
 install -d -m 0700 -o postgres -g postgres "$work/data"
 chown postgres: "$work"
 
+# The identity lives in the scratch directory (postgres's, 0600: restore_command runs as postgres) for the drill's length only.
+[ ! -t 0 ] || fail "base backups and WAL are sealed: give the age identity on stdin (shithub-pitr-drill TIME < identity)"
+(umask 077 && cat >"$work/identity")
+grep -q '^AGE-SECRET-KEY-1' "$work/identity" || fail "stdin holds no age identity"
+chown postgres: "$work/identity"
+
 start=$(date +%s)
-rclone cat --s3-no-check-bucket "$WAL_REMOTE/base/$base" | as_pg tar -xz -C "$work/data" || fail "download or unpacking of $base"
+rclone cat --s3-no-check-bucket "$WAL_REMOTE/base/$base" | age --decrypt --identity "$work/identity" | as_pg tar -xz -C "$work/data" ||
+  fail "download, decryption or unpacking of $base (is the identity one of the recipients'?)"
 # The base backup holds the data directory only (Debian keeps the configuration in /etc): a
 # configuration of its own, local connections only, and the recovery target.
 cat >"$work/data/postgresql.conf" <<CONF
@@ -53,7 +62,7 @@ hba_file = '$work/data/pg_hba.conf'
 ident_file = '$work/data/pg_ident.conf'
 archive_mode = off
 fsync = off
-restore_command = 'RCLONE_CONFIG=$RCLONE_CONFIG rclone copyto --s3-no-check-bucket $WAL_REMOTE/wal/%f %p'
+restore_command = '/usr/local/bin/shithub-wal-restore %f %p $work/identity'
 recovery_target_time = '$target'
 recovery_target_action = 'promote'
 CONF

@@ -1,7 +1,12 @@
 #!/bin/bash
-# shithub-restore-drill [KEY]: restore the newest daily dump (or KEY) into a scratch PostgreSQL
-# in a temporary directory, run smoke queries, print the row counts, tear everything down.
-# Settings: /etc/shithub-backup/backup.env (BACKUP_REMOTE, RCLONE_CONFIG), and optionally
+# shithub-restore-drill [KEY] < IDENTITY: restore the newest daily dump (or KEY) into a scratch
+# PostgreSQL in a temporary directory, run smoke queries, print the row counts, tear everything
+# down. Dumps in the bucket are sealed to the operators' age recipients: the drill reads an age
+# identity on stdin (never from the host: no host holds one) and forgets it when done.
+#   ssh root@<backup host> shithub-restore-drill < ~/shithub-backup.key
+# shithub-restore-drill --local NAME: the same with the host's own copy of a dump (NAME under
+# BACKUP_DIR), which needs no identity (the post-release drill).
+# Settings: /etc/shithub-backup/backup.env (BACKUP_REMOTE, RCLONE_CONFIG, BACKUP_DIR), and optionally
 # DRILL_JOBS (pg_restore --jobs, default 4) and PG_BIN (default: the newest installed).
 #
 # A dump is whatever the bucket holds, so it is restored as an unprivileged role that owns the
@@ -22,8 +27,17 @@ pg_bin=${PG_BIN:-$(find /usr/lib/postgresql -maxdepth 2 -name bin -type d | sort
 
 log() { printf 'shithub-restore-drill: %s\n' "$*" >&2; }
 
+local_name=""
+if [ "${1:-}" = "--local" ]; then
+  local_name=${2:?--local needs the name of a dump under BACKUP_DIR}
+  case $local_name in */* | .*) log "FAILED: $local_name is not a dump name"; exit 2 ;; esac
+  : "${BACKUP_DIR:?}"
+  set --
+fi
 key=${1:-}
-if [ -z "$key" ]; then
+if [ -n "$local_name" ]; then
+  key="$BACKUP_DIR/$local_name"
+elif [ -z "$key" ]; then
   key=$(rclone lsf --s3-no-check-bucket --recursive --files-only "$BACKUP_REMOTE/daily" | sort | tail -n 1)
   [ -n "$key" ] || { log "FAILED: no dump under $BACKUP_REMOTE/daily"; exit 1; }
   key="daily/$key"
@@ -39,7 +53,19 @@ cleanup() {
 trap cleanup EXIT
 
 start=$(date +%s)
-rclone copyto --s3-no-check-bucket "$BACKUP_REMOTE/$key" "$work/drill.dump" || { log "FAILED: download of $key"; exit 1; }
+if [ -n "$local_name" ]; then
+  install -m 0600 "$key" "$work/drill.dump" || { log "FAILED: no local dump $key"; exit 1; }
+elif [[ $key == *.age ]]; then
+  # The identity lives in the scratch directory (root's, 0700) for the drill's length only.
+  [ ! -t 0 ] || { log "FAILED: $key is sealed: give the age identity on stdin (shithub-restore-drill $key < identity)"; exit 1; }
+  (umask 077 && cat >"$work/identity")
+  grep -q '^AGE-SECRET-KEY-1' "$work/identity" || { log "FAILED: $key is sealed and stdin holds no age identity"; exit 1; }
+  rclone cat --s3-no-check-bucket "$BACKUP_REMOTE/$key" | age --decrypt --identity "$work/identity" --output "$work/drill.dump" ||
+    { log "FAILED: download or decryption of $key (is the identity one of the recipients'?)"; exit 1; }
+  rm -f -- "$work/identity"
+else
+  rclone copyto --s3-no-check-bucket "$BACKUP_REMOTE/$key" "$work/drill.dump" || { log "FAILED: download of $key"; exit 1; }
+fi
 chown postgres: "$work/drill.dump"
 as_pg "$pg_bin/initdb" -D "$work/data" -A trust -U postgres --no-sync >/dev/null
 as_pg "$pg_bin/pg_ctl" -D "$work/data" -l "$work/server.log" -w \

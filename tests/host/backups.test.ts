@@ -9,8 +9,9 @@ import { platformOf } from "../../components/hosts/platform";
 import { drSync, drSyncFiles, drSyncSecretFiles } from "../../components/roles/drSync";
 import { reposBackup, reposBackupFiles, reposBackupSecretFiles } from "../../components/roles/reposBackup";
 import { roleSetupBundle } from "../../components/roles/setupBundle";
+import { ageKeyPair } from "../helpers";
 import { bootMachine, HOST_IP, IMAGE, SINGLE_DROPLET } from "./machine";
-import { radosgwBackupInputs } from "./testStack";
+import { radosgwBackupInputs, TEST_BACKUP_KEY } from "./testStack";
 import type { Cloud, Machine } from "./machine";
 
 // Backups for real: PostgreSQL inside the booted container, Ceph radosgw (what Spaces runs on)
@@ -94,22 +95,41 @@ describe("the backup system on a real host", () => {
     roundTripMs += performance.now() - start;
     const [dump, ...rest] = objects(BUCKETS.backups, "daily");
     expect(rest).toEqual([]);
-    expect(dump!.Path).toMatch(/^\d{4}\/\d{2}\/\d{2}\/shithub-\d{8}T\d{6}Z\.dump$/);
+    expect(dump!.Path).toMatch(/^\d{4}\/\d{2}\/\d{2}\/shithub-\d{8}T\d{6}Z\.dump\.age$/);
     const local = localDumps();
     expect(local).toHaveLength(1);
-    expect(dump!.Size).toBe(Number(sh(`stat -c %s /var/backups/shithub/${local[0]}`)));
+    expect(`${local[0]}.age`).toBe(dump!.Path.split("/").pop());
     expect(dump!.Size).toBeGreaterThan(10_000);
     expect(Number(heartbeat())).toBeGreaterThan(1_700_000_000);
   });
 
+  it("the dump in the bucket is sealed: without the operators' identity it reads as nothing; with it, it is the host's dump byte for byte", () => {
+    const [dump] = objects(BUCKETS.backups, "daily");
+    const local = `/var/backups/shithub/${localDumps()[0]}`;
+    sh(`. /etc/shithub-backup/backup.env && RCLONE_CONFIG=$RCLONE_CONFIG rclone --s3-no-check-bucket copyto "$BACKUP_REMOTE/daily/${dump!.Path}" /var/tmp/sealed.age`);
+    try {
+      expect(machine.ssh("pg_restore --list /var/tmp/sealed.age").status).not.toBe(0);
+      expect(sh("head -c 21 /var/tmp/sealed.age")).toBe("age-encryption.org/v1");
+      const other = machine.ssh("cat > /var/tmp/other.key && age -d -i /var/tmp/other.key /var/tmp/sealed.age > /dev/null", `${ageKeyPair().identity}\n`);
+      expect(other.stderr).toContain("no identity matched any of the recipients");
+      const opened = machine.ssh(`cat > /var/tmp/right.key && age -d -i /var/tmp/right.key /var/tmp/sealed.age | cmp - ${local} && echo same`, `${TEST_BACKUP_KEY.identity}\n`);
+      expect(opened.stdout.trim()).toBe("same");
+    } finally {
+      sh("rm -f /var/tmp/sealed.age /var/tmp/other.key /var/tmp/right.key");
+    }
+  });
+
   it("the restore drill restores the newest dump into a scratch server with the same row counts", () => {
     const start = performance.now();
-    const r = machine.ssh("DRILL_JOBS=4 /usr/local/bin/shithub-restore-drill");
+    const r = machine.ssh("DRILL_JOBS=4 /usr/local/bin/shithub-restore-drill", `${TEST_BACKUP_KEY.identity}\n`);
     roundTripMs += performance.now() - start;
-    expect(r.stderr).toMatch(/shithub-restore-drill: restored daily\/.*\.dump in \d+ s/);
+    expect(r.stderr).toMatch(/shithub-restore-drill: restored daily\/.*\.dump\.age in \d+ s/);
     expect(r.status).toBe(0);
     expect(r.stdout.trim()).toBe(SOURCE_COUNTS);
     expect(sh("ls /var/tmp | grep -c shithub-drill || true")).toBe("0");
+    // Without an identity the drill says what it needs.
+    const bare = machine.ssh("/usr/local/bin/shithub-restore-drill < /dev/null");
+    expect(bare.stderr).toMatch(/FAILED: daily\/.*\.dump\.age is sealed and stdin holds no age identity/);
     console.log(`backup -> restore round trip (dump + upload + download + pg_restore --jobs=4 + smoke): ${roundTripMs.toFixed(0)} ms, row counts identical (${SOURCE_COUNTS.replace(/\n/g, ", ")})`);
   });
 
@@ -131,12 +151,13 @@ describe("the backup system on a real host", () => {
           RETURN 1;
         END $f$;
         CREATE MATERIALIZED VIEW planted_view AS SELECT escape() AS x;`, "planted");
-      sh("runuser -u postgres -- pg_dump -Fc -d planted -f /var/tmp/planted.dump");
-      sh(`${remote} copyto /var/tmp/planted.dump "$BACKUP_REMOTE/daily/2099/01/01/planted.dump"`);
+      // Sealed to the recipients like every dump: sealing says nothing of who made it.
+      sh("runuser -u postgres -- pg_dump -Fc -d planted -f /var/tmp/planted.dump && age -R /etc/shithub-backup/recipients -o /var/tmp/planted.dump.age /var/tmp/planted.dump");
+      sh(`${remote} copyto /var/tmp/planted.dump.age "$BACKUP_REMOTE/daily/2099/01/01/planted.dump.age"`);
 
-      const r = machine.ssh("/usr/local/bin/shithub-restore-drill daily/2099/01/01/planted.dump");
+      const r = machine.ssh("/usr/local/bin/shithub-restore-drill daily/2099/01/01/planted.dump.age", `${TEST_BACKUP_KEY.identity}\n`);
       expect(r.status).toBe(1);
-      expect(r.stderr).toContain("shithub-restore-drill: FAILED: pg_restore of daily/2099/01/01/planted.dump (as the unprivileged drill role)");
+      expect(r.stderr).toContain("shithub-restore-drill: FAILED: pg_restore of daily/2099/01/01/planted.dump.age (as the unprivileged drill role)");
       expect(r.stderr).toMatch(/permission denied|must be superuser|pg_execute_server_program/);
       expect(wasRun()).toBe("contained");
 
@@ -145,7 +166,7 @@ describe("the backup system on a real host", () => {
       machine.ssh("runuser -u postgres -- pg_restore --no-owner -d drill /var/tmp/planted.dump");
       expect(wasRun()).toBe("escaped");
     } finally {
-      sh(`rm -f ${escaped} /var/tmp/planted.dump; ${remote} deletefile "$BACKUP_REMOTE/daily/2099/01/01/planted.dump" || true`);
+      sh(`rm -f ${escaped} /var/tmp/planted.dump /var/tmp/planted.dump.age; ${remote} deletefile "$BACKUP_REMOTE/daily/2099/01/01/planted.dump.age" || true`);
       asPostgres("DROP DATABASE IF EXISTS drill");
       asPostgres("DROP DATABASE planted");
     }
@@ -153,7 +174,7 @@ describe("the backup system on a real host", () => {
 
   it("the pre-deploy backup is tagged with the release and lands with a non-zero size", () => {
     const key = sh(preReleaseBackupCommand("v9.9.0"));
-    expect(key).toMatch(/^pre-release\/v9\.9\.0\/shithub-\d{8}T\d{6}Z\.dump$/);
+    expect(key).toMatch(/^pre-release\/v9\.9\.0\/shithub-\d{8}T\d{6}Z\.dump\.age$/);
     const [obj] = objects(BUCKETS.backups, "pre-release/v9.9.0");
     expect(obj!.Size).toBeGreaterThan(0);
   });
@@ -162,9 +183,24 @@ describe("the backup system on a real host", () => {
     sh(`psql -q '${DB_URL}' -c "INSERT INTO issues (repo_id, title) SELECT 1, 'wal ' || g FROM generate_series(1, 1000) g"`);
     sh("runuser -u postgres -- psql -q -c 'SELECT pg_switch_wal()'");
     sh("for i in $(seq 60); do [ \"$(runuser -u postgres -- psql -At -c 'SELECT archived_count FROM pg_stat_archiver')\" -gt 0 ] && exit 0; sleep 0.5; done; exit 1");
-    expect(objects(BUCKETS.wal, "wal").length).toBeGreaterThan(0);
+    const [segment] = objects(BUCKETS.wal, "wal");
+    expect(segment!.Path).toMatch(/^[0-9A-F]{24}\/[0-9a-f]{64}\.age$/);
+    expect(rclone("cat", "--s3-no-check-bucket", "--count", "21", `s:${BUCKETS.wal}/wal/${segment!.Path}`)).toBe("age-encryption.org/v1");
     sh("systemctl start shithub-basebackup.service");
-    expect(objects(BUCKETS.wal, "base").map((o) => o.Size)[0]).toBeGreaterThan(1000);
+    const [base] = objects(BUCKETS.wal, "base");
+    expect(base!.Path).toMatch(/^base-\d{8}T\d{6}Z\.tar\.gz\.age$/);
+    expect(base!.Size).toBeGreaterThan(1000);
+  });
+
+  it("archiving a WAL file again: the same content succeeds (PostgreSQL may retry after a crash), other content is refused, never overwritten", () => {
+    const archive = (content: string) => machine.ssh(`printf '${content}' > /var/tmp/seg && chown postgres /var/tmp/seg && runuser -u postgres -- /usr/local/bin/shithub-wal-archive /var/tmp/seg 0000000100000000000000AA.probe`);
+    expect(archive("one").status).toBe(0);
+    expect(archive("one").status).toBe(0);
+    const other = archive("two");
+    expect(other.status).toBe(1);
+    expect(other.stderr).toContain("shithub-wal-archive: 0000000100000000000000AA.probe is already archived with other content");
+    expect(objects(BUCKETS.wal, "wal/0000000100000000000000AA.probe")).toHaveLength(1);
+    sh("rm -f /var/tmp/seg");
   });
 
   it("point-in-time recovery from the base backup and the archived WAL gives exactly what was committed before the target", () => {
@@ -179,8 +215,8 @@ describe("the backup system on a real host", () => {
     const archived = Number(sh("runuser -u postgres -- psql -X -At -c 'SELECT archived_count FROM pg_stat_archiver'"));
     sh("runuser -u postgres -- psql -X -q -c 'SELECT pg_switch_wal()'");
     sh(`for i in $(seq 100); do [ "$(runuser -u postgres -- psql -X -At -c 'SELECT archived_count FROM pg_stat_archiver')" -gt ${archived} ] && exit 0; sleep 0.2; done; exit 1`);
-    const r = machine.ssh(`shithub-pitr-drill '${target}' "SELECT string_agg(v, ',' ORDER BY v) FROM pitr_probe"`);
-    expect(r.stderr).toMatch(/shithub-pitr-drill: recovered to .* from base-\d{8}T\d{6}Z\.tar\.gz and the archived WAL in \d+ s/);
+    const r = machine.ssh(`shithub-pitr-drill '${target}' "SELECT string_agg(v, ',' ORDER BY v) FROM pitr_probe"`, `${TEST_BACKUP_KEY.identity}\n`);
+    expect(r.stderr).toMatch(/shithub-pitr-drill: recovered to .* from base-\d{8}T\d{6}Z\.tar\.gz\.age and the archived WAL in \d+ s/);
     expect({ status: r.status, rows: r.stdout.trim() }).toEqual({ status: 0, rows: "first" });
     // The running database was not touched, and the scratch server is gone.
     expect(psql("SELECT string_agg(v, ',' ORDER BY v) FROM pitr_probe")).toBe("first,second");

@@ -1,7 +1,7 @@
 import type { BackupHostInputs } from "../../components/backups/backupHost";
 import { platformOf } from "../../components/hosts/platform";
 import { runOffline } from "../../offline/run";
-import { SESSION_KEY, SSH_KEY, TOTP_KEY } from "../helpers";
+import { ageKeyPair, SESSION_KEY, SSH_KEY, TOTP_KEY } from "../helpers";
 import type { Plan } from "./applyPlan";
 import type { ArtifactServer } from "./artifacts";
 import { HOST_IP, IMAGE, SINGLE_DROPLET, TEST_DEPLOY_KEY } from "./machine";
@@ -14,6 +14,10 @@ export const TEST_SECRETS: Readonly<Record<string, string>> = {
   "shithubd:sshPrivateKey": TEST_DEPLOY_KEY.privateKeyOpenssh,
   "shithubd:reposBackupPassword": "repos-backup-host-test-password-42",
 };
+
+/** The operators' age key of the test stacks: its recipient in the plans, its identity given to the drills. */
+export const TEST_BACKUP_KEY = ageKeyPair();
+export const TEST_BACKUP_RECIPIENTS = { "shithubd:backupRecipients": JSON.stringify([TEST_BACKUP_KEY.recipient]) };
 
 /** The offline plan of a one-droplet test stack at `version` from `artifacts`: the program under Pulumi's mock runtime, with real secret values. */
 export async function planSingleDroplet(domain: string, version: string, artifacts: ArtifactServer, set: Record<string, string> = {},
@@ -38,6 +42,7 @@ export async function planSingleDroplet(domain: string, version: string, artifac
       "shithubd:artifactUrl": artifacts.urlTemplate,
       "shithubd:artifactSha256": artifacts.sha(version),
       "shithubd:healthTimeoutSeconds": "30",
+      ...TEST_BACKUP_RECIPIENTS,
       ...set,
     },
     secureKeys: new Set(),
@@ -59,6 +64,7 @@ export function radosgwBackupInputs(buckets: BackupHostInputs["spaces"]["buckets
     dbLocal: true,
     platform: platformOf(IMAGE)!,
     spaces: { provider: "Ceph", endpoint: `http://${HOST_IP}:7480`, buckets },
+    recipients: [TEST_BACKUP_KEY.recipient],
     dumpKey: { accessKey: access, secretKey: secret },
     walKey: { accessKey: access, secretKey: secret },
   };

@@ -69,7 +69,7 @@ describe.each(VARIANTS)("units, %s", (_what, options) => {
 describe("backup units", () => {
   const files = backupHostFiles({
     host: "h", dump: true, wal: true, dbLocal: true, databaseUrl: "postgresql://x@127.0.0.1/x", platform: platformOf("ubuntu-24-04-x64")!,
-    spaces: { provider: "DigitalOcean", endpoint: "e", buckets: { backups: "b", wal: "w" } },
+    spaces: { provider: "DigitalOcean", endpoint: "e", buckets: { backups: "b", wal: "w" } }, recipients: ["age1example"],
     dumpKey: { accessKey: "a", secretKey: "s" }, walKey: { accessKey: "a", secretKey: "s" },
   });
   const units = Object.keys(files).filter((n) => /\.(service|timer)$/.test(n));

@@ -139,7 +139,7 @@ describe("the backup jobs' database password", () => {
   it("the backup host's settings carry no password; the pgpass file does, installed root 0600", () => {
     const files = backupHostFiles({
       host: "h", dump: true, wal: false, dbLocal: false, databaseUrl: "postgresql://shithub_backup:s3cret@10.10.0.3:5432/shithub?sslmode=require", platform: platformOf("debian-12-x64")!,
-      spaces: { provider: "DigitalOcean", endpoint: "e", buckets: { backups: "b", wal: "w" } },
+      spaces: { provider: "DigitalOcean", endpoint: "e", buckets: { backups: "b", wal: "w" } }, recipients: ["age1example"],
       dumpKey: { accessKey: "a", secretKey: "s" },
     });
     expect(files["backup.env"]).not.toContain("s3cret");

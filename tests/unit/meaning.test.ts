@@ -1,7 +1,7 @@
 import { renderUserData } from "../../components/hosts/bootstrap";
 import { platformOf } from "../../components/hosts/platform";
 import { parse } from "yaml";
-import { configOf, problemsOf, rawConfig, SINGLE_HOST } from "../helpers";
+import { ageKeyPair, BACKUP_KEY, configOf, problemsOf, rawConfig, SINGLE_HOST } from "../helpers";
 
 // Validation by meaning: each value is read as the program that gets it reads it (a URL as a
 // URL, a name as DNS and YAML read it, a number as Go parses it), and what that program would
@@ -144,6 +144,26 @@ describe("shithubd:vpcIpRange is a set of private addresses", () => {
 
   it("172.31.255.240/28, the last /28 of 172.16.0.0/12, is private", () => {
     expect(() => configOf(rawConfig({ set: { "shithubd:vpcIpRange": "172.31.255.240/28" } }))).not.toThrow();
+  });
+});
+
+describe("the backups' age recipients", () => {
+  it.each([
+    ["a private key", () => ageKeyPair().identity, "is an age identity, a private key: give its public half (age-keygen -y FILE); the private half stays with the operators, on no host"],
+    ["a recipient with a wrong checksum", () => `${BACKUP_KEY.recipient.slice(0, -1)}${BACKUP_KEY.recipient.endsWith("q") ? "p" : "q"}`,
+      "must be an age X25519 recipient as age-keygen prints it (age1 and 58 more characters)"],
+    ["an SSH key", () => "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHk", "must be an age X25519 recipient as age-keygen prints it (age1 and 58 more characters)"],
+  ])("refuses %s, never echoing it", (_what, value, message) => {
+    const text = value();
+    const p = onlyProblem(rawConfig({ set: { "shithubd:backupRecipients": JSON.stringify([BACKUP_KEY.recipient, text]) } }));
+    expect(p).toMatchObject({ key: "shithubd:backupRecipients[1]", message, fix: "pulumi config set --path 'shithubd:backupRecipients[1]' \"$(age-keygen -y ~/shithub-backup.key)\" -s staging" });
+    expect(JSON.stringify(p)).not.toContain(text.slice(20));
+  });
+
+  it("are required: without one no dump could be read back", () => {
+    const raw = rawConfig();
+    delete (raw.values as Record<string, string>)["shithubd:backupRecipients"];
+    expect(onlyProblem(raw)).toMatchObject({ key: "shithubd:backupRecipients", message: "is required but is not set" });
   });
 });
 

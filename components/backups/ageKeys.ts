@@ -1,0 +1,35 @@
+import { createPrivateKey, createPublicKey } from "node:crypto";
+import { bech32 } from "bech32";
+
+/** age's X25519 keys are bech32 strings of 32 bytes: recipients under "age", identities under "AGE-SECRET-KEY-". */
+const KEY_BYTES = 32;
+const LIMIT = 200;
+
+function decode(text: string, hrp: string): Buffer | undefined {
+  try {
+    const decoded = bech32.decode(text, LIMIT);
+    const bytes = Buffer.from(bech32.fromWords(decoded.words));
+    return decoded.prefix === hrp.toLowerCase() && bytes.length === KEY_BYTES ? bytes : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why age would refuse `text` as a recipient (`age -r`), or undefined. */
+export function ageRecipientProblem(text: string): string | undefined {
+  if (/^AGE-SECRET-KEY-1/i.test(text.trim())) {
+    return "is an age identity, a private key: give its public half (age-keygen -y FILE); the private half stays with the operators, on no host";
+  }
+  if (decode(text, "age") === undefined) return "must be an age X25519 recipient as age-keygen prints it (age1 and 58 more characters)";
+  return undefined;
+}
+
+/** The recipient of an age identity (what `age-keygen -y` prints), or undefined when it is not one. */
+export function recipientOf(identity: string): string | undefined {
+  const line = identity.split("\n").map((l) => l.trim()).find((l) => /^AGE-SECRET-KEY-1/i.test(l));
+  const secret = line === undefined ? undefined : decode(line, "AGE-SECRET-KEY-");
+  if (secret === undefined) return undefined;
+  const key = createPrivateKey({ key: { kty: "OKP", crv: "X25519", d: secret.toString("base64url"), x: "" }, format: "jwk" });
+  const x = createPublicKey(key).export({ format: "jwk" }).x;
+  return x === undefined ? undefined : bech32.encode("age", bech32.toWords(Buffer.from(x, "base64url")), LIMIT);
+}
