@@ -2,7 +2,10 @@
 // tools on the same machine. A database of about 1 GB (text that compresses as real rows do) is
 // dumped, checked and uploaded to radosgw by the program's own backup unit, then restored by its
 // drill (download, scratch server, unprivileged restore, smoke); the control is a bare
-// pg_dump to a local file and pg_restore --jobs=4 of it.
+// pg_dump to a local file and pg_restore --jobs=4 of it. Then the repositories' round trip: a set
+// of bare repositories of distinct content (BENCH_REPOS of them, each BENCH_REPO_COMMITS commits of
+// 100 KB) snapshotted by the program's restic unit and restored by its drill (restore, refs,
+// git fsck on each), next to a plain copy of /data/repos.
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,14 +13,19 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { backupSetupBundle } from "../components/backups/backupHost";
 import { BUNDLE_COMMAND } from "../components/hosts/bundle";
-import { bootMachine } from "../tests/host/machine";
+import { platformOf } from "../components/hosts/platform";
+import { reposBackup, reposBackupFiles, reposBackupSecretFiles } from "../components/roles/reposBackup";
+import { roleSetupBundle } from "../components/roles/setupBundle";
+import { bootMachine, HOST_IP, IMAGE, SINGLE_DROPLET } from "../tests/host/machine";
 import { radosgwBackupInputs, TEST_BACKUP_KEY } from "../tests/host/testStack";
 import type { Machine } from "../tests/host/machine";
 
 const RGW_SH = join(__dirname, "..", "tests", "host", "rgw.sh");
 const ACCESS = "BENCHACCESS";
 const SECRET = "benchsecret";
-const BUCKETS = { backups: "b-backups", wal: "b-wal" };
+const BUCKETS = { backups: "b-backups", wal: "b-wal", repos: "b-repos" };
+const REPOS = Number(process.env.BENCH_REPOS ?? 40);
+const REPO_COMMITS = Number(process.env.BENCH_REPO_COMMITS ?? 50);
 const DB_URL = "postgresql://shithub:bench-pw@127.0.0.1:5432/shithub";
 /** Rows of about 1 KB of hex text each: about 1 GB on disk. */
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
@@ -56,6 +64,9 @@ async function main(): Promise<void> {
     sh(`runuser -u postgres -- psql -q -c "CREATE ROLE shithub LOGIN PASSWORD 'bench-pw'" && runuser -u postgres -- createdb -O shithub shithub`);
     const setup = machine.ssh(BUNDLE_COMMAND, backupSetupBundle({ ...radosgwBackupInputs(BUCKETS, ACCESS, SECRET), dump: true, wal: false, databaseUrl: DB_URL }));
     if (setup.status !== 0) throw new Error(setup.stderr);
+    const reposInputs = { endpoint: `http://${HOST_IP}:7480`, bucket: BUCKETS.repos, accessKey: ACCESS, secretKey: SECRET, password: "bench-restic-password-0123456789" };
+    const reposSetup = machine.ssh(BUNDLE_COMMAND, roleSetupBundle(reposBackup, SINGLE_DROPLET.name, platformOf(IMAGE)!, {}, { ...reposBackupFiles(), ...reposBackupSecretFiles(reposInputs) }));
+    if (reposSetup.status !== 0) throw new Error(reposSetup.stderr);
 
     console.log(`generating ${ROWS} rows...`);
     timed(machine, "data", `psql -q '${DB_URL}' -c "CREATE TABLE goose_db_version (id serial PRIMARY KEY, version_id bigint);
@@ -74,6 +85,16 @@ async function main(): Promise<void> {
     const drill = timed(machine, "restore drill", "DRILL_JOBS=4 /usr/local/bin/shithub-restore-drill >/dev/null", `${TEST_BACKUP_KEY.identity}\n`);
     const copy = timed(machine, "plain copy", "cp -r /var/lib/postgresql /var/tmp/plain-copy && rm -rf /var/tmp/plain-copy");
 
+    console.log(`generating ${REPOS} repositories of ${REPO_COMMITS} commits...`);
+    timed(machine, "repositories", `runuser -u shithub -- bash -ec 'mkdir -p /data/repos /data/tmp && cd /data/tmp && for n in $(seq ${REPOS}); do
+      rm -rf w && git init -q -b trunk w && (cd w && for i in $(seq ${REPO_COMMITS}); do head -c 75000 /dev/urandom | base64 > f$i; git add f$i;
+      git -c user.name=b -c user.email=b@t commit -qm c$i; done) && d=/data/repos/u$((n % 9))/user$n/repo$n.git && mkdir -p $(dirname $d) &&
+      git clone -q --bare --no-local --template= w $d; done; rm -rf w'`);
+    const reposSize = sh("du -sm /data/repos | cut -f1");
+    const reposBackupS = timed(machine, "repository backup unit", "systemctl start shithub-repos-backup.service");
+    const reposDrillS = timed(machine, "repository drill", "/usr/local/bin/shithub-repos-drill");
+    const reposCopy = timed(machine, "plain copy of the repositories", "cp -a /data/repos /var/tmp/repos-copy && rm -rf /var/tmp/repos-copy");
+
     console.log(`database ${size}, dump ${dumpSize} (custom format, compress 9), ${ROWS} rows`);
     console.log(`raw pg_dump to a local file          ${rawDump.toFixed(1)} s`);
     console.log(`raw pg_restore --jobs=4              ${rawRestore.toFixed(1)} s`);
@@ -82,6 +103,11 @@ async function main(): Promise<void> {
     console.log(`restore drill (download, restore)    ${drill.toFixed(1)} s`);
     console.log(`shithub round trip                   ${(backup + drill).toFixed(1)} s (${((backup + drill) / (rawDump + rawRestore)).toFixed(2)}x raw)`);
     console.log(`plain copy of the data directory     ${copy.toFixed(1)} s`);
+    console.log(`repositories: ${REPOS} bare repositories, ${reposSize} MB on disk`);
+    console.log(`restic backup unit (refs, snapshot, prune) ${reposBackupS.toFixed(1)} s`);
+    console.log(`repository drill (restore, refs, fsck)     ${reposDrillS.toFixed(1)} s`);
+    console.log(`shithub repository round trip             ${(reposBackupS + reposDrillS).toFixed(1)} s (${((reposBackupS + reposDrillS) / reposCopy).toFixed(1)}x a plain copy)`);
+    console.log(`plain copy of /data/repos                 ${reposCopy.toFixed(1)} s`);
   } finally {
     cloud.down();
     bucketsDown();

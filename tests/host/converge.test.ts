@@ -331,6 +331,11 @@ describe("the production topology, converged from a fresh stack", () => {
       return r.status !== 0 && /AccessDenied/.test(out) ? "refused by radosgw" : `exit ${r.status}: ${out.slice(-400)}`;
     };
     const REFUSED = "refused by radosgw";
+    /** The host's key against a bucket of the DR region: the same key, that region's endpoint. */
+    const inDr = (id: string) => {
+      const region = String(fresh.resources.find((r) => r.type === "digitalocean:index/spacesBucket:SpacesBucket" && r.inputs.name === bucket(fresh, id))!.inputs.region);
+      return `--s3-endpoint ${region}.digitaloceanspaces.com`;
+    };
     const newest = (id: string, prefix: string) => objects(bucket(fresh, id), prefix).sort().pop()!;
     const versions = (id: string) => (JSON.parse(rclone("lsjson", "--recursive", "--files-only", "--s3-versions", "--s3-no-check-bucket", `s:${bucket(fresh, id)}`)) as unknown[]).length;
 
@@ -339,14 +344,14 @@ describe("the production topology, converged from a fresh stack", () => {
       expect(denied(BACKUP, `${rc} deletefile spaces:${bucket(fresh, "backups")}/daily/${newest("backups", "daily")}`)).toEqual(REFUSED);
       expect(denied(BACKUP, `${rc} lsf spaces:${bucket(fresh, "wal")}`)).toEqual(REFUSED);
       expect(denied(BACKUP, `${rc} lsf spaces:${bucket(fresh, "repos")}`)).toEqual(REFUSED);
-      expect(denied(BACKUP, `${rc} lsf spaces:${bucket(fresh, "backups-dr")}`)).toEqual(REFUSED);
+      expect(denied(BACKUP, `${rc} ${inDr("backups-dr")} lsf spaces:${bucket(fresh, "backups-dr")}`)).toEqual(REFUSED);
     });
 
     it("the db host (WAL key): no WAL segment or base backup deleted, no dump reached", () => {
       const rc = "rclone --config /etc/shithub-backup/wal-rclone.conf --retries 1 --low-level-retries 1 --s3-no-check-bucket";
       expect(denied(DB, `${rc} deletefile spaces-wal:${bucket(fresh, "wal")}/wal/${newest("wal", "wal")}`)).toEqual(REFUSED);
       expect(denied(DB, `${rc} lsf spaces-wal:${bucket(fresh, "backups")}`)).toEqual(REFUSED);
-      expect(denied(DB, `${rc} lsf spaces-wal:${bucket(fresh, "wal-dr")}`)).toEqual(REFUSED);
+      expect(denied(DB, `${rc} ${inDr("wal-dr")} lsf spaces-wal:${bucket(fresh, "wal-dr")}`)).toEqual(REFUSED);
     });
 
     it("the app host (repository key): restic may prune, but no version of the repository's objects goes; no dump reached", () => {
@@ -358,7 +363,7 @@ describe("the production topology, converged from a fresh stack", () => {
       expect(denied(APP, `${rc} backend cleanup-hidden r:${bucket(fresh, "repos")}`)).toEqual(REFUSED);
       expect(versions("repos")).toBe(before);
       expect(denied(APP, `${rc} lsf r:${bucket(fresh, "backups")}`)).toEqual(REFUSED);
-      expect(denied(APP, `${rc} lsf r:${bucket(fresh, "repos-dr")}`)).toEqual(REFUSED);
+      expect(denied(APP, `${rc} ${inDr("repos-dr")} lsf r:${bucket(fresh, "repos-dr")}`)).toEqual(REFUSED);
     });
 
     it("the monitoring host (DR key): nothing in a DR copy deleted; and the owner's full-access key deletes no backup either", () => {
