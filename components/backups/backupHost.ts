@@ -4,6 +4,7 @@ import { join } from "node:path";
 import Mustache from "mustache";
 import { setupBundle } from "../roles/setupBundle";
 import { quoteForSystemd } from "../env/envFile";
+import { SHITHUB_UNIT_PARTIALS } from "../release/units";
 import { renderTemplate, TEMPLATES_DIR } from "../templates";
 import type { Platform } from "../hosts/platform";
 
@@ -43,8 +44,8 @@ const read = (...path: string[]): string => readFileSync(join(TEMPLATES_DIR, ...
 const SCRIPTS = ["shithub-backup-daily", "shithub-restore-drill", "shithub-pitr-drill", "shithub-wal-archive", "shithub-wal-restore", "shithub-basebackup"] as const;
 const UNITS = ["shithub-backup.service", "shithub-backup.timer", "shithub-backup-failed.service", "shithub-basebackup.service", "shithub-basebackup.timer"] as const;
 
-/** The sandbox every backup job shares (they run as root until each has its own user). */
-const ROOT_JOB_PARTIALS = { rootJob: read("systemd", "hardening-root-job.mustache") };
+/** The sandboxes: shithubd's for the jobs with a user of their own, the root jobs' for the base backup. */
+const JOB_PARTIALS = { rootJob: read("systemd", "hardening-root-job.mustache"), ...SHITHUB_UNIT_PARTIALS };
 
 /** Where the setup script installs each file (its `targets`; the archive settings go to every cluster's conf.d). */
 export const BACKUP_FILE_PATHS: Readonly<Record<string, string>> = {
@@ -72,7 +73,7 @@ export function backupStaticFiles(dbLocal: boolean, recipients: readonly string[
   };
   for (const script of SCRIPTS) files[script] = read("scripts", `${script}.sh`);
   for (const unit of UNITS) {
-    files[unit] = Mustache.render(read("systemd", `${unit}.mustache`), { dbLocal }, ROOT_JOB_PARTIALS, { escape: (s: string) => s });
+    files[unit] = Mustache.render(read("systemd", `${unit}.mustache`), { dbLocal }, JOB_PARTIALS, { escape: (s: string) => s });
   }
   return files;
 }

@@ -15,6 +15,8 @@
 #
 # A failure exits non-zero, leaves the heartbeat untouched and deletes no local dump.
 set -euo pipefail
+# The dump user's job, whoever starts it (the unit is that user; a release's pre-deploy backup is root).
+if [ "$(id -u)" = 0 ] && getent passwd shithub-backup >/dev/null; then cd / && exec runuser -u shithub-backup -- "$0" "$@"; fi
 
 # shellcheck disable=SC1091 # written on the host by shithub-infra
 [ -f /etc/shithub-backup/backup.env ] && . /etc/shithub-backup/backup.env

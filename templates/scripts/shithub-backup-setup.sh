@@ -12,10 +12,18 @@ settings_group=root
 # The WAL archive command runs as postgres and reads the settings and the WAL key, never the dump key.
 if getent group postgres >/dev/null; then settings_group=postgres; fi
 
+# The dump runs as its own user, which owns the dump key, the password file and the local dumps.
+dump_user=root
+if [ "$ROLE_DUMP" = 1 ]; then
+  getent passwd shithub-backup >/dev/null ||
+    useradd --system --home-dir /var/lib/shithub-backup --no-create-home --shell /usr/sbin/nologin shithub-backup
+  dump_user=shithub-backup
+fi
+
 targets=(
-  # libpq uses a password file only when its owner alone may read it: root's, whoever reads backup.env.
-  "pgpass /etc/shithub-backup/pgpass 0600 root:root"
-  "backup.env /etc/shithub-backup/backup.env 0640 root:$settings_group"
+  # libpq uses a password file only when its owner alone may read it.
+  "pgpass /etc/shithub-backup/pgpass 0600 $dump_user:$dump_user"
+  "backup.env /etc/shithub-backup/backup.env 0644 root:root"
   "recipients /etc/shithub-backup/recipients 0644 root:root"
   "shithub-backup-daily /usr/local/bin/shithub-backup-daily 0755 root:root"
   "shithub-restore-drill /usr/local/bin/shithub-restore-drill 0755 root:root"
@@ -30,12 +38,14 @@ targets=(
   "shithub-basebackup.timer /etc/systemd/system/shithub-basebackup.timer 0644 root:root"
 )
 # Each key only where its job runs: the dump key for root's dumps, the WAL key for postgres's archiving.
-if [ "$ROLE_DUMP" = 1 ]; then targets+=("rclone.conf /etc/shithub-backup/rclone.conf 0600 root:root"); fi
+if [ "$ROLE_DUMP" = 1 ]; then targets+=("rclone.conf /etc/shithub-backup/rclone.conf 0600 shithub-backup:shithub-backup"); fi
 if [ "$ROLE_WAL" = 1 ]; then targets+=("wal-rclone.conf /etc/shithub-backup/wal-rclone.conf 0640 root:$settings_group"); fi
 
-install -d -m 0750 -o root -g "$settings_group" /etc/shithub-backup
-install -d -m 0700 /var/backups/shithub
-install -d -m 0755 /var/lib/shithub-backup
+install -d -m 0755 /etc/shithub-backup
+install -d -m 0700 -o "$dump_user" -g "$dump_user" /var/backups/shithub
+install -d -m 0755 -o "$dump_user" -g "$dump_user" /var/lib/shithub-backup
+# Dumps and heartbeats a root job left behind become the dump user's.
+chown -R "$dump_user:$dump_user" /var/backups/shithub /var/lib/shithub-backup
 
 for entry in "${targets[@]}"; do
   read -r name path mode owner <<<"$entry"

@@ -76,10 +76,10 @@ describe("the backup system on a real host", () => {
     expect(sh("systemctl show -p TimersCalendar --value shithub-backup.timer")).toContain("OnCalendar=*-*-* 03:17:00 UTC");
     expect(sh("runuser -u postgres -- psql -At -c 'SHOW archive_mode'")).toBe("on");
     // A file per key: postgres (the archiver) reads the WAL key and not the dump key.
-    expect(sh("stat -c '%a %U %G' /etc/shithub-backup/rclone.conf /etc/shithub-backup/wal-rclone.conf")).toBe("600 root root\n640 root postgres");
+    expect(sh("stat -c '%a %U %G' /etc/shithub-backup/rclone.conf /etc/shithub-backup/wal-rclone.conf")).toBe("600 shithub-backup shithub-backup\n640 root postgres");
     expect(machine.ssh("runuser -u postgres -- cat /etc/shithub-backup/rclone.conf").status).not.toBe(0);
     // The database password: in root's pgpass only, never in the settings (nor so in pg_dump's argv).
-    expect(sh("stat -c '%a %U %G' /etc/shithub-backup/pgpass")).toBe("600 root root");
+    expect(sh("stat -c '%a %U %G' /etc/shithub-backup/pgpass")).toBe("600 shithub-backup shithub-backup");
     expect(sh("grep -c backup-test-pw /etc/shithub-backup/backup.env || true")).toBe("0");
     // Idempotent: a second run changes nothing and does not restart PostgreSQL.
     const pid = sh("systemctl show -p MainPID --value postgresql@15-main.service");
@@ -297,7 +297,7 @@ describe("the backup system on a real host", () => {
 
     it("the local disk full", () => {
       // A 64 KiB file system over the local copies: the dump cannot be written there.
-      sh("mount -t tmpfs -o size=64k shithub-full /var/backups/shithub");
+      sh("mount -t tmpfs -o size=64k,mode=0700,uid=$(id -u shithub-backup),gid=$(id -g shithub-backup) shithub-full /var/backups/shithub");
       try {
         const r = machine.ssh("/usr/local/bin/shithub-backup-daily");
         expect(r.status).toBe(1);
@@ -311,8 +311,8 @@ describe("the backup system on a real host", () => {
 
     it("a corrupt dump: refused before upload", () => {
       const uploaded = objects(BUCKETS.backups).length;
-      sh(`install -d /root/fakebin && printf '#!/bin/sh\\nfor a; do case $a in --file=*) f=\${a#--file=};; esac; done\\nhead -c 4096 /dev/urandom > "$f"\\n' > /root/fakebin/pg_dump && chmod +x /root/fakebin/pg_dump`);
-      const r = machine.ssh("PATH=/root/fakebin:$PATH /usr/local/bin/shithub-backup-daily");
+      sh(`install -d -m 0755 /var/tmp/fakebin && printf '#!/bin/sh\\nfor a; do case $a in --file=*) f=\${a#--file=};; esac; done\\nhead -c 4096 /dev/urandom > "$f"\\n' > /var/tmp/fakebin/pg_dump && chmod 0755 /var/tmp/fakebin/pg_dump`);
+      const r = machine.ssh("PATH=/var/tmp/fakebin:$PATH /usr/local/bin/shithub-backup-daily");
       expect(r.status).toBe(1);
       expect(r.stderr).toContain("shithub-backup: FAILED: the dump does not read back (pg_restore --list)");
       unchanged();
@@ -331,6 +331,9 @@ describe("the backup system on a real host", () => {
   it("keeps the newest 7 dumps locally, and deletes older ones only after a successful upload", () => {
     sh("for i in $(seq 8); do out=$(/usr/local/bin/shithub-backup-daily 2>&1) || { echo \"run $i: $out\" >&2; exit 1; }; sleep 1; done");
     expect(localDumps()).toHaveLength(7);
+    // Whoever started them (these runs were root's), the dumps are the dump user's.
+    expect(sh("stat -c %U /var/backups/shithub/* | sort -u")).toBe("shithub-backup");
+    expect(sh("systemctl show -p User --value shithub-backup.service")).toBe("shithub-backup");
   });
 });
 
