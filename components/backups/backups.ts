@@ -25,7 +25,7 @@ export type KeyName = "dump" | "wal" | "repos" | "dr-sync" | "app" | "observer";
  * host can destroy). `readwrite` lets a key delete; the buckets' delete guards (bucketPolicy.ts)
  * take that back wherever a job has no reason to.
  */
-export const GRANTS: ReadonlyArray<readonly [KeyName, ReadonlyArray<readonly [BucketId, "read" | "readwrite"]>]> = [
+const GRANTS: ReadonlyArray<readonly [KeyName, ReadonlyArray<readonly [BucketId, "read" | "readwrite"]>]> = [
   // The dump host's daily and pre-release dumps.
   ["dump", [["backups", "readwrite"]]],
   // The db host's WAL archiving and base backups.
