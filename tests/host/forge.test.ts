@@ -64,10 +64,11 @@ function newKey(name: string): { key: string; fingerprint: string; pub: string }
 
 const psqlAsPostgres = (sql: string, db = "shithub") => machine.sh(`runuser -u postgres -- psql -X -At -d ${db} -c "${sql}"`);
 
-// The backup setup points PostgreSQL's archive_command and the timers at Spaces, and the
-// heartbeat observer reads the buckets: this test starts no radosgw, so it leaves those steps
-// out; converge.test.ts runs them against radosgw as Spaces.
-const needsSpaces = (name: string) => name.endsWith("-backup-setup") || name.endsWith("-backup-observer-setup");
+// The backup setups point PostgreSQL's archive_command and the timers at Spaces, the repositories'
+// setup makes its restic repository there, the DR copy and the heartbeat observer read the
+// buckets: this test starts no radosgw, so it leaves those steps out; converge.test.ts runs them
+// against radosgw as Spaces.
+const needsSpaces = (name: string) => ["-backup-setup", "-backup-observer-setup", "-dr-sync-setup"].some((suffix) => name.endsWith(suffix));
 
 beforeAll(async () => {
   artifacts.publish(VERSION, "migrations=1");
@@ -76,7 +77,7 @@ beforeAll(async () => {
   ({ machine, cloud } = await bootMachine(work, dropletUserData(single, SINGLE_DROPLET.name)));
   artifacts.start(cloud.worldCa);
   const steps = remoteSteps(single);
-  expect(steps.filter((s) => needsSpaces(s.name)).map((s) => s.name).sort()).toEqual(["shithubct-backup-observer-setup", "shithubct-backup-setup"]);
+  expect(steps.filter((s) => needsSpaces(s.name)).map((s) => s.name).sort()).toEqual(["shithubct-backup-observer-setup", "shithubct-backup-setup", "shithubct-dr-sync-setup", "shithubct-repos-backup-setup"]);
   applied.push(...applySteps(() => machine, steps.filter((s) => !needsSpaces(s.name))));
   caCert = caddyRoot();
 }, 1_200_000);
