@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parse } from "yaml";
+import { isMap, isScalar, isSeq, LineCounter, parse, parseDocument } from "yaml";
+import type { Node } from "yaml";
 
 /** A config key declared in Pulumi.yaml. */
 export interface DeclaredKey {
@@ -24,10 +25,10 @@ export interface StackFileConfig {
   readonly secureKeys: Set<string>;
 }
 
-/** A problem the CLI itself would report before running the program. */
+/** A problem the CLI itself would report before running the program; `fix` says what to do. */
 export class StackFileError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, readonly fix?: string) {
+    super(fix === undefined ? message : `${message}\n  fix: ${fix}`);
     this.name = "StackFileError";
   }
 }
@@ -65,37 +66,94 @@ export function secretPlaceholder(key: string, why: string): string {
   return `<${key.endsWith("Sha256") ? "value" : "secret"} ${key} ${why}>`;
 }
 
-const YAML_TYPE: Record<string, (v: unknown) => boolean> = {
-  string: (v) => typeof v === "string",
-  integer: (v) => Number.isInteger(v) || (typeof v === "string" && /^-?\d+$/.test(v)),
-  boolean: (v) => typeof v === "boolean" || v === "true" || v === "false",
+/** Whether a value's literal text is of a declared type, as the CLI checks it. */
+const TEXT_TYPE: Record<string, (text: string) => boolean> = {
+  string: () => true,
+  integer: (t) => /^-?\d+$/.test(t),
+  boolean: (t) => t === "true" || t === "false",
 };
+
+const kindOf = (node: unknown): string => (isSeq(node) ? "a list" : isScalar(node) ? "a single value" : "empty");
+
+/**
+ * A config value as the CLI passes it to the program: a plain scalar is its literal text
+ * (`4` is "4", `0x1f` stays "0x1f", `1.10` stays "1.10"), a quoted one its string, a list or
+ * mapping its JSON.
+ */
+function valueText(node: Node | null): { text: string; scalar: boolean } {
+  if (node === null) return { text: "", scalar: true };
+  if (isScalar(node)) {
+    if (node.type === "PLAIN") return { text: node.value === null ? "" : String(node.source ?? node.value), scalar: true };
+    return { text: String(node.value), scalar: true };
+  }
+  return { text: JSON.stringify(node.toJSON()), scalar: false };
+}
 
 /**
  * Reads `Pulumi.<stack>.yaml` and merges the project's defaults under it, like the CLI does
- * before it starts the program. Type errors of declared keys are the CLI's errors, raised here.
+ * before it starts the program. File-level errors (not YAML, a repeated key, the wrong shape)
+ * and type errors of declared keys are the CLI's errors, raised here with the file's path,
+ * line and a fix.
  */
 export function loadStackFile(dir: string, stack: string, project: ProjectFile = loadProject(dir)): StackFileConfig {
   const file = `Pulumi.${stack}.yaml`;
-  const doc = readYaml(join(dir, file)) ?? {};
-  if (!isRecord(doc)) throw new StackFileError(`${file} is not a YAML mapping`);
-  const config = isRecord(doc.config) ? doc.config : {};
+  const path = join(dir, file);
+  if (!existsSync(path)) {
+    throw new StackFileError(`${path} does not exist: there is no stack named '${stack}' here`,
+      `pulumi stack init ${stack}, then set its configuration (README: Run it)`);
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(readFileSync(path, "utf8"), { uniqueKeys: true, lineCounter: lines, prettyErrors: false });
+  const at = (offset: number | undefined) => {
+    const { line, col } = lines.linePos(offset ?? 0);
+    return `${path}:${line}:${col}`;
+  };
+  const [error] = doc.errors;
+  if (error !== undefined) {
+    const where = at(error.pos[0]);
+    if (error.code === "DUPLICATE_KEY") {
+      const config = isMap(doc.contents) ? doc.contents.get("config", true) : undefined;
+      const pairs = isMap(config) ? config.items : [];
+      const name = (k: unknown) => String(isScalar(k) ? k.value : k);
+      const twice = pairs.find((p, i) => pairs.findIndex((q) => name(q.key) === name(p.key)) !== i);
+      const key = twice === undefined ? undefined : name(twice.key);
+      const lineNumbers = pairs.filter((p) => key !== undefined && name(p.key) === key).map((p) => lines.linePos((p.key as Node).range?.[0] ?? 0).line);
+      throw new StackFileError(
+        `${where}: ${key === undefined ? "a key" : `'${key}'`} is set twice${lineNumbers.length > 1 ? ` (lines ${lineNumbers.join(" and ")})` : ""}; YAML allows each key once and the CLI refuses the file`,
+        key === undefined ? `delete one of the two lines` : `delete one of the two lines, or pulumi config set ${qualify(project.name, key)} VALUE -s ${stack}, which keeps one`);
+    }
+    throw new StackFileError(`${where}: not YAML the CLI can read: ${error.message.split("\n")[0]}`,
+      `correct the file at that line (quote a value that has ':' or '#' in it), or set the value again with pulumi config set KEY VALUE -s ${stack}`);
+  }
+  const root = doc.contents;
+  if (root !== null && !isMap(root)) {
+    throw new StackFileError(`${at(root.range?.[0])}: the file is ${kindOf(root)}, not a mapping with a 'config:' key`,
+      `make the file a mapping: a line 'config:' and each setting indented under it, as pulumi config set -s ${stack} writes it`);
+  }
+  const configNode = root === null ? null : root.get("config", true);
+  if (configNode !== undefined && configNode !== null && !isMap(configNode)) {
+    throw new StackFileError(`${at((configNode as Node).range?.[0])}: 'config' is ${kindOf(configNode)}, not a mapping of keys to values`,
+      `put each setting on its own line indented under 'config:' (KEY: VALUE), as pulumi config set -s ${stack} writes it`);
+  }
   const values: Record<string, string> = {};
   const secureKeys = new Set<string>();
 
-  for (const [rawKey, value] of Object.entries(config)) {
-    const key = qualify(project.name, rawKey);
-    if (isRecord(value) && typeof value.secure === "string") {
+  for (const pair of isMap(configNode) ? configNode.items : []) {
+    const key = qualify(project.name, String(isScalar(pair.key) ? pair.key.value : pair.key));
+    const node = pair.value as Node | null;
+    if (isMap(node) && isScalar(node.get("secure", true))) {
       secureKeys.add(key);
       values[key] = secretPlaceholder(key, `from ${file}`);
       continue;
     }
+    const { text, scalar } = valueText(node);
     const type = project.config.get(key)?.type;
-    const check = type === undefined ? undefined : YAML_TYPE[type];
-    if (check !== undefined && !check(value)) {
-      throw new StackFileError(`Stack '${stack}' with configuration key '${key}' must be of type '${type}'`);
+    const check = type === undefined ? undefined : TEXT_TYPE[type];
+    if (check !== undefined && (!scalar || !check(text))) {
+      throw new StackFileError(`${at(node?.range?.[0])}: Stack '${stack}' with configuration key '${key}' must be of type '${type}'`,
+        `pulumi config set ${key} VALUE -s ${stack}, VALUE being ${type === "integer" ? "a whole number" : type === "boolean" ? "true or false" : "text"}`);
     }
-    values[key] = typeof value === "string" ? value : JSON.stringify(value);
+    values[key] = text;
   }
   for (const [key, decl] of project.config) {
     if (!(key in values) && decl.default !== undefined) {

@@ -47,8 +47,9 @@ async function main(): Promise<number> {
     cfg = loadStackFile(resolve(args.dir), stack);
   } catch (err) {
     if (!(err instanceof StackFileError)) throw err;
+    // As pulumi preview: the stack file is the operator's input, so its errors exit 1 with the fix.
     console.error(`error: ${err.message}`);
-    return 2;
+    return 1;
   }
   const result = await runOffline(cfg, { placeholdersForUnsetValues: !args.strict });
   if (!result.ok) {

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT, stackCopy } from "./stackCopy";
@@ -48,8 +48,21 @@ describe("npm run plan", () => {
     expect(existsSync(out)).toBe(false);
   });
 
-  it("names a missing stack file and shows usage without --stack", () => {
-    expect(plan("--stack", "nope")).toMatchObject({ code: 2, stderr: expect.stringMatching(/Pulumi\.nope\.yaml does not exist/) });
+  it("names a missing stack file with the fix, exit 1 like pulumi preview; shows usage without --stack", () => {
+    expect(plan("--stack", "nope")).toMatchObject({ code: 1, stderr: expect.stringMatching(/Pulumi\.nope\.yaml does not exist: there is no stack named 'nope' here\n {2}fix: pulumi stack init nope/) });
     expect(plan()).toMatchObject({ code: 2, stderr: expect.stringMatching(/^usage: npm run plan/) });
+  });
+
+  it("a file-level error of the stack file: its path, line and fix, exit 1, nothing written", () => {
+    const dir = mkdtempSync(join(tmpdir(), "plan-dup-"));
+    copyFileSync(join(ROOT, "Pulumi.yaml"), join(dir, "Pulumi.yaml"));
+    writeFileSync(join(dir, "Pulumi.staging.yaml"), `${readFileSync(join(ROOT, "Pulumi.staging.yaml"), "utf8")}  shithubd:version: v9.9.9\n`);
+    const out = join(dir, "out");
+    const run = plan("--stack", "staging", "--dir", dir, "--out", out);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toMatch(new RegExp(`^error: ${join(dir, "Pulumi.staging.yaml")}:\\d+:3: 'shithubd:version' is set twice \\(lines 4 and \\d+\\)`));
+    expect(run.stderr).toContain("fix: delete one of the two lines, or pulumi config set shithubd:version VALUE -s staging, which keeps one");
+    expect(existsSync(out)).toBe(false);
   });
 });
