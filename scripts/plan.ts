@@ -1,14 +1,19 @@
 // npm run plan -- --stack <name> [--out DIR] [--dir PROJECT_DIR] [--strict]
 // Runs the Pulumi program offline (Pulumi's mock runtime) with a stack file's config, prints
 // what it would register and writes every rendered host file under DIR.
+// npm run plan -- --stack <name> --diff <git-ref>: the same plan of the working tree against the
+// stack at that commit: resources to create, update, replace or delete, and each changed host file
+// as a unified diff per host, secret values masked.
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { PlanDiffError, snapshotOf, withTreeAt } from "../offline/planAtRef";
+import { diffPlans, renderPlanDiff } from "../offline/planDiff";
 import { runOffline } from "../offline/run";
 import { countsByType, fileLine, resourceLines } from "../offline/summary";
 import { StackFileError, loadStackFile } from "../offline/stackFile";
 
-const USAGE = "usage: npm run plan -- --stack <staging|production> [--out DIR] [--dir PROJECT_DIR] [--strict]";
+const USAGE = "usage: npm run plan -- --stack <staging|production> [--out DIR] [--dir PROJECT_DIR] [--strict] [--diff GIT_REF]";
 
 interface PlanOutputs {
   version: string;
@@ -29,6 +34,7 @@ async function main(): Promise<number> {
         out: { type: "string" },
         dir: { type: "string", default: "." },
         strict: { type: "boolean", default: false },
+        diff: { type: "string" },
       },
     }).values;
   } catch (err) {
@@ -41,6 +47,7 @@ async function main(): Promise<number> {
   }
   const stack = args.stack;
   const out = resolve(args.out ?? join("plan", stack));
+  if (args.diff !== undefined) return planDiff(resolve(args.dir), stack, args.diff);
 
   let cfg;
   try {
@@ -87,6 +94,21 @@ async function main(): Promise<number> {
     for (const { fix } of result.unsetValues) console.log(`  ${fix}`);
   }
   return 0;
+}
+
+/** `--diff REF`: the working tree's plan against the stack's at REF. */
+function planDiff(dir: string, stack: string, ref: string): number {
+  const labels = { before: ref, after: "the working tree" };
+  try {
+    const after = snapshotOf(dir, stack, labels.after);
+    const before = withTreeAt(dir, ref, (root) => snapshotOf(root, stack, ref));
+    console.log(renderPlanDiff(stack, diffPlans(before, after, labels), labels));
+    return 0;
+  } catch (err) {
+    if (!(err instanceof PlanDiffError)) throw err;
+    console.error(`error: ${err.message}`);
+    return 1;
+  }
 }
 
 main().then(

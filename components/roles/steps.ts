@@ -84,7 +84,8 @@ export class ShithubRoleSteps extends pulumi.ComponentResource {
           };
         case "backup-observer":
           return {
-            files: args.backupObserver.apply(({ backupsBucket, backupsDrBucket }) => backupObserverFiles({ backupsBucket, backupsDrBucket })),
+            // Bucket names only: the key stays in the secret files, and the units are not secrets.
+            files: pulumi.unsecret(args.backupObserver.apply(({ backupsBucket, backupsDrBucket }) => backupObserverFiles({ backupsBucket, backupsDrBucket }))),
             secretFiles: pulumi.secret(args.backupObserver.apply(backupObserverSecretFiles)),
             vars: {},
           };
@@ -92,7 +93,7 @@ export class ShithubRoleSteps extends pulumi.ComponentResource {
           return { files: pulumi.output(reposBackupFiles()), secretFiles: pulumi.secret(args.reposBackup.apply(reposBackupSecretFiles)), vars: {} };
         case "dr-sync":
           return {
-            files: args.drSync.apply(({ buckets }) => drSyncFiles(buckets)),
+            files: pulumi.unsecret(args.drSync.apply(({ buckets }) => drSyncFiles(buckets))),
             secretFiles: pulumi.secret(args.drSync.apply(drSyncSecretFiles)),
             vars: {},
           };

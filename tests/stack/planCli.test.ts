@@ -1,5 +1,5 @@
-import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT, stackCopy } from "./stackCopy";
@@ -64,5 +64,38 @@ describe("npm run plan", () => {
     expect(run.stderr).toMatch(new RegExp(`^error: ${join(dir, "Pulumi.staging.yaml")}:\\d+:3: 'shithubd:version' is set twice \\(lines 4 and \\d+\\)`));
     expect(run.stderr).toContain("fix: delete one of the two lines, or pulumi config set shithubd:version VALUE -s staging, which keeps one");
     expect(existsSync(out)).toBe(false);
+  });
+
+  describe("--diff GIT_REF", () => {
+    // A clone of this repository, as a reviewer's working tree: its committed HEAD and an edit on top.
+    const clone = mkdtempSync(join(tmpdir(), "plan-diff-"));
+    beforeAll(() => {
+      execFileSync("git", ["clone", "-q", "--no-hardlinks", ROOT, clone]);
+      symlinkSync(join(ROOT, "node_modules"), join(clone, "node_modules"));
+    });
+    afterAll(() => rmSync(clone, { recursive: true, force: true }));
+
+    it("a clean tree against HEAD: no changes, exit 0", () => {
+      const run = plan("--stack", "staging", "--dir", clone, "--diff", "HEAD");
+      expect({ code: run.code, stdout: run.stdout.trim() }).toEqual({ code: 0, stdout: "Plan diff of stack 'staging': the working tree against HEAD\nno changes" });
+    });
+
+    it("a unit template edited: that unit's diff on every host it lands on, the step that sends it, nothing else", () => {
+      const unit = join(clone, "templates", "systemd", "shithubd-web.service.mustache");
+      writeFileSync(unit, readFileSync(unit, "utf8").replace("RestartSec=2\n", "RestartSec=3\n"));
+      try {
+        const run = plan("--stack", "production", "--dir", clone, "--diff", "HEAD");
+        expect(run.code).toBe(0);
+        expect(run.stdout).toContain("Resources: 0 to create, 1 to update, 0 to replace, 0 to delete\n  ~  command:remote:Command shithub-app-release (stdin [secret])\n");
+        expect(run.stdout).toContain("Host files: 1 changed on 1 host\n\nshithub-app:\n--- a/etc/systemd/system/shithubd-web.service\tHEAD\n");
+        expect(run.stdout).toContain("-RestartSec=2\n+RestartSec=3\n");
+      } finally {
+        execFileSync("git", ["-C", clone, "checkout", "-q", "--", "."]);
+      }
+    });
+
+    it("a ref git does not know: exit 1, saying so", () => {
+      expect(plan("--stack", "staging", "--dir", clone, "--diff", "no-such-ref")).toMatchObject({ code: 1, stderr: expect.stringContaining("error: 'no-such-ref' is not a commit of the repository at") });
+    });
   });
 });

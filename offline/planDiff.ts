@@ -1,0 +1,121 @@
+import { createTwoFilesPatch } from "diff";
+import { SECRET_SIG } from "./summary";
+
+/** What a plan leaves behind that a diff compares: its resources' inputs and every host file. */
+export interface PlanSnapshot {
+  readonly resources: ReadonlyArray<{ readonly type: string; readonly name: string; readonly custom: boolean; readonly inputs: Record<string, unknown> }>;
+  readonly files: ReadonlyArray<{ readonly host: string; readonly path: string; readonly content: string; readonly secret: boolean }>;
+}
+
+/**
+ * Inputs whose change makes the engine replace the resource rather than update it, per the
+ * providers' schemas (ForceNew in the bridged Terraform providers): what `pulumi preview` would
+ * show as `+-`. Types not listed update in place.
+ */
+export const REPLACED_ON_CHANGE: Readonly<Record<string, readonly string[]>> = {
+  "digitalocean:index/droplet:Droplet": ["image", "region", "userData", "vpcUuid", "name", "sshKeys"],
+  "digitalocean:index/volume:Volume": ["region", "name", "initialFilesystemType", "initialFilesystemLabel", "snapshotId"],
+  "digitalocean:index/volumeAttachment:VolumeAttachment": ["dropletId", "volumeId"],
+  "digitalocean:index/vpc:Vpc": ["region", "ipRange"],
+  "digitalocean:index/spacesBucket:SpacesBucket": ["name", "region"],
+  "digitalocean:index/spacesKey:SpacesKey": ["name"],
+  "digitalocean:index/reservedIp:ReservedIp": ["region"],
+  "digitalocean:index/reservedIpAssignment:ReservedIpAssignment": ["dropletId", "ipAddress"],
+  "digitalocean:index/dnsRecord:DnsRecord": ["domain", "type"],
+  "aws:s3/bucketPolicy:BucketPolicy": ["bucket"],
+  "random:index/randomPassword:RandomPassword": ["length", "special"],
+  "tls:index/privateKey:PrivateKey": ["algorithm", "ecdsaCurve", "rsaBits"],
+  "command:remote:Command": ["triggers"],
+};
+
+export type ResourceChange = { readonly op: "create" | "delete" | "update" | "replace"; readonly type: string; readonly name: string; readonly inputs: readonly string[] };
+
+export interface PlanDiff {
+  readonly resources: readonly ResourceChange[];
+  /** Per host, the unified diff of each host file that differs (secret values masked). */
+  readonly files: ReadonlyArray<{ readonly host: string; readonly path: string; readonly patch: string }>;
+}
+
+const isSecret = (v: unknown): boolean => typeof v === "object" && v !== null && (v as Record<string, unknown>)[SECRET_SIG] !== undefined;
+const stable = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) =>
+  (typeof x === "object" && x !== null && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b))) : x));
+
+/** The inputs that differ, named as the engine names them; a secret input shows as changed, never its value. */
+function changedInputs(before: Record<string, unknown>, after: Record<string, unknown>): string[] {
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+  return keys.filter((k) => stable(before[k]) !== stable(after[k])).map((k) => (isSecret(before[k]) || isSecret(after[k]) ? `${k} [secret]` : k));
+}
+
+/**
+ * A secret file's lines as tokens: equal lines share a token, different lines get different
+ * ones, and no token is derived from a value. `KEY=VALUE` keeps its key, so the reader sees
+ * which setting changed. The table is shared by both sides of one diff.
+ */
+function masker(): (text: string) => string {
+  const tokens = new Map<string, string>();
+  const token = (value: string) => {
+    if (!tokens.has(value)) tokens.set(value, `<secret value ${tokens.size + 1}>`);
+    return tokens.get(value)!;
+  };
+  return (text) => text.split("\n").map((line) => {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*=)(.*)$/.exec(line);
+    return m !== null ? `${m[1]}${m[2] === "" ? "" : token(m[2]!)}` : line === "" ? "" : token(line);
+  }).join("\n");
+}
+
+/** The bundles a step sends carry the very files listed beside them: their change shows as the step's update. */
+const isBundle = (path: string) => /^\/run\/shithub-.*\.bundle$/.test(path);
+
+/** What changes from `before` (the stack at a git ref) to `after` (the working tree). */
+export function diffPlans(before: PlanSnapshot, after: PlanSnapshot, labels: { readonly before: string; readonly after: string }): PlanDiff {
+  const key = (r: { type: string; name: string }) => `${r.type}\u0000${r.name}`;
+  const old = new Map(before.resources.filter((r) => r.custom).map((r) => [key(r), r]));
+  const next = new Map(after.resources.filter((r) => r.custom).map((r) => [key(r), r]));
+  const resources: ResourceChange[] = [];
+  for (const [k, r] of next) {
+    const was = old.get(k);
+    if (was === undefined) {
+      resources.push({ op: "create", type: r.type, name: r.name, inputs: [] });
+      continue;
+    }
+    const inputs = changedInputs(was.inputs, r.inputs);
+    if (inputs.length === 0) continue;
+    const replacing = REPLACED_ON_CHANGE[r.type] ?? [];
+    const op = inputs.some((i) => replacing.includes(i.replace(/ \[secret\]$/, ""))) ? "replace" : "update";
+    resources.push({ op, type: r.type, name: r.name, inputs });
+  }
+  for (const [k, r] of old) if (!next.has(k)) resources.push({ op: "delete", type: r.type, name: r.name, inputs: [] });
+
+  const fileKey = (f: { host: string; path: string }) => `${f.host}\u0000${f.path}`;
+  const oldFiles = new Map(before.files.filter((f) => !isBundle(f.path)).map((f) => [fileKey(f), f]));
+  const newFiles = new Map(after.files.filter((f) => !isBundle(f.path)).map((f) => [fileKey(f), f]));
+  const files: Array<{ host: string; path: string; patch: string }> = [];
+  for (const k of [...new Set([...oldFiles.keys(), ...newFiles.keys()])].sort()) {
+    const a = oldFiles.get(k);
+    const b = newFiles.get(k);
+    if (a?.content === b?.content) continue;
+    const { host, path } = (b ?? a)!;
+    const mask = a?.secret === true || b?.secret === true ? masker() : (t: string) => t;
+    const patch = createTwoFilesPatch(`a${path}`, `b${path}`, a === undefined ? "" : mask(a.content), b === undefined ? "" : mask(b.content),
+      a === undefined ? "(absent)" : labels.before, b === undefined ? "(absent)" : labels.after);
+    files.push({ host, path, patch: patch.replace(/^=+\n/, "") });
+  }
+  return { resources, files };
+}
+
+/** The diff as a reviewer reads it: resources by operation, then each host's file diffs. */
+export function renderPlanDiff(stack: string, diff: PlanDiff, labels: { readonly before: string; readonly after: string }): string {
+  const head = `Plan diff of stack '${stack}': ${labels.after} against ${labels.before}`;
+  if (diff.resources.length === 0 && diff.files.length === 0) return `${head}\nno changes`;
+  const sign = { create: "+", delete: "-", update: "~", replace: "+-" } as const;
+  const count = (op: ResourceChange["op"]) => diff.resources.filter((r) => r.op === op).length;
+  const out = [head, `Resources: ${count("create")} to create, ${count("update")} to update, ${count("replace")} to replace, ${count("delete")} to delete`];
+  for (const r of diff.resources) out.push(`  ${sign[r.op].padEnd(2)} ${r.type} ${r.name}${r.inputs.length > 0 ? ` (${r.inputs.join(", ")})` : ""}`);
+  const hosts = [...new Set(diff.files.map((f) => f.host))];
+  out.push(`Host files: ${diff.files.length} changed on ${hosts.length} host${hosts.length === 1 ? "" : "s"}`);
+  for (const host of hosts) {
+    out.push(`\n${host}:`);
+    for (const f of diff.files.filter((x) => x.host === host)) out.push(f.patch.trimEnd());
+  }
+  return out.join("\n");
+}

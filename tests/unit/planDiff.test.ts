@@ -1,0 +1,54 @@
+import { diffPlans, renderPlanDiff } from "../../offline/planDiff";
+import type { PlanSnapshot } from "../../offline/planDiff";
+import { SECRET_SIG } from "../../offline/summary";
+
+const secret = (value: string) => ({ [SECRET_SIG]: "1b47061264138c4ac30d75fd1eb44270", value });
+const labels = { before: "HEAD~1", after: "the working tree" };
+const droplet = (userData: string, size = "s-1vcpu-2gb") => ({ type: "digitalocean:index/droplet:Droplet", name: "app", custom: true, inputs: { size, userData: secret(userData) } });
+const step = (stdin: string) => ({ type: "command:remote:Command", name: "app-release", custom: true, inputs: { create: "run", stdin: secret(stdin) } });
+const file = (path: string, content: string, isSecret = false) => ({ host: "app", path, content, secret: isSecret });
+
+describe("the plan diff", () => {
+  const before: PlanSnapshot = {
+    resources: [droplet("#cloud-config a"), step("bundle 1"), { type: "digitalocean:index/vpc:Vpc", name: "vpc", custom: true, inputs: { ipRange: "10.0.0.0/24" } }],
+    files: [
+      file("/etc/systemd/system/shithubd-web.service", "[Service]\nRestartSec=2\n"),
+      file("/etc/shithub/web.env", "SHITHUB_SESSION_KEY=\"old-session-key\"\nSHITHUB_WORKERS=\"4\"\n", true),
+      file("/run/shithub-release.bundle", "bundle 1", true),
+    ],
+  };
+
+  it("says no changes when nothing differs", () => {
+    const d = diffPlans(before, before, labels);
+    expect(d).toEqual({ resources: [], files: [] });
+    expect(renderPlanDiff("staging", d, labels)).toBe("Plan diff of stack 'staging': the working tree against HEAD~1\nno changes");
+  });
+
+  it("a changed unit: the step that sends it updates, and the unit's diff is all the files show (not the bundle that carries it)", () => {
+    const after: PlanSnapshot = { ...before, resources: [before.resources[0]!, step("bundle 2"), before.resources[2]!],
+      files: [file("/etc/systemd/system/shithubd-web.service", "[Service]\nRestartSec=3\n"), before.files[1]!, file("/run/shithub-release.bundle", "bundle 2", true)] };
+    const d = diffPlans(before, after, labels);
+    expect(d.resources).toEqual([{ op: "update", type: "command:remote:Command", name: "app-release", inputs: ["stdin [secret]"] }]);
+    expect(d.files.map((f) => f.path)).toEqual(["/etc/systemd/system/shithubd-web.service"]);
+    expect(d.files[0]!.patch).toContain("-RestartSec=2\n+RestartSec=3\n");
+  });
+
+  it("replaces where the provider forces it (a droplet's user data), updates where it does not (its size), creates and deletes", () => {
+    const after: PlanSnapshot = { resources: [droplet("#cloud-config b", "s-2vcpu-4gb"), step("bundle 1"),
+      { type: "digitalocean:index/volume:Volume", name: "data", custom: true, inputs: { size: 10 } }], files: before.files };
+    expect(diffPlans(before, after, labels).resources).toEqual([
+      { op: "replace", type: "digitalocean:index/droplet:Droplet", name: "app", inputs: ["size", "userData [secret]"] },
+      { op: "create", type: "digitalocean:index/volume:Volume", name: "data", inputs: [] },
+      { op: "delete", type: "digitalocean:index/vpc:Vpc", name: "vpc", inputs: [] },
+    ]);
+    expect(diffPlans(before, { ...after, resources: [droplet("#cloud-config a", "s-2vcpu-4gb"), ...before.resources.slice(1)] }, labels).resources)
+      .toEqual([{ op: "update", type: "digitalocean:index/droplet:Droplet", name: "app", inputs: ["size"] }]);
+  });
+
+  it("a changed secret shows as changed, never its value; an unchanged one is the same on both sides", () => {
+    const after: PlanSnapshot = { ...before, files: [before.files[0]!, file("/etc/shithub/web.env", "SHITHUB_SESSION_KEY=\"new-session-key\"\nSHITHUB_WORKERS=\"4\"\n", true), before.files[2]!] };
+    const [env] = diffPlans(before, after, labels).files;
+    expect(env!.patch).toContain("-SHITHUB_SESSION_KEY=<secret value 1>\n+SHITHUB_SESSION_KEY=<secret value 3>\n SHITHUB_WORKERS=<secret value 2>\n");
+    expect(env!.patch).not.toMatch(/session-key|"4"/);
+  });
+});
