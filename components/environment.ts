@@ -122,7 +122,7 @@ export class ShithubEnvironment extends pulumi.ComponentResource {
         accessKey, secretKey,
         buckets: { backups, backupsDr, wal, walDr, repos, reposDr },
       })));
-    this.roleSteps = new ShithubRoleSteps(`${stack}-roles`, { config, hosts: this.hosts, after: [this.firewalls], database, backupObserver, reposBackup, drSync }, { parent: this });
+    this.roleSteps = new ShithubRoleSteps(`${stack}-roles`, { config, hosts: this.hosts, roleOptions, after: [this.firewalls], database, backupObserver, reposBackup, drSync }, { parent: this });
     const dbReady = this.roleSteps.of("db");
     this.backupSteps = new ShithubBackupSteps(`${stack}-backup-steps`, {
       config,

@@ -5,7 +5,7 @@ import { program } from "../components/program";
 import type { Program } from "../components/program";
 import { markOfflinePlaceholders } from "../components/config/runtimeConfig";
 import { loadEnvTemplates } from "../components/env/envTemplate";
-import { bech32 } from "bech32";
+import { ageRecipientOf } from "../components/backups/ageKeys";
 import { NAMESPACE, PROJECT_KEYS, qualified } from "../components/config/projectKeys";
 import type { StackFileConfig } from "./stackFile";
 import { mockResource } from "./mockState";
@@ -102,7 +102,7 @@ export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
 }
 
 /** Stands in for unset backup recipients in an offline plan: a well-formed age recipient (32 zero bytes) whose identity nobody holds. */
-const PLACEHOLDER_RECIPIENT = bech32.encode("age", bech32.toWords(Buffer.alloc(32)));
+const PLACEHOLDER_RECIPIENT = ageRecipientOf(new Uint8Array(32));
 
 /** Values only an operator can supply (secrets, the release checksum): planned with placeholders when unset. */
 function operatorSupplied(key: string): { secret: boolean } | undefined {

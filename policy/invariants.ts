@@ -1,3 +1,5 @@
+import { ANYWHERE } from "../components/hosts/firewallRules";
+
 /**
  * The stack's invariants as plain functions of what a preview registers: the policy pack
  * (policy/index.ts) runs them under `pulumi preview --policy-pack policy`, and the mock tier runs
@@ -18,7 +20,6 @@ export interface Violation {
   readonly message: string;
 }
 
-const EVERYWHERE = new Set(["0.0.0.0/0", "::/0"]);
 const FIREWALL = "digitalocean:index/firewall:Firewall";
 
 interface Rule {
@@ -35,7 +36,7 @@ function covers(portRange: string | undefined, port: number): boolean {
 
 const publicRules = (r: PolicyResource, port: number) =>
   ((r.inputs.inboundRules ?? []) as Rule[]).filter((rule) => (rule.protocol ?? "tcp") === "tcp" && covers(rule.portRange, port) &&
-    (rule.sourceAddresses ?? []).some((a) => EVERYWHERE.has(a)));
+    (rule.sourceAddresses ?? []).some((a) => (ANYWHERE as readonly string[]).includes(a)));
 
 /** Things a stack must never hold, whatever its config: each is a way to lose the forge or its data. */
 export const POLICIES: ReadonlyArray<{ readonly name: string; readonly description: string; readonly check: (r: PolicyResource, stack: { readonly name: string; readonly production: boolean }) => string | undefined }> = [

@@ -1,5 +1,6 @@
 import { generateKeyPairSync } from "node:crypto";
 import { bech32 } from "bech32";
+import { recipientOf } from "../components/backups/ageKeys";
 import { ed25519KeyPair } from "../offline/sshKeyPair";
 import type { RawStackConfig, StackConfig } from "../components/config/stackConfig";
 import { parseStackConfig } from "../components/config/stackConfig";
@@ -20,12 +21,10 @@ export const REPOS_BACKUP_PASSWORD = "repos-backup-test-password-0123456789";
 
 /** An age key pair as age-keygen makes one: the identity (private) and its recipient (public). */
 export function ageKeyPair(): { identity: string; recipient: string } {
-  const { privateKey, publicKey } = generateKeyPairSync("x25519");
-  const words = (jwkField: string | undefined) => bech32.toWords(Buffer.from(jwkField ?? "", "base64url"));
-  return {
-    identity: bech32.encode("AGE-SECRET-KEY-", words(privateKey.export({ format: "jwk" }).d), 200).toUpperCase(),
-    recipient: bech32.encode("age", words(publicKey.export({ format: "jwk" }).x), 200),
-  };
+  const { privateKey } = generateKeyPairSync("x25519");
+  const secret = Buffer.from(privateKey.export({ format: "jwk" }).d ?? "", "base64url");
+  const identity = bech32.encode("AGE-SECRET-KEY-", bech32.toWords(secret), 200).toUpperCase();
+  return { identity, recipient: recipientOf(identity)! };
 }
 export const BACKUP_KEY = ageKeyPair();
 export const SSH_KEY = "3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa";

@@ -15,6 +15,11 @@ function decode(text: string, hrp: string): Buffer | undefined {
   }
 }
 
+/** The recipient (age1...) of an X25519 public key's 32 bytes, as age-keygen prints it. */
+export function ageRecipientOf(publicKey: Uint8Array): string {
+  return bech32.encode("age", bech32.toWords(publicKey), LIMIT);
+}
+
 /** Why age would refuse `text` as a recipient (`age -r`), or undefined. */
 export function ageRecipientProblem(text: string): string | undefined {
   if (/^AGE-SECRET-KEY-1/i.test(text.trim())) {
@@ -31,5 +36,5 @@ export function recipientOf(identity: string): string | undefined {
   if (secret === undefined) return undefined;
   const key = createPrivateKey({ key: { kty: "OKP", crv: "X25519", d: secret.toString("base64url"), x: "" }, format: "jwk" });
   const x = createPublicKey(key).export({ format: "jwk" }).x;
-  return x === undefined ? undefined : bech32.encode("age", bech32.toWords(Buffer.from(x, "base64url")), LIMIT);
+  return x === undefined ? undefined : ageRecipientOf(Buffer.from(x, "base64url"));
 }

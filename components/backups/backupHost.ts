@@ -78,6 +78,9 @@ export function backupStaticFiles(dbLocal: boolean, recipients: readonly string[
   return files;
 }
 
+/** The file each job's key is in: a host gets the file of its own jobs only. */
+export const KEY_FILES = { dump: "rclone.conf", wal: "wal-rclone.conf" } as const;
+
 /** The settings and the rclone configs: the database URL and the host's own scoped keys (a file per key, each only where its job runs). */
 export function backupSecretFiles(inputs: BackupHostInputs): Record<string, string> {
   const { spaces } = inputs;
@@ -92,8 +95,8 @@ export function backupSecretFiles(inputs: BackupHostInputs): Record<string, stri
       backupsBucket: spaces.buckets.backups,
       walBucket: spaces.buckets.wal,
     }),
-    ...(inputs.dumpKey !== undefined ? { "rclone.conf": rcloneConf("rclone.conf.mustache", inputs.dumpKey) } : {}),
-    ...(inputs.walKey !== undefined ? { "wal-rclone.conf": rcloneConf("wal-rclone.conf.mustache", inputs.walKey) } : {}),
+    ...(inputs.dumpKey !== undefined ? { [KEY_FILES.dump]: rcloneConf("rclone.conf.mustache", inputs.dumpKey) } : {}),
+    ...(inputs.walKey !== undefined ? { [KEY_FILES.wal]: rcloneConf("wal-rclone.conf.mustache", inputs.walKey) } : {}),
   };
 }
 

@@ -1,7 +1,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { ScopedKey, ShithubBackups } from "./backups";
-import { BACKUP_FILE_PATHS, backupSecretFiles, backupSetupBundle, backupStaticFiles, postReleaseDrillCommand, preReleaseBackupCommand } from "./backupHost";
+import { BACKUP_FILE_PATHS, KEY_FILES, backupSecretFiles, backupSetupBundle, backupStaticFiles, postReleaseDrillCommand, preReleaseBackupCommand } from "./backupHost";
 import type { BackupHostInputs, KeyPair } from "./backupHost";
 import { BUNDLE_COMMAND } from "../hosts/bundle";
 import { bucketEndpoint } from "./buckets";
@@ -39,16 +39,17 @@ export class ShithubBackupSteps extends pulumi.ComponentResource {
     const byName = (b: keyof typeof backups.buckets) => backups.buckets[b].name;
     const setups = new Map<string, command.remote.Command>();
 
+    const pair = (k: ScopedKey) => pulumi.all([k.accessKey, k.secretKey]).apply(([accessKey, secretKey]): KeyPair => ({ accessKey, secretKey }));
     for (const host of [...new Set([this.dumpHost, db])]) {
-      const key = (k: ScopedKey | undefined) => (k === undefined ? undefined : pulumi.all([k.accessKey, k.secretKey]).apply(([accessKey, secretKey]): KeyPair => ({ accessKey, secretKey })));
+      // A host holds the key of each job it runs, and no other.
+      const jobs = { dump: host === this.dumpHost, wal: host === db };
       const inputs = pulumi.all([
-        key(host === this.dumpHost ? backups.keys.dump : undefined), key(host === db ? backups.keys.wal : undefined),
+        jobs.dump ? pair(backups.keys.dump) : undefined, jobs.wal ? pair(backups.keys.wal) : undefined,
         byName("backups"), byName("wal"), args.databaseUrlFor(host),
       ]).apply(([dumpKey, walKey, b, w, databaseUrl]): BackupHostInputs => ({
         host: host.spec.name,
-        dump: host === this.dumpHost,
-        wal: host === db,
-        dbLocal: host === db,
+        ...jobs,
+        dbLocal: jobs.wal,
         databaseUrl,
         platform: config.platform,
         recipients: config.hosts.backupRecipients,
@@ -62,10 +63,10 @@ export class ShithubBackupSteps extends pulumi.ComponentResource {
       }));
       const bundle = pulumi.secret(inputs.apply(backupSetupBundle));
       const secretFiles = pulumi.secret(inputs.apply(backupSecretFiles));
-      const staticFiles = backupStaticFiles(host === db, config.hosts.backupRecipients);
-      const keyFiles = [...(host === this.dumpHost ? ["rclone.conf"] : []), ...(host === db ? ["wal-rclone.conf"] : [])];
+      const staticFiles = backupStaticFiles(jobs.wal, config.hosts.backupRecipients);
+      const notHere = (Object.keys(KEY_FILES) as Array<keyof typeof KEY_FILES>).filter((job) => !jobs[job]).map((job) => KEY_FILES[job] as string);
       for (const [name, path] of Object.entries(BACKUP_FILE_PATHS)) {
-        if (name.endsWith("rclone.conf") && !keyFiles.includes(name)) continue;
+        if (notHere.includes(name)) continue;
         const content = name in staticFiles ? pulumi.output(staticFiles[name]!) : secretFiles.apply((f) => f[name] ?? "");
         this.hostFiles.push({ host: host.spec.name, file: { path, content, names: [] } });
       }

@@ -78,31 +78,24 @@ export class ShithubBackups extends pulumi.ComponentResource {
 
     // One S3 provider per Spaces region, with the stack's Spaces credentials (the same the DigitalOcean provider uses).
     const spaces = new pulumi.Config("digitalocean");
-    const providers = new Map<string, aws.Provider>();
-    const providerFor = (region: string): aws.Provider => {
-      const existing = providers.get(region);
-      if (existing !== undefined) return existing;
-      const accessKey = spaces.getSecret("spacesAccessId") ?? process.env.SPACES_ACCESS_KEY_ID;
-      const secretKey = spaces.getSecret("spacesSecretKey") ?? process.env.SPACES_SECRET_ACCESS_KEY;
-      const provider = new aws.Provider(`spaces-${region}`, {
-        // SigV4 signs for us-east-1 whatever the Spaces region; there is no STS, IAM or metadata service.
-        region: "us-east-1",
-        endpoints: [{ s3: `https://${spacesEndpoint(region)}` }],
-        skipCredentialsValidation: true,
-        skipRequestingAccountId: true,
-        skipMetadataApiCheck: true,
-        skipRegionValidation: true,
-        ...(accessKey !== undefined ? { accessKey } : {}),
-        ...(secretKey !== undefined ? { secretKey } : {}),
-      }, { parent: this });
-      providers.set(region, provider);
-      return provider;
-    };
+    const accessKey = spaces.getSecret("spacesAccessId") ?? process.env.SPACES_ACCESS_KEY_ID;
+    const secretKey = spaces.getSecret("spacesSecretKey") ?? process.env.SPACES_SECRET_ACCESS_KEY;
+    const providers = new Map([...new Set(args.buckets.map((b) => b.region))].map((region) => [region, new aws.Provider(`spaces-${region}`, {
+      // SigV4 signs for us-east-1 whatever the Spaces region; there is no STS, IAM or metadata service.
+      region: "us-east-1",
+      endpoints: [{ s3: `https://${spacesEndpoint(region)}` }],
+      skipCredentialsValidation: true,
+      skipRequestingAccountId: true,
+      skipMetadataApiCheck: true,
+      skipRegionValidation: true,
+      ...(accessKey !== undefined ? { accessKey } : {}),
+      ...(secretKey !== undefined ? { secretKey } : {}),
+    }, { parent: this })]));
     for (const plan of args.buckets) {
       const policy = deleteGuardPolicy(plan);
       if (policy === undefined) continue;
       new aws.s3.BucketPolicy(`${plan.name}-keep`, { bucket: buckets[plan.id].name, policy: JSON.stringify(policy) },
-        { parent: this, provider: providerFor(plan.region), protect: args.production, retainOnDelete: args.production });
+        { parent: this, provider: providers.get(plan.region), protect: args.production, retainOnDelete: args.production });
     }
 
     const keys = {} as Record<KeyName, ScopedKey>;

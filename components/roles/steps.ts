@@ -17,7 +17,8 @@ import { databaseClients, dbConfigFiles, dbRolesSql, dbSetupVars } from "./db";
 import type { DbNetwork } from "./db";
 import { edgeFiles } from "./edge";
 import { gitSshFiles } from "./gitSsh";
-import { drSyncHostOf, hostModules } from "./index";
+import { hostModules } from "./index";
+import type { RoleOptions } from "./index";
 import type { RoleId, RoleModule } from "./role";
 import { roleSetupBundle } from "./setupBundle";
 import { webAddress } from "../release/releasePlan";
@@ -25,6 +26,8 @@ import { webAddress } from "../release/releasePlan";
 export interface RoleStepsArgs {
   readonly config: StackConfig;
   readonly hosts: readonly ShithubHost[];
+  /** The same options the hosts' user data was rendered with (which host runs the DR copy). */
+  readonly roleOptions: RoleOptions;
   /** What every setup step waits for (the firewalls that let SSH in). */
   readonly after: readonly pulumi.Resource[];
   readonly database: {
@@ -116,7 +119,7 @@ export class ShithubRoleSteps extends pulumi.ComponentResource {
     };
 
     for (const host of args.hosts) {
-      for (const role of hostModules(host.spec, { gitSsh: config.gitSsh, drSyncHost: drSyncHostOf(specs) })) {
+      for (const role of hostModules(host.spec, args.roleOptions)) {
         const step = content(role, host);
         if (step === undefined || role.step === undefined) continue;
         const bundle = pulumi.all([step.files, step.secretFiles ?? {}])

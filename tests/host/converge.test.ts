@@ -76,10 +76,10 @@ async function plan(version: string, set: Record<string, string> = {}): Promise<
 const plannedHosts = (p: Plan) => (p.outputs as { hosts: Record<string, { publicIpv4: string; privateIpv4: string }> }).hosts;
 
 /** What a Spaces key's grant lets it do in a bucket (readwrite: read, write and delete). */
+const READ_ACTIONS = ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucketLocation", "s3:GetBucketVersioning"];
 const GRANT_ACTIONS: Readonly<Record<string, readonly string[]>> = {
-  read: ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucketLocation", "s3:GetBucketVersioning"],
-  readwrite: ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucketLocation", "s3:GetBucketVersioning",
-    "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:ListBucketMultipartUploads"],
+  read: READ_ACTIONS,
+  readwrite: [...READ_ACTIONS, "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:ListBucketMultipartUploads"],
 };
 
 /**
