@@ -51,7 +51,8 @@ export function hostModules(host: HostSpec, options: RoleOptions): RoleModule[] 
 }
 
 /** What every host gets, whatever its roles. */
-export const BASE_PACKAGES: readonly string[] = ["unattended-upgrades", "fail2ban", "ca-certificates", "curl", "nftables"];
+/** python3-systemd: fail2ban's journal backend (the user data's jail.d drop-in). */
+export const BASE_PACKAGES: readonly string[] = ["unattended-upgrades", "fail2ban", "python3-systemd", "ca-certificates", "curl", "nftables"];
 
 /** The packages of a host: the base ones and its roles'. */
 export function hostPackages(host: HostSpec, platform: Platform, options: RoleOptions): string[] {
