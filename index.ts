@@ -1,4 +1,6 @@
-// Entry point for `pulumi preview` / `pulumi up`: the stack outputs are the program's outputs.
-import { program } from "./components/program";
+// Entry point for `pulumi preview` / `pulumi up`: the runtime calls the exported function and
+// exports what it resolves to. It is async so production's promotion gate can read staging's
+// outputs, and refuse, before any resource is registered.
+import { deploy } from "./components/program";
 
-export = program().outputs;
+export = () => deploy();

@@ -4,7 +4,12 @@ import { ShithubEnvironment } from "./environment";
 import { ConfigError } from "./config/problems";
 import { rawConfigFromRuntime } from "./config/runtimeConfig";
 import { loadEnvTemplates } from "./env/envTemplate";
-import type { EnvFileName } from "./env/envTemplate";
+import type { EnvFileName, EnvTemplate } from "./env/envTemplate";
+import type { StackConfig } from "./config/stackConfig";
+import type { HostRelease } from "./release/releaseReport";
+import { judgePromotion, overrideWarning, refusalMessage } from "./promotion/promotionGate";
+import type { PromotionDecision } from "./promotion/promotionGate";
+import { readUpstreamRelease } from "./promotion/upstreamRelease";
 
 /** What an operator needs of a host. */
 export interface HostOutput {
@@ -28,31 +33,62 @@ export interface StackOutputs {
   readonly dnsManagedHere: boolean;
   /** Spaces buckets by role: name and region. */
   readonly buckets: Readonly<Record<string, { name: string; region: string }>>;
+  /** What the app hosts run, from their release steps' reports: a downstream stack's promotion gate reads it. */
+  readonly release: { readonly version: string; readonly hosts: Readonly<Record<string, pulumi.Output<HostRelease | null>>> };
+  /** The promotion gate's decision, on a stack that has one (production). */
+  readonly promotion?: PromotionDecision;
 }
 
 export interface Program {
   readonly environment: ShithubEnvironment;
+  readonly config: StackConfig;
   readonly outputs: StackOutputs;
 }
 
-/**
- * The Pulumi program: validate the whole stack config first (so a bad value stops the run
- * before any resource is registered), then build the environment. index.ts runs it under
- * `pulumi`; the offline plan and the tests run the same function under mocks.
- */
-export function program(opts?: pulumi.ComponentResourceOptions): Program {
-  const templates = loadEnvTemplates();
-  let config;
+/** The stack's config, validated whole: a bad value stops the run before any resource is registered. */
+function loadConfig(templates: Readonly<Record<EnvFileName, EnvTemplate>>): StackConfig {
   try {
-    config = readStackConfig(rawConfigFromRuntime(), templates);
+    return readStackConfig(rawConfigFromRuntime(), templates);
   } catch (err) {
     // RunError: the CLI prints the message alone, without a stack trace.
     if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
     throw err;
   }
+}
+
+/**
+ * The entry point of `pulumi preview` and `pulumi up` (index.ts): validate the config, then, on a
+ * stack with a promotion gate, read the upstream stack's release and refuse before registering
+ * anything else when the gate does not pass; then build the environment.
+ */
+export async function deploy(opts?: pulumi.ComponentResourceOptions, now: () => Date = () => new Date()): Promise<StackOutputs> {
+  const templates = loadEnvTemplates();
+  const config = loadConfig(templates);
+  let promotion: PromotionDecision | undefined;
+  if (config.promotion !== undefined) {
+    const upstream = await readUpstreamRelease(config.promotion.from);
+    promotion = judgePromotion({ stack: config.stack, version: config.version, promotion: config.promotion, upstream, now: now() });
+    if (promotion.verdict === "refused") throw new pulumi.RunError(refusalMessage(config.stack, promotion));
+    const warning = overrideWarning(config.stack, promotion);
+    if (warning !== undefined) pulumi.log.warn(warning);
+  }
+  return build(config, templates, opts, promotion).outputs;
+}
+
+/**
+ * The program without its promotion gate (which needs the upstream stack's outputs from a
+ * backend): what the offline plan and the tests run under mocks.
+ */
+export function program(opts?: pulumi.ComponentResourceOptions): Program {
+  const templates = loadEnvTemplates();
+  return build(loadConfig(templates), templates, opts);
+}
+
+function build(config: StackConfig, templates: Readonly<Record<EnvFileName, EnvTemplate>>, opts?: pulumi.ComponentResourceOptions, promotion?: PromotionDecision): Program {
   const environment = new ShithubEnvironment(config.stack, { config, templates }, opts);
   return {
     environment,
+    config,
     outputs: {
       version: config.version,
       region: config.region,
@@ -68,6 +104,8 @@ export function program(opts?: pulumi.ComponentResourceOptions): Program {
       dnsRecords: environment.dnsRecords,
       dnsManagedHere: config.dnsZone !== undefined,
       buckets: Object.fromEntries(config.backups.buckets.map((b) => [b.id, { name: b.name, region: b.region }])),
+      release: { version: config.version, hosts: environment.service.reports },
+      ...(promotion !== undefined ? { promotion } : {}),
     },
   };
 }

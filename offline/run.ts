@@ -46,6 +46,8 @@ export type OfflineResult =
       readonly outputs: Record<string, unknown>;
       /** Secrets and checksums the stack file does not hold yet, planned with placeholders. */
       readonly unsetValues: Array<{ key: string; fix: string }>;
+      /** The promotion gate the stack has: `pulumi preview` and `up` judge it (it reads another stack's outputs); an offline plan cannot. */
+      readonly promotion?: { readonly from: string; readonly soakMinutes: number };
     }
   | { readonly ok: false; readonly message: string; readonly resources: RecordedResource[] };
 
@@ -166,5 +168,9 @@ export async function runOffline(cfg: StackFileConfig, options: OfflineOptions =
     files.push({ host, path: file.path, content: await valueOf(file.content), secret: await pulumi.isSecret(file.content) });
   }
   const outputs = await valueOf(pulumi.output(built.outputs));
-  return { ok: true, resources, files, outputs: outputs as unknown as Record<string, unknown>, unsetValues: unset };
+  const gate = built.config.promotion;
+  return {
+    ok: true, resources, files, outputs: outputs as unknown as Record<string, unknown>, unsetValues: unset,
+    ...(gate !== undefined ? { promotion: { from: gate.from, soakMinutes: gate.soakMinutes } } : {}),
+  };
 }

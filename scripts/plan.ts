@@ -89,6 +89,11 @@ async function main(): Promise<number> {
   console.log("\nBuckets:");
   for (const [role, b] of Object.entries(outputs.buckets)) console.log(`  ${role}: ${b.name} (${b.region})`);
 
+  if (result.promotion !== undefined) {
+    const { from, soakMinutes } = result.promotion;
+    console.log(`\nPromotion gate: shithubd ${outputs.version} only if ${from} runs it and has for ${soakMinutes} min. ` +
+      "Not judged here (it reads that stack's outputs from the backend): `pulumi preview` and `pulumi up` judge it first.");
+  }
   if (result.unsetValues.length > 0) {
     console.log(`\nSecrets not yet set in ${cfg.file} (planned with placeholders; \`pulumi preview\` stops until they are set):`);
     for (const { fix } of result.unsetValues) console.log(`  ${fix}`);

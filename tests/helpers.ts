@@ -6,6 +6,7 @@ import type { RawStackConfig, StackConfig } from "../components/config/stackConf
 import { parseStackConfig } from "../components/config/stackConfig";
 import type { Problem } from "../components/config/problems";
 import { loadEnvTemplates } from "../components/env/envTemplate";
+import { productionByName } from "../components/env/envDefaults";
 import type { EnvFileName, EnvTemplate } from "../components/env/envTemplate";
 
 /** 32-byte keys that are obviously for tests. */
@@ -76,8 +77,13 @@ export function rawConfig(options: {
     values[k] = v;
     secretKeys.add(k);
   }
+  const stack = options.stack ?? "staging";
+  // Production promotes from staging (its promotion gate); a test of that rule drops the key.
+  if ((productionByName(stack) || values["shithubd:production"] === "true") && !("shithubd:promoteFrom" in values)) {
+    values["shithubd:promoteFrom"] = "organization/shithubd/staging";
+  }
   for (const k of options.drop ?? []) delete values[k];
-  return { stack: options.stack ?? "staging", values, secretKeys, placeholders: new Set() };
+  return { stack, values, secretKeys, placeholders: new Set() };
 }
 
 const templates = loadEnvTemplates();

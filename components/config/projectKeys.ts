@@ -4,6 +4,7 @@ import { PLATFORMS } from "../hosts/platform";
 import { vpcRangeProblem } from "./addressRanges";
 import { artifactUrlProblem } from "./artifactUrl";
 import { publicKeyOf } from "../hosts/sshKeys";
+import { overrideShapeProblem, stackReferenceProblem } from "../promotion/promotionValues";
 
 /** The project's config namespace: `Pulumi.yaml` `name:`, so `shithubd:*` keys can be declared there. */
 export const NAMESPACE = "shithubd";
@@ -286,6 +287,30 @@ export const PROJECT_KEYS: readonly ProjectKey[] = [
     optional: true,
     example: "'[]'",
     check: () => undefined,
+  },
+  {
+    name: "promoteFrom",
+    type: "string",
+    description: "The stack this one promotes from (production: staging, as organization/shithubd/staging): it takes only the version that stack runs, once it has run there for shithubd:soakMinutes. Required for production.",
+    optional: true,
+    example: "organization/shithubd/staging",
+    check: stackReferenceProblem,
+  },
+  {
+    name: "soakMinutes",
+    type: "integer",
+    description: "How long a version must have run on the shithubd:promoteFrom stack before this one takes it.",
+    default: "30",
+    example: "30",
+    check: (v) => wholeNumber(v, 0, 10_080),
+  },
+  {
+    name: "promotionOverride",
+    type: "string",
+    description: "Emergency only: promote shithubd:version without the gate, {version, by, reason}; printed in every preview and exported. Remove it after the release.",
+    optional: true,
+    example: "'{\"version\":\"v1.8.1\",\"by\":\"<your name>\",\"reason\":\"<why production cannot wait>\"}'",
+    check: overrideShapeProblem,
   },
   {
     name: "majorSchemaChange",

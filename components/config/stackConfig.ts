@@ -10,6 +10,8 @@ import { parseBackupConfig, runtimeBucketEnv } from "./backupConfig";
 import type { BackupConfig } from "./backupConfig";
 import { parseReleaseConfig } from "./releaseConfig";
 import type { ReleaseConfig } from "./releaseConfig";
+import { parsePromotionConfig } from "../promotion/promotionConfig";
+import type { PromotionConfig } from "../promotion/promotionConfig";
 import type { HostsConfig, ListKey } from "./hostsConfig";
 import { strayKeyProblem } from "./namespaces";
 import { NAMESPACE, PROJECT_KEYS, qualified } from "./projectKeys";
@@ -51,6 +53,8 @@ export interface StackConfig {
   readonly hosts: HostsConfig;
   readonly release: ReleaseConfig;
   readonly backups: BackupConfig;
+  /** The stack this one promotes from and the soak it needs (production's gate). */
+  readonly promotion?: PromotionConfig;
   /** Production: stateful resources are protected and retained. */
   readonly production: boolean;
   /** Every SHITHUB_* value: stack-set, defaults and derived. */
@@ -174,6 +178,10 @@ export function parseStackConfig(raw: RawStackConfig, templates: Readonly<Record
 
   const backups = region === undefined ? { problems: [] } : parseBackupConfig(stack, region, project);
   problems.push(...backups.problems);
+  // A promotion key already reported invalid is not reported again as missing.
+  const promotionKeyReported = problems.some((p) => ["promoteFrom", "soakMinutes", "promotionOverride"].some((k) => p.key === qualified(k)));
+  const promotion = promotionKeyReported ? { problems: [] } : parsePromotionConfig(stack, version, production, project);
+  problems.push(...promotion.problems);
   const image = project.get("image");
   const swap = project.get("swapGib");
   const tls = project.get("tls") === "internal" ? "internal" : "acme";
@@ -204,6 +212,7 @@ export function parseStackConfig(raw: RawStackConfig, templates: Readonly<Record
       stack, version, domain, region, image, platform, edge, gitSsh, swapGib: Number(swap), hosts: hosts.config, release: release.config, backups: backups.config, production, env,
       ...(dnsZone !== undefined ? { dnsZone } : {}),
       ...(vpcIpRange !== undefined ? { vpcIpRange } : {}),
+      ...(promotion.config !== undefined ? { promotion: promotion.config } : {}),
     },
   };
 }

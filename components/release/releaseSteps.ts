@@ -8,6 +8,8 @@ import { RELEASE_COMMAND, releaseBundle } from "./releaseBundle";
 import { hostUnits, releaseInputs, uploadPath } from "./releasePlan";
 import type { EnvFileName } from "../env/envTemplate";
 import { UNIT_NAMES, unitPath } from "./units";
+import { parseReleaseReport } from "./releaseReport";
+import type { HostRelease } from "./releaseReport";
 
 export interface ShithubServiceArgs {
   readonly config: StackConfig;
@@ -32,6 +34,8 @@ export const BUNDLE_PATH = "/run/shithub-release.bundle";
  */
 export class ShithubService extends pulumi.ComponentResource {
   readonly releases: command.remote.Command[] = [];
+  /** What each host's last release step reported: the version it runs and since when (null before any). */
+  readonly reports: Record<string, pulumi.Output<HostRelease | null>> = {};
   /** Units and the release bundle per host, for review (env files are the environment's). */
   readonly hostFiles: Array<{ host: string; file: HostFile }> = [];
 
@@ -66,6 +70,8 @@ export class ShithubService extends pulumi.ComponentResource {
         addPreviousOutputInEnv: false,
       }, { parent: this, dependsOn: before, additionalSecretOutputs: ["stdout", "stderr", "stdin"] });
       this.releases.push(release);
+      // stdout is secret as a whole; the report is checked to be a version and a time, so it is not.
+      this.reports[spec.name] = pulumi.unsecret(release.stdout.apply((out) => parseReleaseReport(out) ?? null));
       previous = [release];
 
       for (const unit of UNIT_NAMES) {

@@ -26,6 +26,29 @@ PREVIOUS_BIN=""
 
 log() { printf 'shithub-release %s: %s\n' "$RELEASE_VERSION" "$*" >&2; }
 
+# Which version this host runs and since when a release step switched it there ("<version> <UTC>").
+RUNNING="$WORK/running"
+now_utc() { date -u +%Y-%m-%dT%H:%M:%SZ; }
+record_running() {
+  printf '%s %s\n' "$RELEASE_VERSION" "$1" >"$RUNNING.new"
+  mv -f "$RUNNING.new" "$RUNNING"
+}
+
+# The one line on stdout (components/release/releaseReport.ts): the program exports it, and
+# production's promotion gate reads staging's. A no-op or env-only release reports the version's
+# own time, so only a new version restarts a soak.
+running_since() {
+  local version="" at=""
+  read -r version at <"$RUNNING" 2>/dev/null || true
+  [ "$version" = "$RELEASE_VERSION" ] && [ -n "$at" ] && printf '%s' "$at"
+}
+report() {
+  local at
+  # Never a failure here: the release itself is done.
+  at=$(running_since) || { log "no record of when $RELEASE_VERSION was released here ($RUNNING); nothing reported"; return 0; }
+  printf 'shithub-release-report {"version":"%s","releasedAt":"%s"}\n' "$RELEASE_VERSION" "$at"
+}
+
 # Targets of the staged files: name, path, mode, owner.
 # systemd reads EnvironmentFile= as PID 1: the env files are root's, and the service cannot
 # rewrite its own configuration. Git over SSH (the git user, group shithub) reads ssh.env only:
@@ -239,6 +262,10 @@ main() {
   [ -x "$PREVIOUS_BIN" ] || PREVIOUS_BIN=""
   PREVIOUS_VERSION=$(basename "$(dirname "$PREVIOUS_BIN")" 2>/dev/null || true)
   [ -n "$PREVIOUS_BIN" ] || PREVIOUS_VERSION=""
+  # A host released before the record existed: its running release's directory dates its last release.
+  if [ "$PREVIOUS_BIN" = "$NEW_BIN" ] && ! running_since >/dev/null; then
+    record_running "$(date -u -r "$NEW_DIR" +%Y-%m-%dT%H:%M:%SZ)"
+  fi
 
   local binary_changed=0 files=0 web=0 worker=0 timer=0 units=0 entry name path mode owner
   [ "$PREVIOUS_BIN" = "$NEW_BIN" ] || binary_changed=1
@@ -263,6 +290,7 @@ main() {
     systemctl is-active --quiet shithubd-worker.service || start+=(shithubd-worker.service)
     if [ "${#start[@]}" = 0 ]; then
       log "unchanged; nothing restarted"
+      report
       exit 0
     fi
     systemctl start "${start[@]}" || true
@@ -271,6 +299,7 @@ main() {
     [[ " ${start[*]} " == *" shithubd-worker.service "* ]] && want_worker=1
     await_ready "$want_web" "$want_worker" || fail "$NOT_READY"
     log "unchanged; started ${start[*]}"
+    report
     exit 0
   fi
 
@@ -310,6 +339,7 @@ main() {
     await_ready "$web" "$worker" || fail "$NOT_READY"
   fi
   if [ "$timer" = 1 ]; then systemctl restart shithubd-cron.timer || fail "shithubd-cron.timer did not start"; fi
+  if [ "$binary_changed" = 1 ]; then record_running "$(now_utc)"; fi
 
   rm -rf -- "$BACKUP"
   touch "$NEW_DIR" # pruning keeps the most recently released
@@ -322,6 +352,7 @@ main() {
   [ "$worker" = 1 ] && restarted+=(worker)
   [ "$timer" = 1 ] && restarted+=(cron.timer)
   log "released (previous: ${PREVIOUS_VERSION:-none}); restarted: ${restarted[*]:-nothing}"
+  report
 }
 
 main

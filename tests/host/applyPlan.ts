@@ -55,6 +55,7 @@ export function dropletUserData(plan: Plan, name: string): string {
 export interface AppliedStep {
   readonly name: string;
   readonly ms: number;
+  readonly stdout: string;
   readonly stderr: string;
 }
 
@@ -63,7 +64,7 @@ export function applySteps(machineFor: (step: RemoteStep) => Machine, steps: rea
   return steps.map((step) => {
     const r = machineFor(step).ssh(step.command, step.stdin, step.hostKey, step.privateKey);
     if (r.status !== 0) throw new Error(`${step.name} failed (exit ${r.status}):\n${r.stderr}`);
-    return { name: step.name, ms: Math.round(r.ms), stderr: r.stderr };
+    return { name: step.name, ms: Math.round(r.ms), stdout: r.stdout, stderr: r.stderr };
   });
 }
 
@@ -92,7 +93,7 @@ export class Stack {
       const r = await this.machineFor(step).sshAsync(step.command, step.stdin, step.hostKey, step.privateKey);
       if (r.status !== 0) throw new Error(`${step.name} failed (exit ${r.status}):\n${r.stderr}`);
       this.applied.set(step.name, signature(step));
-      done.push({ name: step.name, ms: Math.round(r.ms), stderr: r.stderr });
+      done.push({ name: step.name, ms: Math.round(r.ms), stdout: r.stdout, stderr: r.stderr });
     }
     return done;
   }

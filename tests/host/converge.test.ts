@@ -7,6 +7,8 @@ import { mockResource } from "../../offline/mockState";
 import { runOffline } from "../../offline/run";
 import { unwrapSecret } from "../../offline/summary";
 import { loadStackFile } from "../../offline/stackFile";
+import { parseReleaseReport } from "../../components/release/releaseReport";
+import type { HostRelease } from "../../components/release/releaseReport";
 import { ArtifactServer } from "./artifacts";
 import { remoteSteps, Stack } from "./applyPlan";
 import type { AppliedStep, Plan } from "./applyPlan";
@@ -385,10 +387,14 @@ describe("the production topology, converged from a fresh stack", () => {
 });
 
 describe("releases under steady load (100 requests/s through the edge)", () => {
+  let bumpReport: HostRelease | undefined;
   it("a version bump: only the release step runs, the migration runs once, no request fails", async () => {
     const { steps, load } = await upUnderLoad(await plan(V2));
     expect(names(steps)).toEqual([`${APP}-release`]);
     expect(steps[0]!.stderr).toContain(`released (previous: ${V1}); restarted: web worker`);
+    // What the stack exports for a downstream promotion gate: the host's own report of the switch.
+    bumpReport = parseReleaseReport(steps[0]!.stdout);
+    expect(bumpReport?.version).toBe(V2);
     expect(failures(load)).toEqual({ failed: 0, kinds: {} });
     console.log(`version bump: release step ${steps[0]!.ms} ms`);
     expect(machine(DB).sh("runuser -u postgres -- psql -X -At -d shithub -c 'SELECT max(version_id) FROM goose_db_version'")).toBe("2");
@@ -400,6 +406,8 @@ describe("releases under steady load (100 requests/s through the edge)", () => {
     const { steps, load } = await upUnderLoad(await plan(V2, set));
     expect(names(steps)).toEqual([`${APP}-release`]);
     expect(failures(load)).toEqual({ failed: 0, kinds: {} });
+    // A restart for an env change is not a new version: the soak a promotion gate counts goes on.
+    expect(parseReleaseReport(steps[0]!.stdout)).toEqual(bumpReport);
     const pid = machine(APP).sh("systemctl show -p MainPID --value shithubd-web.service");
     expect(machine(APP).sh(`tr '\\0' '\\n' < /proc/${pid}/environ | grep ^SHITHUB_RATELIMIT__API__ANON_PER_HOUR=`)).toBe("SHITHUB_RATELIMIT__API__ANON_PER_HOUR=120");
     userChecks(await plan(V2, set), V2);

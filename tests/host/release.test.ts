@@ -13,6 +13,8 @@ import { parseStackConfig } from "../../components/config/stackConfig";
 import { renderEnvFile } from "../../components/env/envFile";
 import { resolveDeferred } from "../../components/env/envValues";
 import { RELEASE_COMMAND, releaseBundle } from "../../components/release/releaseBundle";
+import { parseReleaseReport } from "../../components/release/releaseReport";
+import type { HostRelease } from "../../components/release/releaseReport";
 import { releaseInputs } from "../../components/release/releasePlan";
 import { loadEnvTemplates } from "../../components/env/envTemplate";
 import { rawConfig } from "../helpers";
@@ -50,6 +52,17 @@ function release(text: string) {
   return ssh(RELEASE_COMMAND, text);
 }
 
+/** The report a successful step prints (the stack exports it; production's promotion gate reads staging's). */
+function reportOf(r: { stdout: string }): HostRelease {
+  const report = parseReleaseReport(r.stdout);
+  if (report === undefined) throw new Error(`no release report in stdout: ${JSON.stringify(r.stdout)}`);
+  return report;
+}
+/** The report of the running version's switch, for the steps that must not restart its clock. */
+let firstReport: HostRelease;
+/** The version bump's report: a later switch must report a later time. */
+let bumpedReport: HostRelease;
+
 const health = (): string => sh(`curl -s -o - -w ' %{http_code}' http://127.0.0.1:8080/ || true`);
 const mainPid = (unit: string): string => sh(`systemctl show -p MainPID --value ${unit}`);
 const migrationRuns = (): number => Number(sh(`runuser -u postgres -- psql -At shithub -c 'SELECT count(*) FROM migration_runs'`));
@@ -84,6 +97,10 @@ describe("the release script on a real systemd host", () => {
     const r = release(bundle("v1.0.0"));
     expect(r.stderr).toContain("shithub-release v1.0.0: released (previous: none); restarted: web worker");
     expect(r.status).toBe(0);
+    // The host's clock at the end of the step: within the seconds the step took.
+    firstReport = reportOf(r);
+    expect(firstReport.version).toBe("v1.0.0");
+    expect(Math.abs(Date.parse(firstReport.releasedAt) - Number(sh("date +%s")) * 1000)).toBeLessThan(60_000);
     expect(health()).toBe("shithubd v1.0.0\n 200");
     expect(sh("stat -c '%a %U %G' /etc/shithub/web.env /etc/shithub/worker.env /etc/shithub/ssh.env")).toBe("600 root root\n600 root root\n640 root shithub");
     // The service cannot read, let alone rewrite, its own configuration; git over SSH reads ssh.env.
@@ -113,14 +130,20 @@ describe("the release script on a real systemd host", () => {
     expect(r.status).toBe(0);
     expect(r.stderr.trim()).toBe("shithub-release v1.0.0: unchanged; nothing restarted");
     expect([mainPid("shithubd-web.service"), mainPid("shithubd-worker.service")]).toEqual(before);
+    // A no-op step reports the version's own release time: it does not restart a soak.
+    expect(reportOf(r)).toEqual(firstReport);
   });
 
   it("an older host's env files (the service user's) are given to root in place, with no restart", () => {
     const before = [mainPid("shithubd-web.service"), mainPid("shithubd-worker.service")];
     sh("chown shithub:shithub /etc/shithub/web.env /etc/shithub/worker.env && chmod 0640 /etc/shithub/web.env && rm /etc/shithub/ssh.env");
+    // Nor had it a record of its release time: its running release's directory dates the last release.
+    sh("rm /var/lib/shithub-release/running && touch -d '2026-01-02 03:04:05 UTC' /opt/shithub/releases/v1.0.0");
     const r = release(bundle("v1.0.0"));
     expect(r.status).toBe(0);
     expect(r.stderr.trim()).toBe("shithub-release v1.0.0: released (previous: v1.0.0); restarted: nothing");
+    expect(reportOf(r)).toEqual({ version: "v1.0.0", releasedAt: "2026-01-02T03:04:05Z" });
+    firstReport = reportOf(r);
     expect(sh("stat -c '%a %U %G' /etc/shithub/web.env /etc/shithub/worker.env /etc/shithub/ssh.env")).toBe("600 root root\n600 root root\n640 root shithub");
     expect([mainPid("shithubd-web.service"), mainPid("shithubd-worker.service")]).toEqual(before);
   });
@@ -131,6 +154,8 @@ describe("the release script on a real systemd host", () => {
     const r = release(bundle("v1.0.0", { set: { "shithubd:SHITHUB_WORKERS": "7" } }));
     expect(r.stderr).toContain("restarted: worker");
     expect(r.status).toBe(0);
+    // An env-only change restarts the worker, not the version's soak.
+    expect(reportOf(r)).toEqual(firstReport);
     expect(mainPid("shithubd-web.service")).toBe(web);
     expect(mainPid("shithubd-worker.service")).not.toBe(worker);
   });
@@ -140,6 +165,9 @@ describe("the release script on a real systemd host", () => {
     expect(r.stderr).toContain("released (previous: v1.0.0); restarted: web worker");
     expect(r.status).toBe(0);
     expect(health()).toBe("shithubd v1.1.0\n 200");
+    bumpedReport = reportOf(r);
+    expect(bumpedReport.version).toBe("v1.1.0");
+    expect(Math.abs(Date.parse(bumpedReport.releasedAt) - Number(sh("date +%s")) * 1000)).toBeLessThan(60_000);
     expect(migrationRuns()).toBe(2);
     expect(sh("runuser -u postgres -- psql -At shithub -c 'SELECT max(version_id) FROM goose_db_version'")).toBe("2");
   });
@@ -159,6 +187,8 @@ describe("the release script on a real systemd host", () => {
     const envBefore = sh("sha256sum /etc/shithub/*.env /etc/systemd/system/shithubd-*");
     const r = release(make());
     expect(r.status).toBe(1);
+    // A failed step reports nothing: the stack keeps the last successful step's report.
+    expect(parseReleaseReport(r.stdout)).toBeUndefined();
     expect(r.stderr.trim().split("\n").filter((l) => l.includes("FAILED"))).toHaveLength(1);
     expect(r.stderr).toMatch(reason);
     expect(health()).toBe("shithubd v1.1.0\n 200");
@@ -188,6 +218,9 @@ describe("the release script on a real systemd host", () => {
     const roll = release(bundle("v1.0.0", { set: { "shithubd:SHITHUB_WORKERS": "7" } }));
     expect(roll.stderr).toContain("released (previous: v1.1.0); restarted: web worker");
     expect(roll.status).toBe(0);
+    // Back on v1.0.0 from now on: its old release time does not count.
+    expect(reportOf(roll).version).toBe("v1.0.0");
+    expect(Date.parse(reportOf(roll).releasedAt)).toBeGreaterThan(Date.parse(bumpedReport.releasedAt));
     expect(health()).toBe("shithubd v1.0.0\n 200");
     expect(sh("ls /opt/shithub/releases | sort").split("\n")).toEqual(downloadsBefore);
 

@@ -106,10 +106,12 @@ describe("secrets under the real program", () => {
   });
 
   it("index.ts, the entry `pulumi up` runs, exports the same outputs", async () => {
-    let outputs: unknown;
+    let entry: (() => Promise<unknown>) | undefined;
     jest.isolateModules(() => {
-      outputs = require("../../index");
+      entry = require("../../index");
     });
+    // The runtime calls an exported function and exports what it resolves to.
+    const outputs = await entry!();
     await waitForRPCs();
     expect(outputs).toMatchObject({ version: "v1.8.0", domain: "staging.shithub.sh", region: "nyc3", baseUrl: "https://staging.shithub.sh" });
     expect(resources.map((r) => r.type)).toContain("shithub:index:Environment");

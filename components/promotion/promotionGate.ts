@@ -1,0 +1,134 @@
+import type { HostRelease } from "../release/releaseReport";
+import { hostReleaseOf } from "../release/releaseReport";
+import type { PromotionConfig, PromotionOverride } from "./promotionConfig";
+import { overrideCommand, removeOverrideCommand } from "./promotionConfig";
+
+/** What a stack exports as `release`: the version it is configured for and each app host's report. */
+export interface ExportedRelease {
+  readonly version: string;
+  /** null: the host's release step has reported nothing (not run yet under this program, or under a preview). */
+  readonly hosts: Readonly<Record<string, HostRelease | null>>;
+}
+
+/** The gate's decision, exported by the stack that took it (never a secret). */
+export interface PromotionDecision {
+  readonly verdict: "passed" | "refused" | "overridden";
+  readonly from: string;
+  readonly version: string;
+  readonly soakMinutes: number;
+  /** When the last of the upstream's app hosts switched to `version`, if they all run it. */
+  readonly since?: string;
+  readonly soakedMinutes?: number;
+  /** Why the gate refuses (or would have, when overridden); empty when it passes. */
+  readonly reasons: readonly string[];
+  readonly override?: PromotionOverride;
+  /** Judged at, RFC 3339. */
+  readonly judgedAt: string;
+}
+
+export interface PromotionInput {
+  readonly stack: string;
+  readonly version: string;
+  readonly promotion: PromotionConfig;
+  /** The upstream stack's `release` output as read (undefined when it has none). */
+  readonly upstream: unknown;
+  readonly now: Date;
+}
+
+const MINUTE = 60_000;
+
+/** The short stack name of a StackReference name (`organization/shithubd/staging` → `staging`). */
+export function stackNameOf(reference: string): string {
+  return reference.split("/").pop() ?? reference;
+}
+
+function exportedReleaseOf(value: unknown): ExportedRelease | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const { version, hosts } = value as Record<string, unknown>;
+  if (typeof version !== "string" || typeof hosts !== "object" || hosts === null || Array.isArray(hosts)) return undefined;
+  const reports: Record<string, HostRelease | null> = {};
+  for (const [host, report] of Object.entries(hosts)) reports[host] = hostReleaseOf(report) ?? null;
+  return { version, hosts: reports };
+}
+
+const utc = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+
+/**
+ * Production's promotion rule, as data: the version must be the one every app host of the
+ * upstream stack (staging) runs, and the last of them must have run it for the soak. The override
+ * lets one named version through, and the decision still says what the gate found.
+ */
+export function judgePromotion(input: PromotionInput): PromotionDecision {
+  const { version, promotion, now } = input;
+  const upstream = stackNameOf(promotion.from);
+  const base = { from: promotion.from, version, soakMinutes: promotion.soakMinutes, judgedAt: utc(now.getTime()) };
+  const reasons: string[] = [];
+  let since: number | undefined;
+  let soakedMinutes: number | undefined;
+
+  const release = exportedReleaseOf(input.upstream);
+  if (input.upstream === undefined || input.upstream === null) {
+    reasons.push(`${upstream} exports no release (stack ${promotion.from}): deploy ${version} there first (pulumi config set shithubd:version ${version} -s ${upstream} && pulumi up -s ${upstream})`);
+  } else if (release === undefined) {
+    reasons.push(`${upstream}'s release output is not one this program writes (stack ${promotion.from}): run pulumi up -s ${upstream} with this program first`);
+  } else {
+    const hosts = Object.entries(release.hosts);
+    const silent = hosts.filter(([, r]) => r === null).map(([h]) => h);
+    const elsewhere = hosts.filter(([, r]) => r !== null && r.version !== version);
+    if (hosts.length === 0) reasons.push(`${upstream} reports no app host`);
+    if (silent.length > 0) {
+      reasons.push(`${upstream}'s app host${silent.length > 1 ? "s" : ""} ${silent.join(", ")} reported no release (a release step that failed or has not run with this program): run pulumi up -s ${upstream}`);
+    }
+    if (elsewhere.length > 0) {
+      const running = [...new Set(elsewhere.map(([, r]) => r!.version))].join(" and ");
+      reasons.push(`${upstream} runs ${running}, not ${version} (on ${elsewhere.map(([h]) => h).join(", ")}): deploy ${version} to ${upstream} first (pulumi config set shithubd:version ${version} -s ${upstream} && pulumi up -s ${upstream})`);
+    }
+    if (hosts.length > 0 && silent.length === 0 && elsewhere.length === 0) {
+      since = Math.max(...hosts.map(([, r]) => Date.parse(r!.releasedAt)));
+      soakedMinutes = Math.max(0, Math.floor((now.getTime() - since) / MINUTE));
+      if (now.getTime() - since < promotion.soakMinutes * MINUTE) {
+        const last = hosts.filter(([, r]) => Date.parse(r!.releasedAt) === since).map(([h]) => h).join(", ");
+        reasons.push(
+          `${version} has run on ${upstream} for ${soakedMinutes} of the ${promotion.soakMinutes} minutes it must soak (shithubd:soakMinutes), ` +
+            `since ${utc(since)} on ${last}; it can be promoted from ${utc(since + promotion.soakMinutes * MINUTE)}`,
+        );
+      }
+    }
+  }
+
+  const found = {
+    ...base,
+    reasons,
+    ...(since !== undefined ? { since: utc(since) } : {}),
+    ...(soakedMinutes !== undefined ? { soakedMinutes } : {}),
+    ...(promotion.override !== undefined ? { override: promotion.override } : {}),
+  };
+  if (reasons.length === 0) return { verdict: "passed", ...found };
+  return { verdict: promotion.override?.version === version ? "overridden" : "refused", ...found };
+}
+
+/** The refusal, as `pulumi preview` prints it: the version, the soak so far, and how to go on. */
+export function refusalMessage(stack: string, decision: PromotionDecision): string {
+  const lines = [
+    `Stack '${stack}' refuses shithubd ${decision.version}: its promotion gate (from ${decision.from}, soak ${decision.soakMinutes} min) ` +
+      "does not pass; no resource was registered and no host was touched:",
+    ...decision.reasons.map((r, i) => `  ${i + 1}. ${r}`),
+    `  then: pulumi up -s ${stack}`,
+    `  emergency override (printed in every preview and exported): ${overrideCommand(stack, decision.version)}`,
+  ];
+  return lines.join("\n");
+}
+
+/** The warning every preview and update of an overridden promotion prints. */
+export function overrideWarning(stack: string, decision: PromotionDecision): string | undefined {
+  const o = decision.override;
+  if (o === undefined) return undefined;
+  if (decision.verdict === "passed") {
+    return `shithubd:promotionOverride is set (by ${o.by}) but not needed: ${decision.version} passed the promotion gate. Remove it: ${removeOverrideCommand(stack)}`;
+  }
+  return (
+    `PROMOTION GATE OVERRIDDEN for shithubd ${decision.version} by ${o.by}: "${o.reason}". ` +
+    `The gate would have refused: ${decision.reasons.join("; ")}. ` +
+    `Remove the override after this release: ${removeOverrideCommand(stack)}`
+  );
+}

@@ -1,0 +1,37 @@
+/**
+ * What a release step reports on stdout when it succeeds: the version the host runs and when the
+ * release step switched the host to it. The promotion gate reads it (as staging's stack output),
+ * so the time comes from the host's own step, and neither a no-op `up` (the step does not run) nor
+ * an env-only change (the script keeps the version's time) restarts a soak.
+ */
+export interface HostRelease {
+  readonly version: string;
+  /** RFC 3339 UTC, to the second. */
+  readonly releasedAt: string;
+}
+
+/** The line's prefix (templates/scripts/shithub-release.sh `report`). */
+export const REPORT_PREFIX = "shithub-release-report ";
+
+const VERSION = /^v\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
+const UTC_SECOND = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+
+/** A release report as a value, or undefined when `value` is not one (a missing, older or foreign output). */
+export function hostReleaseOf(value: unknown): HostRelease | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const { version, releasedAt } = value as Record<string, unknown>;
+  if (typeof version !== "string" || !VERSION.test(version)) return undefined;
+  if (typeof releasedAt !== "string" || !UTC_SECOND.test(releasedAt) || Number.isNaN(Date.parse(releasedAt))) return undefined;
+  return { version, releasedAt };
+}
+
+/** The report in a release step's stdout (its last report line), or undefined when it has none. */
+export function parseReleaseReport(stdout: string | undefined): HostRelease | undefined {
+  const line = (stdout ?? "").split("\n").filter((l) => l.startsWith(REPORT_PREFIX)).pop();
+  if (line === undefined) return undefined;
+  try {
+    return hostReleaseOf(JSON.parse(line.slice(REPORT_PREFIX.length)));
+  } catch {
+    return undefined;
+  }
+}

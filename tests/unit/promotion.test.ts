@@ -1,0 +1,120 @@
+import { judgePromotion, refusalMessage } from "../../components/promotion/promotionGate";
+import type { PromotionConfig } from "../../components/promotion/promotionConfig";
+import { parseReleaseReport } from "../../components/release/releaseReport";
+import { problemsOf, configOf, rawConfig } from "../helpers";
+
+const NOW = new Date("2026-11-26T12:00:00Z");
+const at = (minutesAgo: number, seconds = 0): string => new Date(NOW.getTime() - minutesAgo * 60_000 - seconds * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+const GATE: PromotionConfig = { from: "organization/shithubd/staging", soakMinutes: 30 };
+const judge = (upstream: unknown, version = "v1.9.0", promotion = GATE) => judgePromotion({ stack: "production", version, promotion, upstream, now: NOW });
+const oneHost = (version: string, releasedAt: string) => ({ version, hosts: { "shithub-staging": { version, releasedAt } } });
+
+describe("a release step's report", () => {
+  it("is the last report line of its stdout", () => {
+    const out = 'noise\nshithub-release-report {"version":"v1.8.0","releasedAt":"2026-11-26T09:00:00Z"}\nshithub-release-report {"version":"v1.9.0","releasedAt":"2026-11-26T10:00:00Z"}\n';
+    expect(parseReleaseReport(out)).toEqual({ version: "v1.9.0", releasedAt: "2026-11-26T10:00:00Z" });
+  });
+
+  it.each([
+    ["no report", "released\n"],
+    ["no stdout at all", undefined],
+    ["not JSON", "shithub-release-report v1.9.0 now\n"],
+    ["a version that is no release tag", 'shithub-release-report {"version":"latest","releasedAt":"2026-11-26T10:00:00Z"}'],
+    ["a time that is not UTC to the second", 'shithub-release-report {"version":"v1.9.0","releasedAt":"2026-11-26 10:00"}'],
+    ["an impossible date", 'shithub-release-report {"version":"v1.9.0","releasedAt":"2026-13-45T10:00:00Z"}'],
+  ])("with %s is no report", (_what, out) => {
+    expect(parseReleaseReport(out)).toBeUndefined();
+  });
+});
+
+describe("the promotion decision", () => {
+  it("passes at exactly the soak, not a second before", () => {
+    expect(judge(oneHost("v1.9.0", at(30))).verdict).toBe("passed");
+    const early = judge(oneHost("v1.9.0", at(29, 59)));
+    expect(early.verdict).toBe("refused");
+    expect(early.reasons).toEqual(["v1.9.0 has run on staging for 29 of the 30 minutes it must soak (shithubd:soakMinutes), since 2026-11-26T11:30:01Z on shithub-staging; it can be promoted from 2026-11-26T12:00:01Z"]);
+  });
+
+  it("a soak of 0 still takes only the version staging runs", () => {
+    expect(judge(oneHost("v1.9.0", at(0)), "v1.9.0", { ...GATE, soakMinutes: 0 }).verdict).toBe("passed");
+    expect(judge(oneHost("v1.8.0", at(900)), "v1.9.0", { ...GATE, soakMinutes: 0 }).verdict).toBe("refused");
+  });
+
+  it("a release time ahead of this clock soaks nothing yet", () => {
+    const d = judge(oneHost("v1.9.0", at(-10)));
+    expect(d.verdict).toBe("refused");
+    expect(d.soakedMinutes).toBe(0);
+  });
+
+  it("counts from the last host that switched, and names it", () => {
+    const d = judge({ version: "v1.9.0", hosts: { a: { version: "v1.9.0", releasedAt: at(100) }, b: { version: "v1.9.0", releasedAt: at(31) } } });
+    expect(d).toMatchObject({ verdict: "passed", since: at(31), soakedMinutes: 31 });
+  });
+
+  it.each([
+    ["no release output", undefined, /^staging exports no release/],
+    ["an output of another shape", "v1.9.0", /^staging's release output is not one this program writes/],
+    ["no app host", { version: "v1.9.0", hosts: {} }, /^staging reports no app host$/],
+    ["a host whose report is malformed", { version: "v1.9.0", hosts: { a: { version: "v1.9.0", releasedAt: "yesterday" } } }, /^staging's app host a reported no release/],
+  ])("refuses %s", (_what, upstream, reason) => {
+    const d = judge(upstream);
+    expect(d.verdict).toBe("refused");
+    expect(d.reasons[0]).toMatch(reason);
+  });
+
+  it("an override covers only the version it names", () => {
+    const promotion = { ...GATE, override: { version: "v1.9.0", by: "Alice", reason: "hotfix for a data loss bug" } };
+    expect(judge(oneHost("v1.8.0", at(900)), "v1.9.0", promotion).verdict).toBe("overridden");
+    expect(judge(oneHost("v1.9.0", at(900)), "v1.9.0", promotion).verdict).toBe("passed");
+  });
+
+  it("the refusal names the stack, the version, every reason and how to go on", () => {
+    const message = refusalMessage("production", judge(oneHost("v1.9.0", at(3))));
+    expect(message.split("\n")).toEqual([
+      "Stack 'production' refuses shithubd v1.9.0: its promotion gate (from organization/shithubd/staging, soak 30 min) does not pass; no resource was registered and no host was touched:",
+      "  1. v1.9.0 has run on staging for 3 of the 30 minutes it must soak (shithubd:soakMinutes), since 2026-11-26T11:57:00Z on shithub-staging; it can be promoted from 2026-11-26T12:27:00Z",
+      "  then: pulumi up -s production",
+      expect.stringMatching(/^ {2}emergency override \(printed in every preview and exported\): pulumi config set --path 'shithubd:promotionOverride.version' v1.9.0 -s production && /),
+    ]);
+  });
+});
+
+describe("promotion settings", () => {
+  const prod = (set: Record<string, string>, drop: string[] = []) =>
+    rawConfig({ stack: "production", set: { "shithubd:SHITHUB_AUTH__EMAIL_BACKEND": "smtp", "shithubd:SHITHUB_AUTH__SMTP__ADDR": "smtp.example.org:587", ...set }, drop });
+
+  it("production must name the stack it promotes from", () => {
+    expect(problemsOf(prod({}, ["shithubd:promoteFrom"]))).toEqual([expect.objectContaining({
+      stack: "production",
+      key: "shithubd:promoteFrom",
+      message: expect.stringContaining("is required for production"),
+      fix: "pulumi config set shithubd:promoteFrom organization/shithubd/staging -s production",
+    })]);
+  });
+
+  it("staging has no gate by default, and an override there has nothing to override", () => {
+    expect(configOf(rawConfig()).promotion).toBeUndefined();
+    const override = JSON.stringify({ version: "v1.8.0", by: "Alice", reason: "a reason long enough" });
+    expect(problemsOf(rawConfig({ set: { "shithubd:promotionOverride": override } }))[0]).toMatchObject({ key: "shithubd:promotionOverride", fix: "pulumi config rm shithubd:promotionOverride -s staging" });
+  });
+
+  it.each([
+    ["a stack promoting from itself", { "shithubd:promoteFrom": "organization/shithubd/production" }, "shithubd:promoteFrom", /names this stack \(production\)/],
+    ["a reference that names no stack", { "shithubd:promoteFrom": "org/proj/stack/extra" }, "shithubd:promoteFrom", /must name a stack/],
+    ["a soak that is not whole minutes", { "shithubd:soakMinutes": "1.5" }, "shithubd:soakMinutes", /whole number between 0 and 10080/],
+    ["an override with a field missing", { "shithubd:promotionOverride": JSON.stringify({ version: "v1.8.0", by: "Alice" }) }, "shithubd:promotionOverride", /exactly version, by and reason \(it holds by,version\)/],
+    ["an override that is a plain string", { "shithubd:promotionOverride": "Alice says so" }, "shithubd:promotionOverride", /must be an object/],
+    ["an override with a one-word reason", { "shithubd:promotionOverride": JSON.stringify({ version: "v1.8.0", by: "Alice", reason: "urgent" }) }, "shithubd:promotionOverride.reason", /must say why/],
+  ])("refuses %s, naming the key", (_what, set, key, message) => {
+    const problems = problemsOf(prod(set));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ stack: "production", key, message: expect.stringMatching(message) });
+  });
+
+  it("reads a complete gate", () => {
+    const override = { version: "v1.8.0", by: " Alice Ops ", reason: " CVE fix that cannot wait " };
+    expect(configOf(prod({ "shithubd:soakMinutes": "45", "shithubd:promotionOverride": JSON.stringify(override) })).promotion).toEqual({
+      from: "organization/shithubd/staging", soakMinutes: 45, override: { version: "v1.8.0", by: "Alice Ops", reason: "CVE fix that cannot wait" },
+    });
+  });
+});
