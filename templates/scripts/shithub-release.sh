@@ -39,7 +39,7 @@ record_running() {
 # own time, so only a new version restarts a soak.
 running_since() {
   local version="" at=""
-  read -r version at <"$RUNNING" 2>/dev/null || true
+  [ -f "$RUNNING" ] && read -r version at <"$RUNNING" || true
   [ "$version" = "$RELEASE_VERSION" ] && [ -n "$at" ] && printf '%s' "$at"
 }
 report() {
