@@ -60,6 +60,9 @@ export const BACKUP_FILE_PATHS: Readonly<Record<string, string>> = {
   "shithub-archive.conf": "/etc/postgresql/16/main/conf.d/shithub-archive.conf",
 };
 
+/** Postgres's archive_timeout: a segment with any WAL in it is archived within this; the WAL alert allows two. */
+export const WAL_ARCHIVE_TIMEOUT_SECONDS = 300;
+
 /** Every file the backup setup installs, by the name the setup script knows it by. */
 export function backupHostFiles(inputs: BackupHostInputs): Record<string, string> {
   return { ...backupSecretFiles(inputs), ...backupStaticFiles(inputs.dbLocal, inputs.recipients) };
@@ -68,7 +71,7 @@ export function backupHostFiles(inputs: BackupHostInputs): Record<string, string
 /** The scripts, units, archive settings and the age recipients: no secret in them. */
 export function backupStaticFiles(dbLocal: boolean, recipients: readonly string[]): Record<string, string> {
   const files: Record<string, string> = {
-    "shithub-archive.conf": read("postgresql", "shithub-archive.conf.mustache"),
+    "shithub-archive.conf": renderTemplate(read("postgresql", "shithub-archive.conf.mustache"), { archiveTimeoutSeconds: WAL_ARCHIVE_TIMEOUT_SECONDS }),
     recipients: renderTemplate(read("backup", "recipients.mustache"), { recipients: recipients.map((r) => ({ r })) }),
   };
   for (const script of SCRIPTS) files[script] = read("scripts", `${script}.sh`);

@@ -1,0 +1,89 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { alertRulesInputs, renderAlertRules } from "../../components/monitoring/alertRules";
+import { configOf, FOUR_HOSTS, rawConfig } from "../helpers";
+
+// The monitoring host's alert rules, rendered by the program, checked and unit-tested by Debian's
+// own promtool (tests/tools/prometheus.sh fetches the distribution's package, unpacked, once).
+
+const BIN = execFileSync(join(__dirname, "prometheus.sh"), { encoding: "utf8" }).trim();
+const promtool = (...args: string[]) => spawnSync(join(BIN, "promtool"), args, { encoding: "utf8" });
+const work = mkdtempSync(join(tmpdir(), "shithub-alerts-"));
+const TEST_FILE = join(__dirname, "alerts", "shithub-alerts.test.yml");
+
+const staging = configOf(rawConfig());
+const production = configOf(rawConfig({
+  stack: "production",
+  set: { "shithubd:hosts": JSON.stringify(FOUR_HOSTS), "shithubd:SHITHUB_AUTH__EMAIL_BACKEND": "smtp", "shithubd:SHITHUB_AUTH__SMTP__ADDR": "smtp.example.org:587", "shithubd:SHITHUB_DB__MAX_CONNS": "20" },
+}));
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+interface RuleTest {
+  name: string;
+  input_series: Array<{ series: string }>;
+  alert_rule_test?: Array<{ alertname: string; exp_alerts: Array<{ exp_labels: Record<string, string> }> }>;
+}
+
+function alertNames(rules: string): string[] {
+  const doc = parse(rules) as { groups: Array<{ rules: Array<{ alert?: string }> }> };
+  return [...new Set(doc.groups.flatMap((g) => g.rules.map((r) => r.alert).filter((a): a is string => a !== undefined)))];
+}
+
+describe("alert rules", () => {
+  it.each([["staging", staging, 14], ["production", production, 17]] as const)("%s's rules pass promtool check rules", (stack, config, count) => {
+    const file = join(work, `${stack}.yml`);
+    writeFileSync(file, renderAlertRules(alertRulesInputs(config)));
+    const r = promtool("check", "rules", file);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toContain(`SUCCESS: ${count} rules found`);
+    expect(r.status).toBe(0);
+  });
+
+  it("the stack's own values reach the rules: its pool size and each of its hosts", () => {
+    const rules = renderAlertRules(alertRulesInputs(production));
+    expect(rules).toContain("expr: shithub_db_pool_acquired / 20 > 0.9");
+    for (const host of FOUR_HOSTS) expect(rules).toContain(`absent_over_time(up{job="node", host="${host.name}"}[5m])`);
+    expect(renderAlertRules(alertRulesInputs(staging))).toContain("expr: shithub_db_pool_acquired / 10 > 0.9");
+  });
+
+  it("every alert fires in promtool test rules, and is kept quiet by data that must not fire it", () => {
+    const rules = renderAlertRules(alertRulesInputs(staging));
+    writeFileSync(join(work, "shithub-alerts.yml"), rules);
+    copyFileSync(TEST_FILE, join(work, "shithub-alerts.test.yml"));
+    const r = spawnSync(join(BIN, "promtool"), ["test", "rules", "shithub-alerts.test.yml"], { cwd: work, encoding: "utf8" });
+    expect(`${r.stdout}${r.stderr}`).toContain("SUCCESS");
+    expect(r.status).toBe(0);
+
+    // A test fires an alert when it expects alerts; it keeps it quiet when it expects none at a
+    // time, or feeds series (another host, another mount) that are missing from what fires.
+    const tests = (parse(readFileSync(TEST_FILE, "utf8")) as { tests: RuleTest[] }).tests;
+    for (const alert of alertNames(rules)) {
+      const evals = tests.flatMap((t) => (t.alert_rule_test ?? []).filter((e) => e.alertname === alert).map((e) => ({ t, e })));
+      expect({ alert, fires: evals.some(({ e }) => e.exp_alerts.length > 0) }).toEqual({ alert, fires: true });
+      const quiet = evals.some(({ t, e }) => {
+        if (e.exp_alerts.length === 0) return true;
+        // The labels that tell one firing series from another: host, and mount or route where the alert has them.
+        const keys = ["host", "mountpoint", "route"].filter((k) => e.exp_alerts.some((a) => k in a.exp_labels));
+        const firing = new Set(e.exp_alerts.map((a) => keys.map((k) => a.exp_labels[k]).join("|")));
+        return t.input_series.some((s) => {
+          const labels = keys.map((k) => new RegExp(`${k}="([^"]+)"`).exec(s.series)?.[1]);
+          return labels.every((l) => l !== undefined) && !firing.has(labels.join("|"));
+        });
+      });
+      expect({ alert, quiet }).toEqual({ alert, quiet: true });
+    }
+  });
+
+  it("a rule broken on purpose fails its test: promtool's verdict is not taken on trust", () => {
+    const rules = renderAlertRules(alertRulesInputs(staging)).replace("> 26 * 3600", "> 30 * 3600");
+    writeFileSync(join(work, "shithub-alerts.yml"), rules);
+    copyFileSync(TEST_FILE, join(work, "shithub-alerts.test.yml"));
+    const r = spawnSync(join(BIN, "promtool"), ["test", "rules", "shithub-alerts.test.yml"], { cwd: work, encoding: "utf8" });
+    expect(r.status).toBe(1);
+    expect(r.stdout + r.stderr).toContain("alertname: BackupOverdue");
+  });
+});
