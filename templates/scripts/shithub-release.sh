@@ -39,7 +39,7 @@ record_running() {
 # own time, so only a new version restarts a soak.
 running_since() {
   local version="" at=""
-  [ -f "$RUNNING" ] && read -r version at <"$RUNNING" || true
+  if [ -f "$RUNNING" ]; then read -r version at <"$RUNNING" || true; fi
   [ "$version" = "$RELEASE_VERSION" ] && [ -n "$at" ] && printf '%s' "$at"
 }
 report() {
