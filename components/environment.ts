@@ -17,7 +17,7 @@ import type { HostFile } from "./hosts/hostFile";
 import { ShithubFirewalls, ShithubNetwork } from "./hosts/network";
 import { ShithubService } from "./release/releaseSteps";
 import { APP_USER, BACKUP_USER, databaseUrl } from "./roles/db";
-import { drSyncHostOf } from "./roles/index";
+import { roleOptionsOf } from "./roles/index";
 import { ShithubRoleSteps } from "./roles/steps";
 
 export interface ShithubEnvironmentArgs {
@@ -55,7 +55,7 @@ export class ShithubEnvironment extends pulumi.ComponentResource {
     super("shithub:index:Environment", name, {}, opts);
     const { config, templates } = args;
     const { stack, region } = config;
-    const roleOptions = { gitSsh: config.gitSsh, drSyncHost: drSyncHostOf(config.hosts.hosts) };
+    const roleOptions = roleOptionsOf(config);
     this.backups = new ShithubBackups(`${stack}-backups`, { stack, buckets: config.backups.buckets, production: config.production }, { parent: this });
 
     this.network = new ShithubNetwork(`${stack}-network`, { stack, region, ...(config.vpcIpRange ? { ipRange: config.vpcIpRange } : {}) }, { parent: this });

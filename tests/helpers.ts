@@ -78,9 +78,10 @@ export function rawConfig(options: {
     secretKeys.add(k);
   }
   const stack = options.stack ?? "staging";
-  // Production promotes from staging (its promotion gate); a test of that rule drops the key.
-  if ((productionByName(stack) || values["shithubd:production"] === "true") && !("shithubd:promoteFrom" in values)) {
-    values["shithubd:promoteFrom"] = "organization/shithubd/staging";
+  // Production promotes from staging (its promotion gate) and mails its alerts; a test of those rules drops the keys.
+  if (productionByName(stack) || values["shithubd:production"] === "true") {
+    values["shithubd:promoteFrom"] ??= "organization/shithubd/staging";
+    values["shithubd:alertSmtpSmarthost"] ??= "smtp.example.org:587";
   }
   for (const k of options.drop ?? []) delete values[k];
   return { stack, values, secretKeys, placeholders: new Set() };

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import Mustache from "mustache";
 import { setupBundle } from "../roles/setupBundle";
 import { quoteForSystemd } from "../env/envFile";
-import { SHITHUB_UNIT_PARTIALS } from "../release/units";
+import { JOB_PARTIALS } from "../roles/jobPartials";
 import { renderTemplate, TEMPLATES_DIR } from "../templates";
 import type { Platform } from "../hosts/platform";
 
@@ -45,7 +45,7 @@ const SCRIPTS = ["shithub-backup-daily", "shithub-restore-drill", "shithub-pitr-
 const UNITS = ["shithub-backup.service", "shithub-backup.timer", "shithub-backup-failed.service", "shithub-basebackup.service", "shithub-basebackup.timer"] as const;
 
 /** The sandboxes: shithubd's for the jobs with a user of their own, the root jobs' for the base backup. */
-const JOB_PARTIALS = { rootJob: read("systemd", "hardening-root-job.mustache"), ...SHITHUB_UNIT_PARTIALS };
+
 
 /** Where the setup script installs each file (its `targets`; the archive settings go to every cluster's conf.d). */
 export const BACKUP_FILE_PATHS: Readonly<Record<string, string>> = {

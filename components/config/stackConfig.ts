@@ -11,6 +11,8 @@ import type { BackupConfig } from "./backupConfig";
 import { parseReleaseConfig } from "./releaseConfig";
 import type { ReleaseConfig } from "./releaseConfig";
 import { parsePromotionConfig } from "../promotion/promotionConfig";
+import { parseMonitoringConfig } from "../monitoring/monitoringConfig";
+import type { MonitoringConfig } from "../monitoring/monitoringConfig";
 import type { PromotionConfig } from "../promotion/promotionConfig";
 import type { HostsConfig, ListKey } from "./hostsConfig";
 import { strayKeyProblem } from "./namespaces";
@@ -53,6 +55,8 @@ export interface StackConfig {
   readonly hosts: HostsConfig;
   readonly release: ReleaseConfig;
   readonly backups: BackupConfig;
+  /** Metrics retention and where alerts go. */
+  readonly monitoring: MonitoringConfig;
   /** The stack this one promotes from and the soak it needs (production's gate). */
   readonly promotion?: PromotionConfig;
   /** Production: stateful resources are protected and retained. */
@@ -182,6 +186,9 @@ export function parseStackConfig(raw: RawStackConfig, templates: Readonly<Record
   const promotionKeyReported = problems.some((p) => ["promoteFrom", "soakMinutes", "promotionOverride"].some((k) => p.key === qualified(k)));
   const promotion = promotionKeyReported ? { problems: [] } : parsePromotionConfig(stack, version, production, project);
   problems.push(...promotion.problems);
+  const emailFrom = env.get("SHITHUB_AUTH__EMAIL_FROM")?.value;
+  const monitoring = parseMonitoringConfig(stack, production, project, typeof emailFrom === "string" ? emailFrom : undefined);
+  problems.push(...monitoring.problems);
   const image = project.get("image");
   const swap = project.get("swapGib");
   const tls = project.get("tls") === "internal" ? "internal" : "acme";
@@ -190,7 +197,7 @@ export function parseStackConfig(raw: RawStackConfig, templates: Readonly<Record
     const key = qualified("tls");
     problems.push({ stack, key, message: "is internal: no browser trusts Caddy's own CA, so production must use acme", fix: configSetCommand(stack, key, "acme", false) });
   }
-  if (problems.length > 0 || !version || !domain || !region || !image || !swap || !hosts.config || !release.config || !backups.config) return { ok: false, problems };
+  if (problems.length > 0 || !version || !domain || !region || !image || !swap || !hosts.config || !release.config || !backups.config || !monitoring.config) return { ok: false, problems };
   const dnsZone = project.get("dnsZone");
   const vpcIpRange = project.get("vpcIpRange");
   const platform = platformOf(image);
@@ -209,7 +216,7 @@ export function parseStackConfig(raw: RawStackConfig, templates: Readonly<Record
   return {
     ok: true,
     config: {
-      stack, version, domain, region, image, platform, edge, gitSsh, swapGib: Number(swap), hosts: hosts.config, release: release.config, backups: backups.config, production, env,
+      stack, version, domain, region, image, platform, edge, gitSsh, swapGib: Number(swap), hosts: hosts.config, release: release.config, backups: backups.config, monitoring: monitoring.config, production, env,
       ...(dnsZone !== undefined ? { dnsZone } : {}),
       ...(vpcIpRange !== undefined ? { vpcIpRange } : {}),
       ...(promotion.config !== undefined ? { promotion: promotion.config } : {}),

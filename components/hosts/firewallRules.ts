@@ -67,13 +67,16 @@ const names = (hosts: readonly HostSpec[]): string[] => hosts.map((h) => h.name)
  * The firewalls of an environment, one per topology role, from the openings its role modules
  * declare (components/roles): nothing is listed per host, so a host's exposure follows from what
  * it runs. Postgres listens only for the app and backup hosts that are not the db host itself
- * (on a shared host it stays on localhost and no rule exists).
+ * (on a shared host it stays on localhost and no rule exists); the monitoring host's Prometheus
+ * only for the other hosts' agents.
  */
 export function firewallPlans(hosts: readonly HostSpec[], adminCidrs: readonly string[], roles: RoleOptions): FirewallPlan[] {
   const clients = [...new Set(databaseClients(hosts).map((c) => c.host))];
-  const rule = (o: Opening): InboundRule | undefined => {
+  const rule = (o: Opening, role: Role): InboundRule | undefined => {
     if (o.from === "anywhere") return { protocol: o.protocol, ports: o.ports, source: { kind: "cidrs", cidrs: ANYWHERE }, why: o.why };
-    return clients.length === 0 ? undefined : { protocol: o.protocol, ports: o.ports, source: { kind: "privateAddressOf", hosts: clients }, why: o.why };
+    // The role's own hosts reach it on loopback.
+    const from = o.from === "databaseClients" ? clients : names(hosts.filter((h) => !h.roles.includes(role)));
+    return from.length === 0 ? undefined : { protocol: o.protocol, ports: o.ports, source: { kind: "privateAddressOf", hosts: from }, why: o.why };
   };
   const base: FirewallPlan = {
     id: "base",
@@ -84,7 +87,7 @@ export function firewallPlans(hosts: readonly HostSpec[], adminCidrs: readonly s
   const perRole = ROLES.flatMap((role): FirewallPlan[] => {
     const withRole = hosts.filter((h) => h.roles.includes(role));
     const modules = modulesFor(role, roles);
-    const inbound = modules.flatMap((m) => m.openings).flatMap((o) => rule(o) ?? []);
+    const inbound = modules.flatMap((m) => m.openings).flatMap((o) => rule(o, role) ?? []);
     const outbound = modules.some((m) => m.openEgress !== undefined) ? OPEN_EGRESS : [];
     return withRole.length === 0 || inbound.length + outbound.length === 0 ? [] : [{ id: role, hosts: names(withRole), inbound, outbound }];
   });

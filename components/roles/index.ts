@@ -8,12 +8,15 @@ import { db } from "./db";
 import { drSync } from "./drSync";
 import { edge } from "./edge";
 import { gitSsh } from "./gitSsh";
+import { metrics } from "./metrics";
 import { monitoring } from "./monitoring";
+import { postgresMetrics } from "./postgresMetrics";
 import { reposBackup } from "./reposBackup";
 import type { RoleId, RoleModule } from "./role";
 
 export const ROLE_MODULES: Readonly<Record<RoleId, RoleModule>> = {
   access, app, edge, "git-ssh": gitSsh, "backup-observer": backupObserver, "repos-backup": reposBackup, db, backup, monitoring, "dr-sync": drSync,
+  metrics, "postgres-metrics": postgresMetrics,
 };
 
 export interface RoleOptions {
@@ -21,6 +24,8 @@ export interface RoleOptions {
   readonly gitSsh: boolean;
   /** The host that copies the backups to the DR region (drSyncHostOf). */
   readonly drSyncHost?: string;
+  /** The environment has a monitoring host: every host runs the metrics role. */
+  readonly metrics?: boolean;
 }
 
 /**
@@ -31,13 +36,19 @@ export function drSyncHostOf(hosts: readonly HostSpec[]): string | undefined {
   return (hosts.find((h) => h.roles.includes("monitoring")) ?? hosts.find((h) => h.roles.includes("backup")) ?? hosts.find((h) => h.roles.includes("db")))?.name;
 }
 
+/** The role options of a stack: git over SSH, the DR copy's host, metrics when there is a monitoring host. */
+export function roleOptionsOf(config: { readonly gitSsh: boolean; readonly hosts: { readonly hosts: readonly HostSpec[] } }): RoleOptions {
+  const hosts = config.hosts.hosts;
+  return { gitSsh: config.gitSsh, drSyncHost: drSyncHostOf(hosts), metrics: hosts.some((h) => h.roles.includes("monitoring")) };
+}
+
 /** The role modules an operator's topology role brings onto a host. */
 export function modulesFor(role: Role, options: RoleOptions): RoleModule[] {
   switch (role) {
     case "app":
       return [app, edge, ...(options.gitSsh ? [gitSsh] : []), backupObserver, reposBackup];
     case "db":
-      return [db];
+      return [db, ...(options.metrics === true ? [postgresMetrics] : [])];
     case "backup":
       return [backup];
     case "monitoring":
@@ -47,7 +58,12 @@ export function modulesFor(role: Role, options: RoleOptions): RoleModule[] {
 
 /** Every role module of a host, once each: root's access first, then in the order of its topology roles. */
 export function hostModules(host: HostSpec, options: RoleOptions): RoleModule[] {
-  return [...new Set([access, ...host.roles.flatMap((r) => modulesFor(r, options)), ...(host.name === options.drSyncHost ? [drSync] : [])])];
+  return [...new Set([
+    access,
+    ...host.roles.flatMap((r) => modulesFor(r, options)),
+    ...(host.name === options.drSyncHost ? [drSync] : []),
+    ...(options.metrics === true ? [metrics] : []),
+  ])];
 }
 
 /** What every host gets, whatever its roles. */

@@ -1,10 +1,59 @@
+import type { AlertSmtp } from "../monitoring/monitoringConfig";
+import { readTemplate, renderTemplate } from "../templates";
+import { PROMETHEUS_PORT } from "./metrics";
 import type { RoleModule } from "./role";
 
-/** The monitoring host: today a WireGuard link to the metrics box. */
+/**
+ * The monitoring host: the environment's Prometheus (its metrics role runs it as the server), the
+ * alert rules it evaluates, and Alertmanager mailing the alerts. The agents of the other hosts push
+ * to it over the VPC, and only they reach it.
+ */
 export const monitoring: RoleModule = {
   id: "monitoring",
-  summary: "WireGuard to the metrics box",
-  packages: () => ["wireguard"],
-  openings: [{ protocol: "udp", ports: "51820", from: "anywhere", why: "WireGuard to the metrics box" }],
-  files: () => [],
+  summary: "the environment's Prometheus (alert rules, the other hosts' pushes) and Alertmanager mailing alertEmails",
+  packages: () => ["prometheus-alertmanager"],
+  openings: [{ protocol: "tcp", ports: String(PROMETHEUS_PORT), from: "environmentHosts", why: "the other hosts' metrics agents (Prometheus remote write)" }],
+  files: () => [
+    { name: "shithub-alerts.yml", path: "/etc/prometheus/shithub-alerts.yml", mode: "0644", owner: "root:root" },
+    { name: "alertmanager.yml", path: "/etc/prometheus/alertmanager.yml", mode: "0640", owner: "root:prometheus" },
+    { name: "prometheus-alertmanager", path: "/etc/default/prometheus-alertmanager", mode: "0644", owner: "root:root" },
+  ],
+  step: { name: "monitoring-setup", after: [] },
 };
+
+export interface AlertmanagerInputs {
+  readonly stack: string;
+  readonly alertEmails: readonly string[];
+  readonly smtp?: { readonly smarthost: string; readonly from: string; readonly username?: string; readonly password?: string };
+}
+
+/** Alertmanager's config: holds the SMTP login, so it travels as a secret. */
+export function renderAlertmanagerConfig(inputs: AlertmanagerInputs): string {
+  return renderTemplate(readTemplate("monitoring", "alertmanager.yml.mustache"), {
+    stack: inputs.stack,
+    smtp: inputs.smtp === undefined ? false : {
+      ...inputs.smtp,
+      username: inputs.smtp.username ?? false,
+      emails: inputs.alertEmails.map((email) => ({ email })),
+    },
+  });
+}
+
+/** The monitoring step's files that hold no secret. */
+export function monitoringFiles(alertRules: string): Record<string, string> {
+  return {
+    "shithub-alerts.yml": alertRules,
+    "prometheus-alertmanager": readTemplate("monitoring", "alertmanager.default.mustache"),
+  };
+}
+
+/** What the SMTP settings become in Alertmanager's config (the login revealed: the file is a secret). */
+export function alertmanagerSmtp(smtp: AlertSmtp | undefined): AlertmanagerInputs["smtp"] {
+  if (smtp === undefined) return undefined;
+  return {
+    smarthost: smtp.smarthost,
+    from: smtp.from,
+    ...(smtp.username !== undefined ? { username: smtp.username.reveal() } : {}),
+    ...(smtp.password !== undefined ? { password: smtp.password.reveal() } : {}),
+  };
+}

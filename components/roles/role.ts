@@ -1,10 +1,10 @@
 import type { Platform } from "../hosts/platform";
 
 /** The units of design a host is built from; the operator's topology roles bring them (see index.ts). */
-export type RoleId = "access" | "app" | "edge" | "git-ssh" | "backup-observer" | "repos-backup" | "db" | "backup" | "monitoring" | "dr-sync";
+export type RoleId = "access" | "app" | "edge" | "git-ssh" | "backup-observer" | "repos-backup" | "db" | "backup" | "monitoring" | "dr-sync" | "metrics" | "postgres-metrics";
 
-/** Who may reach an opening: anyone, or the hosts that use the database (their private /32s). */
-export type OpeningSource = "anywhere" | "databaseClients";
+/** Who may reach an opening: anyone, the hosts that use the database, or every other host of the environment (their private /32s). */
+export type OpeningSource = "anywhere" | "databaseClients" | "environmentHosts";
 
 /** An inbound port a role needs open in the cloud firewall. */
 export interface Opening {

@@ -22,6 +22,12 @@ import type { RoleOptions } from "./index";
 import type { RoleId, RoleModule } from "./role";
 import { roleSetupBundle } from "./setupBundle";
 import { webAddress } from "../release/releasePlan";
+import { metricsFiles, metricsSecretFiles, PROMETHEUS_PORT } from "./metrics";
+import type { MetricsInputs, PrometheusMode } from "./metrics";
+import { alertmanagerSmtp, monitoringFiles, renderAlertmanagerConfig } from "./monitoring";
+import { postgresMetricsFiles } from "./postgresMetrics";
+import { alertRulesInputs, renderAlertRules } from "../monitoring/alertRules";
+import { textOf } from "../env/envValues";
 
 export interface RoleStepsArgs {
   readonly config: StackConfig;
@@ -68,8 +74,55 @@ export class ShithubRoleSteps extends pulumi.ComponentResource {
     const clients = databaseClients(specs);
     const clientIps = Object.fromEntries(args.hosts.filter((h) => clients.some((c) => c.host === h.spec.name)).map((h) => [h.spec.name, h.droplet.ipv4AddressPrivate]));
 
+    const monitoringHost = args.hosts.find((h) => h.spec.roles.includes("monitoring"));
+    const envText = (name: string): string | undefined => {
+      const v = config.env.get(name);
+      return v === undefined ? undefined : textOf(v);
+    };
+
     const content = (role: RoleModule, host: ShithubHost): StepContent | undefined => {
       switch (role.id) {
+        case "metrics": {
+          if (monitoringHost === undefined) return undefined;
+          const roles = host.spec.roles;
+          const app = roles.includes("app");
+          const scrapesShithubd = app && envText("SHITHUB_METRICS__ENABLED") !== "false";
+          const basicAuthUser = envText("SHITHUB_METRICS__BASIC_AUTH_USER");
+          const mode: pulumi.Output<PrometheusMode> = host === monitoringHost
+            ? host.droplet.ipv4AddressPrivate.apply((ip): PrometheusMode => ({
+              kind: "server",
+              // Alone, it listens on loopback; with other hosts, on the VPC address their agents push to.
+              listen: `${specs.length === 1 ? "127.0.0.1" : ip}:${PROMETHEUS_PORT}`,
+              retentionDays: config.monitoring.retentionDays,
+              retentionGib: config.monitoring.retentionGib,
+            }))
+            : monitoringHost.droplet.ipv4AddressPrivate.apply((ip): PrometheusMode => ({ kind: "agent", receiver: `${ip}:${PROMETHEUS_PORT}` }));
+          const inputs = mode.apply((m): MetricsInputs => ({
+            env: config.stack,
+            host: host.spec.name,
+            mode: m,
+            ...(scrapesShithubd ? { shithubd: { address: webAddress(config), ...(basicAuthUser ? { basicAuthUser } : {}) } } : {}),
+            caddy: app,
+            postgres: roles.includes("db"),
+            ...(app ? { domain: config.domain } : {}),
+          }));
+          const password = config.env.get("SHITHUB_METRICS__BASIC_AUTH_PASS");
+          return {
+            files: inputs.apply(metricsFiles),
+            secretFiles: pulumi.secret(pulumi.output<Record<string, string>>(metricsSecretFiles(scrapesShithubd && password !== undefined ? textOf(password) : undefined))),
+            vars: {},
+          };
+        }
+        case "monitoring":
+          return {
+            files: pulumi.output(monitoringFiles(renderAlertRules(alertRulesInputs(config)))),
+            secretFiles: pulumi.secret(pulumi.output<Record<string, string>>({
+              "alertmanager.yml": renderAlertmanagerConfig({ stack: config.stack, alertEmails: config.hosts.alertEmails, smtp: alertmanagerSmtp(config.monitoring.smtp) }),
+            })),
+            vars: {},
+          };
+        case "postgres-metrics":
+          return { files: pulumi.output(postgresMetricsFiles()), vars: {} };
         case "edge":
           return {
             files: pulumi.output(edgeFiles({ host: host.spec.name, domain: config.domain, upstream: webAddress(config), edge: config.edge })),

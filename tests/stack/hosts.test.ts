@@ -72,7 +72,8 @@ describe("production: the four-droplet topology", () => {
     }
     expect(open.get(ids["shithub-db"]!)?.get("5432/tcp")).toEqual([`${privateIp(resources, "shithub-app")}/32`, `${privateIp(resources, "shithub-backup")}/32`]);
     expect([...open.get(ids["shithub-app"]!)!.keys()].sort()).toEqual(["22/tcp", "443/tcp", "80/tcp"]);
-    expect([...open.get(ids["shithub-monitoring"]!)!.keys()].sort()).toEqual(["22/tcp", "51820/udp"]);
+    expect([...open.get(ids["shithub-monitoring"]!)!.keys()].sort()).toEqual(["22/tcp", "9090/tcp"]);
+    expect(open.get(ids["shithub-monitoring"]!)?.get("9090/tcp")).toEqual(["shithub-app", "shithub-db", "shithub-backup"].map((h) => `${privateIp(resources, h)}/32`));
   });
 
   it("puts every droplet, volume and reserved IP in the project, by DigitalOcean URN", () => {
@@ -101,7 +102,7 @@ describe("staging: one droplet, freely destroyable", () => {
       ["shithub", "shithub-staging", "shithub-app", "shithub-db", "shithub-backup", "shithub-monitoring"],
     ]);
     for (const r of resources.filter((x) => STATEFUL.includes(x.type))) expect([r.name, r.options?.protect, r.options?.retainOnDelete]).toEqual([r.name, false, false]);
-    expect(ofType(resources, FIREWALL).map((f) => f.name).sort()).toEqual(["shithub-staging-app", "shithub-staging-base", "shithub-staging-monitoring"]);
+    expect(ofType(resources, FIREWALL).map((f) => f.name).sort()).toEqual(["shithub-staging-app", "shithub-staging-base"]);
   });
 
   it("creates the A records in DigitalOcean when the zone is managed there", async () => {

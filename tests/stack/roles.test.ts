@@ -20,9 +20,10 @@ describe("production: roles on four hosts", () => {
   it("runs each role's setup step on its host, the database before the backups and the release", () => {
     const s = steps(plan.resources);
     expect(Object.keys(s).sort()).toEqual([
-      "shithub-app-access-setup", "shithub-app-backup-observer-setup", "shithub-app-edge-setup", "shithub-app-git-ssh-setup", "shithub-app-release", "shithub-app-repos-backup-setup",
-      "shithub-backup-access-setup", "shithub-backup-backup-setup", "shithub-db-access-setup", "shithub-db-backup-setup", "shithub-db-db-setup", "shithub-monitoring-access-setup",
-      "shithub-monitoring-dr-sync-setup",
+      "shithub-app-access-setup", "shithub-app-backup-observer-setup", "shithub-app-edge-setup", "shithub-app-git-ssh-setup", "shithub-app-metrics-setup", "shithub-app-release",
+      "shithub-app-repos-backup-setup", "shithub-backup-access-setup", "shithub-backup-backup-setup", "shithub-backup-metrics-setup", "shithub-db-access-setup",
+      "shithub-db-backup-setup", "shithub-db-db-setup", "shithub-db-metrics-setup", "shithub-db-postgres-metrics-setup", "shithub-monitoring-access-setup",
+      "shithub-monitoring-dr-sync-setup", "shithub-monitoring-metrics-setup", "shithub-monitoring-monitoring-setup",
     ]);
     expect(s["shithub-db-db-setup"]).toEqual(["production-firewalls", "shithub-db", "shithub-db-data-on-shithub-db"]);
     expect(s["shithub-app-release"]).toContain("shithub-db-db-setup");
@@ -30,6 +31,30 @@ describe("production: roles on four hosts", () => {
     expect(s["shithub-backup-backup-setup"]).toContain("shithub-db-db-setup");
     // The edge and git over SSH need nothing of the database.
     expect(s["shithub-app-edge-setup"]).toEqual(["production-firewalls", "shithub-app", "shithub-data-on-shithub-app"]);
+    // The monitoring host's Prometheus starts once its rules and Alertmanager are there.
+    expect(s["shithub-monitoring-metrics-setup"]).toContain("shithub-monitoring-monitoring-setup");
+  });
+
+  it("pushes every host's metrics to the monitoring host's private address, labelled with the stack and the host", () => {
+    const monitoringIp = plan.resources.find((r) => r.type === "digitalocean:index/droplet:Droplet" && r.inputs.name === "shithub-monitoring");
+    expect(monitoringIp).toBeDefined();
+    const config = (host: string) => plan.files.find((f) => f.host === host && f.path === "/etc/prometheus/shithub.yml")!.content;
+    const receiver = /url: "http:\/\/(10\.10\.0\.\d+):9090\/api\/v1\/write"/;
+    for (const host of ["shithub-app", "shithub-db", "shithub-backup"]) {
+      expect(config(host)).toMatch(receiver);
+      expect(config(host)).toContain(`labels: {env: "production", host: "${host}"}`);
+    }
+    expect(config("shithub-app")).toMatch(/job_name: shithubd\n {4}static_configs:\n {6}- targets: \["127\.0\.0\.1:8080"\]/);
+    expect(config("shithub-db")).toContain("job_name: postgres");
+    expect(config("shithub-backup")).not.toMatch(/job_name: (shithubd|postgres|caddy)/);
+    // The monitoring host keeps the data, on the address the agents push to, and judges the rules.
+    const server = config("shithub-monitoring");
+    expect(server).not.toContain("remote_write");
+    expect(server).toContain("rule_files: [/etc/prometheus/shithub-alerts.yml]");
+    const address = receiver.exec(config("shithub-app"))![1]!;
+    const dropIn = plan.files.find((f) => f.host === "shithub-monitoring" && f.path === "/etc/systemd/system/prometheus.service.d/shithub.conf")!.content;
+    expect(dropIn).toContain(`--web.listen-address=${address}:9090 --web.enable-remote-write-receiver`);
+    expect(dropIn).toContain("--storage.tsdb.retention.time=30d --storage.tsdb.retention.size=8GB");
   });
 
   it("puts the Caddyfile and the git-ssh files on the app host, pg_hba on the db host, the WAL key where WAL is archived", () => {
@@ -62,6 +87,8 @@ describe("production: roles on four hosts", () => {
     // The DR copy goes where drSyncHostOf says: the monitoring host, else the one that dumps.
     const monitoring: HostSpec = { name: "m", size: "s-1vcpu-2gb", roles: ["monitoring"] };
     expect(hostModules(monitoring, { gitSsh: true, drSyncHost: "m" }).map((m) => m.id)).toEqual(["access", "monitoring", "dr-sync"]);
+    expect(hostModules(monitoring, { gitSsh: true, drSyncHost: "m", metrics: true }).map((m) => m.id)).toEqual(["access", "monitoring", "dr-sync", "metrics"]);
+    expect(hostModules({ ...monitoring, roles: ["db"] }, { gitSsh: true, metrics: true }).map((m) => m.id)).toEqual(["access", "db", "postgres-metrics", "metrics"]);
     expect(drSyncHostOf([app, monitoring])).toBe("m");
     expect(drSyncHostOf([app, { ...monitoring, roles: ["db"] }, { ...monitoring, name: "b", roles: ["backup"] }])).toBe("b");
     expect(hostPackages({ ...app, roles: ["db"] }, ubuntu, { gitSsh: true })).toEqual(expect.arrayContaining(["postgresql", "postgresql-contrib", "rclone"]));
@@ -73,8 +100,12 @@ describe("staging: every role on one host", () => {
     const s = steps((await planOf(ROOT, "staging")).resources);
     expect(Object.keys(s).sort()).toEqual([
       "shithub-staging-access-setup", "shithub-staging-backup-observer-setup", "shithub-staging-backup-setup", "shithub-staging-db-setup", "shithub-staging-dr-sync-setup",
-      "shithub-staging-edge-setup", "shithub-staging-git-ssh-setup", "shithub-staging-release", "shithub-staging-repos-backup-setup",
+      "shithub-staging-edge-setup", "shithub-staging-git-ssh-setup", "shithub-staging-metrics-setup", "shithub-staging-monitoring-setup",
+      "shithub-staging-postgres-metrics-setup", "shithub-staging-release", "shithub-staging-repos-backup-setup",
     ]);
+    // Prometheus loads the rules the monitoring step installs; the exporter's role needs the database.
+    expect(s["shithub-staging-metrics-setup"]).toContain("shithub-staging-monitoring-setup");
+    expect(s["shithub-staging-postgres-metrics-setup"]).toContain("shithub-staging-db-setup");
     expect(s["shithub-staging-release"]).toContain("shithub-staging-db-setup");
   });
 

@@ -18,7 +18,9 @@ describe("cloud-init user data", () => {
     expect(db!.packages).toEqual(expect.arrayContaining(["postgresql", "postgresql-contrib", "rclone"]));
     // The backup host restores its drills into a scratch server of the db host's major version.
     expect(backup!.packages).toEqual(expect.arrayContaining(["rclone", "postgresql-client", "postgresql-16"]));
-    expect(monitoring!.packages).toContain("wireguard");
+    expect(monitoring!.packages).toContain("prometheus-alertmanager");
+    // With a monitoring host every host runs the metrics role.
+    expect(hostPackages(FOUR_HOSTS[1] as HostSpec, UBUNTU, { ...ROLES, metrics: true })).toEqual(expect.arrayContaining(["prometheus", "prometheus-node-exporter", "prometheus-postgres-exporter"]));
     const mount = [["LABEL=shithub-data", "/data", "ext4", "defaults,nofail,discard,x-systemd.device-timeout=10min", "0", "2"]];
     expect(app!.mounts).toEqual(mount);
     expect(db!.mounts).toEqual(mount);

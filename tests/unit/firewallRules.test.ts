@@ -13,7 +13,9 @@ describe("firewalls derived from roles", () => {
     expect(publicPorts(plans, "shithub-app")).toEqual(["22/tcp", "443/tcp", "80/tcp"]);
     expect(publicPorts(plans, "shithub-db")).toEqual([]);
     expect(publicPorts(plans, "shithub-backup")).toEqual([]);
-    expect(publicPorts(plans, "shithub-monitoring")).toEqual(["51820/udp"]);
+    expect(publicPorts(plans, "shithub-monitoring")).toEqual([]);
+    // The monitoring host's Prometheus takes the other hosts' pushes, and nobody else's.
+    expect(exposureOf(plans, "shithub-monitoring").get("9090/tcp")).toEqual(["private address of shithub-app", "private address of shithub-db", "private address of shithub-backup"]);
     expect(Object.fromEntries(exposureOf(plans, "shithub-db"))).toEqual({
       "22/tcp": ADMIN,
       "5432/tcp": ["private address of shithub-app", "private address of shithub-backup"],
@@ -22,10 +24,10 @@ describe("firewalls derived from roles", () => {
     for (const host of FOUR_HOSTS.slice(1)) expect(exposureOf(plans, host.name).get("22/tcp")).toEqual(ADMIN);
   });
 
-  it("one droplet: no Postgres rule at all (it listens on localhost)", () => {
+  it("one droplet: no Postgres or Prometheus rule at all (they listen on localhost)", () => {
     const plans = firewallPlans(SINGLE_HOST as HostSpec[], ADMIN, GIT_SSH);
     const open = exposureOf(plans, "shithub-staging");
-    expect([...open.keys()].sort()).toEqual(["22/tcp", "443/tcp", "51820/udp", "80/tcp"]);
+    expect([...open.keys()].sort()).toEqual(["22/tcp", "443/tcp", "80/tcp"]);
     expect(open.get("22/tcp")).toEqual([...ADMIN, ...ANYWHERE]);
   });
 

@@ -1,0 +1,62 @@
+import { qualified } from "../config/projectKeys";
+import type { Problem } from "../config/problems";
+import { configSetCommand } from "../config/problems";
+import { Sensitive } from "../config/sensitive";
+
+/** Where Alertmanager mails alerts: an SMTP server with STARTTLS, and its login when it needs one. */
+export interface AlertSmtp {
+  readonly smarthost: string;
+  readonly from: string;
+  /** The login: a secret itself with some providers (Postmark's is the server token). */
+  readonly username?: Sensitive;
+  readonly password?: Sensitive;
+}
+
+/** The environment's monitoring: how long its Prometheus keeps metrics, and where alerts go. */
+export interface MonitoringConfig {
+  readonly retentionDays: number;
+  readonly retentionGib: number;
+  /** Unset (not allowed in production): alerts show in Prometheus and Alertmanager only. */
+  readonly smtp?: AlertSmtp;
+}
+
+export function parseMonitoringConfig(
+  stack: string,
+  production: boolean,
+  project: ReadonlyMap<string, string>,
+  emailFrom: string | undefined,
+): { config?: MonitoringConfig; problems: Problem[] } {
+  const problems: Problem[] = [];
+  const smarthost = project.get("alertSmtpSmarthost");
+  const username = project.get("alertSmtpUsername");
+  const password = project.get("alertSmtpPassword");
+  if (smarthost === undefined && production) {
+    const key = qualified("alertSmtpSmarthost");
+    problems.push({ stack, key, message: "is required in production: Alertmanager mails alerts to shithubd:alertEmails through it", fix: configSetCommand(stack, key, "smtp.postmarkapp.com:587", false) });
+  }
+  if ((username === undefined) !== (password === undefined)) {
+    const missing = qualified(username === undefined ? "alertSmtpUsername" : "alertSmtpPassword");
+    problems.push({ stack, key: missing, message: "is required with the other half of the SMTP login", fix: configSetCommand(stack, missing, username === undefined ? "alerts@example.org" : "\"$(cat smtp-password)\"", username !== undefined) });
+  }
+  if ((username !== undefined || password !== undefined) && smarthost === undefined && !production) {
+    const key = qualified("alertSmtpSmarthost");
+    problems.push({ stack, key, message: "is required with an SMTP login: the server the login is for", fix: configSetCommand(stack, key, "smtp.example.org:587", false) });
+  }
+  if (problems.length > 0) return { problems };
+  const from = project.get("alertSmtpFrom") ?? emailFrom ?? "";
+  return {
+    config: {
+      retentionDays: Number(project.get("metricsRetentionDays") ?? "30"),
+      retentionGib: Number(project.get("metricsRetentionGib") ?? "8"),
+      ...(smarthost !== undefined ? {
+        smtp: {
+          smarthost,
+          from,
+          ...(username !== undefined ? { username: new Sensitive(username) } : {}),
+          ...(password !== undefined ? { password: new Sensitive(password) } : {}),
+        },
+      } : {}),
+    },
+    problems,
+  };
+}

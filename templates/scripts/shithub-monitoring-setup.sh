@@ -1,0 +1,24 @@
+# shithub-monitoring-setup: the environment's alert rules and Alertmanager on the monitoring host
+# (after templates/scripts/lib/setup.sh; its metrics step then runs Prometheus as the server).
+# The rules and Alertmanager's config are checked by their own tools before they replace the old.
+
+: "${STAGE:?}" "${PACKAGES:?}" "${INSTALLS:?}"
+
+# shellcheck disable=SC2086 # a list of package names
+ensure_packages prometheus $PACKAGES
+promtool check rules "$STAGE/shithub-alerts.yml" >"$STAGE/.rules.log" 2>&1 ||
+  { tail -n 5 "$STAGE/.rules.log" >&2; fail "promtool rejected the new alert rules; the old ones stay"; }
+amtool check-config "$STAGE/alertmanager.yml" >"$STAGE/.am.log" 2>&1 ||
+  { tail -n 5 "$STAGE/.am.log" >&2; fail "amtool rejected the new Alertmanager config; the old one stays"; }
+
+install_declared
+
+systemctl enable prometheus-alertmanager.service >/dev/null 2>&1 || fail "could not enable Alertmanager"
+if was_changed prometheus-alertmanager || was_changed alertmanager.yml || ! systemctl is-active --quiet prometheus-alertmanager.service; then
+  systemctl restart prometheus-alertmanager.service || fail "Alertmanager did not start"
+fi
+# A running Prometheus rereads its rules; the metrics step starts it with them otherwise.
+if was_changed shithub-alerts.yml && systemctl is-active --quiet prometheus.service; then
+  systemctl reload prometheus.service || fail "Prometheus did not reload the alert rules"
+fi
+log "alerting; changed: ${changed[*]:-nothing}"

@@ -1,0 +1,61 @@
+#!/bin/bash
+# shithub-node-metrics: what this host knows and no exporter reports, as the node exporter's
+# textfile metrics (shithub-node-metrics.timer, every minute, as root in a sandbox):
+#   shithub_release_timestamp_seconds{version}  when the release step switched this app host to the version it runs
+#   shithub_log_error_lines_total{unit}          shithubd's journal lines matching panic|ERROR (the runbook's log signal)
+#   shithub_repos_backup_last_success_seconds    the repositories' newest snapshot (its heartbeat)
+#   shithub_tls_certificate_expiry_seconds{domain} when the certificate the edge serves expires
+# The labels env and host come from the scrape. Whatever this host does not run is left out.
+set -euo pipefail
+: "${TEXTFILE_DIR:?}" "${STATE_DIR:?}"
+DOMAIN=${DOMAIN:-}
+out=$(mktemp "$TEXTFILE_DIR/.shithub.prom.XXXXXX")
+trap 'rm -f -- "$out"' EXIT
+
+metric() { printf '# HELP %s %s\n# TYPE %s %s\n' "$1" "$3" "$1" "$2" >>"$out"; }
+
+# The release step's record (templates/scripts/shithub-release.sh): "<version> <UTC time>".
+if [ -r /var/lib/shithub-release/running ]; then
+  read -r version at </var/lib/shithub-release/running || true
+  if [[ ${version:-} =~ ^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$ ]] && seconds=$(date -u -d "${at:-}" +%s 2>/dev/null); then
+    metric shithub_release_timestamp_seconds gauge "When the release step switched this host to the version it runs."
+    printf 'shithub_release_timestamp_seconds{version="%s"} %s\n' "$version" "$seconds" >>"$out"
+  fi
+fi
+
+# shithubd logs through slog, text (level=ERROR) or JSON ("level":"ERROR"); a panic is logged as one.
+# Each unit's journal is read from where the last run stopped, and its count carried on.
+if systemctl cat shithubd-web.service >/dev/null 2>&1; then
+  metric shithub_log_error_lines_total counter "shithubd journal lines matching panic or level ERROR."
+  for unit in shithubd-web.service shithubd-worker.service; do
+    count=0
+    if [ -r "$STATE_DIR/$unit.count" ]; then read -r count <"$STATE_DIR/$unit.count" || count=0; fi
+    [[ $count =~ ^[0-9]+$ ]] || count=0
+    new=$(journalctl --quiet --unit="$unit" --cursor-file="$STATE_DIR/$unit.cursor" --output=cat \
+      --grep='panic|level=ERROR|"level":"ERROR"' 2>/dev/null | wc -l) || new=0
+    count=$((count + new))
+    printf '%s\n' "$count" >"$STATE_DIR/$unit.count"
+    printf 'shithub_log_error_lines_total{unit="%s"} %s\n' "$unit" "$count" >>"$out"
+  done
+fi
+
+# The repositories' backup heartbeat (templates/scripts/shithub-repos-backup.sh): epoch seconds.
+if [ -r /var/lib/shithub-repos-backup/last-success ]; then
+  read -r beat </var/lib/shithub-repos-backup/last-success || true
+  if [[ ${beat:-} =~ ^[0-9]+$ ]]; then
+    metric shithub_repos_backup_last_success_seconds gauge "When the repositories' last snapshot succeeded."
+    printf 'shithub_repos_backup_last_success_seconds %s\n' "$beat" >>"$out"
+  fi
+fi
+
+# The certificate the edge serves for the domain, as a client gets it.
+if [ -n "$DOMAIN" ] && systemctl is-active --quiet caddy.service; then
+  if end=$(openssl s_client -connect 127.0.0.1:443 -servername "$DOMAIN" </dev/null 2>/dev/null | openssl x509 -noout -enddate 2>/dev/null); then
+    metric shithub_tls_certificate_expiry_seconds gauge "When the certificate the edge serves for the domain expires."
+    printf 'shithub_tls_certificate_expiry_seconds{domain="%s"} %s\n' "$DOMAIN" "$(date -u -d "${end#notAfter=}" +%s)" >>"$out"
+  fi
+fi
+
+chmod 0644 "$out"
+mv -f "$out" "$TEXTFILE_DIR/shithub.prom"
+trap - EXIT

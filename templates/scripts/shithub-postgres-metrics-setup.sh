@@ -1,0 +1,22 @@
+# shithub-postgres-metrics-setup: Postgres's metrics on the db host (after templates/scripts/lib/
+# setup.sh and the db step): the database role prometheus, which may read statistics and nothing
+# else (pg_monitor), and Debian's postgres exporter logging in as it over the local socket (peer).
+
+: "${STAGE:?}" "${PACKAGES:?}" "${INSTALLS:?}"
+
+# shellcheck disable=SC2086 # a list of package names
+ensure_packages $PACKAGES
+runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -d postgres >/dev/null <<'SQL' || fail "could not create the database role prometheus"
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'prometheus') THEN CREATE ROLE prometheus LOGIN; END IF;
+END $$;
+GRANT pg_monitor TO prometheus;
+SQL
+
+install_declared
+
+systemctl enable prometheus-postgres-exporter.service >/dev/null 2>&1 || fail "could not enable the postgres exporter"
+if was_changed prometheus-postgres-exporter || ! systemctl is-active --quiet prometheus-postgres-exporter.service; then
+  systemctl restart prometheus-postgres-exporter.service || fail "the postgres exporter did not start"
+fi
+log "exporting; changed: ${changed[*]:-nothing}"
