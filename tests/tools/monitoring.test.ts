@@ -4,10 +4,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { alertRulesInputs, renderAlertRules } from "../../components/monitoring/alertRules";
+import { renderAlertmanagerConfig } from "../../components/roles/monitoring";
+import { runOffline } from "../../offline/run";
+import { loadStackFile } from "../../offline/stackFile";
 import { configOf, FOUR_HOSTS, rawConfig } from "../helpers";
+import { ROOT } from "../stack/stackCopy";
 
-// The monitoring host's alert rules, rendered by the program, checked and unit-tested by Debian's
-// own promtool (tests/tools/prometheus.sh fetches the distribution's package, unpacked, once).
+// The monitoring configs the program renders (Prometheus agents and server, alert rules,
+// Alertmanager), checked and unit-tested by Debian's own promtool and amtool
+// (tests/tools/prometheus.sh fetches the distribution's packages, unpacked, once).
 
 const BIN = execFileSync(join(__dirname, "prometheus.sh"), { encoding: "utf8" }).trim();
 const promtool = (...args: string[]) => spawnSync(join(BIN, "promtool"), args, { encoding: "utf8" });
@@ -85,5 +90,39 @@ describe("alert rules", () => {
     const r = spawnSync(join(BIN, "promtool"), ["test", "rules", "shithub-alerts.test.yml"], { cwd: work, encoding: "utf8" });
     expect(r.status).toBe(1);
     expect(r.stdout + r.stderr).toContain("alertname: BackupOverdue");
+  });
+});
+
+describe("Prometheus and Alertmanager configs", () => {
+  it.each(["staging", "production"])("every host's Prometheus config of %s passes promtool check config, as an agent or the server", async (stack) => {
+    const plan = await runOffline(loadStackFile(ROOT, stack));
+    if (!plan.ok) throw new Error(plan.message);
+    const rules = join(work, `${stack}-rules.yml`);
+    writeFileSync(rules, renderAlertRules(alertRulesInputs(stack === "staging" ? staging : production)));
+    const configs = plan.files.filter((f) => f.path === "/etc/prometheus/shithub.yml");
+    expect(configs.length).toBe(stack === "staging" ? 1 : 4);
+    for (const config of configs) {
+      const dropIn = plan.files.find((f) => f.host === config.host && f.path === "/etc/systemd/system/prometheus.service.d/shithub.conf")!.content;
+      const agent = dropIn.includes("--enable-feature=agent");
+      expect([config.host, agent]).toEqual([config.host, !(stack === "staging" || config.host === "shithub-monitoring")]);
+      const file = join(work, `${stack}-${config.host}.yml`);
+      writeFileSync(file, config.content.replace("/etc/prometheus/shithub-alerts.yml", rules));
+      const r = promtool("check", "config", ...(agent ? ["--agent"] : []), file);
+      expect({ host: config.host, out: r.stdout + r.stderr, status: r.status }).toEqual({ host: config.host, out: expect.stringContaining("SUCCESS"), status: 0 });
+    }
+  });
+
+  it("Alertmanager's config passes amtool check-config, with and without an SMTP login", () => {
+    const cases = [
+      { stack: "production", alertEmails: ["ops@shithub.sh", "oncall@shithub.sh"], smtp: { smarthost: "smtp.postmarkapp.com:587", from: "shithub <noreply@shithub.sh>", username: "token-1", password: "token-1" } },
+      { stack: "staging", alertEmails: ["ops@shithub.sh"], smtp: { smarthost: "mail.example.org:25", from: "alerts@example.org" } },
+      { stack: "staging", alertEmails: ["ops@shithub.sh"] },
+    ];
+    for (const [i, inputs] of cases.entries()) {
+      const file = join(work, `alertmanager-${i}.yml`);
+      writeFileSync(file, renderAlertmanagerConfig(inputs));
+      const r = spawnSync(join(BIN, "amtool"), ["check-config", file], { encoding: "utf8" });
+      expect({ i, out: r.stdout + r.stderr, status: r.status }).toEqual({ i, out: expect.stringContaining("SUCCESS"), status: 0 });
+    }
   });
 });
