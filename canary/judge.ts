@@ -1,3 +1,5 @@
+import type { CanaryVerdict } from "../components/promotion/canaryVerdict";
+
 /** What the canary measured: each signal in the window before the release and the soak after it. */
 export interface Measurements {
   readonly stack: string;
@@ -144,4 +146,15 @@ export function renderCanary(m: Measurements, result: CanaryResult): string {
     : result.verdict === "fail" ? `verdict: FAIL (${failed.join(", ")})`
     : `verdict: NOT YET: ${result.waiting ?? "not enough data"}`);
   return lines.join("\n");
+}
+
+/** What `--record` writes for the promotion gate: the version, pass or fail, when, and what failed (none before a verdict). */
+export function verdictOf(m: Measurements, result: CanaryResult): CanaryVerdict | undefined {
+  if (m.release === undefined || result.verdict === "no data") return undefined;
+  return {
+    version: m.release.version,
+    verdict: result.verdict,
+    judgedAt: new Date(Math.floor(m.now) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z"),
+    failed: result.rows.filter((r) => r.verdict === "fail").map((r) => r.signal),
+  };
 }

@@ -7,6 +7,7 @@ import { loadEnvTemplates } from "./env/envTemplate";
 import type { EnvFileName, EnvTemplate } from "./env/envTemplate";
 import type { StackConfig } from "./config/stackConfig";
 import type { HostRelease } from "./release/releaseReport";
+import type { CanaryVerdict } from "./promotion/canaryVerdict";
 import { judgePromotion, overrideWarning, refusalMessage } from "./promotion/promotionGate";
 import type { PromotionDecision } from "./promotion/promotionGate";
 import { readUpstreamRelease } from "./promotion/upstreamRelease";
@@ -35,6 +36,8 @@ export interface StackOutputs {
   readonly buckets: Readonly<Record<string, { name: string; region: string }>>;
   /** What the app hosts run, from their release steps' reports: a downstream stack's promotion gate reads it. */
   readonly release: { readonly version: string; readonly hosts: Readonly<Record<string, pulumi.Output<HostRelease | null>>> };
+  /** The canary's recorded verdict on this stack's release (null before any): the gate downstream reads it. */
+  readonly canary: CanaryVerdict | null;
   /** The promotion gate's decision, on a stack that has one (production). */
   readonly promotion?: PromotionDecision;
 }
@@ -105,6 +108,7 @@ function build(config: StackConfig, templates: Readonly<Record<EnvFileName, EnvT
       dnsManagedHere: config.dnsZone !== undefined,
       buckets: Object.fromEntries(config.backups.buckets.map((b) => [b.id, { name: b.name, region: b.region }])),
       release: { version: config.version, hosts: environment.service.reports },
+      canary: config.canary ?? null,
       ...(promotion !== undefined ? { promotion } : {}),
     },
   };

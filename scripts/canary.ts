@@ -1,20 +1,32 @@
-// npm run canary -- --stack <name> [--prometheus URL] [--at RFC3339]
+// npm run canary -- --stack <name> [--prometheus URL] [--at RFC3339] [--window MINUTES] [--record]
 // Judges the runbook's canary for the release the stack runs, from the monitoring host's
 // Prometheus (through `ssh -N -L 9090:<its private address>:9090 root@<monitoring host>`, or on
 // the host itself): the soak after the release against the same time before it. Exit 0 pass,
-// 1 fail, 2 not enough data yet.
+// 1 fail, 2 not enough data yet. --record writes a pass or a fail into the stack's config
+// (shithubd:canaryVerdict, with the Pulumi CLI): its next `up` exports it, and the promotion gate
+// of the stack downstream reads it.
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { DEFAULT_THRESHOLDS, judgeCanary, renderCanary } from "../canary/judge";
+import { spawnSync } from "node:child_process";
+import { DEFAULT_THRESHOLDS, judgeCanary, renderCanary, verdictOf } from "../canary/judge";
+import { recordVerdictArgs } from "../components/promotion/canaryVerdict";
+import { shellQuote } from "../components/config/problems";
 import { measure, PrometheusError } from "../canary/measure";
 import { loadStackFile, StackFileError } from "../offline/stackFile";
 
-const USAGE = "usage: npm run canary -- --stack <staging|production> [--prometheus http://127.0.0.1:9090] [--at 2026-11-26T12:00:00Z] [--dir PROJECT_DIR]";
+const USAGE = "usage: npm run canary -- --stack <staging|production> [--prometheus http://127.0.0.1:9090] [--at 2026-11-26T12:00:00Z] [--window MINUTES] [--record] [--dir PROJECT_DIR]";
 
 async function main(): Promise<number> {
   let args;
   try {
-    args = parseArgs({ options: { stack: { type: "string" }, prometheus: { type: "string", default: "http://127.0.0.1:9090" }, at: { type: "string" }, dir: { type: "string", default: "." } } }).values;
+    args = parseArgs({ options: {
+      stack: { type: "string" },
+      prometheus: { type: "string", default: "http://127.0.0.1:9090" },
+      at: { type: "string" },
+      window: { type: "string" },
+      record: { type: "boolean", default: false },
+      dir: { type: "string", default: "." },
+    } }).values;
   } catch (err) {
     console.error(`${(err as Error).message}\n${USAGE}`);
     return 2;
@@ -28,20 +40,38 @@ async function main(): Promise<number> {
     console.error(`--at ${args.at} is not a time such as 2026-11-26T12:00:00Z\n${USAGE}`);
     return 2;
   }
-  let soakMinutes: number;
-  try {
-    const cfg = loadStackFile(resolve(args.dir), args.stack);
-    soakMinutes = Number(cfg.values["shithubd:soakMinutes"] ?? "30");
-  } catch (err) {
-    if (!(err instanceof StackFileError)) throw err;
-    console.error(`error: ${err.message}`);
+  if (args.window !== undefined && !/^[1-9]\d*$/.test(args.window)) {
+    console.error(`--window ${args.window} is not a whole number of minutes\n${USAGE}`);
     return 2;
+  }
+  // The window: --window, else the stack's shithubd:soakMinutes (the runbook's 30 by default).
+  let soakMinutes = Number(args.window ?? "0");
+  if (args.window === undefined) {
+    try {
+      soakMinutes = Number(loadStackFile(resolve(args.dir), args.stack).values["shithubd:soakMinutes"] ?? "30");
+    } catch (err) {
+      if (!(err instanceof StackFileError)) throw err;
+      console.error(`error: ${err.message}`);
+      return 2;
+    }
   }
   try {
     const measured = await measure(args.prometheus, args.stack, soakMinutes * 60, now);
     const result = judgeCanary(measured, DEFAULT_THRESHOLDS);
     console.log(renderCanary(measured, result));
-    return result.verdict === "pass" ? 0 : result.verdict === "fail" ? 1 : 2;
+    const code = result.verdict === "pass" ? 0 : result.verdict === "fail" ? 1 : 2;
+    const verdict = verdictOf(measured, result);
+    if (args.record && verdict !== undefined) {
+      const pulumiArgs = recordVerdictArgs(args.stack, verdict);
+      const command = `pulumi ${pulumiArgs.map(shellQuote).join(" ")}`;
+      const set = spawnSync("pulumi", pulumiArgs, { stdio: ["ignore", "inherit", "inherit"] });
+      if (set.error !== undefined || set.status !== 0) {
+        console.error(`error: could not record the verdict (${set.error?.message ?? `pulumi exited ${set.status}`}); run:\n  ${command}`);
+        return 2;
+      }
+      console.log(`recorded: ${command}\nthen: pulumi up -s ${args.stack} (exports it for the promotion gate)`);
+    }
+    return code;
   } catch (err) {
     if (!(err instanceof PrometheusError)) throw err;
     console.error(`error: ${err.message}\n  the monitoring host's Prometheus listens on its private address: ssh -N -L 9090:<its private address>:9090 root@<monitoring host> (npm run plan lists the addresses)`);

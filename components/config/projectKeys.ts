@@ -5,6 +5,7 @@ import { vpcRangeProblem } from "./addressRanges";
 import { artifactUrlProblem } from "./artifactUrl";
 import { publicKeyOf } from "../hosts/sshKeys";
 import { overrideShapeProblem, stackReferenceProblem } from "../promotion/promotionValues";
+import { canaryVerdictProblem } from "../promotion/canaryVerdict";
 
 /** The project's config namespace: `Pulumi.yaml` `name:`, so `shithubd:*` keys can be declared there. */
 export const NAMESPACE = "shithubd";
@@ -336,6 +337,14 @@ export const PROJECT_KEYS: readonly ProjectKey[] = [
     secret: true,
     example: "\"$(cat smtp-password)\"",
     check: (v) => (v !== "" && !/\n/.test(v) ? undefined : "must be one line"),
+  },
+  {
+    name: "canaryVerdict",
+    type: "string",
+    description: "The canary's verdict on the release this stack runs, written by npm run canary -- --record (not by hand); the stack exports it for the promotion gate downstream.",
+    optional: true,
+    example: "'{\"version\":\"v1.8.1\",\"verdict\":\"pass\",\"judgedAt\":\"2026-11-26T12:00:00Z\",\"failed\":[]}'",
+    check: canaryVerdictProblem,
   },
   {
     name: "promoteFrom",

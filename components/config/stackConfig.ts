@@ -11,6 +11,8 @@ import type { BackupConfig } from "./backupConfig";
 import { parseReleaseConfig } from "./releaseConfig";
 import type { ReleaseConfig } from "./releaseConfig";
 import { parsePromotionConfig } from "../promotion/promotionConfig";
+import { canaryVerdictOf } from "../promotion/canaryVerdict";
+import type { CanaryVerdict } from "../promotion/canaryVerdict";
 import { parseMonitoringConfig } from "../monitoring/monitoringConfig";
 import type { MonitoringConfig } from "../monitoring/monitoringConfig";
 import type { PromotionConfig } from "../promotion/promotionConfig";
@@ -57,6 +59,8 @@ export interface StackConfig {
   readonly backups: BackupConfig;
   /** Metrics retention and where alerts go. */
   readonly monitoring: MonitoringConfig;
+  /** The canary's last recorded verdict on this stack (npm run canary -- --record). */
+  readonly canary?: CanaryVerdict;
   /** The stack this one promotes from and the soak it needs (production's gate). */
   readonly promotion?: PromotionConfig;
   /** Production: stateful resources are protected and retained. */
@@ -199,6 +203,8 @@ export function parseStackConfig(raw: RawStackConfig, templates: Readonly<Record
   }
   if (problems.length > 0 || !version || !domain || !region || !image || !swap || !hosts.config || !release.config || !backups.config || !monitoring.config) return { ok: false, problems };
   const dnsZone = project.get("dnsZone");
+  const canaryText = project.get("canaryVerdict");
+  const canary = canaryText === undefined ? undefined : canaryVerdictOf(JSON.parse(canaryText));
   const vpcIpRange = project.get("vpcIpRange");
   const platform = platformOf(image);
   if (platform === undefined) throw new Error(`image ${image} passed its check but has no platform`);
@@ -220,6 +226,7 @@ export function parseStackConfig(raw: RawStackConfig, templates: Readonly<Record
       ...(dnsZone !== undefined ? { dnsZone } : {}),
       ...(vpcIpRange !== undefined ? { vpcIpRange } : {}),
       ...(promotion.config !== undefined ? { promotion: promotion.config } : {}),
+      ...(canary !== undefined ? { canary } : {}),
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { HostRelease } from "../release/releaseReport";
 import { hostReleaseOf } from "../release/releaseReport";
 import type { PromotionConfig, PromotionOverride } from "./promotionConfig";
+import { canaryVerdictOf } from "./canaryVerdict";
 import { overrideCommand, removeOverrideCommand } from "./promotionConfig";
 
 /** What a stack exports as `release`: the version it is configured for and each app host's report. */
@@ -26,12 +27,17 @@ export interface PromotionDecision {
   readonly judgedAt: string;
 }
 
+/** The upstream stack's outputs the gate reads, as read (undefined where it has none). */
+export interface UpstreamOutputs {
+  readonly release: unknown;
+  readonly canary: unknown;
+}
+
 export interface PromotionInput {
   readonly stack: string;
   readonly version: string;
   readonly promotion: PromotionConfig;
-  /** The upstream stack's `release` output as read (undefined when it has none). */
-  readonly upstream: unknown;
+  readonly upstream: UpstreamOutputs;
   readonly now: Date;
 }
 
@@ -66,8 +72,8 @@ export function judgePromotion(input: PromotionInput): PromotionDecision {
   let since: number | undefined;
   let soakedMinutes: number | undefined;
 
-  const release = exportedReleaseOf(input.upstream);
-  if (input.upstream === undefined || input.upstream === null) {
+  const release = exportedReleaseOf(input.upstream.release);
+  if (input.upstream.release === undefined || input.upstream.release === null) {
     reasons.push(`${upstream} exports no release (stack ${promotion.from}): deploy ${version} there first (pulumi config set shithubd:version ${version} -s ${upstream} && pulumi up -s ${upstream})`);
   } else if (release === undefined) {
     reasons.push(`${upstream}'s release output is not one this program writes (stack ${promotion.from}): run pulumi up -s ${upstream} with this program first`);
@@ -93,6 +99,7 @@ export function judgePromotion(input: PromotionInput): PromotionDecision {
             `since ${utc(since)} on ${last}; it can be promoted from ${utc(since + promotion.soakMinutes * MINUTE)}`,
         );
       }
+      reasons.push(...canaryReasons(input.upstream.canary, version, upstream, since));
     }
   }
 
@@ -105,6 +112,18 @@ export function judgePromotion(input: PromotionInput): PromotionDecision {
   };
   if (reasons.length === 0) return { verdict: "passed", ...found };
   return { verdict: promotion.override?.version === version ? "overridden" : "refused", ...found };
+}
+
+/** What the canary's verdict on the upstream stack says against promoting `version`, released there at `since`. */
+function canaryReasons(value: unknown, version: string, upstream: string, since: number): string[] {
+  const record = `after the soak, npm run canary -- --stack ${upstream} --record, then pulumi up -s ${upstream}`;
+  const canary = canaryVerdictOf(value);
+  if (canary === undefined || canary.version !== version) {
+    return [`${upstream} has no canary verdict on ${version}${canary === undefined ? "" : ` (its last is on ${canary.version})`}: ${record}`];
+  }
+  if (canary.verdict === "fail") return [`${upstream}'s canary failed ${version} (judged ${canary.judgedAt}: ${canary.failed.join(", ")})`];
+  if (Date.parse(canary.judgedAt) < since) return [`${upstream}'s canary passed ${version} at ${canary.judgedAt}, before its current release there (${utc(since)}): ${record}`];
+  return [];
 }
 
 /** The refusal, as `pulumi preview` prints it: the version, the soak so far, and how to go on. */

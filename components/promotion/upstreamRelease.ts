@@ -1,14 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import { stackNameOf } from "./promotionGate";
+import type { UpstreamOutputs } from "./promotionGate";
 
 /**
  * The upstream stack's `release` output (undefined when it has none), read before anything else
  * is registered. getOutputDetails rather than requireOutput: a missing output is the gate's to
  * report with its fix, and requireOutput's failure leaves an unhandled rejection behind.
  */
-export async function readUpstreamRelease(from: string): Promise<unknown> {
+export async function readUpstreamRelease(from: string): Promise<UpstreamOutputs> {
   const reference = new pulumi.StackReference(`promote-from-${stackNameOf(from)}`, { name: from });
-  const details = await reference.getOutputDetails("release");
-  // Secret or not, it holds versions and times only; the gate never prints more than those.
-  return details.value ?? details.secretValue;
+  const [release, canary] = await Promise.all([reference.getOutputDetails("release"), reference.getOutputDetails("canary")]);
+  // Secret or not, they hold versions, times and signal names only; the gate never prints more.
+  return { release: release.value ?? release.secretValue, canary: canary.value ?? canary.secretValue };
 }

@@ -1,4 +1,5 @@
-import { execFile, execFileSync, spawnSync } from "node:child_process";
+import { execFile, execFileSync, spawn, spawnSync } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +9,8 @@ import { runOffline } from "../../offline/run";
 import { unwrapSecret } from "../../offline/summary";
 import { loadStackFile } from "../../offline/stackFile";
 import { parseReleaseReport } from "../../components/release/releaseReport";
+import { ed25519KeyPair } from "../../offline/sshKeyPair";
+import { instantQuery } from "../../canary/measure";
 import type { HostRelease } from "../../components/release/releaseReport";
 import { ArtifactServer } from "./artifacts";
 import { remoteSteps, Stack } from "./applyPlan";
@@ -44,6 +47,11 @@ const DB = nameOf("db");
 const BACKUP = nameOf("backup");
 const MONITORING = nameOf("monitoring");
 
+/** An operator's own key (shithubd:authorizedKeys): unlike the deploy key, it may forward a port, as the canary's tunnel does. */
+const OPERATOR = ed25519KeyPair("shithub-infra converge tier: an operator");
+const operatorKey = join(work, "operator");
+writeFileSync(operatorKey, OPERATOR.privateKeyOpenssh, { mode: 0o600 });
+
 let cloud: Cloud;
 let stack: Stack;
 let caddyCa: string;
@@ -64,6 +72,7 @@ async function plan(version: string, set: Record<string, string> = {}): Promise<
       "shithubd:artifactUrl": artifacts.urlTemplate,
       "shithubd:artifactSha256": artifacts.sha(version),
       "shithubd:healthTimeoutSeconds": "30",
+      "shithubd:authorizedKeys": JSON.stringify([`${OPERATOR.publicKeyOpenssh.trim()} operator`]),
       ...TEST_BACKUP_RECIPIENTS,
       ...set,
     },
@@ -149,6 +158,42 @@ async function upUnderLoad(p: Plan, seconds = 12): Promise<{ steps: AppliedStep[
 const names = (steps: readonly AppliedStep[]) => steps.map((s) => s.name);
 const failures = (load: LoadResult) => ({ failed: load.failed, kinds: load.kinds });
 
+const tunnels: ChildProcess[] = [];
+let tunnelUrl: Promise<string> | undefined;
+/**
+ * The monitoring host's Prometheus as an operator reaches it (README, canary): an SSH tunnel from
+ * the admin network to its VPC address, with the operator's key. Returns its URL here.
+ */
+function prometheusTunnel(): Promise<string> {
+  tunnelUrl ??= openTunnel();
+  return tunnelUrl;
+}
+
+async function openTunnel(): Promise<string> {
+  const port = 19091;
+  const m = machine(MONITORING);
+  const tunnel = spawn("ssh", ["-N", "-L", `127.0.0.1:${port}:${m.privateIp}:9090`, "-i", operatorKey, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
+    "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "ExitOnForwardFailure=yes", `root@${m.publicIp}`], { stdio: "ignore" });
+  tunnels.push(tunnel);
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    if (await fetch(`${url}/-/ready`).then((r) => r.ok).catch(() => false)) return url;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error("the tunnel to the monitoring host's Prometheus did not open");
+}
+
+/** An instant query's samples as `host` -> value, waiting up to a minute for series to arrive (agents push every 15 s). */
+async function series(url: string, query: string, hosts: readonly string[]): Promise<Record<string, number>> {
+  let found: Record<string, number> = {};
+  for (let i = 0; i < 60; i++) {
+    found = Object.fromEntries((await instantQuery(url, query, Date.now() / 1000)).map((s) => [s.metric.host ?? "", Number(s.value[1])]));
+    if (hosts.every((h) => h in found)) break;
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+  return found;
+}
+
 // A user of the forge: alice, her key, her repository (made as the web UI would, then pushed to).
 const alice = { key: join(work, "alice"), fingerprint: "", pub: "" };
 function gitSsh(): string {
@@ -199,10 +244,11 @@ function userChecks(p: Plan, version: string): void {
 const V1 = "v1.0.0";
 const V2 = "v1.1.0";
 const V3 = "v1.2.0";
+const V4 = "v1.3.0";
 let fresh: Plan;
 
 beforeAll(async () => {
-  for (const [v, flags] of [[V1, "migrations=1"], [V2, "migrations=2"], [V3, "migrations=3,migration-seconds=8"]] as const) artifacts.publish(v, flags);
+  for (const [v, flags] of [[V1, "migrations=1"], [V2, "migrations=2"], [V3, "migrations=3,migration-seconds=8"], [V4, "migrations=3"]] as const) artifacts.publish(v, flags);
   fresh = await plan(V1);
   const hosts = plannedHosts(fresh);
   const vpcPrefix = Number(production.values["shithubd:vpcIpRange"]!.split("/")[1]);
@@ -233,6 +279,7 @@ beforeAll(async () => {
 }, 1_500_000);
 
 afterAll(() => {
+  for (const t of tunnels) t.kill();
   artifacts.stop();
   cloud?.down();
   spawnSync("bash", [RGW_SH, "down", rgwDir], { stdio: "inherit" });
@@ -301,6 +348,34 @@ describe("the production topology, converged from a fresh stack", () => {
 
   it("a user checks it: HTTPS, git over HTTPS and SSH, Postgres only from its hosts, dumps and WAL in the buckets", () => {
     userChecks(fresh, V1);
+  });
+
+  it("the monitoring host's Prometheus holds every host's metrics, pushed by their agents: data for each alert and canary signal", async () => {
+    const url = await prometheusTunnel();
+    const all = [APP, DB, BACKUP, MONITORING];
+    // Every host pushes (or, the monitoring host, scrapes) its node exporter, labelled with the stack.
+    expect(await series(url, 'up{job="node", env="converge"} == 1', all)).toEqual(Object.fromEntries(all.map((h) => [h, 1])));
+    // From the test double's /metrics on the app host (the requests the user checks made), Caddy's, the worker's unit.
+    expect(await series(url, 'up{job=~"shithubd|caddy"} == 1', [APP])).toEqual({ [APP]: 1 });
+    expect((await series(url, 'sum by (host) (shithub_http_requests_total{env="converge"})', [APP]))[APP]).toBeGreaterThan(0);
+    expect(await series(url, 'count by (host) (shithub_http_request_duration_seconds_bucket{env="converge"}) > 0', [APP])).toHaveProperty(APP);
+    expect(await series(url, 'node_systemd_unit_state{name="shithubd-worker.service", state="active"}', [APP])).toEqual({ [APP]: 1 });
+    expect(await series(url, "shithub_db_pool_total", [APP])).toHaveProperty(APP);
+    // From the db host's Postgres exporter: the database answers, commits, archives.
+    expect(await series(url, "pg_up", [DB])).toEqual({ [DB]: 1 });
+    expect((await series(url, 'pg_stat_database_xact_commit{datname="shithub"}', [DB]))[DB]).toBeGreaterThan(0);
+    expect(await series(url, "pg_stat_archiver_last_archive_age", [DB])).toHaveProperty(DB);
+    // From shithub-node-metrics: the release, the journal's error lines, the certificate the edge serves.
+    const released = parseReleaseReport(applied.find((s) => s.name === `${APP}-release`)!.stdout)!;
+    expect(await series(url, `shithub_release_timestamp_seconds{version="${V1}"}`, [APP])).toEqual({ [APP]: Date.parse(released.releasedAt) / 1000 });
+    expect(await series(url, 'shithub_log_error_lines_total{unit="shithubd-web.service"}', [APP])).toHaveProperty(APP);
+    expect((await series(url, "shithub_tls_certificate_expiry_seconds - time()", [APP]))[APP]).toBeGreaterThan(86_400);
+    // The rules are loaded and Alertmanager answers beside Prometheus.
+    const rules = await fetch(`${url}/api/v1/rules`).then((r) => r.json()) as { data: { groups: Array<{ name: string }> } };
+    expect(rules.data.groups.map((g) => g.name)).toEqual(["shithub-availability", "shithub-http", "shithub-backups", "shithub-hosts"]);
+    expect(machine(MONITORING).sh("curl -sf http://127.0.0.1:9093/-/ready")).toContain("OK");
+    // Prometheus listens on the VPC for the agents, and no host but those is let in (the cloud firewall's rule is the stack tier's).
+    expect(machine(MONITORING).sh("ss -Htln 'sport = :9090' | awk '{print $4}'")).toBe(`${machine(MONITORING).privateIp}:9090`);
   });
 
   it("shithubd's /metrics on the web host reports the backups' age, read from the buckets (shithub_backup_last_success_seconds)", () => {
@@ -436,5 +511,25 @@ describe("releases under steady load (100 requests/s through the edge)", () => {
     expect(failures(load)).toEqual({ failed: 0, kinds: {} });
     expect(machine(DB).sh("runuser -u postgres -- psql -X -At -d shithub -c 'SELECT max(version_id) FROM goose_db_version'")).toBe("3");
     userChecks(p, V2);
+  });
+
+  it("the canary judges the next release from the monitoring host's Prometheus: npm run canary prints every signal's verdict", async () => {
+    const url = await prometheusTunnel();
+    const set = { "shithubd:SHITHUB_RATELIMIT__API__ANON_PER_HOUR": "120" };
+    // Light traffic throughout: a minute before the release, the release, a minute after it.
+    const load = openLoopLoad({ url: `https://${DOMAIN}/`, address: machine(APP).publicIp, ratePerSecond: 10, seconds: 150, ca: readFileSync(caddyCa) });
+    await new Promise((r) => setTimeout(r, 65_000));
+    const steps = await stack.up(await plan(V4, set));
+    expect(names(steps)).toEqual([`${APP}-release`]);
+    const result = await load;
+    expect(failures(result)).toEqual({ failed: 0, kinds: {} });
+    const canary = spawnSync("npx", ["ts-node", "--swc", "scripts/canary.ts", "--stack", STACK, "--prometheus", url, "--window", "1"], { cwd: ROOT, encoding: "utf8" });
+    console.log(canary.stdout + canary.stderr);
+    expect(canary.stdout).toMatch(new RegExp(`^Canary of ${STACK}: shithubd ${V4.replaceAll(".", "\\.")}, released `));
+    for (const signal of ["requests", "p95 /", "DB calls per request", "web ready (scrapes answered)", "log lines panic|ERROR", "panics"]) {
+      expect(canary.stdout).toMatch(new RegExp(`^${signal.replace(/[|()]/g, "\\$&")} .*(PASS|NO DATA)$`, "m"));
+    }
+    expect(canary.stdout).toMatch(/^verdict: PASS$/m);
+    expect(canary.status).toBe(0);
   });
 });

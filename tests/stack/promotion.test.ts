@@ -77,12 +77,19 @@ async function run(stack: string, options: RunOptions = {}): Promise<Run> {
   }
 }
 
-/** Staging's `release` output after its release steps printed `stdout`: what production reads. */
-async function stagingRelease(stdout: Record<string, string>): Promise<unknown> {
-  const staging = await run("staging", { stdout });
+/** A verdict as npm run canary -- --record writes it into staging's config. */
+const canaryVerdict = (version: string, verdict: "pass" | "fail" = "pass", judgedAt = minutesAgo(1)) =>
+  JSON.stringify({ version, verdict, judgedAt, failed: verdict === "pass" ? [] : ["DB calls per request"] });
+
+/** Staging's outputs after its release steps printed `stdout` (and its canary's verdict was recorded): what production reads. */
+async function stagingOutputs(stdout: Record<string, string>, canary?: string): Promise<{ release: unknown; canary: unknown }> {
+  const staging = await run("staging", { stdout, ...(canary !== undefined ? { set: { "shithubd:canaryVerdict": canary } } : {}) });
   if (staging.error !== undefined) throw staging.error;
-  return (staging.outputs as StackOutputs).release;
+  const outputs = staging.outputs as StackOutputs;
+  return { release: outputs.release, canary: outputs.canary };
 }
+/** Staging's outputs with one release and a passing canary on it. */
+const stagingRelease = (stdout: Record<string, string>, version = "v1.9.0") => stagingOutputs(stdout, canaryVerdict(version));
 
 const production = (version: string, upstream: Record<string, unknown>, extra: Omit<RunOptions, "upstream"> = {}): Promise<Run> =>
   run("production", { ...extra, upstream, set: { "shithubd:version": version, ...extra.set } });
@@ -99,12 +106,12 @@ function nothingRegistered(r: Run): void {
 
 describe("staging exports what its app hosts run, from their release steps' own output", () => {
   it("each app host's report (version and release time), not the program's clock", async () => {
-    const release = await stagingRelease({ "shithub-staging-release": `other output\n${report("v1.8.0", "2026-11-26T09:15:02Z")}` });
+    const { release } = await stagingOutputs({ "shithub-staging-release": `other output\n${report("v1.8.0", "2026-11-26T09:15:02Z")}` });
     expect(release).toEqual({ version: "v1.8.0", hosts: { "shithub-staging": { version: "v1.8.0", releasedAt: "2026-11-26T09:15:02Z" } } });
   });
 
   it("a step with no report (not run yet) is null, never a made-up time", async () => {
-    expect(await stagingRelease({})).toEqual({ version: "v1.8.0", hosts: { "shithub-staging": null } });
+    expect((await stagingOutputs({})).release).toEqual({ version: "v1.8.0", hosts: { "shithub-staging": null } });
   });
 
   it("the export is not a secret, though the step's stdout is", async () => {
@@ -116,8 +123,8 @@ describe("staging exports what its app hosts run, from their release steps' own 
 
 describe("production's promotion gate, from staging's exported release", () => {
   it("passes a version staging runs and has soaked, builds production, and exports the decision", async () => {
-    const release = await stagingRelease({ "shithub-staging-release": report("v1.9.0", minutesAgo(45)) });
-    const r = await production("v1.9.0", { release });
+    const staging = await stagingRelease({ "shithub-staging-release": report("v1.9.0", minutesAgo(45)) });
+    const r = await production("v1.9.0", staging);
     expect(r.error).toBeUndefined();
     expect((r.outputs as StackOutputs).promotion).toEqual({
       verdict: "passed", from: STAGING_REF, version: "v1.9.0", soakMinutes: 30, since: minutesAgo(45), soakedMinutes: 45, reasons: [], judgedAt: "2026-11-26T12:00:00Z",
@@ -127,8 +134,8 @@ describe("production's promotion gate, from staging's exported release", () => {
   });
 
   it("refuses a version staging does not run, naming both and the fix, before registering anything", async () => {
-    const release = await stagingRelease({ "shithub-staging-release": report("v1.9.0", minutesAgo(300)) });
-    const r = await production("v2.0.0", { release });
+    const staging = await stagingRelease({ "shithub-staging-release": report("v1.9.0", minutesAgo(300)) });
+    const r = await production("v2.0.0", staging);
     const message = refusal(r);
     expect(message).toContain("Stack 'production' refuses shithubd v2.0.0");
     expect(message).toContain("staging runs v1.9.0, not v2.0.0 (on shithub-staging): deploy v2.0.0 to staging first (pulumi config set shithubd:version v2.0.0 -s staging && pulumi up -s staging)");
@@ -137,8 +144,8 @@ describe("production's promotion gate, from staging's exported release", () => {
   });
 
   it("refuses a version that has soaked too little, naming the version, the soak so far and the override command", async () => {
-    const release = await stagingRelease({ "shithub-staging-release": report("v1.9.0", minutesAgo(12)) });
-    const message = refusal(await production("v1.9.0", { release }));
+    const staging = await stagingRelease({ "shithub-staging-release": report("v1.9.0", minutesAgo(12)) });
+    const message = refusal(await production("v1.9.0", staging));
     expect(message).toContain("v1.9.0 has run on staging for 12 of the 30 minutes it must soak (shithubd:soakMinutes), since 2026-11-26T11:48:00Z on shithub-staging; it can be promoted from 2026-11-26T12:18:00Z");
     expect(message).toContain(
       "emergency override (printed in every preview and exported): pulumi config set --path 'shithubd:promotionOverride.version' v1.9.0 -s production && " +
@@ -147,39 +154,52 @@ describe("production's promotion gate, from staging's exported release", () => {
   });
 
   it("the soak is stack config: 60 minutes refuses what 30 would pass", async () => {
-    const release = await stagingRelease({ "shithub-staging-release": report("v1.9.0", minutesAgo(45)) });
-    expect(refusal(await production("v1.9.0", { release }, { set: { "shithubd:soakMinutes": "60" } }))).toContain("45 of the 60 minutes");
+    const staging = await stagingRelease({ "shithub-staging-release": report("v1.9.0", minutesAgo(45)) });
+    expect(refusal(await production("v1.9.0", staging, { set: { "shithubd:soakMinutes": "60" } }))).toContain("45 of the 60 minutes");
   });
 
   it("a rollout still under way on staging (hosts on two versions) is refused; the soak counts from the last host", async () => {
     const hosts = (second: string, at: number) => ({ version: "v1.9.0", hosts: { "shithub-app-1": { version: "v1.9.0", releasedAt: minutesAgo(90) }, "shithub-app-2": { version: second, releasedAt: minutesAgo(at) } } });
-    expect(refusal(await production("v1.9.0", { release: hosts("v1.8.0", 500) }))).toContain("staging runs v1.8.0, not v1.9.0 (on shithub-app-2)");
-    expect(refusal(await production("v1.9.0", { release: hosts("v1.9.0", 20) }))).toContain("for 20 of the 30 minutes it must soak (shithubd:soakMinutes), since 2026-11-26T11:40:00Z on shithub-app-2");
+    expect(refusal(await production("v1.9.0", { release: hosts("v1.8.0", 500), canary: JSON.parse(canaryVerdict("v1.9.0")) }))).toContain("staging runs v1.8.0, not v1.9.0 (on shithub-app-2)");
+    expect(refusal(await production("v1.9.0", { release: hosts("v1.9.0", 20), canary: JSON.parse(canaryVerdict("v1.9.0")) }))).toContain("for 20 of the 30 minutes it must soak (shithubd:soakMinutes), since 2026-11-26T11:40:00Z on shithub-app-2");
   });
 
   it("refuses when staging exports no release, or a host reported none, with the command that fixes it", async () => {
     expect(refusal(await production("v1.9.0", {}))).toContain("staging exports no release (stack organization/shithubd/staging): deploy v1.9.0 there first");
-    const silent = await stagingRelease({});
-    expect(refusal(await production("v1.9.0", { release: silent }))).toContain("staging's app host shithub-staging reported no release");
+    const silent = await stagingOutputs({});
+    expect(refusal(await production("v1.9.0", silent))).toContain("staging's app host shithub-staging reported no release");
+  });
+
+  it("refuses a version whose staging canary failed or was never recorded, naming the command that records one", async () => {
+    const stdout = { "shithub-staging-release": report("v1.9.0", minutesAgo(45)) };
+    expect(refusal(await production("v1.9.0", await stagingOutputs(stdout, canaryVerdict("v1.9.0", "fail")))))
+      .toContain(`staging's canary failed v1.9.0 (judged ${minutesAgo(1)}: DB calls per request)`);
+    expect(refusal(await production("v1.9.0", await stagingOutputs(stdout))))
+      .toContain("staging has no canary verdict on v1.9.0: after the soak, npm run canary -- --stack staging --record, then pulumi up -s staging");
+  });
+
+  it("a hand-written verdict that is not one the canary writes is a config problem on staging", async () => {
+    const r = await run("staging", { set: { "shithubd:canaryVerdict": JSON.stringify({ version: "v1.9.0", verdict: "ok" }) } });
+    expect(refusal(r)).toContain("shithubd:canaryVerdict: must be a verdict as npm run canary -- --record writes it");
   });
 
   it("reads a release output that staging holds as a secret", async () => {
-    const release = await stagingRelease({ "shithub-staging-release": report("v1.9.0", minutesAgo(45)) });
-    const r = await production("v1.9.0", { release }, { secretOutputs: ["release"] });
+    const staging = await stagingRelease({ "shithub-staging-release": report("v1.9.0", minutesAgo(45)) });
+    const r = await production("v1.9.0", staging, { secretOutputs: ["release"] });
     expect(r.error).toBeUndefined();
   });
 
   it("judges the same in a preview as in an update", async () => {
-    const release = await stagingRelease({ "shithub-staging-release": report("v1.9.0", minutesAgo(5)) });
-    const r = await production("v1.9.0", { release }, { preview: true });
+    const staging = await stagingRelease({ "shithub-staging-release": report("v1.9.0", minutesAgo(5)) });
+    const r = await production("v1.9.0", staging, { preview: true });
     expect(refusal(r)).toContain("5 of the 30 minutes");
     nothingRegistered(r);
   });
 
   it("an override for the version lets it through loudly: a warning in every run and the decision exported", async () => {
-    const release = await stagingRelease({ "shithub-staging-release": report("v1.9.0", minutesAgo(300)) });
+    const staging = await stagingRelease({ "shithub-staging-release": report("v1.9.0", minutesAgo(300)) });
     const override = JSON.stringify({ version: "v2.0.0", by: "Alice Ops", reason: "CVE-2026-4242 in the session code; staging is down for its DB upgrade" });
-    const r = await production("v2.0.0", { release }, { set: { "shithubd:promotionOverride": override } });
+    const r = await production("v2.0.0", staging, { set: { "shithubd:promotionOverride": override } });
     expect(r.error).toBeUndefined();
     const decision = (r.outputs as StackOutputs).promotion!;
     expect(decision.verdict).toBe("overridden");
@@ -191,11 +211,11 @@ describe("production's promotion gate, from staging's exported release", () => {
   });
 
   it("an override of another version, or without who and why, is a config problem; nothing is read or registered", async () => {
-    const release = await stagingRelease({ "shithub-staging-release": report("v1.9.0", minutesAgo(300)) });
-    const stale = await production("v2.0.1", { release }, { set: { "shithubd:promotionOverride": JSON.stringify({ version: "v2.0.0", by: "Alice Ops", reason: "CVE-2026-4242 hotfix" }) } });
+    const staging = await stagingRelease({ "shithub-staging-release": report("v1.9.0", minutesAgo(300)) });
+    const stale = await production("v2.0.1", staging, { set: { "shithubd:promotionOverride": JSON.stringify({ version: "v2.0.0", by: "Alice Ops", reason: "CVE-2026-4242 hotfix" }) } });
     expect(refusal(stale)).toMatch(/shithubd:promotionOverride: is for v2\.0\.0, but shithubd:version is v2\.0\.1: an override covers the one release it names\n\s+fix: pulumi config rm shithubd:promotionOverride -s production/);
     expect(stale.resources).toEqual([]);
-    const blank = await production("v2.0.0", { release }, { set: { "shithubd:promotionOverride": JSON.stringify({ version: "v2.0.0", by: "<your name>", reason: "<why production cannot wait>" }) } });
+    const blank = await production("v2.0.0", staging, { set: { "shithubd:promotionOverride": JSON.stringify({ version: "v2.0.0", by: "<your name>", reason: "<why production cannot wait>" }) } });
     expect(refusal(blank)).toContain("shithubd:promotionOverride.by: must name who overrides the gate");
   });
 });

@@ -1,9 +1,11 @@
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { judgeCanary, renderCanary } from "../../canary/judge";
+import { judgePromotion } from "../../components/promotion/promotionGate";
+import { configOf, rawConfig } from "../helpers";
 import { measure } from "../../canary/measure";
 
 // The canary against Debian's real Prometheus, fed with recorded series (promtool tsdb
@@ -136,4 +138,28 @@ describe("npm run canary against a real Prometheus", () => {
     expect(quiet.result.verdict).toBe("no data");
     expect(quiet.table).toMatch(/verdict: NOT YET: too little traffic to compare/);
   }, 90_000);
+
+  it("--record writes the verdict with the Pulumi CLI where the promotion gate reads it, in a form the program accepts", async () => {
+    const url = await prometheusWith("record", { slowRoute: [0.05, 0.05], dbCallsPerRequest: [3, 3] });
+    // A stand-in for the Pulumi CLI that keeps its arguments: the config set the canary runs.
+    const bin = join(work, "bin");
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, "pulumi"), `#!/bin/sh\nprintf '%s\\n' "$@" > ${join(work, "pulumi-args")}\n`);
+    chmodSync(join(bin, "pulumi"), 0o755);
+    const root = join(__dirname, "..", "..");
+    const r = spawnSync("npx", ["ts-node", "--swc", "scripts/canary.ts", "--stack", "staging", "--prometheus", url, "--window", "30", "--record"],
+      { cwd: root, encoding: "utf8", env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+    expect(r.stdout).toContain("verdict: PASS");
+    expect(r.stdout).toContain("then: pulumi up -s staging");
+    expect(r.status).toBe(0);
+    const args = readFileSync(join(work, "pulumi-args"), "utf8").trimEnd().split("\n");
+    expect(args.slice(0, 3)).toEqual(["config", "set", "shithubd:canaryVerdict"]);
+    expect(args.slice(4)).toEqual(["-s", "staging"]);
+    // Staging's program takes the value and exports it; production's gate passes on it.
+    const canary = configOf(rawConfig({ set: { "shithubd:canaryVerdict": args[3]! } })).canary;
+    expect(canary).toMatchObject({ version: "v1.9.0", verdict: "pass", failed: [] });
+    const release = { version: "v1.9.0", hosts: { "shithub-staging": { version: "v1.9.0", releasedAt: new Date(RELEASE * 1000).toISOString().replace(/\.\d{3}Z$/, "Z") } } };
+    const decision = judgePromotion({ stack: "production", version: "v1.9.0", promotion: { from: "organization/shithubd/staging", soakMinutes: 30 }, upstream: { release, canary }, now: new Date() });
+    expect(decision).toMatchObject({ verdict: "passed", reasons: [] });
+  }, 120_000);
 });

@@ -1,0 +1,45 @@
+/**
+ * The canary's verdict on a release, as `npm run canary -- --record` writes it into the judged
+ * stack's config (shithubd:canaryVerdict) and that stack exports it: the promotion gate of the
+ * stack downstream reads it beside the release.
+ */
+export interface CanaryVerdict {
+  readonly version: string;
+  readonly verdict: "pass" | "fail";
+  /** RFC 3339 UTC. */
+  readonly judgedAt: string;
+  /** The signals that failed (none on a pass). */
+  readonly failed: readonly string[];
+}
+
+export const CANARY_VERDICT_KEY = "shithubd:canaryVerdict";
+
+/** A canary verdict as a value, or undefined when `value` is not one. */
+export function canaryVerdictOf(value: unknown): CanaryVerdict | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  const { version, verdict, judgedAt, failed } = value as Record<string, unknown>;
+  if (typeof version !== "string" || !/^v\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(version)) return undefined;
+  if (verdict !== "pass" && verdict !== "fail") return undefined;
+  if (typeof judgedAt !== "string" || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(judgedAt) || Number.isNaN(Date.parse(judgedAt))) return undefined;
+  if (!Array.isArray(failed) || !failed.every((f) => typeof f === "string")) return undefined;
+  if ((verdict === "pass") !== (failed.length === 0)) return undefined;
+  return { version, verdict, judgedAt, failed };
+}
+
+/** The check of shithubd:canaryVerdict's text. */
+export function canaryVerdictProblem(text: string): string | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    value = undefined;
+  }
+  return canaryVerdictOf(value) === undefined
+    ? "must be a verdict as npm run canary -- --record writes it: {version, verdict pass|fail, judgedAt, failed}"
+    : undefined;
+}
+
+/** The command that records a verdict in the judged stack's config (its next `up` exports it). */
+export function recordVerdictArgs(stack: string, verdict: CanaryVerdict): string[] {
+  return ["config", "set", CANARY_VERDICT_KEY, JSON.stringify(verdict), "-s", stack];
+}
