@@ -19,9 +19,10 @@ export interface SignalQueries {
 
 export const TOP_ROUTES = 5;
 
-export function signalQueries(env: string, windowSeconds: number): SignalQueries {
+/** `window`: seconds, or a range as PromQL or Grafana writes it (`$soak`). */
+export function signalQueries(env: string, window: number | string): SignalQueries {
   const sel = (extra = ""): string => `{env="${env}"${extra}}`;
-  const w = `[${windowSeconds}s]`;
+  const w = typeof window === "number" ? `[${window}s]` : `[${window}]`;
   return {
     // The newest release on the stack's app hosts (the release step's report, as a metric).
     release: `topk(1, max by (version) (shithub_release_timestamp_seconds${sel()}))`,

@@ -4,6 +4,8 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { judgeCanary, renderCanary } from "../../canary/judge";
+import { canaryDashboard, canaryDashboardJson } from "../../canary/dashboard";
+import { instantQuery } from "../../canary/measure";
 import { judgePromotion } from "../../components/promotion/promotionGate";
 import { configOf, rawConfig } from "../helpers";
 import { measure } from "../../canary/measure";
@@ -161,5 +163,19 @@ describe("npm run canary against a real Prometheus", () => {
     const release = { version: "v1.9.0", hosts: { "shithub-staging": { version: "v1.9.0", releasedAt: new Date(RELEASE * 1000).toISOString().replace(/\.\d{3}Z$/, "Z") } } };
     const decision = judgePromotion({ stack: "production", version: "v1.9.0", promotion: { from: "organization/shithubd/staging", soakMinutes: 30 }, upstream: { release, canary }, now: new Date() });
     expect(decision).toMatchObject({ verdict: "passed", reasons: [] });
+  }, 120_000);
+
+  it("the Grafana dashboard is the committed file, and each of its queries returns the recorded series", async () => {
+    expect(readFileSync(join(__dirname, "..", "..", "dashboards", "shithub-canary.json"), "utf8")).toBe(canaryDashboardJson());
+    const url = await prometheusWith("dashboard", { slowRoute: [0.05, 0.05], dbCallsPerRequest: [3, 3] });
+    const panels = canaryDashboard().panels as Array<{ title: string; targets: Array<{ expr: string; legendFormat: string }> }>;
+    expect(panels.map((p) => p.title)).toEqual(["p95 latency of the busiest routes", "DB calls per request", "web ready and job queue", "log lines panic|ERROR and panics"]);
+    for (const panel of panels) {
+      for (const target of panel.targets) {
+        const expr = target.expr.replaceAll("$env", "staging").replaceAll("$soak", "30m");
+        const samples = await instantQuery(url, expr, END);
+        expect({ panel: panel.title, legend: target.legendFormat, found: samples.length > 0 }).toEqual({ panel: panel.title, legend: target.legendFormat, found: true });
+      }
+    }
   }, 120_000);
 });
