@@ -1,7 +1,7 @@
-// npm run canary -- --stack <name> [--prometheus URL] [--at RFC3339] [--window MINUTES] [--record]
+// npm run canary -- --stack <name> [--prometheus URL] [--via root@<monitoring host>] [--at RFC3339] [--window MINUTES] [--record]
 // Judges the runbook's canary for the release the stack runs, from the monitoring host's
-// Prometheus (through `ssh -N -L 9090:<its private address>:9090 root@<monitoring host>`, or on
-// the host itself): the soak after the release against the same time before it. Exit 0 pass,
+// Prometheus (--via: each query runs as curl on that host over SSH, with SHITHUB_SSH's command
+// and options, default ssh): the soak after the release against the same time before it. Exit 0 pass,
 // 1 fail, 2 not enough data yet. --record writes a pass or a fail into the stack's config
 // (shithubd:canaryVerdict, with the Pulumi CLI): its next `up` exports it, and the promotion gate
 // of the stack downstream reads it.
@@ -11,10 +11,10 @@ import { spawnSync } from "node:child_process";
 import { DEFAULT_THRESHOLDS, judgeCanary, renderCanary, verdictOf } from "../canary/judge";
 import { recordVerdictArgs } from "../components/promotion/canaryVerdict";
 import { shellQuote } from "../components/config/problems";
-import { measure, PrometheusError } from "../canary/measure";
+import { direct, measure, PrometheusError, viaSsh } from "../canary/measure";
 import { loadStackFile, StackFileError } from "../offline/stackFile";
 
-const USAGE = "usage: npm run canary -- --stack <staging|production> [--prometheus http://127.0.0.1:9090] [--at 2026-11-26T12:00:00Z] [--window MINUTES] [--record] [--dir PROJECT_DIR]";
+const USAGE = "usage: npm run canary -- --stack <staging|production> [--prometheus http://<its private address>:9090 --via root@<monitoring host>] [--at 2026-11-26T12:00:00Z] [--window MINUTES] [--record] [--dir PROJECT_DIR]";
 
 async function main(): Promise<number> {
   let args;
@@ -24,6 +24,7 @@ async function main(): Promise<number> {
       prometheus: { type: "string", default: "http://127.0.0.1:9090" },
       at: { type: "string" },
       window: { type: "string" },
+      via: { type: "string" },
       record: { type: "boolean", default: false },
       dir: { type: "string", default: "." },
     } }).values;
@@ -56,7 +57,8 @@ async function main(): Promise<number> {
     }
   }
   try {
-    const measured = await measure(args.prometheus, args.stack, soakMinutes * 60, now);
+    const transport = args.via === undefined ? direct : viaSsh(args.via, (process.env.SHITHUB_SSH ?? "ssh").split(/\s+/).filter((a) => a !== ""));
+    const measured = await measure(args.prometheus, args.stack, soakMinutes * 60, now, transport);
     const result = judgeCanary(measured, DEFAULT_THRESHOLDS);
     console.log(renderCanary(measured, result));
     const code = result.verdict === "pass" ? 0 : result.verdict === "fail" ? 1 : 2;
@@ -74,7 +76,7 @@ async function main(): Promise<number> {
     return code;
   } catch (err) {
     if (!(err instanceof PrometheusError)) throw err;
-    console.error(`error: ${err.message}\n  the monitoring host's Prometheus listens on its private address: ssh -N -L 9090:<its private address>:9090 root@<monitoring host> (npm run plan lists the addresses)`);
+    console.error(`error: ${err.message}\n  the monitoring host's Prometheus listens on its private address (npm run plan lists it): --prometheus http://<that address>:9090 --via root@<the monitoring host's public address>`);
     return 2;
   }
 }

@@ -1,4 +1,4 @@
-import { hostPackages } from "../roles";
+import { hostModules, hostPackages } from "../roles";
 import type { RoleOptions } from "../roles";
 import { readTemplate, renderTemplate } from "../templates";
 import type { Platform } from "./platform";
@@ -58,5 +58,6 @@ export function renderUserData(host: HostSpec, swapGib: number, platform: Platfo
     // otherwise create and start a cluster of its own on a host that holds no database.
     noMainCluster: host.roles.includes("backup") && !host.roles.includes("db"),
     app: host.roles.includes("app"),
+    bootFiles: hostModules(host, roles).flatMap((m) => m.bootFiles?.() ?? []).map((f) => ({ path: f.path, lines: lines(f.content) })),
   });
 }

@@ -14,6 +14,8 @@ export const postgresMetrics: RoleModule = {
   files: () => [
     { name: "prometheus-postgres-exporter", path: "/etc/default/prometheus-postgres-exporter", mode: "0644", owner: "root:root" },
   ],
+  // Debian's package starts the exporter on install; without a DSN it crash-loops until the step runs.
+  bootFiles: () => [{ path: "/etc/default/prometheus-postgres-exporter", content: postgresMetricsFiles()["prometheus-postgres-exporter"]! }],
   step: { name: "postgres-metrics-setup", after: ["db"] },
 };
 

@@ -38,6 +38,11 @@ export interface RoleModule {
    * The app and backup roles install theirs with their own scripts (release/, backups/).
    */
   readonly files: (platform: Platform) => readonly InstalledFile[];
+  /**
+   * Files the user data writes before the packages are installed, for a packaged service that
+   * starts as soon as it is installed and would fail without its settings (path and content).
+   */
+  readonly bootFiles?: () => ReadonlyArray<{ readonly path: string; readonly content: string }>;
   /** The remote step, named `<host>-<step>`; `after`: roles whose steps it waits for. */
   readonly step?: { readonly name: string; readonly after: readonly RoleId[] };
 }

@@ -6,6 +6,8 @@
 
 # shellcheck disable=SC2086 # a list of package names
 ensure_packages $PACKAGES
+had_role=$(runuser -u postgres -- psql -X -At -d postgres -c "SELECT count(*) FROM pg_roles WHERE rolname = 'prometheus'") ||
+  fail "could not ask Postgres for the database role prometheus"
 runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -d postgres >/dev/null <<'SQL' || fail "could not create the database role prometheus"
 DO $$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'prometheus') THEN CREATE ROLE prometheus LOGIN; END IF;
@@ -16,7 +18,8 @@ SQL
 install_declared
 
 systemctl enable prometheus-postgres-exporter.service >/dev/null 2>&1 || fail "could not enable the postgres exporter"
-if was_changed prometheus-postgres-exporter || ! systemctl is-active --quiet prometheus-postgres-exporter.service; then
+# The exporter the package started at boot logged in before the role existed: it starts again with it.
+if [ "$had_role" != 1 ] || was_changed prometheus-postgres-exporter || ! systemctl is-active --quiet prometheus-postgres-exporter.service; then
   systemctl restart prometheus-postgres-exporter.service || fail "the postgres exporter did not start"
 fi
 log "exporting; changed: ${changed[*]:-nothing}"

@@ -1,5 +1,4 @@
-import { execFile, execFileSync, spawn, spawnSync } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
+import { execFile, execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,7 +9,8 @@ import { unwrapSecret } from "../../offline/summary";
 import { loadStackFile } from "../../offline/stackFile";
 import { parseReleaseReport } from "../../components/release/releaseReport";
 import { ed25519KeyPair } from "../../offline/sshKeyPair";
-import { instantQuery } from "../../canary/measure";
+import { instantQuery, viaSsh } from "../../canary/measure";
+import type { Transport } from "../../canary/measure";
 import type { HostRelease } from "../../components/release/releaseReport";
 import { ArtifactServer } from "./artifacts";
 import { remoteSteps, Stack } from "./applyPlan";
@@ -47,7 +47,7 @@ const DB = nameOf("db");
 const BACKUP = nameOf("backup");
 const MONITORING = nameOf("monitoring");
 
-/** An operator's own key (shithubd:authorizedKeys): unlike the deploy key, it may forward a port, as the canary's tunnel does. */
+/** An operator's own key (shithubd:authorizedKeys), as the canary logs in with it. */
 const OPERATOR = ed25519KeyPair("shithub-infra converge tier: an operator");
 const operatorKey = join(work, "operator");
 writeFileSync(operatorKey, OPERATOR.privateKeyOpenssh, { mode: 0o600 });
@@ -158,36 +158,23 @@ async function upUnderLoad(p: Plan, seconds = 12): Promise<{ steps: AppliedStep[
 const names = (steps: readonly AppliedStep[]) => steps.map((s) => s.name);
 const failures = (load: LoadResult) => ({ failed: load.failed, kinds: load.kinds });
 
-const tunnels: ChildProcess[] = [];
-let tunnelUrl: Promise<string> | undefined;
+/** The ssh an operator runs, with their own key (the canary's SHITHUB_SSH). */
+const OPERATOR_SSH = ["ssh", "-i", operatorKey, "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"];
 /**
- * The monitoring host's Prometheus as an operator reaches it (README, canary): an SSH tunnel from
- * the admin network to its VPC address, with the operator's key. Returns its URL here.
+ * The monitoring host's Prometheus as an operator reaches it (README, Canary): on its VPC address,
+ * each query run as curl on the monitoring host over SSH (sshd forwards no port).
  */
-function prometheusTunnel(): Promise<string> {
-  tunnelUrl ??= openTunnel();
-  return tunnelUrl;
-}
-
-async function openTunnel(): Promise<string> {
-  const port = 19091;
+function prometheus(): { url: string; via: Transport } {
   const m = machine(MONITORING);
-  const tunnel = spawn("ssh", ["-N", "-L", `127.0.0.1:${port}:${m.privateIp}:9090`, "-i", operatorKey, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
-    "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "ExitOnForwardFailure=yes", `root@${m.publicIp}`], { stdio: "ignore" });
-  tunnels.push(tunnel);
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    if (await fetch(`${url}/-/ready`).then((r) => r.ok).catch(() => false)) return url;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error("the tunnel to the monitoring host's Prometheus did not open");
+  return { url: `http://${m.privateIp}:9090`, via: viaSsh(`root@${m.publicIp}`, OPERATOR_SSH) };
 }
 
 /** An instant query's samples as `host` -> value, waiting up to a minute for series to arrive (agents push every 15 s). */
-async function series(url: string, query: string, hosts: readonly string[]): Promise<Record<string, number>> {
+async function series(query: string, hosts: readonly string[]): Promise<Record<string, number>> {
+  const { url, via } = prometheus();
   let found: Record<string, number> = {};
   for (let i = 0; i < 60; i++) {
-    found = Object.fromEntries((await instantQuery(url, query, Date.now() / 1000)).map((s) => [s.metric.host ?? "", Number(s.value[1])]));
+    found = Object.fromEntries((await instantQuery(url, query, Date.now() / 1000, via)).map((s) => [s.metric.host ?? "", Number(s.value[1])]));
     if (hosts.every((h) => h in found)) break;
     await new Promise((r) => setTimeout(r, 2000));
   }
@@ -279,7 +266,6 @@ beforeAll(async () => {
 }, 1_500_000);
 
 afterAll(() => {
-  for (const t of tunnels) t.kill();
   artifacts.stop();
   cloud?.down();
   spawnSync("bash", [RGW_SH, "down", rgwDir], { stdio: "inherit" });
@@ -296,8 +282,8 @@ describe("the production topology, converged from a fresh stack", () => {
       expect(`${m.name}: ${failedUnits(m)}`).toBe(`${m.name}: `);
     }
     const installed = (m: string, pkg: string) => machine(m).ssh(`dpkg-query -W -f='\${Status}' ${pkg} | grep -q 'install ok installed'`).status === 0;
-    expect([APP, DB, BACKUP, MONITORING].map((m) => [m, installed(m, "caddy"), installed(m, "postgresql"), installed(m, "postgresql-15"), installed(m, "wireguard")]))
-      .toEqual([[APP, true, false, false, false], [DB, false, true, true, false], [BACKUP, false, false, true, false], [MONITORING, false, false, false, true]]);
+    expect([APP, DB, BACKUP, MONITORING].map((m) => [m, installed(m, "caddy"), installed(m, "postgresql"), installed(m, "postgresql-15"), installed(m, "prometheus-alertmanager"), installed(m, "prometheus-node-exporter")]))
+      .toEqual([[APP, true, false, false, false, true], [DB, false, true, true, false, true], [BACKUP, false, false, true, false, true], [MONITORING, false, false, false, true, true]]);
     // The backup host has the server binaries for its restore drill, and no cluster of its own.
     expect(machine(BACKUP).sh("pg_lsclusters --no-header")).toBe("");
   });
@@ -341,8 +327,9 @@ describe("the production topology, converged from a fresh stack", () => {
 
   it("root on every host takes this stack's deploy key only, from the admin network only (security review M4)", () => {
     for (const m of cloud.machines) {
-      expect(`${m.name}: ${m.sh("grep '^from=' /root/.ssh/authorized_keys")}`)
-        .toBe(`${m.name}: from="${HOST_IP}/32",restrict ${TEST_DEPLOY_KEY.publicKeyOpenssh.trim()} shithub-infra deploy key of ${STACK}`);
+      // The deploy key may run commands only; an operator's key (the canary's) may log in, from the admin network too.
+      expect(`${m.name}: ${m.sh("grep '^from=' /root/.ssh/authorized_keys")}`).toBe(`${m.name}: from="${HOST_IP}/32",restrict ${TEST_DEPLOY_KEY.publicKeyOpenssh.trim()} ` +
+        `shithub-infra deploy key of ${STACK}\nfrom="${HOST_IP}/32" ${OPERATOR.publicKeyOpenssh.trim()} operator`);
     }
   });
 
@@ -351,27 +338,29 @@ describe("the production topology, converged from a fresh stack", () => {
   });
 
   it("the monitoring host's Prometheus holds every host's metrics, pushed by their agents: data for each alert and canary signal", async () => {
-    const url = await prometheusTunnel();
     const all = [APP, DB, BACKUP, MONITORING];
     // Every host pushes (or, the monitoring host, scrapes) its node exporter, labelled with the stack.
-    expect(await series(url, 'up{job="node", env="converge"} == 1', all)).toEqual(Object.fromEntries(all.map((h) => [h, 1])));
+    expect(await series('up{job="node", env="converge"} == 1', all)).toEqual(Object.fromEntries(all.map((h) => [h, 1])));
     // From the test double's /metrics on the app host (the requests the user checks made), Caddy's, the worker's unit.
-    expect(await series(url, 'up{job=~"shithubd|caddy"} == 1', [APP])).toEqual({ [APP]: 1 });
-    expect((await series(url, 'sum by (host) (shithub_http_requests_total{env="converge"})', [APP]))[APP]).toBeGreaterThan(0);
-    expect(await series(url, 'count by (host) (shithub_http_request_duration_seconds_bucket{env="converge"}) > 0', [APP])).toHaveProperty(APP);
-    expect(await series(url, 'node_systemd_unit_state{name="shithubd-worker.service", state="active"}', [APP])).toEqual({ [APP]: 1 });
-    expect(await series(url, "shithub_db_pool_total", [APP])).toHaveProperty(APP);
+    expect(await series('up{job=~"shithubd|caddy"} == 1', [APP])).toEqual({ [APP]: 1 });
+    expect((await series('sum by (host) (shithub_http_requests_total{env="converge"})', [APP]))[APP]).toBeGreaterThan(0);
+    expect(await series('count by (host) (shithub_http_request_duration_seconds_bucket{env="converge"}) > 0', [APP])).toHaveProperty(APP);
+    expect(await series('node_systemd_unit_state{name="shithubd-worker.service", state="active"}', [APP])).toEqual({ [APP]: 1 });
+    expect(await series("shithub_db_pool_total", [APP])).toHaveProperty(APP);
     // From the db host's Postgres exporter: the database answers, commits, archives.
-    expect(await series(url, "pg_up", [DB])).toEqual({ [DB]: 1 });
-    expect((await series(url, 'pg_stat_database_xact_commit{datname="shithub"}', [DB]))[DB]).toBeGreaterThan(0);
-    expect(await series(url, "pg_stat_archiver_last_archive_age", [DB])).toHaveProperty(DB);
+    const pgUp = await series("pg_up == 1", [DB]);
+    if (!(DB in pgUp)) console.log(machine(DB).sh("journalctl -u prometheus-postgres-exporter --no-pager | tail -n 20"));
+    expect(pgUp).toEqual({ [DB]: 1 });
+    expect((await series('pg_stat_database_xact_commit{datname="shithub"}', [DB]))[DB]).toBeGreaterThan(0);
+    expect(await series("pg_stat_archiver_last_archive_age", [DB])).toHaveProperty(DB);
     // From shithub-node-metrics: the release, the journal's error lines, the certificate the edge serves.
     const released = parseReleaseReport(applied.find((s) => s.name === `${APP}-release`)!.stdout)!;
-    expect(await series(url, `shithub_release_timestamp_seconds{version="${V1}"}`, [APP])).toEqual({ [APP]: Date.parse(released.releasedAt) / 1000 });
-    expect(await series(url, 'shithub_log_error_lines_total{unit="shithubd-web.service"}', [APP])).toHaveProperty(APP);
-    expect((await series(url, "shithub_tls_certificate_expiry_seconds - time()", [APP]))[APP]).toBeGreaterThan(86_400);
+    expect(await series(`shithub_release_timestamp_seconds{version="${V1}"}`, [APP])).toEqual({ [APP]: Date.parse(released.releasedAt) / 1000 });
+    expect(await series('shithub_log_error_lines_total{unit="shithubd-web.service"}', [APP])).toHaveProperty(APP);
+    expect((await series("shithub_tls_certificate_expiry_seconds - time()", [APP]))[APP]).toBeGreaterThan(86_400);
     // The rules are loaded and Alertmanager answers beside Prometheus.
-    const rules = await fetch(`${url}/api/v1/rules`).then((r) => r.json()) as { data: { groups: Array<{ name: string }> } };
+    const { url, via } = prometheus();
+    const rules = JSON.parse((await via(new URL(`${url}/api/v1/rules`))).body) as { data: { groups: Array<{ name: string }> } };
     expect(rules.data.groups.map((g) => g.name)).toEqual(["shithub-availability", "shithub-http", "shithub-backups", "shithub-hosts"]);
     expect(machine(MONITORING).sh("curl -sf http://127.0.0.1:9093/-/ready")).toContain("OK");
     // Prometheus listens on the VPC for the agents, and no host but those is let in (the cloud firewall's rule is the stack tier's).
@@ -514,7 +503,6 @@ describe("releases under steady load (100 requests/s through the edge)", () => {
   });
 
   it("the canary judges the next release from the monitoring host's Prometheus: npm run canary prints every signal's verdict", async () => {
-    const url = await prometheusTunnel();
     const set = { "shithubd:SHITHUB_RATELIMIT__API__ANON_PER_HOUR": "120" };
     // Light traffic throughout: a minute before the release, the release, a minute after it.
     const load = openLoopLoad({ url: `https://${DOMAIN}/`, address: machine(APP).publicIp, ratePerSecond: 10, seconds: 150, ca: readFileSync(caddyCa) });
@@ -523,7 +511,9 @@ describe("releases under steady load (100 requests/s through the edge)", () => {
     expect(names(steps)).toEqual([`${APP}-release`]);
     const result = await load;
     expect(failures(result)).toEqual({ failed: 0, kinds: {} });
-    const canary = spawnSync("npx", ["ts-node", "--swc", "scripts/canary.ts", "--stack", STACK, "--prometheus", url, "--window", "1"], { cwd: ROOT, encoding: "utf8" });
+    const m = machine(MONITORING);
+    const canary = spawnSync("npx", ["ts-node", "--swc", "scripts/canary.ts", "--stack", STACK, "--prometheus", `http://${m.privateIp}:9090`, "--via", `root@${m.publicIp}`, "--window", "1"],
+      { cwd: ROOT, encoding: "utf8", env: { ...process.env, SHITHUB_SSH: OPERATOR_SSH.join(" ") } });
     console.log(canary.stdout + canary.stderr);
     expect(canary.stdout).toMatch(new RegExp(`^Canary of ${STACK}: shithubd ${V4.replaceAll(".", "\\.")}, released `));
     for (const signal of ["requests", "p95 /", "DB calls per request", "web ready (scrapes answered)", "log lines panic|ERROR", "panics"]) {
