@@ -5,10 +5,12 @@
 // 1 fail, 2 not enough data yet. --record writes a pass or a fail into the stack's config
 // (shithubd:canaryVerdict, with the Pulumi CLI): its next `up` exports it, and the promotion gate
 // of the stack downstream reads it.
-import { resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { spawnSync } from "node:child_process";
-import { DEFAULT_THRESHOLDS, judgeCanary, renderCanary, verdictOf } from "../canary/judge";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { judgeCanary, renderCanary, verdictOf } from "../canary/judge";
+import { thresholdsOf } from "../canary/thresholds";
 import { recordVerdictArgs } from "../components/promotion/canaryVerdict";
 import { shellQuote } from "../components/config/problems";
 import { direct, measure, PrometheusError, viaSsh } from "../canary/measure";
@@ -45,21 +47,29 @@ async function main(): Promise<number> {
     console.error(`--window ${args.window} is not a whole number of minutes\n${USAGE}`);
     return 2;
   }
-  // The window: --window, else the stack's shithubd:soakMinutes (the runbook's 30 by default).
-  let soakMinutes = Number(args.window ?? "0");
-  if (args.window === undefined) {
+  // Thresholds and the window from the stack's config (Pulumi.yaml's defaults where it sets none).
+  let values: Readonly<Record<string, string>> = {};
+  if (existsSync(join(resolve(args.dir), `Pulumi.${args.stack}.yaml`))) {
     try {
-      soakMinutes = Number(loadStackFile(resolve(args.dir), args.stack).values["shithubd:soakMinutes"] ?? "30");
+      values = loadStackFile(resolve(args.dir), args.stack).values;
     } catch (err) {
       if (!(err instanceof StackFileError)) throw err;
       console.error(`error: ${err.message}`);
       return 2;
     }
+  } else {
+    console.error(`(no Pulumi.${args.stack}.yaml here: the default thresholds)`);
   }
+  const read = thresholdsOf(args.stack, values);
+  if ("problem" in read) {
+    console.error(`error: ${read.problem}`);
+    return 2;
+  }
+  const soakMinutes = Number(args.window ?? values["shithubd:soakMinutes"] ?? "30");
   try {
     const transport = args.via === undefined ? direct : viaSsh(args.via, (process.env.SHITHUB_SSH ?? "ssh").split(/\s+/).filter((a) => a !== ""));
     const measured = await measure(args.prometheus, args.stack, soakMinutes * 60, now, transport);
-    const result = judgeCanary(measured, DEFAULT_THRESHOLDS);
+    const result = judgeCanary(measured, read.thresholds);
     console.log(renderCanary(measured, result));
     const code = result.verdict === "pass" ? 0 : result.verdict === "fail" ? 1 : 2;
     const verdict = verdictOf(measured, result);

@@ -36,6 +36,11 @@ function wholeNumber(v: string, min: number, max: number): string | undefined {
   return /^\d+$/.test(v) && Number(v) >= min && Number(v) <= max ? undefined : `must be a whole number between ${min} and ${max}`;
 }
 
+/** A factor written as a decimal number, more than `min`. */
+function ratioProblem(v: string, min: number, max: number): string | undefined {
+  return /^\d+(\.\d+)?$/.test(v) && Number(v) > min && Number(v) <= max ? undefined : `must be a number over ${min} and at most ${max}, such as 1.5`;
+}
+
 /** systemd's TimeoutStartSec= for the migrating web unit: 0 would switch the timeout off. */
 function startTimeoutProblem(v: string): string | undefined {
   const m = /^(\d+)(s|min|h)$/.exec(v);
@@ -337,6 +342,54 @@ export const PROJECT_KEYS: readonly ProjectKey[] = [
     secret: true,
     example: "\"$(cat smtp-password)\"",
     check: (v) => (v !== "" && !/\n/.test(v) ? undefined : "must be one line"),
+  },
+  {
+    name: "canaryP95Ratio",
+    type: "string",
+    description: "The canary fails a busy route whose p95 grew by more than this factor (and is over shithubd:canaryP95FloorMs).",
+    default: "1.5",
+    example: "1.5",
+    check: (v) => ratioProblem(v, 1, 100),
+  },
+  {
+    name: "canaryP95FloorMs",
+    type: "integer",
+    description: "A route's p95 under this many milliseconds never fails the canary, however it grew.",
+    default: "250",
+    example: "250",
+    check: (v) => wholeNumber(v, 0, 60_000),
+  },
+  {
+    name: "canaryDbCallsRatio",
+    type: "string",
+    description: "The canary fails a release whose DB calls per request grew by this factor or more (an N+1).",
+    default: "10",
+    example: "10",
+    check: (v) => ratioProblem(v, 1, 1000),
+  },
+  {
+    name: "canaryMinRequests",
+    type: "integer",
+    description: "Requests each window (and each route) needs before the canary compares it.",
+    default: "50",
+    example: "50",
+    check: (v) => wholeNumber(v, 1, 1_000_000),
+  },
+  {
+    name: "canaryWebReadyPercent",
+    type: "integer",
+    description: "The share of scrapes shithubd must answer after the release, in percent.",
+    default: "90",
+    example: "90",
+    check: (v) => wholeNumber(v, 1, 100),
+  },
+  {
+    name: "canaryErrorLineSlack",
+    type: "integer",
+    description: "Error lines after the release may exceed twice those before by this many.",
+    default: "10",
+    example: "10",
+    check: (v) => wholeNumber(v, 0, 1_000_000),
   },
   {
     name: "canaryVerdict",

@@ -1,3 +1,5 @@
+import { thresholdsOf } from "../../canary/thresholds";
+import { DEFAULT_THRESHOLDS } from "../../canary/judge";
 import { judgePromotion, refusalMessage } from "../../components/promotion/promotionGate";
 import type { PromotionConfig } from "../../components/promotion/promotionConfig";
 import { parseReleaseReport } from "../../components/release/releaseReport";
@@ -132,5 +134,21 @@ describe("promotion settings", () => {
     expect(configOf(prod({ "shithubd:soakMinutes": "45", "shithubd:promotionOverride": JSON.stringify(override) })).promotion).toEqual({
       from: "organization/shithubd/staging", soakMinutes: 45, override: { version: "v1.8.0", by: "Alice Ops", reason: "CVE fix that cannot wait" },
     });
+  });
+});
+
+describe("the canary's thresholds from stack config", () => {
+  it("are Pulumi.yaml's defaults unless the stack sets them, and a bad one names the key and the fix", () => {
+    expect(thresholdsOf("staging", {})).toEqual({ thresholds: DEFAULT_THRESHOLDS });
+    expect(thresholdsOf("staging", { "shithubd:canaryDbCallsRatio": "3", "shithubd:canaryP95FloorMs": "500" }))
+      .toEqual({ thresholds: { ...DEFAULT_THRESHOLDS, dbCallsRatio: 3, p95FloorSeconds: 0.5 } });
+    expect(thresholdsOf("staging", { "shithubd:canaryP95Ratio": "0.5" })).toEqual({
+      problem: "stack staging: shithubd:canaryP95Ratio: must be a number over 1 and at most 100, such as 1.5\n  fix: pulumi config set shithubd:canaryP95Ratio 1.5 -s staging",
+    });
+  });
+
+  it("are settings the program accepts, with the same defaults", () => {
+    expect(configOf(rawConfig({ set: { "shithubd:canaryP95Ratio": "2.5", "shithubd:canaryWebReadyPercent": "95" } })).stack).toBe("staging");
+    expect(problemsOf(rawConfig({ set: { "shithubd:canaryWebReadyPercent": "150" } }))[0]).toMatchObject({ key: "shithubd:canaryWebReadyPercent" });
   });
 });
