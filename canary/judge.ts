@@ -88,12 +88,14 @@ export function judgeCanary(m: Measurements, t: CanaryThresholds = DEFAULT_THRES
     calls === undefined || requests === undefined || requests === 0 ? undefined : calls / requests;
   const db = { before: perRequest(m.dbCalls.before, m.requests.before), after: perRequest(m.dbCalls.after, m.requests.after) };
   const dbRatio = ratioOf(db);
+  // No calls before and none after: nothing grew.
+  const noCalls = db.before === 0 && db.after === 0;
   rows.push({
     signal: "DB calls per request",
     before: num(db.before),
     after: num(db.after),
     limit: `< x${t.dbCallsRatio}`,
-    verdict: !enough(m.requests) || dbRatio === undefined ? "no data" : dbRatio >= t.dbCallsRatio ? "fail" : "pass",
+    verdict: !enough(m.requests) ? "no data" : noCalls ? "pass" : dbRatio === undefined ? "no data" : dbRatio >= t.dbCallsRatio ? "fail" : "pass",
   });
 
   rows.push({
@@ -126,6 +128,9 @@ export function judgeCanary(m: Measurements, t: CanaryThresholds = DEFAULT_THRES
 
   if (rows.some((r) => r.verdict === "fail")) return { verdict: "fail", rows };
   if (!enough(m.requests)) return { verdict: "no data", waiting: `too little traffic to compare (${num(m.requests.before, 0)} requests before, ${num(m.requests.after, 0)} after; ${t.minRequests} needed in each)`, rows };
+  // A signal that could not be read is not a pass (a route with too few requests is only that route's).
+  const unread = rows.filter((r) => r.verdict === "no data" && !r.signal.startsWith("p95 ") && r.signal !== "job queue (never empty, growing)").map((r) => r.signal);
+  if (unread.length > 0) return { verdict: "no data", waiting: `no data for ${unread.join(", ")}`, rows };
   return { verdict: "pass", rows };
 }
 
@@ -155,6 +160,8 @@ export function verdictOf(m: Measurements, result: CanaryResult): CanaryVerdict 
     version: m.release.version,
     verdict: result.verdict,
     judgedAt: new Date(Math.floor(m.now) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z"),
+    releasedAt: new Date(m.release.at * 1000).toISOString().replace(/\.\d{3}Z$/, "Z"),
+    windowSeconds: m.windowSeconds,
     failed: result.rows.filter((r) => r.verdict === "fail").map((r) => r.signal),
   };
 }

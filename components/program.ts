@@ -10,7 +10,7 @@ import type { HostRelease } from "./release/releaseReport";
 import type { CanaryVerdict } from "./promotion/canaryVerdict";
 import { judgePromotion, overrideWarning, refusalMessage } from "./promotion/promotionGate";
 import type { PromotionDecision } from "./promotion/promotionGate";
-import { readUpstreamRelease } from "./promotion/upstreamRelease";
+import { readOwnRelease, readUpstreamRelease } from "./promotion/upstreamRelease";
 
 /** What an operator needs of a host. */
 export interface HostOutput {
@@ -69,8 +69,8 @@ export async function deploy(opts?: pulumi.ComponentResourceOptions, now: () => 
   const config = loadConfig(templates);
   let promotion: PromotionDecision | undefined;
   if (config.promotion !== undefined) {
-    const upstream = await readUpstreamRelease(config.promotion.from);
-    promotion = judgePromotion({ stack: config.stack, version: config.version, promotion: config.promotion, upstream, now: now() });
+    const [upstream, current] = await Promise.all([readUpstreamRelease(config.promotion.from), readOwnRelease()]);
+    promotion = judgePromotion({ stack: config.stack, version: config.version, promotion: config.promotion, upstream, current, now: now() });
     if (promotion.verdict === "refused") throw new pulumi.RunError(refusalMessage(config.stack, promotion));
     const warning = overrideWarning(config.stack, promotion);
     if (warning !== undefined) pulumi.log.warn(warning);

@@ -42,8 +42,12 @@ export function parseMonitoringConfig(
     const key = qualified("alertSmtpSmarthost");
     problems.push({ stack, key, message: "is required with an SMTP login: the server the login is for", fix: configSetCommand(stack, key, "smtp.example.org:587", false) });
   }
-  if (problems.length > 0) return { problems };
   const from = project.get("alertSmtpFrom") ?? emailFrom ?? "";
+  if (smarthost !== undefined && from.trim() === "") {
+    const key = qualified("alertSmtpFrom");
+    problems.push({ stack, key, message: "is required with shithubd:alertSmtpSmarthost when SHITHUB_AUTH__EMAIL_FROM is unset: the sender of alert mail", fix: configSetCommand(stack, key, "alerts@example.org", false) });
+  }
+  if (problems.length > 0) return { problems };
   return {
     config: {
       retentionDays: Number(project.get("metricsRetentionDays") ?? "30"),

@@ -8,6 +8,10 @@ export interface CanaryVerdict {
   readonly verdict: "pass" | "fail";
   /** RFC 3339 UTC. */
   readonly judgedAt: string;
+  /** The release it judged (the time its hosts switched to the version), RFC 3339 UTC. */
+  readonly releasedAt: string;
+  /** How long after the release it looked. */
+  readonly windowSeconds: number;
   /** The signals that failed (none on a pass). */
   readonly failed: readonly string[];
 }
@@ -17,13 +21,15 @@ export const CANARY_VERDICT_KEY = "shithubd:canaryVerdict";
 /** A canary verdict as a value, or undefined when `value` is not one. */
 export function canaryVerdictOf(value: unknown): CanaryVerdict | undefined {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
-  const { version, verdict, judgedAt, failed } = value as Record<string, unknown>;
+  const { version, verdict, judgedAt, releasedAt, windowSeconds, failed } = value as Record<string, unknown>;
+  const utc = (t: unknown): t is string => typeof t === "string" && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(t) && !Number.isNaN(Date.parse(t));
   if (typeof version !== "string" || !/^v\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(version)) return undefined;
   if (verdict !== "pass" && verdict !== "fail") return undefined;
-  if (typeof judgedAt !== "string" || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(judgedAt) || Number.isNaN(Date.parse(judgedAt))) return undefined;
+  if (!utc(judgedAt) || !utc(releasedAt)) return undefined;
+  if (typeof windowSeconds !== "number" || !Number.isInteger(windowSeconds) || windowSeconds <= 0) return undefined;
   if (!Array.isArray(failed) || !failed.every((f) => typeof f === "string")) return undefined;
   if ((verdict === "pass") !== (failed.length === 0)) return undefined;
-  return { version, verdict, judgedAt, failed };
+  return { version, verdict, judgedAt, releasedAt, windowSeconds, failed };
 }
 
 /** The check of shithubd:canaryVerdict's text. */
@@ -35,7 +41,7 @@ export function canaryVerdictProblem(text: string): string | undefined {
     value = undefined;
   }
   return canaryVerdictOf(value) === undefined
-    ? "must be a verdict as npm run canary -- --record writes it: {version, verdict pass|fail, judgedAt, failed}"
+    ? "must be a verdict as npm run canary -- --record writes it: {version, verdict pass|fail, judgedAt, releasedAt, windowSeconds, failed}"
     : undefined;
 }
 

@@ -13,7 +13,8 @@ export interface ExportedRelease {
 
 /** The gate's decision, exported by the stack that took it (never a secret). */
 export interface PromotionDecision {
-  readonly verdict: "passed" | "refused" | "overridden";
+  /** `unchanged`: every app host of this stack already runs the version (promoted before); nothing was judged. */
+  readonly verdict: "passed" | "refused" | "overridden" | "unchanged";
   readonly from: string;
   readonly version: string;
   readonly soakMinutes: number;
@@ -38,6 +39,8 @@ export interface PromotionInput {
   readonly version: string;
   readonly promotion: PromotionConfig;
   readonly upstream: UpstreamOutputs;
+  /** This stack's own `release` output from its last update (undefined on the first). */
+  readonly current?: unknown;
   readonly now: Date;
 }
 
@@ -68,6 +71,12 @@ export function judgePromotion(input: PromotionInput): PromotionDecision {
   const { version, promotion, now } = input;
   const upstream = stackNameOf(promotion.from);
   const base = { from: promotion.from, version, soakMinutes: promotion.soakMinutes, judgedAt: utc(now.getTime()) };
+  // An update that keeps the version (a firewall, an env var) promotes nothing: staging may have moved on.
+  const current = exportedReleaseOf(input.current);
+  const running = current === undefined ? [] : Object.values(current.hosts);
+  if (running.length > 0 && running.every((r) => r !== null && r.version === version)) {
+    return { verdict: "unchanged", ...base, reasons: [], ...(promotion.override !== undefined ? { override: promotion.override } : {}) };
+  }
   const reasons: string[] = [];
   let since: number | undefined;
   let soakedMinutes: number | undefined;
@@ -99,7 +108,7 @@ export function judgePromotion(input: PromotionInput): PromotionDecision {
             `since ${utc(since)} on ${last}; it can be promoted from ${utc(since + promotion.soakMinutes * MINUTE)}`,
         );
       }
-      reasons.push(...canaryReasons(input.upstream.canary, version, upstream, since));
+      reasons.push(...canaryReasons(input.upstream.canary, version, upstream, since, promotion.soakMinutes));
     }
   }
 
@@ -115,14 +124,19 @@ export function judgePromotion(input: PromotionInput): PromotionDecision {
 }
 
 /** What the canary's verdict on the upstream stack says against promoting `version`, released there at `since`. */
-function canaryReasons(value: unknown, version: string, upstream: string, since: number): string[] {
+function canaryReasons(value: unknown, version: string, upstream: string, since: number, soakMinutes: number): string[] {
   const record = `after the soak, npm run canary -- --stack ${upstream} --record, then pulumi up -s ${upstream}`;
   const canary = canaryVerdictOf(value);
   if (canary === undefined || canary.version !== version) {
     return [`${upstream} has no canary verdict on ${version}${canary === undefined ? "" : ` (its last is on ${canary.version})`}: ${record}`];
   }
   if (canary.verdict === "fail") return [`${upstream}'s canary failed ${version} (judged ${canary.judgedAt}: ${canary.failed.join(", ")})`];
-  if (Date.parse(canary.judgedAt) < since) return [`${upstream}'s canary passed ${version} at ${canary.judgedAt}, before its current release there (${utc(since)}): ${record}`];
+  if (Date.parse(canary.releasedAt) !== since) {
+    return [`${upstream}'s canary judged ${version} as released at ${canary.releasedAt}, not its current release there (${utc(since)}): ${record}`];
+  }
+  if (canary.windowSeconds < soakMinutes * 60) {
+    return [`${upstream}'s canary watched ${version} for ${canary.windowSeconds / 60} minutes, less than the ${soakMinutes} of shithubd:soakMinutes: ${record}`];
+  }
   return [];
 }
 
@@ -142,8 +156,8 @@ export function refusalMessage(stack: string, decision: PromotionDecision): stri
 export function overrideWarning(stack: string, decision: PromotionDecision): string | undefined {
   const o = decision.override;
   if (o === undefined) return undefined;
-  if (decision.verdict === "passed") {
-    return `shithubd:promotionOverride is set (by ${o.by}) but not needed: ${decision.version} passed the promotion gate. Remove it: ${removeOverrideCommand(stack)}`;
+  if (decision.verdict !== "overridden") {
+    return `shithubd:promotionOverride is set (by ${o.by}) but not needed: ${decision.version} ${decision.verdict === "unchanged" ? "already runs here" : "passed the promotion gate"}. Remove it: ${removeOverrideCommand(stack)}`;
   }
   return (
     `PROMOTION GATE OVERRIDDEN for shithubd ${decision.version} by ${o.by}: "${o.reason}". ` +

@@ -7,6 +7,16 @@ import type { UpstreamOutputs } from "./promotionGate";
  * is registered. getOutputDetails rather than requireOutput: a missing output is the gate's to
  * report with its fix, and requireOutput's failure leaves an unhandled rejection behind.
  */
+/**
+ * What this stack's own app hosts reported at its last update (its `release` output, read back
+ * through a reference to itself): a version they all run is already promoted.
+ */
+export async function readOwnRelease(): Promise<unknown> {
+  const self = `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
+  const details = await new pulumi.StackReference("promotion-self", { name: self }).getOutputDetails("release");
+  return details.value ?? details.secretValue;
+}
+
 export async function readUpstreamRelease(from: string): Promise<UpstreamOutputs> {
   const reference = new pulumi.StackReference(`promote-from-${stackNameOf(from)}`, { name: from });
   const [release, canary] = await Promise.all([reference.getOutputDetails("release"), reference.getOutputDetails("canary")]);

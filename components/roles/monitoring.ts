@@ -31,10 +31,13 @@ export interface AlertmanagerInputs {
 export function renderAlertmanagerConfig(inputs: AlertmanagerInputs): string {
   return renderTemplate(readTemplate("monitoring", "alertmanager.yml.mustache"), {
     stack: inputs.stack,
+    // JSON strings are YAML strings: no value can end its quotes or the line.
     smtp: inputs.smtp === undefined ? false : {
-      ...inputs.smtp,
-      username: inputs.smtp.username ?? false,
-      emails: inputs.alertEmails.map((email) => ({ email })),
+      smarthost: JSON.stringify(inputs.smtp.smarthost),
+      from: JSON.stringify(inputs.smtp.from),
+      username: inputs.smtp.username === undefined ? false : JSON.stringify(inputs.smtp.username),
+      password: JSON.stringify(inputs.smtp.password ?? ""),
+      emails: inputs.alertEmails.map((email) => ({ email: JSON.stringify(email) })),
     },
   });
 }

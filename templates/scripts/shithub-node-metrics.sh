@@ -31,10 +31,17 @@ if systemctl cat shithubd-web.service >/dev/null 2>&1; then
     count=0
     if [ -r "$STATE_DIR/$unit.count" ]; then read -r count <"$STATE_DIR/$unit.count" || count=0; fi
     [[ $count =~ ^[0-9]+$ ]] || count=0
-    new=$(journalctl --quiet --unit="$unit" --cursor-file="$STATE_DIR/$unit.cursor" --output=cat \
+    # journalctl moves its cursor on a copy; the count is saved first, then the cursor, each by a
+    # rename: a run cut short counts its lines again rather than losing them or the total.
+    cursor="$STATE_DIR/$unit.cursor"
+    rm -f "$cursor.next"
+    if [ -f "$cursor" ]; then cp "$cursor" "$cursor.next"; fi
+    new=$(journalctl --quiet --unit="$unit" --cursor-file="$cursor.next" --output=cat \
       --grep='panic|level=ERROR|"level":"ERROR"' 2>/dev/null | wc -l) || new=0
     count=$((count + new))
-    printf '%s\n' "$count" >"$STATE_DIR/$unit.count"
+    printf '%s\n' "$count" >"$STATE_DIR/$unit.count.next"
+    mv -f "$STATE_DIR/$unit.count.next" "$STATE_DIR/$unit.count"
+    if [ -f "$cursor.next" ]; then mv -f "$cursor.next" "$cursor"; fi
     printf 'shithub_log_error_lines_total{unit="%s"} %s\n' "$unit" "$count" >>"$out"
   done
 fi

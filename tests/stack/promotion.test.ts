@@ -33,6 +33,8 @@ interface RunOptions {
   readonly set?: Record<string, string>;
   /** The upstream stack's outputs as the backend holds them. */
   readonly upstream?: Record<string, unknown>;
+  /** The stack's own outputs from its last update (its reference to itself reads them). */
+  readonly current?: Record<string, unknown>;
   readonly secretOutputs?: string[];
   readonly preview?: boolean;
   /** What each release step printed on its host (by resource name), as the engine stores it after an update. */
@@ -48,7 +50,8 @@ async function run(stack: string, options: RunOptions = {}): Promise<Run> {
       if (args.type === "pulumi:pulumi:StackReference") {
         resources.push({ type: args.type, name: args.name, custom: true, inputs: args.inputs as Record<string, unknown> });
         const name = String((args.inputs as { name: string }).name);
-        return { id: name, state: { name, outputs: options.upstream ?? {}, secretOutputNames: options.secretOutputs ?? [] } };
+        const own = name === `organization/shithubd/${stack}`;
+        return { id: name, state: { name, outputs: (own ? options.current : options.upstream) ?? {}, secretOutputNames: own ? [] : options.secretOutputs ?? [] } };
       }
       const made = base.newResource(args) as { id: string; state: Record<string, unknown> };
       const out = options.stdout?.[args.name];
@@ -57,7 +60,7 @@ async function run(stack: string, options: RunOptions = {}): Promise<Run> {
       return made;
     },
     call: base.call,
-  }, "shithubd", stack, options.preview ?? false);
+  }, "shithubd", stack, options.preview ?? false, "organization");
   const raw = rawConfig({ stack, set: { ...(stack === "production" ? PRODUCTION_ENV : {}), ...options.set } });
   pulumi.runtime.setAllConfig(raw.values, [...raw.secretKeys]);
   markOfflinePlaceholders([]);
@@ -77,9 +80,11 @@ async function run(stack: string, options: RunOptions = {}): Promise<Run> {
   }
 }
 
-/** A verdict as npm run canary -- --record writes it into staging's config. */
-const canaryVerdict = (version: string, verdict: "pass" | "fail" = "pass", judgedAt = minutesAgo(1)) =>
-  JSON.stringify({ version, verdict, judgedAt, failed: verdict === "pass" ? [] : ["DB calls per request"] });
+/** A verdict as npm run canary -- --record writes it into staging's config, on the release at `releasedAt`. */
+const canaryVerdict = (version: string, releasedAt: string, verdict: "pass" | "fail" = "pass", judgedAt = minutesAgo(1)) =>
+  JSON.stringify({ version, verdict, judgedAt, releasedAt, windowSeconds: 1800, failed: verdict === "pass" ? [] : ["DB calls per request"] });
+/** The release time in a release step's report. */
+const releasedAtOf = (stdout: Record<string, string>): string => JSON.parse(Object.values(stdout)[0]!.split(" ")[1]!).releasedAt as string;
 
 /** Staging's outputs after its release steps printed `stdout` (and its canary's verdict was recorded): what production reads. */
 async function stagingOutputs(stdout: Record<string, string>, canary?: string): Promise<{ release: unknown; canary: unknown }> {
@@ -89,7 +94,7 @@ async function stagingOutputs(stdout: Record<string, string>, canary?: string): 
   return { release: outputs.release, canary: outputs.canary };
 }
 /** Staging's outputs with one release and a passing canary on it. */
-const stagingRelease = (stdout: Record<string, string>, version = "v1.9.0") => stagingOutputs(stdout, canaryVerdict(version));
+const stagingRelease = (stdout: Record<string, string>, version = "v1.9.0") => stagingOutputs(stdout, canaryVerdict(version, releasedAtOf(stdout)));
 
 const production = (version: string, upstream: Record<string, unknown>, extra: Omit<RunOptions, "upstream"> = {}): Promise<Run> =>
   run("production", { ...extra, upstream, set: { "shithubd:version": version, ...extra.set } });
@@ -99,9 +104,11 @@ function refusal(r: Run): string {
   return (r.error as Error).message;
 }
 
-/** Only the read of staging: nothing of production's own was registered. */
+/** Only the reads of staging's outputs and production's own: nothing of production's was registered. */
 function nothingRegistered(r: Run): void {
-  expect(r.resources.map((x) => [x.type, x.inputs.name])).toEqual([["pulumi:pulumi:StackReference", STAGING_REF]]);
+  expect(r.resources.map((x) => [x.type, x.inputs.name]).sort()).toEqual([
+    ["pulumi:pulumi:StackReference", "organization/shithubd/production"], ["pulumi:pulumi:StackReference", STAGING_REF],
+  ]);
 }
 
 describe("staging exports what its app hosts run, from their release steps' own output", () => {
@@ -160,8 +167,8 @@ describe("production's promotion gate, from staging's exported release", () => {
 
   it("a rollout still under way on staging (hosts on two versions) is refused; the soak counts from the last host", async () => {
     const hosts = (second: string, at: number) => ({ version: "v1.9.0", hosts: { "shithub-app-1": { version: "v1.9.0", releasedAt: minutesAgo(90) }, "shithub-app-2": { version: second, releasedAt: minutesAgo(at) } } });
-    expect(refusal(await production("v1.9.0", { release: hosts("v1.8.0", 500), canary: JSON.parse(canaryVerdict("v1.9.0")) }))).toContain("staging runs v1.8.0, not v1.9.0 (on shithub-app-2)");
-    expect(refusal(await production("v1.9.0", { release: hosts("v1.9.0", 20), canary: JSON.parse(canaryVerdict("v1.9.0")) }))).toContain("for 20 of the 30 minutes it must soak (shithubd:soakMinutes), since 2026-11-26T11:40:00Z on shithub-app-2");
+    expect(refusal(await production("v1.9.0", { release: hosts("v1.8.0", 500), canary: JSON.parse(canaryVerdict("v1.9.0", minutesAgo(90))) }))).toContain("staging runs v1.8.0, not v1.9.0 (on shithub-app-2)");
+    expect(refusal(await production("v1.9.0", { release: hosts("v1.9.0", 20), canary: JSON.parse(canaryVerdict("v1.9.0", minutesAgo(20))) }))).toContain("for 20 of the 30 minutes it must soak (shithubd:soakMinutes), since 2026-11-26T11:40:00Z on shithub-app-2");
   });
 
   it("refuses when staging exports no release, or a host reported none, with the command that fixes it", async () => {
@@ -172,7 +179,7 @@ describe("production's promotion gate, from staging's exported release", () => {
 
   it("refuses a version whose staging canary failed or was never recorded, naming the command that records one", async () => {
     const stdout = { "shithub-staging-release": report("v1.9.0", minutesAgo(45)) };
-    expect(refusal(await production("v1.9.0", await stagingOutputs(stdout, canaryVerdict("v1.9.0", "fail")))))
+    expect(refusal(await production("v1.9.0", await stagingOutputs(stdout, canaryVerdict("v1.9.0", minutesAgo(45), "fail")))))
       .toContain(`staging's canary failed v1.9.0 (judged ${minutesAgo(1)}: DB calls per request)`);
     expect(refusal(await production("v1.9.0", await stagingOutputs(stdout))))
       .toContain("staging has no canary verdict on v1.9.0: after the soak, npm run canary -- --stack staging --record, then pulumi up -s staging");
@@ -181,6 +188,17 @@ describe("production's promotion gate, from staging's exported release", () => {
   it("a hand-written verdict that is not one the canary writes is a config problem on staging", async () => {
     const r = await run("staging", { set: { "shithubd:canaryVerdict": JSON.stringify({ version: "v1.9.0", verdict: "ok" }) } });
     expect(refusal(r)).toContain("shithubd:canaryVerdict: must be a verdict as npm run canary -- --record writes it");
+  });
+
+  it("an update that keeps production's version is not judged again: staging may have moved on", async () => {
+    const staging = await stagingRelease({ "shithub-staging-release": report("v2.0.0", minutesAgo(5)) }, "v2.0.0");
+    const current = { release: { version: "v1.9.0", hosts: { "shithub-app": { version: "v1.9.0", releasedAt: minutesAgo(3000) } } } };
+    const r = await production("v1.9.0", staging, { current, set: { "shithubd:alertEmails": JSON.stringify(["ops@shithub.sh", "oncall@shithub.sh"]) } });
+    expect(r.error).toBeUndefined();
+    expect((r.outputs as StackOutputs).promotion).toMatchObject({ verdict: "unchanged", version: "v1.9.0", reasons: [] });
+    // A host not yet on it (a rollout that stopped halfway) is a promotion, judged as one.
+    const halfway = { release: { version: "v1.9.0", hosts: { "shithub-app": { version: "v1.9.0", releasedAt: minutesAgo(3000) }, "shithub-app-2": null } } };
+    expect(refusal(await production("v1.9.0", staging, { current: halfway }))).toContain("staging runs v2.0.0, not v1.9.0");
   });
 
   it("reads a release output that staging holds as a secret", async () => {

@@ -8,9 +8,15 @@ import { problemsOf, configOf, rawConfig } from "../helpers";
 const NOW = new Date("2026-11-26T12:00:00Z");
 const at = (minutesAgo: number, seconds = 0): string => new Date(NOW.getTime() - minutesAgo * 60_000 - seconds * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
 const GATE: PromotionConfig = { from: "organization/shithubd/staging", soakMinutes: 30 };
-/** A passing canary on `version`, judged a minute ago. */
-const passed = (version = "v1.9.0") => ({ version, verdict: "pass", judgedAt: at(1), failed: [] });
-const judge = (release: unknown, version = "v1.9.0", promotion = GATE, canary: unknown = passed(version)) =>
+/** A passing canary on `version` released at `releasedAt`, judged a minute ago after the full soak. */
+const passed = (version = "v1.9.0", releasedAt = at(40)) => ({ version, verdict: "pass", judgedAt: at(1), releasedAt, windowSeconds: 1800, failed: [] });
+/** The canary that judged what `release` says its hosts run (the newest of their release times). */
+function passedFor(release: unknown, version: string): unknown {
+  const hosts = Object.values((release as { hosts?: Record<string, { releasedAt?: string } | null> } | undefined)?.hosts ?? {});
+  const times = hosts.map((h) => h?.releasedAt).filter((t): t is string => t !== undefined).sort();
+  return passed(version, times.pop() ?? at(40));
+}
+const judge = (release: unknown, version = "v1.9.0", promotion = GATE, canary: unknown = passedFor(release, version)) =>
   judgePromotion({ stack: "production", version, promotion, upstream: { release, canary }, now: NOW });
 const oneHost = (version: string, releasedAt: string) => ({ version, hosts: { "shithub-staging": { version, releasedAt } } });
 
@@ -41,7 +47,7 @@ describe("the promotion decision", () => {
   });
 
   it("a soak of 0 still takes only the version staging runs", () => {
-    expect(judge(oneHost("v1.9.0", at(0)), "v1.9.0", { ...GATE, soakMinutes: 0 }, { ...passed(), judgedAt: at(0) }).verdict).toBe("passed");
+    expect(judge(oneHost("v1.9.0", at(0)), "v1.9.0", { ...GATE, soakMinutes: 0 }).verdict).toBe("passed");
     expect(judge(oneHost("v1.8.0", at(900)), "v1.9.0", { ...GATE, soakMinutes: 0 }).verdict).toBe("refused");
   });
 
@@ -72,12 +78,16 @@ describe("the promotion decision", () => {
     const none = judge(oneHost("v1.9.0", at(40)), "v1.9.0", GATE, null);
     expect(none.reasons).toEqual(["staging has no canary verdict on v1.9.0: after the soak, npm run canary -- --stack staging --record, then pulumi up -s staging"]);
     expect(judge(oneHost("v1.9.0", at(40)), "v1.9.0", GATE, passed("v1.8.0")).reasons[0]).toMatch(/^staging has no canary verdict on v1\.9\.0 \(its last is on v1\.8\.0\)/);
-    const failed = judge(oneHost("v1.9.0", at(40)), "v1.9.0", GATE, { version: "v1.9.0", verdict: "fail", judgedAt: at(2), failed: ["DB calls per request"] });
+    const failed = judge(oneHost("v1.9.0", at(40)), "v1.9.0", GATE, { ...passed(), verdict: "fail", judgedAt: at(2), failed: ["DB calls per request"] });
     expect(failed.reasons).toEqual([`staging's canary failed v1.9.0 (judged ${at(2)}: DB calls per request)`]);
-    // A pass from before the version was released again there says nothing about this release.
-    expect(judge(oneHost("v1.9.0", at(40)), "v1.9.0", GATE, { ...passed(), judgedAt: at(50) }).reasons[0]).toMatch(/^staging's canary passed v1\.9\.0 at .* before its current release there/);
+    // A pass on an earlier release of the version there says nothing about this one.
+    expect(judge(oneHost("v1.9.0", at(40)), "v1.9.0", GATE, passed("v1.9.0", at(400))).reasons[0])
+      .toMatch(/^staging's canary judged v1\.9\.0 as released at .*, not its current release there/);
+    // A canary that watched less than the soak (--window 1) does not count.
+    expect(judge(oneHost("v1.9.0", at(40)), "v1.9.0", GATE, { ...passed(), windowSeconds: 60 }).reasons)
+      .toEqual(["staging's canary watched v1.9.0 for 1 minutes, less than the 30 of shithubd:soakMinutes: after the soak, npm run canary -- --stack staging --record, then pulumi up -s staging"]);
     // A verdict that is not one the canary writes is none.
-    expect(judge(oneHost("v1.9.0", at(40)), "v1.9.0", GATE, { version: "v1.9.0", verdict: "pass", judgedAt: at(1), failed: ["x"] }).verdict).toBe("refused");
+    expect(judge(oneHost("v1.9.0", at(40)), "v1.9.0", GATE, { ...passed(), failed: ["x"] }).verdict).toBe("refused");
   });
 
   it("an override covers only the version it names", () => {
