@@ -4,7 +4,8 @@
 #   shithub_release_timestamp_seconds{version}  when the release step switched this app host to the version it runs
 #   shithub_log_error_lines_total{unit}          shithubd's journal lines matching panic|ERROR (the runbook's log signal)
 #   shithub_repos_backup_last_success_seconds    the repositories' newest snapshot (its heartbeat)
-#   shithub_tls_certificate_expiry_seconds{domain} when the certificate the edge serves expires
+#   shithub_tls_certificate_expiry_seconds{domain}  when the certificate the edge serves expires
+#   shithub_tls_certificate_not_before_seconds{domain}  and since when it is valid (its lifetime)
 # The labels env and host come from the scrape. Whatever this host does not run is left out.
 set -euo pipefail
 : "${TEXTFILE_DIR:?}" "${STATE_DIR:?}"
@@ -57,9 +58,13 @@ fi
 
 # The certificate the edge serves for the domain, as a client gets it.
 if [ -n "$DOMAIN" ] && systemctl is-active --quiet caddy.service; then
-  if end=$(openssl s_client -connect 127.0.0.1:443 -servername "$DOMAIN" </dev/null 2>/dev/null | openssl x509 -noout -enddate 2>/dev/null); then
+  if dates=$(openssl s_client -connect 127.0.0.1:443 -servername "$DOMAIN" </dev/null 2>/dev/null | openssl x509 -noout -startdate -enddate 2>/dev/null); then
+    start=$(sed -n 's/^notBefore=//p' <<<"$dates")
+    end=$(sed -n 's/^notAfter=//p' <<<"$dates")
     metric shithub_tls_certificate_expiry_seconds gauge "When the certificate the edge serves for the domain expires."
-    printf 'shithub_tls_certificate_expiry_seconds{domain="%s"} %s\n' "$DOMAIN" "$(date -u -d "${end#notAfter=}" +%s)" >>"$out"
+    printf 'shithub_tls_certificate_expiry_seconds{domain="%s"} %s\n' "$DOMAIN" "$(date -u -d "$end" +%s)" >>"$out"
+    metric shithub_tls_certificate_not_before_seconds gauge "Since when the certificate the edge serves for the domain is valid."
+    printf 'shithub_tls_certificate_not_before_seconds{domain="%s"} %s\n' "$DOMAIN" "$(date -u -d "$start" +%s)" >>"$out"
   fi
 fi
 

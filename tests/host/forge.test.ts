@@ -101,7 +101,7 @@ describe("a fresh `pulumi up` of one host with every role", () => {
     const names = applied.map((s) => s.name.replace("shithubct-", ""));
     expect(names.indexOf("db-setup")).toBeLessThan(names.indexOf("release"));
     expect(names[names.length - 1]).toBe("release");
-    expect([...names].sort()).toEqual(["access-setup", "db-setup", "edge-setup", "git-ssh-setup", "release"]);
+    expect([...names].sort()).toEqual(["access-setup", "db-setup", "edge-setup", "git-ssh-setup", "metrics-setup", "monitoring-setup", "postgres-metrics-setup", "release"]);
   });
 
   it("the database, its roles and extensions exist because the db setup step made them, with the data on the volume", () => {
