@@ -1,3 +1,5 @@
+import { jsonValueOf } from "./promotionValues";
+
 /**
  * The canary's verdict on a release, as `npm run canary -- --record` writes it into the judged
  * stack's config (shithubd:canaryVerdict) and that stack exports it: the promotion gate of the
@@ -34,12 +36,7 @@ export function canaryVerdictOf(value: unknown): CanaryVerdict | undefined {
 
 /** The check of shithubd:canaryVerdict's text. */
 export function canaryVerdictProblem(text: string): string | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    value = undefined;
-  }
+  const value = jsonValueOf(text);
   return canaryVerdictOf(value) === undefined
     ? "must be a verdict as npm run canary -- --record writes it: {version, verdict pass|fail, judgedAt, releasedAt, windowSeconds, failed}"
     : undefined;

@@ -7,14 +7,18 @@ export function stackReferenceProblem(value: string): string | undefined {
     : "must name a stack: organization/shithubd/staging on a self-managed backend (org/project/stack)";
 }
 
+/** A structured config value (the CLI hands objects over as JSON text), or undefined when it is not JSON. */
+export function jsonValueOf(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The override's shape: `{version, by, reason}`, as `pulumi config set --path` writes it. */
 export function overrideShapeProblem(text: string): string | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    value = undefined;
-  }
+  const value = jsonValueOf(text);
   if (typeof value !== "object" || value === null || Array.isArray(value)) return "must be an object with version, by and reason";
   const fields = Object.keys(value).sort().join(",");
   if (fields !== "by,reason,version") return `must hold exactly version, by and reason (it holds ${fields || "nothing"})`;
