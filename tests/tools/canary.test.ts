@@ -43,16 +43,19 @@ function openMetrics(story: Story): string {
     if (!families.has(family)) families.set(family, { type, lines: [] });
     families.get(family)!.lines.push(line);
   };
-  const routes: Array<[string, (after: boolean) => number]> = [["/{owner}/{repo}", (a) => story.slowRoute[a ? 1 : 0]], ["/", () => 0.003]];
+  // Users' routes, and Prometheus's own scrapes (every 15 s), which no canary signal may count as traffic.
+  const routes: Array<[string, (after: boolean) => number, number]> = [
+    ["/{owner}/{repo}", (a) => story.slowRoute[a ? 1 : 0], rate], ["/", () => 0.003, rate], ["/metrics", () => 0.002, 1 / 15],
+  ];
   for (let t = START; t <= END; t += STEP) {
     const before = Math.min(t, RELEASE) - START;
     const after = Math.max(0, t - RELEASE);
-    for (const [route, seconds] of routes) {
-      const n = rate * (before + after);
+    for (const [route, seconds, perSecond] of routes) {
+      const n = perSecond * (before + after);
       add("shithub_http_requests_total", "counter", `shithub_http_requests_total{${LABELS},route="${route}",method="GET",status="200"} ${n} ${t}`);
       for (const le of [...BUCKETS.map(String), "+Inf"]) {
         const bound = le === "+Inf" ? Infinity : Number(le);
-        const count = rate * ((seconds(false) <= bound ? before : 0) + (seconds(true) <= bound ? after : 0));
+        const count = perSecond * ((seconds(false) <= bound ? before : 0) + (seconds(true) <= bound ? after : 0));
         add("shithub_http_request_duration_seconds", "histogram", `shithub_http_request_duration_seconds_bucket{${LABELS},route="${route}",method="GET",le="${le}"} ${count} ${t}`);
       }
     }
@@ -136,6 +139,7 @@ describe("npm run canary against a real Prometheus", () => {
     expect(none.result).toMatchObject({ verdict: "no data", waiting: "no release of staging in Prometheus (shithub_release_timestamp_seconds)" });
     const early = await canary(await prometheusWith("early", { slowRoute: [0.05, 0.05], dbCallsPerRequest: [3, 3] }), RELEASE + 12 * 60);
     expect(early.result).toMatchObject({ verdict: "no data", waiting: "v1.9.0 is 12 min into its 30 min soak; ask again in 18 min" });
+    // Only Prometheus's scrapes (120 in each window) and a trickle of users: scrapes are no traffic.
     const quiet = await canary(await prometheusWith("quiet", { slowRoute: [0.05, 0.05], dbCallsPerRequest: [3, 3], requestsPerSecond: 0.01 }));
     expect(quiet.result.verdict).toBe("no data");
     expect(quiet.table).toMatch(/verdict: NOT YET: too little traffic to compare/);
