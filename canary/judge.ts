@@ -1,4 +1,5 @@
 import type { CanaryVerdict } from "../components/promotion/canaryVerdict";
+import { utcSecond } from "../components/release/releaseReport";
 
 /** What the canary measured: each signal in the window before the release and the soak after it. */
 export interface Measurements {
@@ -136,10 +137,9 @@ export function judgeCanary(m: Measurements, t: CanaryThresholds = DEFAULT_THRES
 
 /** The table a person reads in five seconds, and the verdict under it. */
 export function renderCanary(m: Measurements, result: CanaryResult): string {
-  const iso = (s: number): string => new Date(s * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
   const head = m.release === undefined
     ? `Canary of ${m.stack}: no release found`
-    : `Canary of ${m.stack}: shithubd ${m.release.version}, released ${iso(m.release.at)}; soak of ${m.windowSeconds / 60} min against the ${m.windowSeconds / 60} min before`;
+    : `Canary of ${m.stack}: shithubd ${m.release.version}, released ${utcSecond(m.release.at * 1000)}; soak of ${m.windowSeconds / 60} min against the ${m.windowSeconds / 60} min before`;
   const lines = [head];
   if (result.rows.length > 0) {
     const table = [["signal", "before", "after", "limit", "verdict"], ...result.rows.map((r) => [r.signal, r.before, r.after, r.limit, r.verdict.toUpperCase()])];
@@ -159,8 +159,8 @@ export function verdictOf(m: Measurements, result: CanaryResult): CanaryVerdict 
   return {
     version: m.release.version,
     verdict: result.verdict,
-    judgedAt: new Date(Math.floor(m.now) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z"),
-    releasedAt: new Date(m.release.at * 1000).toISOString().replace(/\.\d{3}Z$/, "Z"),
+    judgedAt: utcSecond(Math.floor(m.now) * 1000),
+    releasedAt: utcSecond(m.release.at * 1000),
     windowSeconds: m.windowSeconds,
     failed: result.rows.filter((r) => r.verdict === "fail").map((r) => r.signal),
   };

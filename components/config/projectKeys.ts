@@ -6,6 +6,7 @@ import { artifactUrlProblem } from "./artifactUrl";
 import { publicKeyOf } from "../hosts/sshKeys";
 import { overrideShapeProblem, stackReferenceProblem } from "../promotion/promotionValues";
 import { canaryVerdictProblem } from "../promotion/canaryVerdict";
+import { RELEASE_TAG } from "../release/releaseReport";
 
 /** The project's config namespace: `Pulumi.yaml` `name:`, so `shithubd:*` keys can be declared there. */
 export const NAMESPACE = "shithubd";
@@ -76,7 +77,7 @@ export const PROJECT_KEYS: readonly ProjectKey[] = [
     type: "string",
     description: "The shithubd release this stack runs, e.g. v1.8.0. A release is a change of this key.",
     example: "v1.8.0",
-    check: (v) => (/^v\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(v) && validSemver(v) ? undefined : "must be a release tag such as v1.8.0"),
+    check: (v) => (RELEASE_TAG.test(v) && validSemver(v) ? undefined : "must be a release tag such as v1.8.0"),
   },
   {
     name: "domain",

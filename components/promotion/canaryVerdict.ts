@@ -1,4 +1,5 @@
 import { jsonValueOf } from "./promotionValues";
+import { isUtcSecond, RELEASE_TAG } from "../release/releaseReport";
 
 /**
  * The canary's verdict on a release, as `npm run canary -- --record` writes it into the judged
@@ -24,10 +25,9 @@ export const CANARY_VERDICT_KEY = "shithubd:canaryVerdict";
 export function canaryVerdictOf(value: unknown): CanaryVerdict | undefined {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
   const { version, verdict, judgedAt, releasedAt, windowSeconds, failed } = value as Record<string, unknown>;
-  const utc = (t: unknown): t is string => typeof t === "string" && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(t) && !Number.isNaN(Date.parse(t));
-  if (typeof version !== "string" || !/^v\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(version)) return undefined;
+  if (typeof version !== "string" || !RELEASE_TAG.test(version)) return undefined;
   if (verdict !== "pass" && verdict !== "fail") return undefined;
-  if (!utc(judgedAt) || !utc(releasedAt)) return undefined;
+  if (!isUtcSecond(judgedAt) || !isUtcSecond(releasedAt)) return undefined;
   if (typeof windowSeconds !== "number" || !Number.isInteger(windowSeconds) || windowSeconds <= 0) return undefined;
   if (!Array.isArray(failed) || !failed.every((f) => typeof f === "string")) return undefined;
   if ((verdict === "pass") !== (failed.length === 0)) return undefined;

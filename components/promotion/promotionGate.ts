@@ -1,5 +1,5 @@
 import type { HostRelease } from "../release/releaseReport";
-import { hostReleaseOf } from "../release/releaseReport";
+import { hostReleaseOf, utcSecond } from "../release/releaseReport";
 import type { PromotionConfig, PromotionOverride } from "./promotionConfig";
 import { canaryVerdictOf } from "./canaryVerdict";
 import { overrideCommand, removeOverrideCommand } from "./promotionConfig";
@@ -60,7 +60,6 @@ function exportedReleaseOf(value: unknown): ExportedRelease | undefined {
   return { version, hosts: reports };
 }
 
-const utc = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 
 /**
  * Production's promotion rule, as data: the version must be the one every app host of the
@@ -70,7 +69,7 @@ const utc = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z
 export function judgePromotion(input: PromotionInput): PromotionDecision {
   const { version, promotion, now } = input;
   const upstream = stackNameOf(promotion.from);
-  const base = { from: promotion.from, version, soakMinutes: promotion.soakMinutes, judgedAt: utc(now.getTime()) };
+  const base = { from: promotion.from, version, soakMinutes: promotion.soakMinutes, judgedAt: utcSecond(now.getTime()) };
   // An update that keeps the version (a firewall, an env var) promotes nothing: staging may have moved on.
   const current = exportedReleaseOf(input.current);
   const running = current === undefined ? [] : Object.values(current.hosts);
@@ -105,7 +104,7 @@ export function judgePromotion(input: PromotionInput): PromotionDecision {
         const last = hosts.filter(([, r]) => Date.parse(r!.releasedAt) === since).map(([h]) => h).join(", ");
         reasons.push(
           `${version} has run on ${upstream} for ${soakedMinutes} of the ${promotion.soakMinutes} minutes it must soak (shithubd:soakMinutes), ` +
-            `since ${utc(since)} on ${last}; it can be promoted from ${utc(since + promotion.soakMinutes * MINUTE)}`,
+            `since ${utcSecond(since)} on ${last}; it can be promoted from ${utcSecond(since + promotion.soakMinutes * MINUTE)}`,
         );
       }
       reasons.push(...canaryReasons(input.upstream.canary, version, upstream, since, promotion.soakMinutes));
@@ -115,7 +114,7 @@ export function judgePromotion(input: PromotionInput): PromotionDecision {
   const found = {
     ...base,
     reasons,
-    ...(since !== undefined ? { since: utc(since) } : {}),
+    ...(since !== undefined ? { since: utcSecond(since) } : {}),
     ...(soakedMinutes !== undefined ? { soakedMinutes } : {}),
     ...(promotion.override !== undefined ? { override: promotion.override } : {}),
   };
@@ -132,7 +131,7 @@ function canaryReasons(value: unknown, version: string, upstream: string, since:
   }
   if (canary.verdict === "fail") return [`${upstream}'s canary failed ${version} (judged ${canary.judgedAt}: ${canary.failed.join(", ")})`];
   if (Date.parse(canary.releasedAt) !== since) {
-    return [`${upstream}'s canary judged ${version} as released at ${canary.releasedAt}, not its current release there (${utc(since)}): ${record}`];
+    return [`${upstream}'s canary judged ${version} as released at ${canary.releasedAt}, not its current release there (${utcSecond(since)}): ${record}`];
   }
   if (canary.windowSeconds < soakMinutes * 60) {
     return [`${upstream}'s canary watched ${version} for ${canary.windowSeconds / 60} minutes, less than the ${soakMinutes} of shithubd:soakMinutes: ${record}`];

@@ -13,15 +13,23 @@ export interface HostRelease {
 /** The line's prefix (templates/scripts/shithub-release.sh `report`). */
 export const REPORT_PREFIX = "shithub-release-report ";
 
-const VERSION = /^v\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
-const UTC_SECOND = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+/** A release tag as shithubd:version takes it (templates/scripts/shithub-release.sh checks the same). */
+export const RELEASE_TAG = /^v\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
+
+/** A time as the release record, the reports and the canary's verdict write it: RFC 3339 UTC, to the second. */
+export function utcSecond(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+export function isUtcSecond(value: unknown): value is string {
+  return typeof value === "string" && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(value) && !Number.isNaN(Date.parse(value));
+}
 
 /** A release report as a value, or undefined when `value` is not one (a missing, older or foreign output). */
 export function hostReleaseOf(value: unknown): HostRelease | undefined {
   if (typeof value !== "object" || value === null) return undefined;
   const { version, releasedAt } = value as Record<string, unknown>;
-  if (typeof version !== "string" || !VERSION.test(version)) return undefined;
-  if (typeof releasedAt !== "string" || !UTC_SECOND.test(releasedAt) || Number.isNaN(Date.parse(releasedAt))) return undefined;
+  if (typeof version !== "string" || !RELEASE_TAG.test(version) || !isUtcSecond(releasedAt)) return undefined;
   return { version, releasedAt };
 }
 

@@ -1,3 +1,4 @@
+import { utcSecond } from "../../components/release/releaseReport";
 import * as pulumi from "@pulumi/pulumi";
 import { deploy } from "../../components/program";
 import type { StackOutputs } from "../../components/program";
@@ -16,7 +17,7 @@ const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForR
 
 const STAGING_REF = "organization/shithubd/staging";
 const NOW = new Date("2026-11-26T12:00:00Z");
-const minutesAgo = (m: number): string => new Date(NOW.getTime() - m * 60_000).toISOString().replace(/\.\d{3}Z$/, "Z");
+const minutesAgo = (m: number): string => utcSecond(NOW.getTime() - m * 60_000);
 const PRODUCTION_ENV = { "shithubd:SHITHUB_AUTH__EMAIL_BACKEND": "smtp", "shithubd:SHITHUB_AUTH__SMTP__ADDR": "smtp.example.org:587" };
 const report = (version: string, releasedAt: string): string => `shithub-release-report {"version":"${version}","releasedAt":"${releasedAt}"}\n`;
 

@@ -1,3 +1,4 @@
+import { utcSecond } from "../../components/release/releaseReport";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -164,7 +165,7 @@ describe("npm run canary against a real Prometheus", () => {
     // Staging's program takes the value and exports it; production's gate passes on it.
     const canary = configOf(rawConfig({ set: { "shithubd:canaryVerdict": args[3]! } })).canary;
     expect(canary).toMatchObject({ version: "v1.9.0", verdict: "pass", failed: [] });
-    const release = { version: "v1.9.0", hosts: { "shithub-staging": { version: "v1.9.0", releasedAt: new Date(RELEASE * 1000).toISOString().replace(/\.\d{3}Z$/, "Z") } } };
+    const release = { version: "v1.9.0", hosts: { "shithub-staging": { version: "v1.9.0", releasedAt: utcSecond(RELEASE * 1000) } } };
     const decision = judgePromotion({ stack: "production", version: "v1.9.0", promotion: { from: "organization/shithubd/staging", soakMinutes: 30 }, upstream: { release, canary }, now: new Date() });
     expect(decision).toMatchObject({ verdict: "passed", reasons: [] });
   }, 120_000);

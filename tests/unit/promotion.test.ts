@@ -1,3 +1,4 @@
+import { utcSecond } from "../../components/release/releaseReport";
 import { thresholdsOf } from "../../canary/thresholds";
 import { DEFAULT_THRESHOLDS } from "../../canary/judge";
 import { judgePromotion, refusalMessage } from "../../components/promotion/promotionGate";
@@ -6,7 +7,7 @@ import { parseReleaseReport } from "../../components/release/releaseReport";
 import { problemsOf, configOf, rawConfig } from "../helpers";
 
 const NOW = new Date("2026-11-26T12:00:00Z");
-const at = (minutesAgo: number, seconds = 0): string => new Date(NOW.getTime() - minutesAgo * 60_000 - seconds * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+const at = (minutesAgo: number, seconds = 0): string => utcSecond(NOW.getTime() - minutesAgo * 60_000 - seconds * 1000);
 const GATE: PromotionConfig = { from: "organization/shithubd/staging", soakMinutes: 30 };
 /** A passing canary on `version` released at `releasedAt`, judged a minute ago after the full soak. */
 const passed = (version = "v1.9.0", releasedAt = at(40)) => ({ version, verdict: "pass", judgedAt: at(1), releasedAt, windowSeconds: 1800, failed: [] });
