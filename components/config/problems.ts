@@ -57,14 +57,19 @@ export function renameCommand(stack: string, from: string, to: string, secret: b
   return `${configSetCommand(stack, to, `"$(pulumi config get ${from} -s ${stack})"`, secret)} && pulumi config rm ${from} -s ${stack}`;
 }
 
-/** A structured config value (the CLI hands lists over as JSON text), or undefined when it is not a list. */
-export function parseJsonList(text: string): unknown[] | undefined {
+/** A structured config value (the CLI hands lists and objects over as JSON text), or undefined when it is not JSON. */
+export function jsonValueOf(text: string): unknown {
   try {
-    const parsed: unknown = JSON.parse(text);
-    return Array.isArray(parsed) ? parsed : undefined;
+    return JSON.parse(text) as unknown;
   } catch {
     return undefined;
   }
+}
+
+/** A list-valued config value, or undefined when it is not a list. */
+export function parseJsonList(text: string): unknown[] | undefined {
+  const parsed = jsonValueOf(text);
+  return Array.isArray(parsed) ? parsed : undefined;
 }
 
 /** Quotes a value for a POSIX shell command line shown in a fix. */

@@ -1,4 +1,4 @@
-import { jsonValueOf } from "./promotionValues";
+import { jsonValueOf } from "../config/problems";
 import { isUtcSecond, RELEASE_TAG } from "../release/releaseReport";
 
 /**

@@ -1,19 +1,11 @@
 // The promotion keys' own checks (projectKeys.ts runs them with every other key's).
+import { jsonValueOf } from "../config/problems";
 
 /** A stack name as the CLI and StackReference take it: `stack`, `org/stack` or `org/project/stack`. */
 export function stackReferenceProblem(value: string): string | undefined {
   return /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+){0,2}$/.test(value)
     ? undefined
     : "must name a stack: organization/shithubd/staging on a self-managed backend (org/project/stack)";
-}
-
-/** A structured config value (the CLI hands objects over as JSON text), or undefined when it is not JSON. */
-export function jsonValueOf(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
 }
 
 /** The override's shape: `{version, by, reason}`, as `pulumi config set --path` writes it. */
