@@ -6,7 +6,7 @@ import { ed25519KeyPair } from "../../offline/sshKeyPair";
 import { applySteps, dropletUserData, remoteSteps } from "./applyPlan";
 import type { Plan } from "./applyPlan";
 import { ArtifactServer } from "./artifacts";
-import { CADDY_ROOT, planSingleDroplet } from "./testStack";
+import { CADDY_ROOT, needsSpaces, planSingleDroplet } from "./testStack";
 import { bootMachine, CONTAINER_IP, failedUnits, HOST_IP, SINGLE_DROPLET, TEST_DEPLOY_KEY } from "./machine";
 import type { Cloud, Machine } from "./machine";
 
@@ -63,12 +63,6 @@ function newKey(name: string): { key: string; fingerprint: string; pub: string }
 }
 
 const psqlAsPostgres = (sql: string, db = "shithub") => machine.sh(`runuser -u postgres -- psql -X -At -d ${db} -c "${sql}"`);
-
-// The backup setups point PostgreSQL's archive_command and the timers at Spaces, the repositories'
-// setup makes its restic repository there, the DR copy and the heartbeat observer read the
-// buckets: this test starts no radosgw, so it leaves those steps out; converge.test.ts runs them
-// against radosgw as Spaces.
-const needsSpaces = (name: string) => ["-backup-setup", "-backup-observer-setup", "-dr-sync-setup"].some((suffix) => name.endsWith(suffix));
 
 beforeAll(async () => {
   artifacts.publish(VERSION, "migrations=1");

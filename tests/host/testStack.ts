@@ -51,6 +51,18 @@ export async function planSingleDroplet(domain: string, version: string, artifac
   return result;
 }
 
+/**
+ * The steps that reach Spaces: the backup setups point PostgreSQL's archive_command and the timers
+ * at it, the repositories' setup makes its restic repository there, the DR copy and the heartbeat
+ * observer read the buckets. A test world without radosgw leaves them out (converge.test.ts runs
+ * them against radosgw as Spaces).
+ */
+export const needsSpaces = (name: string): boolean =>
+  ["-backup-setup", "-backup-observer-setup", "-dr-sync-setup"].some((suffix) => name.endsWith(suffix));
+
+/** `plan` without the steps that reach Spaces, for every `up` of a world without radosgw. */
+export const withoutSpaces = (plan: Plan): Plan => ({ ...plan, resources: plan.resources.filter((r) => !needsSpaces(r.name)) });
+
 /** The root of Caddy's own CA behind `tls internal` on `machine` (public; an operator copies it the same way). */
 export const CADDY_ROOT = "/var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt";
 
