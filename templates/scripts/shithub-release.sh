@@ -67,7 +67,6 @@ fail() {
   local reason=$1
   if [ "$SWITCHED" = 1 ]; then
     rollback
-    rm -rf -- "$BACKUP"
     # The previous release runs again: say whether it is healthy, as a release would.
     local state=""
     if [ -n "$PREVIOUS_BIN" ]; then
@@ -77,6 +76,8 @@ fail() {
   else
     log "FAILED: $reason; nothing was changed"
   fi
+  # The rollback copies, taken while the new binary was still being validated, or used just now.
+  [ -z "$BACKUP" ] || rm -rf -- "$BACKUP"
   exit 1
 }
 
@@ -146,6 +147,19 @@ validate_env() {
   return 1
 }
 
+# Both env files at once, in the background: each is a start of the new binary.
+VALIDATING=()
+start_validation() {
+  validate_env "$STAGE/web.env" &
+  VALIDATING=("$!")
+  validate_env "$STAGE/worker.env" &
+  VALIDATING+=("$!")
+}
+finish_validation() {
+  wait "${VALIDATING[0]}" || { wait "${VALIDATING[1]}" || true; fail "shithubd $RELEASE_VERSION config validate rejected the new web.env"; }
+  wait "${VALIDATING[1]}" || fail "shithubd $RELEASE_VERSION config validate rejected the new worker.env"
+}
+
 # Whether staged file $1 differs from $2 in content, mode or owner.
 changed() {
   local name=$1 path=$2 mode=$3 owner=$4
@@ -192,30 +206,45 @@ answers() {
 # its config loaded, its database answered and every job handler is registered.
 WORKER_READY_LINE='msg="worker: starting"'
 
-# Waits until the units just (re)started are ready, polling every 50 ms instead of sleeping a
+# Both units' state and the worker's invocation in one systemctl call: a poll costs its forks.
+read_states() {
+  local line unit=web
+  WEB_STATE="" WORKER_STATE="" WORKER_INVOCATION=""
+  while IFS= read -r line; do
+    case $unit/$line in
+      */) unit=worker ;; # systemctl show separates units with an empty line
+      web/ActiveState=*) WEB_STATE=${line#*=} ;;
+      worker/ActiveState=*) WORKER_STATE=${line#*=} ;;
+      worker/InvocationID=*) WORKER_INVOCATION=${line#*=} ;;
+    esac
+  done < <(systemctl show -p ActiveState -p InvocationID shithubd-web.service shithubd-worker.service)
+}
+
+# Waits until the units just (re)started are ready, polling every 20 ms instead of sleeping a
 # fixed time: web when it is active and answers on every health URL, the worker when this very
 # invocation has logged its start line. A worker that exits meanwhile (a crash loop: systemd
 # restarts it under a new invocation) fails at once. Sets NOT_READY to the reason on failure.
 await_ready() {
-  local want_web=$1 want_worker=$2 deadline=$((SECONDS + HEALTH_TIMEOUT)) invocation=""
+  local want_web=$1 want_worker=$2 deadline=$((SECONDS + HEALTH_TIMEOUT)) invocation
   NOT_READY=""
-  [ "$want_worker" = 1 ] && invocation=$(systemctl show -p InvocationID --value shithubd-worker.service)
+  read_states
+  invocation=$WORKER_INVOCATION
   while :; do
-    if [ "$want_web" = 1 ] && systemctl is-active --quiet shithubd-web.service && answers; then want_web=0; fi
-    if [ "$want_worker" = 1 ]; then
-      if ! systemctl is-active --quiet shithubd-worker.service ||
-        [ "$(systemctl show -p InvocationID --value shithubd-worker.service)" != "$invocation" ]; then
-        NOT_READY="shithubd-worker exited after it started"
-        return 1
-      fi
-      if journalctl -q --no-pager -o cat "_SYSTEMD_INVOCATION_ID=$invocation" | grep -qF "$WORKER_READY_LINE"; then want_worker=0; fi
+    if [ "$want_worker" = 1 ] && { [ "$WORKER_STATE" != active ] || [ "$WORKER_INVOCATION" != "$invocation" ]; }; then
+      NOT_READY="shithubd-worker exited after it started"
+      return 1
+    fi
+    if [ "$want_web" = 1 ] && [ "$WEB_STATE" = active ] && answers; then want_web=0; fi
+    if [ "$want_worker" = 1 ] && journalctl -q --no-pager -o cat "_SYSTEMD_INVOCATION_ID=$invocation" | grep -qF "$WORKER_READY_LINE"; then
+      want_worker=0
     fi
     [ "$want_web$want_worker" = 00 ] && return 0
     if [ "$SECONDS" -ge "$deadline" ]; then
       if [ "$want_web" = 1 ]; then NOT_READY="shithubd-web is not healthy at $HEALTH_URLS"; else NOT_READY="shithubd-worker did not log $WORKER_READY_LINE within ${HEALTH_TIMEOUT}s"; fi
       return 1
     fi
-    sleep 0.05
+    sleep 0.02
+    read_states
   done
 }
 
@@ -269,6 +298,8 @@ main() {
 
   local binary_changed=0 files=0 web=0 worker=0 timer=0 units=0 entry name path mode owner
   [ "$PREVIOUS_BIN" = "$NEW_BIN" ] || binary_changed=1
+  # A new binary is always validated: start now, while the files are compared and backed up.
+  if [ "$binary_changed" = 1 ]; then start_validation; fi
   for entry in "${TARGETS[@]}"; do
     read -r name path mode owner <<<"$entry"
     changed "$name" "$path" "$mode" "$owner" || continue
@@ -303,15 +334,9 @@ main() {
     exit 0
   fi
 
-  # Both at once: each is a start of the new binary.
-  validate_env "$STAGE/web.env" &
-  local validating_web=$!
-  validate_env "$STAGE/worker.env" &
-  local validating_worker=$!
-  wait "$validating_web" || { wait "$validating_worker" || true; fail "shithubd $RELEASE_VERSION config validate rejected the new web.env"; }
-  wait "$validating_worker" || fail "shithubd $RELEASE_VERSION config validate rejected the new worker.env"
-
+  if [ "${#VALIDATING[@]}" = 0 ]; then start_validation; fi
   backup_current
+  finish_validation
   SWITCHED=1
   for entry in "${TARGETS[@]}"; do
     read -r name path mode owner <<<"$entry"

@@ -195,6 +195,8 @@ describe("the release script on a real systemd host", () => {
     expect(sh("readlink /usr/local/bin/shithubd")).toBe("/opt/shithub/releases/v1.1.0/shithubd");
     expect(sh("sha256sum /etc/shithub/*.env /etc/systemd/system/shithubd-*")).toBe(envBefore);
     expect(sh("systemctl is-active shithubd-web.service shithubd-worker.service")).toBe("active\nactive");
+    // The rollback copies (taken while the new binary is validated) go whether it switched or not.
+    expect(sh("ls /var/lib/shithub-release")).not.toMatch(/rollback\./);
   });
 
   it("a download redirected to plain HTTP is refused, though the HTTP server would have served it", () => {
