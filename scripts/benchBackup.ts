@@ -16,7 +16,7 @@ import { BUNDLE_COMMAND } from "../components/hosts/bundle";
 import { platformOf } from "../components/hosts/platform";
 import { reposBackup, reposBackupFiles, reposBackupSecretFiles } from "../components/roles/reposBackup";
 import { roleSetupBundle } from "../components/roles/setupBundle";
-import { bootMachine, HOST_IP, IMAGE, SINGLE_DROPLET } from "../tests/host/machine";
+import { bootMachine, HOST_IP, IMAGE, PROGRESS, SINGLE_DROPLET } from "../tests/host/machine";
 import { radosgwBackupInputs, TEST_BACKUP_KEY } from "../tests/host/testStack";
 import type { Machine } from "../tests/host/machine";
 
@@ -42,14 +42,14 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), "shithub-bench-backup-"));
   const rgw = join(work, "rgw");
   const bucketsDown = () => {
-    spawnSync("bash", [RGW_SH, "down", rgw], { stdio: "inherit" });
+    spawnSync("bash", [RGW_SH, "down", rgw], { stdio: PROGRESS });
     rmSync(work, { recursive: true, force: true });
   };
-  execFileSync("bash", [RGW_SH, "up", rgw], { stdio: "inherit", timeout: 600_000 });
+  execFileSync("bash", [RGW_SH, "up", rgw], { stdio: PROGRESS, timeout: 600_000 });
   const env: NodeJS.ProcessEnv = { ...process.env, RCLONE_CONFIG_S_TYPE: "s3", RCLONE_CONFIG_S_PROVIDER: "Ceph", RCLONE_CONFIG_S_ACCESS_KEY_ID: ACCESS,
     RCLONE_CONFIG_S_SECRET_ACCESS_KEY: SECRET, RCLONE_CONFIG_S_ENDPOINT: "http://127.0.0.1:7480" };
   delete env.AWS_CA_BUNDLE; // rclone refuses a custom CA bundle with its own transport
-  execFileSync("bash", [RGW_SH, "key", rgw, ACCESS, SECRET], { stdio: "inherit" });
+  execFileSync("bash", [RGW_SH, "key", rgw, ACCESS, SECRET], { stdio: PROGRESS });
   let booted: Awaited<ReturnType<typeof bootMachine>>;
   try {
     for (const b of Object.values(BUCKETS)) execFileSync("rclone", ["mkdir", `s:${b}`], { env });
@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     const reposSetup = machine.ssh(BUNDLE_COMMAND, roleSetupBundle(reposBackup, SINGLE_DROPLET.name, platformOf(IMAGE)!, {}, { ...reposBackupFiles(), ...reposBackupSecretFiles(reposInputs) }));
     if (reposSetup.status !== 0) throw new Error(reposSetup.stderr);
 
-    console.log(`generating ${ROWS} rows...`);
+    console.error(`generating ${ROWS} rows...`);
     timed(machine, "data", `psql -q '${DB_URL}' -c "CREATE TABLE goose_db_version (id serial PRIMARY KEY, version_id bigint);
       INSERT INTO goose_db_version (version_id) VALUES (1);
       CREATE TABLE blobs (id bigserial PRIMARY KEY, body text);
@@ -85,7 +85,7 @@ async function main(): Promise<void> {
     const drill = timed(machine, "restore drill", "DRILL_JOBS=4 /usr/local/bin/shithub-restore-drill >/dev/null", `${TEST_BACKUP_KEY.identity}\n`);
     const copy = timed(machine, "plain copy", "cp -r /var/lib/postgresql /var/tmp/plain-copy && rm -rf /var/tmp/plain-copy");
 
-    console.log(`generating ${REPOS} repositories of ${REPO_COMMITS} commits...`);
+    console.error(`generating ${REPOS} repositories of ${REPO_COMMITS} commits...`);
     timed(machine, "repositories", `runuser -u shithub -- bash -ec 'mkdir -p /data/repos /data/tmp && cd /data/tmp && for n in $(seq ${REPOS}); do
       rm -rf w && git init -q -b trunk w && (cd w && for i in $(seq ${REPO_COMMITS}); do head -c 75000 /dev/urandom | base64 > f$i; git add f$i;
       git -c user.name=b -c user.email=b@t commit -qm c$i; done) && d=/data/repos/u$((n % 9))/user$n/repo$n.git && mkdir -p $(dirname $d) &&

@@ -10,7 +10,7 @@ import { drSync, drSyncFiles, drSyncSecretFiles } from "../../components/roles/d
 import { reposBackup, reposBackupFiles, reposBackupSecretFiles } from "../../components/roles/reposBackup";
 import { roleSetupBundle } from "../../components/roles/setupBundle";
 import { ageKeyPair } from "../helpers";
-import { bootMachine, HOST_IP, IMAGE, SINGLE_DROPLET } from "./machine";
+import { bootMachine, HOST_IP, IMAGE, PROGRESS, SINGLE_DROPLET } from "./machine";
 import { radosgwBackupInputs, TEST_BACKUP_KEY } from "./testStack";
 import type { Cloud, Machine } from "./machine";
 
@@ -45,7 +45,7 @@ const localDumps = () => sh("ls /var/backups/shithub | sort").split("\n").filter
 const SOURCE_COUNTS = "goose_db_version 3\nissues 5000\nrepos 20000";
 
 beforeAll(async () => {
-  execFileSync("bash", [RGW_SH, "up", rgw], { stdio: "inherit", timeout: 600_000 });
+  execFileSync("bash", [RGW_SH, "up", rgw], { stdio: PROGRESS, timeout: 600_000 });
   writeFileSync(rcloneConf, `[s]\ntype = s3\nprovider = Ceph\nenv_auth = false\naccess_key_id = ${ACCESS}\nsecret_access_key = ${SECRET}\nendpoint = http://127.0.0.1:7480\n`);
   for (const b of Object.values(BUCKETS)) rclone("mkdir", `s:${b}`);
   ({ machine, cloud } = await bootMachine(work));
@@ -61,7 +61,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   cloud?.down();
-  spawnSync("bash", [RGW_SH, "down", rgw], { stdio: "inherit" });
+  spawnSync("bash", [RGW_SH, "down", rgw], { stdio: PROGRESS });
   // The droplets' disks, the bucket store and the clones: several GB a run.
   rmSync(work, { recursive: true, force: true });
 });

@@ -17,7 +17,7 @@ import { remoteSteps, Stack } from "./applyPlan";
 import type { AppliedStep, Plan } from "./applyPlan";
 import { openLoopLoad } from "./load";
 import type { LoadResult } from "./load";
-import { bootCloud, failedUnits, HOST_IP, IMAGE, SPACES_HOSTS, TEST_DEPLOY_KEY, worldCertificate } from "./machine";
+import { bootCloud, failedUnits, HOST_IP, IMAGE, PROGRESS, SPACES_HOSTS, TEST_DEPLOY_KEY, worldCertificate } from "./machine";
 import type { Cloud, Machine } from "./machine";
 import { CADDY_ROOT, TEST_BACKUP_RECIPIENTS, TEST_SECRETS } from "./testStack";
 
@@ -268,7 +268,7 @@ beforeAll(async () => {
 afterAll(() => {
   artifacts.stop();
   cloud?.down();
-  spawnSync("bash", [RGW_SH, "down", rgwDir], { stdio: "inherit" });
+  spawnSync("bash", [RGW_SH, "down", rgwDir], { stdio: PROGRESS });
   // The droplets' disks, the bucket store and the clones: several GB a run.
   rmSync(work, { recursive: true, force: true });
 });

@@ -1,5 +1,6 @@
 import { ed25519KeyPair } from "../../offline/sshKeyPair";
 import { execFile, execFileSync, spawn, spawnSync } from "node:child_process";
+import type { StdioOptions } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -57,6 +58,9 @@ export const HOST_IP = "10.213.0.1";
 export const CONTAINER_IP = "10.213.0.2";
 export const IMAGE = "debian-12-x64";
 const CLOUD = join(__dirname, "cloud.sh");
+
+/** The test cloud's progress goes to stderr: a benchmark's stdout holds its figures only. */
+export const PROGRESS: StdioOptions = ["ignore", 2, 2];
 const run = promisify(execFile);
 
 /** Every package a role may install on the image's platform: the local archive cloud-init installs from. */
@@ -150,13 +154,13 @@ export async function bootCloud(work: string, specs: readonly DropletSpec[],
     names?: readonly string[];
   } = {}): Promise<Cloud> {
   const env = { ...process.env, ROLE_PACKAGES: rolePackages().join(",") };
-  execFileSync("bash", [CLOUD, "image"], { stdio: "inherit", timeout: 1_200_000, env });
+  execFileSync("bash", [CLOUD, "image"], { stdio: PROGRESS, timeout: 1_200_000, env });
   const worldDir = join(work, "world");
   const worldCa = makeWorld(worldDir, options.names ?? []);
   const key = join(work, "id_ed25519");
   writeFileSync(key, TEST_DEPLOY_KEY.privateKeyOpenssh, { mode: 0o600 });
   writeFileSync(`${key}.pub`, TEST_DEPLOY_KEY.publicKeyOpenssh);
-  execFileSync("bash", [CLOUD, "net-up"], { stdio: "inherit" });
+  execFileSync("bash", [CLOUD, "net-up"], { stdio: PROGRESS });
   const machines = specs.map((spec, i): Machine & { dir: string } => {
     const publicIp = `10.213.0.${2 + i}`;
     const { ssh, sshAsync } = sshTo(key, publicIp);
@@ -171,8 +175,8 @@ export async function bootCloud(work: string, specs: readonly DropletSpec[],
   });
   // Halts the droplets and deletes their disks: a run leaves nothing on this machine's disk.
   const down = () => {
-    for (const m of machines) spawnSync("bash", [CLOUD, "halt", m.dir, m.name], { stdio: "inherit" });
-    spawnSync("bash", [CLOUD, "net-down"], { stdio: "inherit" });
+    for (const m of machines) spawnSync("bash", [CLOUD, "halt", m.dir, m.name], { stdio: PROGRESS });
+    spawnSync("bash", [CLOUD, "net-down"], { stdio: PROGRESS });
     for (const m of machines) rmSync(m.dir, { recursive: true, force: true });
   };
   try {
@@ -182,7 +186,7 @@ export async function bootCloud(work: string, specs: readonly DropletSpec[],
       writeFileSync(join(m.dir, "user-data"), spec.userData);
       const { stdout } = await run("bash", [CLOUD, "boot", m.dir, spec.name, m.publicIp, `${spec.privateIp}/${spec.vpcPrefix}`, join(m.dir, "user-data"),
         `${key}.pub`, spec.volume ? "1" : "0", worldDir], { env, timeout: 900_000 });
-      process.stdout.write(stdout);
+      process.stderr.write(stdout);
     })]);
   } catch (e) {
     down();
