@@ -106,3 +106,9 @@ export function configOf(raw: RawStackConfig, t = templates): StackConfig {
   if (!result.ok) throw new Error(`unexpected problems:\n${result.problems.map((p) => `${p.key}: ${p.message}`).join("\n")}`);
   return result.config;
 }
+
+/** A file staged in a setup or release bundle (components/hosts/bundle.ts), decoded; undefined if absent. */
+export function stagedFile(bundle: string, name: string): string | undefined {
+  const m = new RegExp(`^stage_file ${name.replace(/[.]/g, "\\.")} <<'(\\w+)'\\n([^]*?)\\n\\1$`, "m").exec(bundle);
+  return m === null ? undefined : Buffer.from(m[2]!.replace(/\n/g, ""), "base64").toString("utf8");
+}

@@ -1,3 +1,4 @@
+import { PROMETHEUS_USER } from "../monitoring/prometheusLogin";
 import { readTemplate, renderTemplate } from "../templates";
 import type { RoleModule } from "./role";
 import { JOB_PARTIALS } from "./jobPartials";
@@ -23,6 +24,7 @@ export const metrics: RoleModule = {
     { name: "shithub-node-metrics.service", path: "/etc/systemd/system/shithub-node-metrics.service", mode: "0644", owner: "root:root" },
     { name: "shithub-node-metrics.timer", path: "/etc/systemd/system/shithub-node-metrics.timer", mode: "0644", owner: "root:root" },
     { name: "shithubd-metrics.password", path: "/etc/prometheus/shithubd-metrics.password", mode: "0640", owner: "root:prometheus" },
+    { name: "shithub-push.password", path: "/etc/prometheus/shithub-push.password", mode: "0640", owner: "root:prometheus" },
     { name: "shithub.yml", path: "/etc/prometheus/shithub.yml", mode: "0644", owner: "root:root" },
     { name: "prometheus.service.conf", path: "/etc/systemd/system/prometheus.service.d/shithub.conf", mode: "0644", owner: "root:root" },
   ],
@@ -53,7 +55,7 @@ export function renderPrometheusConfig(inputs: MetricsInputs): string {
     env: inputs.env,
     host: inputs.host,
     mode: mode.kind,
-    agent: mode.kind === "agent" ? { receiver: mode.receiver } : false,
+    agent: mode.kind === "agent" ? { receiver: mode.receiver, pushUser: PROMETHEUS_USER } : false,
     server: mode.kind === "server",
     shithubd: inputs.shithubd ?? false,
     caddy: inputs.caddy,
@@ -78,7 +80,10 @@ export function metricsFiles(inputs: MetricsInputs): Record<string, string> {
   };
 }
 
-/** shithubd's /metrics password for the scrape (empty without one): a secret. */
-export function metricsSecretFiles(password: string | undefined): Record<string, string> {
-  return { "shithubd-metrics.password": password ?? "" };
+/**
+ * The host's secrets: shithubd's /metrics password for the scrape, and the environment's
+ * Prometheus login an agent pushes with (each empty where unused).
+ */
+export function metricsSecretFiles(shithubdPassword: string | undefined, pushPassword: string | undefined): Record<string, string> {
+  return { "shithubd-metrics.password": shithubdPassword ?? "", "shithub-push.password": pushPassword ?? "" };
 }

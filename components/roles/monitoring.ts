@@ -1,4 +1,6 @@
 import type { AlertSmtp } from "../monitoring/monitoringConfig";
+import { PROMETHEUS_QUERY_CURLRC } from "../monitoring/prometheusLogin";
+import type { PrometheusLogin } from "../monitoring/prometheusLogin";
 import { readTemplate, renderTemplate } from "../templates";
 import { PROMETHEUS_PORT } from "./metrics";
 import type { RoleModule } from "./role";
@@ -16,6 +18,8 @@ export const monitoring: RoleModule = {
   files: () => [
     { name: "shithub-alerts.yml", path: "/etc/prometheus/shithub-alerts.yml", mode: "0644", owner: "root:root" },
     { name: "alertmanager.yml", path: "/etc/prometheus/alertmanager.yml", mode: "0640", owner: "root:prometheus" },
+    { name: "shithub-web.yml", path: "/etc/prometheus/shithub-web.yml", mode: "0640", owner: "root:prometheus" },
+    { name: "shithub-query.curlrc", path: PROMETHEUS_QUERY_CURLRC, mode: "0600", owner: "root:root" },
     { name: "prometheus-alertmanager", path: "/etc/default/prometheus-alertmanager", mode: "0644", owner: "root:root" },
   ],
   step: { name: "monitoring-setup", after: [] },
@@ -40,6 +44,15 @@ export function renderAlertmanagerConfig(inputs: AlertmanagerInputs): string {
       emails: inputs.alertEmails.map((email) => ({ email: JSON.stringify(email) })),
     },
   });
+}
+
+/** Who may push to and query the environment's Prometheus, and root's login to it (secrets). */
+export function prometheusLoginFiles(login: PrometheusLogin): Record<string, string> {
+  return {
+    // JSON strings are YAML strings, and curl's config reads a double-quoted value the same way.
+    "shithub-web.yml": renderTemplate(readTemplate("monitoring", "prometheus-web.yml.mustache"), { user: login.user, bcrypt: JSON.stringify(login.bcrypt) }),
+    "shithub-query.curlrc": renderTemplate(readTemplate("monitoring", "prometheus-query.curlrc.mustache"), { userAndPassword: JSON.stringify(`${login.user}:${login.password}`) }),
+  };
 }
 
 /** The monitoring step's files that hold no secret. */

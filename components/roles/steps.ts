@@ -24,9 +24,11 @@ import { roleSetupBundle } from "./setupBundle";
 import { webAddress } from "../release/releasePlan";
 import { metricsFiles, metricsSecretFiles, PROMETHEUS_PORT } from "./metrics";
 import type { MetricsInputs, PrometheusMode } from "./metrics";
-import { alertmanagerSmtp, monitoringFiles, renderAlertmanagerConfig } from "./monitoring";
+import { alertmanagerSmtp, monitoringFiles, prometheusLoginFiles, renderAlertmanagerConfig } from "./monitoring";
 import { postgresMetricsFiles } from "./postgresMetrics";
 import { alertRulesInputs, renderAlertRules } from "../monitoring/alertRules";
+import { prometheusLogin } from "../monitoring/prometheusLogin";
+import type { PrometheusLogin } from "../monitoring/prometheusLogin";
 import { textOf } from "../env/envValues";
 
 export interface RoleStepsArgs {
@@ -75,6 +77,9 @@ export class ShithubRoleSteps extends pulumi.ComponentResource {
     const clientIps = Object.fromEntries(args.hosts.filter((h) => clients.some((c) => c.host === h.spec.name)).map((h) => [h.spec.name, h.droplet.ipv4AddressPrivate]));
 
     const monitoringHost = args.hosts.find((h) => h.spec.roles.includes("monitoring"));
+    // bcrypt takes a moment: derived once, and only for an environment with a monitoring host.
+    let login: PrometheusLogin | undefined;
+    const prometheusLoginOnce = (): PrometheusLogin => (login ??= prometheusLogin(config.release.sshPrivateKey.reveal()));
     const envText = (name: string): string | undefined => {
       const v = config.env.get(name);
       return v === undefined ? undefined : textOf(v);
@@ -107,9 +112,10 @@ export class ShithubRoleSteps extends pulumi.ComponentResource {
             ...(app ? { domain: config.domain } : {}),
           }));
           const password = config.env.get("SHITHUB_METRICS__BASIC_AUTH_PASS");
+          const pushPassword = host === monitoringHost ? undefined : prometheusLoginOnce().password;
           return {
             files: inputs.apply(metricsFiles),
-            secretFiles: pulumi.secret(pulumi.output<Record<string, string>>(metricsSecretFiles(scrapesShithubd && password !== undefined ? textOf(password) : undefined))),
+            secretFiles: pulumi.secret(pulumi.output<Record<string, string>>(metricsSecretFiles(scrapesShithubd && password !== undefined ? textOf(password) : undefined, pushPassword))),
             vars: {},
           };
         }
@@ -118,6 +124,7 @@ export class ShithubRoleSteps extends pulumi.ComponentResource {
             files: pulumi.output(monitoringFiles(renderAlertRules(alertRulesInputs(config)))),
             secretFiles: pulumi.secret(pulumi.output<Record<string, string>>({
               "alertmanager.yml": renderAlertmanagerConfig({ stack: config.stack, alertEmails: config.hosts.alertEmails, smtp: alertmanagerSmtp(config.monitoring.smtp) }),
+              ...prometheusLoginFiles(prometheusLoginOnce()),
             })),
             vars: {},
           };

@@ -23,7 +23,7 @@ systemctl enable prometheus-node-exporter.service prometheus.service shithub-nod
 if was_changed prometheus-node-exporter || ! systemctl is-active --quiet prometheus-node-exporter.service; then
   systemctl restart prometheus-node-exporter.service || fail "the node exporter did not start"
 fi
-if was_changed prometheus.service.conf || was_changed shithubd-metrics.password || ! systemctl is-active --quiet prometheus.service; then
+if was_changed prometheus.service.conf || was_changed shithubd-metrics.password || was_changed shithub-push.password || ! systemctl is-active --quiet prometheus.service; then
   systemctl restart prometheus.service || fail "Prometheus did not start"
 elif was_changed shithub.yml; then
   systemctl reload prometheus.service || fail "Prometheus did not reload its config"

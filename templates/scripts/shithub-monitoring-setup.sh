@@ -1,6 +1,7 @@
 # shithub-monitoring-setup: the environment's alert rules and Alertmanager on the monitoring host
 # (after templates/scripts/lib/setup.sh; its metrics step then runs Prometheus as the server).
-# The rules and Alertmanager's config are checked by their own tools before they replace the old.
+# The rules, Prometheus's login and Alertmanager's config are checked by their own tools before
+# they replace the old. A running Prometheus rereads its login on each request.
 
 : "${STAGE:?}" "${PACKAGES:?}" "${INSTALLS:?}"
 
@@ -10,6 +11,8 @@ promtool check rules "$STAGE/shithub-alerts.yml" >"$STAGE/.rules.log" 2>&1 ||
   { tail -n 5 "$STAGE/.rules.log" >&2; fail "promtool rejected the new alert rules; the old ones stay"; }
 amtool check-config "$STAGE/alertmanager.yml" >"$STAGE/.am.log" 2>&1 ||
   { tail -n 5 "$STAGE/.am.log" >&2; fail "amtool rejected the new Alertmanager config; the old one stays"; }
+promtool check web-config "$STAGE/shithub-web.yml" >"$STAGE/.web.log" 2>&1 ||
+  { tail -n 5 "$STAGE/.web.log" >&2; fail "promtool rejected the new Prometheus web config; the old one stays"; }
 
 install_declared
 

@@ -369,6 +369,10 @@ describe("the production topology, converged from a fresh stack", () => {
     expect(machine(MONITORING).sh("curl -sf http://127.0.0.1:9093/-/ready")).toContain("OK");
     // Prometheus listens on the VPC for the agents, and no host but those is let in (the cloud firewall's rule is the stack tier's).
     expect(machine(MONITORING).sh("ss -Htln 'sport = :9090' | awk '{print $4}'")).toBe(`${machine(MONITORING).privateIp}:9090`);
+    // The agents got in with the environment's login; a process on a host without it gets nothing, push or query.
+    const asStranger = (method: string, path: string) =>
+      machine(APP).sh(`runuser -u nobody -- curl -s -o /dev/null -w '%{http_code}' -X ${method} http://${machine(MONITORING).privateIp}:9090${path}`);
+    expect([asStranger("GET", "/api/v1/query?query=up"), asStranger("POST", "/api/v1/write")]).toEqual(["401", "401"]);
   });
 
   it("shithubd's /metrics on the web host reports the backups' age, read from the buckets (shithub_backup_last_success_seconds)", () => {

@@ -4,6 +4,8 @@ import { platformOf } from "../../components/hosts/platform";
 import type { HostSpec } from "../../components/hosts/topology";
 import { SECRET_SIG, unwrapSecret } from "../../offline/summary";
 import { planOf, ROOT } from "./stackCopy";
+import { stagedFile } from "../helpers";
+import bcrypt from "bcryptjs";
 
 // The roles as the program registers them, for both committed stacks: which setup steps run on
 // which host and after what, and which files each host receives.
@@ -53,8 +55,30 @@ describe("production: roles on four hosts", () => {
     expect(server).toContain("rule_files: [/etc/prometheus/shithub-alerts.yml]");
     const address = receiver.exec(config("shithub-app"))![1]!;
     const dropIn = plan.files.find((f) => f.host === "shithub-monitoring" && f.path === "/etc/systemd/system/prometheus.service.d/shithub.conf")!.content;
-    expect(dropIn).toContain(`--web.listen-address=${address}:9090 --web.enable-remote-write-receiver`);
+    expect(dropIn).toContain(`--web.listen-address=${address}:9090 --web.config.file=/etc/prometheus/shithub-web.yml --web.enable-remote-write-receiver`);
     expect(dropIn).toContain("--storage.tsdb.retention.time=30d --storage.tsdb.retention.size=8GB");
+  });
+
+  it("gives the monitoring host's Prometheus one login, which its agents push with and root there queries with; the password is in secret files only", () => {
+    const bundle = (host: string, step: string) => {
+      const f = plan.files.find((x) => x.host === host && x.path === `/run/shithub-${step}.bundle`)!;
+      expect(f.secret).toBe(true);
+      return f.content;
+    };
+    const web = stagedFile(bundle("shithub-monitoring", "monitoring-setup"), "shithub-web.yml")!;
+    const hash = JSON.parse(/^ {2}shithub: (".+")$/m.exec(web)![1]!) as string;
+    const passwords = ["shithub-app", "shithub-db", "shithub-backup"].map((host) => {
+      expect(plan.files.find((f) => f.host === host && f.path === "/etc/prometheus/shithub.yml")!.content)
+        .toContain('    basic_auth:\n      username: "shithub"\n      password_file: /etc/prometheus/shithub-push.password\n');
+      return stagedFile(bundle(host, "metrics-setup"), "shithub-push.password")!;
+    });
+    expect(new Set(passwords).size).toBe(1);
+    const password = passwords[0]!;
+    expect(password.length).toBeGreaterThanOrEqual(43);
+    expect(bcrypt.compareSync(password, hash)).toBe(true);
+    expect(bcrypt.compareSync(`${password}x`, hash)).toBe(false);
+    expect(stagedFile(bundle("shithub-monitoring", "monitoring-setup"), "shithub-query.curlrc")).toContain(`\nuser = "shithub:${password}"\n`);
+    for (const f of plan.files.filter((x) => !x.secret)) expect(f.content).not.toContain(password);
   });
 
   it("puts the Caddyfile and the git-ssh files on the app host, pg_hba on the db host, the WAL key where WAL is archived", () => {

@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,7 +7,7 @@ import { alertRulesInputs, renderAlertRules } from "../../components/monitoring/
 import { renderAlertmanagerConfig } from "../../components/roles/monitoring";
 import { runOffline } from "../../offline/run";
 import { loadStackFile } from "../../offline/stackFile";
-import { configOf, FOUR_HOSTS, rawConfig } from "../helpers";
+import { configOf, FOUR_HOSTS, rawConfig, stagedFile } from "../helpers";
 import { ROOT } from "../stack/stackCopy";
 
 // The monitoring configs the program renders (Prometheus agents and server, alert rules,
@@ -109,6 +109,35 @@ describe("Prometheus and Alertmanager configs", () => {
       writeFileSync(file, config.content.replace("/etc/prometheus/shithub-alerts.yml", rules));
       const r = promtool("check", "config", ...(agent ? ["--agent"] : []), file);
       expect({ host: config.host, out: r.stdout + r.stderr, status: r.status }).toEqual({ host: config.host, out: expect.stringContaining("SUCCESS"), status: 0 });
+    }
+  });
+
+  it("the monitoring host's Prometheus, with its web config, refuses a push or a query without the login and takes the agents' password", async () => {
+    const plan = await runOffline(loadStackFile(ROOT, "production"));
+    if (!plan.ok) throw new Error(plan.message);
+    const bundle = (host: string, step: string) => plan.files.find((f) => f.host === host && f.path === `/run/shithub-${step}.bundle`)!.content;
+    const webConfig = join(work, "web.yml");
+    writeFileSync(webConfig, stagedFile(bundle("shithub-monitoring", "monitoring-setup"), "shithub-web.yml")!);
+    const password = stagedFile(bundle("shithub-app", "metrics-setup"), "shithub-push.password")!;
+    const check = promtool("check", "web-config", webConfig);
+    expect({ out: check.stdout + check.stderr, status: check.status }).toEqual({ out: expect.stringContaining("SUCCESS"), status: 0 });
+    writeFileSync(join(work, "server.yml"), "global:\n  scrape_interval: 15s\n");
+    const address = "127.0.0.1:19391";
+    const server = spawn(join(BIN, "prometheus"), [`--config.file=${join(work, "server.yml")}`, `--storage.tsdb.path=${join(work, "web-data")}`,
+      `--web.listen-address=${address}`, `--web.config.file=${webConfig}`, "--web.enable-remote-write-receiver"], { stdio: "ignore" });
+    try {
+      const status = (path: string, login?: string, method = "GET") => {
+        const r = spawnSync("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", method, ...(login ? ["-K", "-"] : []), `http://${address}${path}`],
+          { encoding: "utf8", input: login ? `user = ${JSON.stringify(login)}\n` : "" });
+        return r.stdout;
+      };
+      for (let i = 0; i < 100 && status("/-/ready", `shithub:${password}`) !== "200"; i++) await new Promise((r) => setTimeout(r, 100));
+      expect([
+        status("/api/v1/query?query=up"), status("/api/v1/query?query=up", `shithub:${password}x`), status("/api/v1/query?query=up", `shithub:${password}`),
+        status("/api/v1/write", undefined, "POST"), status("/api/v1/write", `shithub:${password}`, "POST"),
+      ]).toEqual(["401", "401", "200", "401", "400"]); // 400: an empty push, past the login
+    } finally {
+      server.kill();
     }
   });
 
