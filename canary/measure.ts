@@ -70,6 +70,9 @@ export async function instantQuery(baseUrl: string, query: string, time: number,
   } catch {
     body = undefined;
   }
+  if (response.status === 401) {
+    throw new PrometheusError(`Prometheus at ${baseUrl} wants the environment's login (HTTP 401): query it --via root@<the monitoring host>, where root has it`);
+  }
   if (response.status !== 200 || body?.status !== "success" || body.data?.resultType !== "vector") {
     throw new PrometheusError(`Prometheus at ${baseUrl} refused ${query}: ${body?.error ?? `HTTP ${response.status}`}`);
   }

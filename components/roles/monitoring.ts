@@ -46,12 +46,19 @@ export function renderAlertmanagerConfig(inputs: AlertmanagerInputs): string {
   });
 }
 
+function plainLogin(login: PrometheusLogin): string {
+  const value = `${login.user}:${login.password}`;
+  if (!/^[A-Za-z0-9_-]+:[A-Za-z0-9_-]+$/.test(value)) throw new Error("the Prometheus login must be plain characters for curl's config");
+  return `"${value}"`;
+}
+
 /** Who may push to and query the environment's Prometheus, and root's login to it (secrets). */
 export function prometheusLoginFiles(login: PrometheusLogin): Record<string, string> {
   return {
-    // JSON strings are YAML strings, and curl's config reads a double-quoted value the same way.
+    // A JSON string is a YAML string. curl's config knows fewer escapes than JSON: the login is
+    // plain characters (a fixed name, a base64url password), checked, so no quoting is needed.
     "shithub-web.yml": renderTemplate(readTemplate("monitoring", "prometheus-web.yml.mustache"), { user: login.user, bcrypt: JSON.stringify(login.bcrypt) }),
-    "shithub-query.curlrc": renderTemplate(readTemplate("monitoring", "prometheus-query.curlrc.mustache"), { userAndPassword: JSON.stringify(`${login.user}:${login.password}`) }),
+    "shithub-query.curlrc": renderTemplate(readTemplate("monitoring", "prometheus-query.curlrc.mustache"), { userAndPassword: plainLogin(login) }),
   };
 }
 

@@ -178,13 +178,17 @@ export class ShithubRoleSteps extends pulumi.ComponentResource {
       }
     };
 
-    for (const host of args.hosts) {
+    // The monitoring host last: its Prometheus starts asking for the login only once every agent
+    // has it, so no push is refused on the way (a refused remote write is dropped, not retried).
+    const hostsInOrder = [...args.hosts.filter((h) => h !== monitoringHost), ...(monitoringHost === undefined ? [] : [monitoringHost])];
+    for (const host of hostsInOrder) {
       for (const role of hostModules(host.spec, args.roleOptions)) {
         const step = content(role, host);
         if (step === undefined || role.step === undefined) continue;
         const bundle = pulumi.all([step.files, step.secretFiles ?? {}])
           .apply(([files, secretFiles]) => roleSetupBundle(role, host.spec.name, config.platform, step.vars, { ...files, ...secretFiles }));
-        const waitsFor = role.step.after.flatMap((r) => this.steps.get(r) ?? []);
+        const agents = role.id === "metrics" && host === monitoringHost ? (this.steps.get("metrics") ?? []) : [];
+        const waitsFor = [...role.step.after.flatMap((r) => this.steps.get(r) ?? []), ...agents];
         const cmd = new command.remote.Command(`${host.spec.name}-${role.step.name}`, {
           connection: connectionFor(host, config),
           create: BUNDLE_COMMAND,

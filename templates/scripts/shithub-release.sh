@@ -167,12 +167,13 @@ changed() {
   return 0
 }
 
+# Called as `backup_current || fail`, where errexit is off: every step says when it failed.
 backup_current() {
-  BACKUP=$(mktemp -d "$WORK/rollback.XXXXXX")
+  BACKUP=$(mktemp -d "$WORK/rollback.XXXXXX") || return 1
   local entry name path
   for entry in "${TARGETS[@]}"; do
     read -r name path _ _ <<<"$entry"
-    if [ -f "$path" ]; then cp -p "$path" "$BACKUP/$name"; fi
+    if [ -f "$path" ]; then cp -p "$path" "$BACKUP/$name" || return 1; fi
   done
 }
 
@@ -207,17 +208,19 @@ answers() {
 WORKER_READY_LINE='msg="worker: starting"'
 
 # Both units' state and the worker's invocation in one systemctl call: a poll costs its forks.
+# Each unit's properties follow its Id (the first of a unit's properties). Unread, all stay empty:
+# not active, which fails a worker being waited for.
 read_states() {
-  local line unit=web
+  local line unit=""
   WEB_STATE="" WORKER_STATE="" WORKER_INVOCATION=""
   while IFS= read -r line; do
     case $unit/$line in
-      */) unit=worker ;; # systemctl show separates units with an empty line
-      web/ActiveState=*) WEB_STATE=${line#*=} ;;
-      worker/ActiveState=*) WORKER_STATE=${line#*=} ;;
-      worker/InvocationID=*) WORKER_INVOCATION=${line#*=} ;;
+      */Id=*) unit=${line#Id=} ;;
+      shithubd-web.service/ActiveState=*) WEB_STATE=${line#*=} ;;
+      shithubd-worker.service/ActiveState=*) WORKER_STATE=${line#*=} ;;
+      shithubd-worker.service/InvocationID=*) WORKER_INVOCATION=${line#*=} ;;
     esac
-  done < <(systemctl show -p ActiveState -p InvocationID shithubd-web.service shithubd-worker.service)
+  done < <(systemctl show -p Id -p ActiveState -p InvocationID shithubd-web.service shithubd-worker.service)
 }
 
 # Waits until the units just (re)started are ready, polling every 20 ms instead of sleeping a
@@ -235,7 +238,8 @@ await_ready() {
       return 1
     fi
     if [ "$want_web" = 1 ] && [ "$WEB_STATE" = active ] && answers; then want_web=0; fi
-    if [ "$want_worker" = 1 ] && journalctl -q --no-pager -o cat "_SYSTEMD_INVOCATION_ID=$invocation" | grep -qF "$WORKER_READY_LINE"; then
+    # grep reads the journal through a file descriptor: stopping at the line is not a failed pipeline.
+    if [ "$want_worker" = 1 ] && grep -qF "$WORKER_READY_LINE" < <(journalctl -q --no-pager -o cat "_SYSTEMD_INVOCATION_ID=$invocation"); then
       want_worker=0
     fi
     [ "$want_web$want_worker" = 00 ] && return 0
@@ -335,7 +339,7 @@ main() {
   fi
 
   if [ "${#VALIDATING[@]}" = 0 ]; then start_validation; fi
-  backup_current
+  backup_current || { wait "${VALIDATING[@]}" || true; fail "could not copy the current files for a rollback"; }
   finish_validation
   SWITCHED=1
   for entry in "${TARGETS[@]}"; do

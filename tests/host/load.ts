@@ -60,8 +60,10 @@ export function openLoopLoad(options: LoadOptions): Promise<LoadResult> {
         finish(start, outcome);
       };
       const send = (retry: boolean) => {
+        // Sent again, it goes out on a new connection, as a browser's would: the server that closed
+        // one idle connection (a reload of the edge) may have closed the pool's others too.
         const req = request({ host: options.address, port: 443, path: url.pathname + url.search, servername: url.hostname, headers: { Host: url.host },
-          agent, ca: options.ca, timeout: 30_000 }, (res) => {
+          agent: retry ? agent : false, ca: options.ca, timeout: 30_000 }, (res) => {
           res.resume();
           const status = res.statusCode ?? 0;
           // A refusal that tells the client when to come back is told apart from one that does not.
@@ -77,7 +79,7 @@ export function openLoopLoad(options: LoadOptions): Promise<LoadResult> {
             send(false);
             return;
           }
-          end(e.code ?? e.message);
+          end(`${e.code ?? e.message}${retry ? "" : " sent again"}`);
         });
         req.end();
       };

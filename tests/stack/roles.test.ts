@@ -35,6 +35,8 @@ describe("production: roles on four hosts", () => {
     expect(s["shithub-app-edge-setup"]).toEqual(["production-firewalls", "shithub-app", "shithub-data-on-shithub-app"]);
     // The monitoring host's Prometheus starts once its rules and Alertmanager are there.
     expect(s["shithub-monitoring-metrics-setup"]).toContain("shithub-monitoring-monitoring-setup");
+    // ... and asks for the login only once every agent has it.
+    expect(s["shithub-monitoring-metrics-setup"]).toEqual(expect.arrayContaining(["shithub-app-metrics-setup", "shithub-db-metrics-setup", "shithub-backup-metrics-setup"]));
   });
 
   it("pushes every host's metrics to the monitoring host's private address, labelled with the stack and the host", () => {
