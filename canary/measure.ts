@@ -26,8 +26,7 @@ export const direct: Transport = async (url) => {
 /**
  * Through an SSH login on a host that reaches Prometheus (the monitoring host itself): sshd
  * forwards no port on these hosts, so the query runs as curl there, with root's login to
- * Prometheus on that host. `ssh` is the command and its
- * options (`SHITHUB_SSH`, default `ssh`).
+ * Prometheus on that host. `ssh` is the command and its options (`SHITHUB_SSH`, default `ssh`).
  */
 export function viaSsh(destination: string, ssh: readonly string[] = ["ssh"]): Transport {
   // One login at a time: sshd drops connections that arrive faster than it lets them start (MaxStartups).
@@ -42,7 +41,6 @@ export function viaSsh(destination: string, ssh: readonly string[] = ["ssh"]): T
 function sshQuery(destination: string, ssh: readonly string[], url: URL): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     // The URL's query is percent-encoded: no quote can end the single-quoted word.
-    // With the environment's login, which the monitoring step gave root there.
     const curl = `curl -K ${PROMETHEUS_QUERY_CURLRC} -sS --max-time 30 -w '\\n%{http_code}' '${url.href}'`;
     const child = spawn(ssh[0]!, [...ssh.slice(1), "-o", "BatchMode=yes", destination, curl], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";

@@ -43,6 +43,9 @@ export interface RoleModule {
    * starts as soon as it is installed and would fail without its settings (path and content).
    */
   readonly bootFiles?: () => ReadonlyArray<{ readonly path: string; readonly content: string }>;
-  /** The remote step, named `<host>-<step>`; `after`: roles whose steps it waits for. */
+  /**
+   * The remote step, named `<host>-<step>`; `after`: roles whose steps it waits for, on its own
+   * host and on the hosts registered before it (the topology's order, the monitoring host last).
+   */
   readonly step?: { readonly name: string; readonly after: readonly RoleId[] };
 }

@@ -3,7 +3,7 @@ import { drSyncHostOf, hostModules, hostPackages } from "../../components/roles"
 import { platformOf } from "../../components/hosts/platform";
 import type { HostSpec } from "../../components/hosts/topology";
 import { SECRET_SIG, unwrapSecret } from "../../offline/summary";
-import { planOf, ROOT } from "./stackCopy";
+import { planOf, ROOT, stackCopy } from "./stackCopy";
 import { stagedFile } from "../helpers";
 import bcrypt from "bcryptjs";
 
@@ -37,6 +37,11 @@ describe("production: roles on four hosts", () => {
     expect(s["shithub-monitoring-metrics-setup"]).toContain("shithub-monitoring-monitoring-setup");
     // ... and asks for the login only once every agent has it.
     expect(s["shithub-monitoring-metrics-setup"]).toEqual(expect.arrayContaining(["shithub-app-metrics-setup", "shithub-db-metrics-setup", "shithub-backup-metrics-setup"]));
+  });
+
+  it("waits for the same steps whatever the order of the hosts in shithubd:hosts", async () => {
+    const reversed = await planOf(stackCopy("production", (c) => { c["shithubd:hosts"] = [...(c["shithubd:hosts"] as unknown[])].reverse(); }), "production");
+    expect(steps(reversed.resources)).toEqual(steps(plan.resources));
   });
 
   it("pushes every host's metrics to the monitoring host's private address, labelled with the stack and the host", () => {

@@ -126,15 +126,18 @@ describe("Prometheus and Alertmanager configs", () => {
     const server = spawn(join(BIN, "prometheus"), [`--config.file=${join(work, "server.yml")}`, `--storage.tsdb.path=${join(work, "web-data")}`,
       `--web.listen-address=${address}`, `--web.config.file=${webConfig}`, "--web.enable-remote-write-receiver"], { stdio: "ignore" });
     try {
-      const status = (path: string, login?: string, method = "GET") => {
-        const r = spawnSync("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", method, ...(login ? ["-K", "-"] : []), `http://${address}${path}`],
-          { encoding: "utf8", input: login ? `user = ${JSON.stringify(login)}\n` : "" });
+      // curl -K reads a config from stdin: root's rendered curlrc (as the canary's --via uses it), or an agent's login.
+      const status = (path: string, curlrc?: string, method = "GET") => {
+        const r = spawnSync("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", method, ...(curlrc === undefined ? [] : ["-K", "-"]), `http://${address}${path}`],
+          { encoding: "utf8", input: curlrc ?? "" });
         return r.stdout;
       };
-      for (let i = 0; i < 100 && status("/-/ready", `shithub:${password}`) !== "200"; i++) await new Promise((r) => setTimeout(r, 100));
+      const rootsCurlrc = stagedFile(bundle("shithub-monitoring", "monitoring-setup"), "shithub-query.curlrc")!;
+      const agentLogin = (pw: string) => `user = "shithub:${pw}"\n`;
+      for (let i = 0; i < 100 && status("/-/ready", rootsCurlrc) !== "200"; i++) await new Promise((r) => setTimeout(r, 100));
       expect([
-        status("/api/v1/query?query=up"), status("/api/v1/query?query=up", `shithub:${password}x`), status("/api/v1/query?query=up", `shithub:${password}`),
-        status("/api/v1/write", undefined, "POST"), status("/api/v1/write", `shithub:${password}`, "POST"),
+        status("/api/v1/query?query=up"), status("/api/v1/query?query=up", agentLogin(`${password}x`)), status("/api/v1/query?query=up", rootsCurlrc),
+        status("/api/v1/write", undefined, "POST"), status("/api/v1/write", agentLogin(password), "POST"),
       ]).toEqual(["401", "401", "200", "401", "400"]); // 400: an empty push, past the login
     } finally {
       server.kill();
