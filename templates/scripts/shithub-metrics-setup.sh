@@ -10,8 +10,7 @@
 ensure_packages $PACKAGES
 mode=(--agent)
 grep -q -- '--enable-feature=agent' "$STAGE/prometheus.service.conf" || mode=()
-promtool check config "${mode[@]}" "$STAGE/shithub.yml" >"$STAGE/.check.log" 2>&1 ||
-  { tail -n 5 "$STAGE/.check.log" >&2; fail "promtool rejected the new Prometheus config; the old one stays"; }
+check_staged "promtool rejected the new Prometheus config; the old one stays" promtool check config "${mode[@]}" "$STAGE/shithub.yml"
 
 install_declared
 

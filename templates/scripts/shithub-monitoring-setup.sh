@@ -7,12 +7,9 @@
 
 # shellcheck disable=SC2086 # a list of package names
 ensure_packages prometheus $PACKAGES
-promtool check rules "$STAGE/shithub-alerts.yml" >"$STAGE/.rules.log" 2>&1 ||
-  { tail -n 5 "$STAGE/.rules.log" >&2; fail "promtool rejected the new alert rules; the old ones stay"; }
-amtool check-config "$STAGE/alertmanager.yml" >"$STAGE/.am.log" 2>&1 ||
-  { tail -n 5 "$STAGE/.am.log" >&2; fail "amtool rejected the new Alertmanager config; the old one stays"; }
-promtool check web-config "$STAGE/shithub-web.yml" >"$STAGE/.web.log" 2>&1 ||
-  { tail -n 5 "$STAGE/.web.log" >&2; fail "promtool rejected the new Prometheus web config; the old one stays"; }
+check_staged "promtool rejected the new alert rules; the old ones stay" promtool check rules "$STAGE/shithub-alerts.yml"
+check_staged "amtool rejected the new Alertmanager config; the old one stays" amtool check-config "$STAGE/alertmanager.yml"
+check_staged "promtool rejected the new Prometheus web config; the old one stays" promtool check web-config "$STAGE/shithub-web.yml"
 
 install_declared
 

@@ -42,6 +42,15 @@ restore_previous() {
   if [ -f "$STAGE/.previous/$1" ]; then cp -p "$STAGE/.previous/$1" "$2"; else rm -f "$2"; fi
 }
 
+# check_staged MESSAGE COMMAND...: a tool's check of a staged file; if it refuses, its last lines
+# and MESSAGE, and the step fails before anything is installed.
+check_staged() {
+  local message=$1 out
+  shift
+  out=$(mktemp "$STAGE/.check.XXXXXX")
+  "$@" >"$out" 2>&1 || { tail -n 5 "$out" >&2; fail "$message"; }
+}
+
 was_changed() {
   local name
   for name in "${changed[@]}"; do [ "$name" = "$1" ] && return 0; done
