@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { readStackConfig } from "./config/stackConfig";
+import { DEFAULT_IMAGE, describeImage } from "./hosts/platform";
 import { ShithubEnvironment } from "./environment";
 import { ConfigError } from "./config/problems";
 import { rawConfigFromRuntime } from "./config/runtimeConfig";
@@ -88,6 +89,9 @@ export function program(opts?: pulumi.ComponentResourceOptions): Program {
 }
 
 function build(config: StackConfig, templates: Readonly<Record<EnvFileName, EnvTemplate>>, opts?: pulumi.ComponentResourceOptions, promotion?: PromotionDecision): Program {
+  if (!config.platform.bootedByTests) {
+    pulumi.log.warn(`shithubd:image is ${describeImage(config.image)}: new hosts run what the host tier never converged (it boots ${DEFAULT_IMAGE}).`);
+  }
   const environment = new ShithubEnvironment(config.stack, { config, templates }, opts);
   return {
     environment,

@@ -3,7 +3,14 @@ import { SECRET_SIG } from "./summary";
 
 /** What a plan leaves behind that a diff compares: its resources' inputs and every host file. */
 export interface PlanSnapshot {
-  readonly resources: ReadonlyArray<{ readonly type: string; readonly name: string; readonly custom: boolean; readonly inputs: Record<string, unknown> }>;
+  readonly resources: ReadonlyArray<{
+    readonly type: string;
+    readonly name: string;
+    readonly custom: boolean;
+    readonly inputs: Record<string, unknown>;
+    /** The resource's ignoreChanges: the engine keeps the old value of these inputs (absent in a tree from before it was recorded). */
+    readonly ignoreChanges?: readonly string[];
+  }>;
   readonly files: ReadonlyArray<{ readonly host: string; readonly path: string; readonly content: string; readonly secret: boolean }>;
 }
 
@@ -78,7 +85,9 @@ export function diffPlans(before: PlanSnapshot, after: PlanSnapshot, labels: { r
       resources.push({ op: "create", type: r.type, name: r.name, inputs: [] });
       continue;
     }
-    const inputs = changedInputs(was.inputs, r.inputs);
+    // The program's own ignoreChanges (the working tree's) decide, as in the engine's diff.
+    const ignored = new Set(r.ignoreChanges ?? []);
+    const inputs = changedInputs(was.inputs, r.inputs).filter((i) => !ignored.has(i.replace(/ \[secret\]$/, "")));
     if (inputs.length === 0) continue;
     const replacing = REPLACED_ON_CHANGE[r.type] ?? [];
     const op = inputs.some((i) => replacing.includes(i.replace(/ \[secret\]$/, ""))) ? "replace" : "update";

@@ -1,3 +1,4 @@
+import { describeImage } from "../components/hosts/platform";
 import type { PlannedFile, RecordedResource } from "./run";
 
 type Inputs = Record<string, unknown>;
@@ -14,7 +15,7 @@ const list = (v: unknown): string => (Array.isArray(v) ? v.join(", ") : String(v
 
 /** The inputs an operator reviews, per resource type; everything else stays out of the summary. */
 const DETAILS: Record<string, (i: Inputs) => string> = {
-  "digitalocean:index/droplet:Droplet": (i) => `${i.size} ${i.region} ${i.image} tags ${list(i.tags)}`,
+  "digitalocean:index/droplet:Droplet": (i) => `${i.size} ${i.region} ${describeImage(String(i.image))} tags ${list(i.tags)}`,
   "digitalocean:index/volume:Volume": (i) => `${i.size} GiB ${i.initialFilesystemType} label ${i.initialFilesystemLabel}`,
   "digitalocean:index/vpc:Vpc": (i) => `${i.region}${i.ipRange ? ` ${i.ipRange}` : ""}`,
   "digitalocean:index/firewall:Firewall": (i) => {

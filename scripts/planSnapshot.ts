@@ -28,7 +28,7 @@ async function main(): Promise<number> {
     return 1;
   }
   const json = JSON.stringify({
-    resources: result.resources.map((r) => ({ type: r.type, name: r.name, custom: r.custom, inputs: r.inputs })),
+    resources: result.resources.map((r) => ({ type: r.type, name: r.name, custom: r.custom, inputs: r.inputs, ignoreChanges: r.options?.ignoreChanges ?? [] })),
     files: result.files,
   });
   // All of it written before the process exits (stdout is a pipe).

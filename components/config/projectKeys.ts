@@ -1,6 +1,6 @@
 import { Region } from "@pulumi/digitalocean";
 import { valid as validSemver } from "semver";
-import { PLATFORMS } from "../hosts/platform";
+import { DEFAULT_IMAGE, describeImage, PLATFORMS } from "../hosts/platform";
 import { vpcRangeProblem } from "./addressRanges";
 import { artifactUrlProblem } from "./artifactUrl";
 import { publicKeyOf } from "../hosts/sshKeys";
@@ -97,11 +97,11 @@ export const PROJECT_KEYS: readonly ProjectKey[] = [
   {
     name: "image",
     type: "string",
-    description: "Droplet image of new hosts. Existing hosts keep theirs (a new image would rebuild them).",
-    default: "ubuntu-24-04-x64",
-    example: "ubuntu-24-04-x64",
+    description: "Droplet image of new hosts. Existing hosts keep theirs (a new image would rebuild them): a stack made on another image pins it.",
+    default: DEFAULT_IMAGE,
+    example: DEFAULT_IMAGE,
     // The roles install the distribution's packages (PostgreSQL's major version differs per image).
-    check: (v) => (PLATFORMS.some((p) => p.image === v) ? undefined : `must be an image the roles support: ${PLATFORMS.map((p) => `${p.image} (${p.distribution})`).join(", ")}`),
+    check: (v) => (PLATFORMS.some((p) => p.image === v) ? undefined : `must be an image the roles support: ${PLATFORMS.map((p) => describeImage(p.image)).join(", ")}`),
   },
   {
     name: "swapGib",

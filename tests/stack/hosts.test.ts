@@ -41,10 +41,10 @@ describe("production: the four-droplet topology", () => {
   it("has the droplets of DESIGN.md with their key inputs", () => {
     const droplets = ofType(resources, DROPLET).map((d) => d.inputs);
     expect(droplets.map((d) => [d.name, d.size, d.image, d.region, d.monitoring])).toEqual([
-      ["shithub-app", "s-2vcpu-4gb", "ubuntu-24-04-x64", "nyc3", true],
-      ["shithub-db", "s-2vcpu-4gb", "ubuntu-24-04-x64", "nyc3", true],
-      ["shithub-backup", "s-1vcpu-2gb", "ubuntu-24-04-x64", "nyc3", true],
-      ["shithub-monitoring", "s-2vcpu-4gb", "ubuntu-24-04-x64", "nyc3", true],
+      ["shithub-app", "s-2vcpu-4gb", "debian-12-x64", "nyc3", true],
+      ["shithub-db", "s-2vcpu-4gb", "debian-12-x64", "nyc3", true],
+      ["shithub-backup", "s-1vcpu-2gb", "debian-12-x64", "nyc3", true],
+      ["shithub-monitoring", "s-2vcpu-4gb", "debian-12-x64", "nyc3", true],
     ]);
     expect(droplets[0]!.tags).toEqual(["shithub", "shithub-production", "shithub-app"]);
     const vpc = ofType(resources, "digitalocean:index/vpc:Vpc");

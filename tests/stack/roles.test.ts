@@ -94,7 +94,7 @@ describe("production: roles on four hosts", () => {
       "/etc/caddy/Caddyfile", "/usr/local/bin/shithub-ssh-authkeys", "/var/lib/git/git-shell-commands/shithubd", "/etc/ssh/sshd_config.d/20-shithub-git.conf",
     ]));
     expect(paths("shithub-db")).toEqual(expect.arrayContaining([
-      "/etc/postgresql/16/main/pg_hba.conf", "/etc/postgresql/16/main/conf.d/50-shithub.conf", "/etc/shithub-backup/wal-rclone.conf", "/usr/local/bin/shithub-wal-archive",
+      "/etc/postgresql/15/main/pg_hba.conf", "/etc/postgresql/15/main/conf.d/50-shithub.conf", "/etc/shithub-backup/wal-rclone.conf", "/usr/local/bin/shithub-wal-archive",
     ]));
     expect(paths("shithub-db")).not.toContain("/etc/caddy/Caddyfile");
     const userData = plan.files.find((f) => f.host === "shithub-db" && f.path.endsWith("user-data.txt"))!.content;

@@ -33,6 +33,14 @@ describe("the plan diff", () => {
     expect(d.files[0]!.patch).toContain("-RestartSec=2\n+RestartSec=3\n");
   });
 
+  it("leaves out what the program's ignoreChanges keeps (the engine keeps the old value): a new image or user data replaces no droplet", () => {
+    const ignoring = (d: ReturnType<typeof droplet>, image: string) => ({ ...d, inputs: { ...d.inputs, image }, ignoreChanges: ["userData", "sshKeys", "image"] });
+    const old: PlanSnapshot = { resources: [ignoring(droplet("#cloud-config a"), "ubuntu-24-04-x64")], files: [] };
+    expect(diffPlans(old, { resources: [ignoring(droplet("#cloud-config b"), "debian-12-x64")], files: [] }, labels).resources).toEqual([]);
+    expect(diffPlans(old, { resources: [ignoring(droplet("#cloud-config b", "s-2vcpu-4gb"), "debian-12-x64")], files: [] }, labels).resources)
+      .toEqual([{ op: "update", type: "digitalocean:index/droplet:Droplet", name: "app", inputs: ["size"] }]);
+  });
+
   it("replaces where the provider forces it (a droplet's user data), updates where it does not (its size), creates and deletes", () => {
     const after: PlanSnapshot = { resources: [droplet("#cloud-config b", "s-2vcpu-4gb"), step("bundle 1"),
       { type: "digitalocean:index/volume:Volume", name: "data", custom: true, inputs: { size: 10 } }], files: before.files };
