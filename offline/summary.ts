@@ -21,7 +21,9 @@ const DETAILS: Record<string, (i: Inputs) => string> = {
   "digitalocean:index/firewall:Firewall": (i) => {
     const rules = (i.inboundRules as Array<{ protocol: string; portRange: string; sourceAddresses: unknown[] }> | undefined) ?? [];
     const inbound = rules.map((r) => `${r.portRange}/${r.protocol} from ${list(r.sourceAddresses)}`).join("; ");
-    return `${(i.dropletIds as unknown[] | undefined)?.length ?? 0} droplet(s); in: ${inbound || "none"}${i.outboundRules ? "; out: all" : ""}`;
+    const out = ((i.outboundRules as Array<{ protocol: string; portRange?: string; destinationAddresses: unknown[] }> | undefined) ?? [])
+      .map((r) => `${r.portRange ?? "all"}/${r.protocol} to ${list(r.destinationAddresses)}`).join("; ");
+    return `${(i.dropletIds as unknown[] | undefined)?.length ?? 0} droplet(s); in: ${inbound || "none"}${out ? `; out: ${out}` : ""}`;
   },
   "digitalocean:index/monitorAlert:MonitorAlert": (i) => `${i.description}`,
   "digitalocean:index/uptimeCheck:UptimeCheck": (i) => `${i.type} ${i.target} from ${list(i.regions)}`,

@@ -29,6 +29,7 @@ const template = readTemplate("cloud-init", "user-data.yaml.mustache");
 const lines = (text: string) => text.trimEnd().split("\n").map((line) => ({ line }));
 const metadataGuard = lines(readTemplate("cloud-init", "shithub-metadata-guard.nft"));
 const metadataGuardUnit = lines(readTemplate("cloud-init", "shithub-metadata-guard.service"));
+const doAgentMetadata = lines(readTemplate("cloud-init", "do-agent-metadata.conf"));
 
 /**
  * A host's cloud-init user data. It depends on the host's name, roles and volume, the image and the
@@ -53,6 +54,7 @@ export function renderUserData(host: HostSpec, swapGib: number, platform: Platfo
     sshdConfig: SSHD_HARDENING.map((line) => ({ line })),
     metadataGuard,
     metadataGuardUnit,
+    doAgentMetadata,
     volume: host.volume !== undefined,
     // The restore drill's server binaries come from the distribution's server package, which would
     // otherwise create and start a cluster of its own on a host that holds no database.

@@ -88,7 +88,8 @@ export function firewallPlans(hosts: readonly HostSpec[], adminCidrs: readonly s
     const withRole = hosts.filter((h) => h.roles.includes(role));
     const modules = modulesFor(role, roles);
     const inbound = modules.flatMap((m) => m.openings).flatMap((o) => rule(o, role) ?? []);
-    const outbound = modules.some((m) => m.openEgress !== undefined) ? OPEN_EGRESS : [];
+    const outbound: OutboundRule[] = modules.some((m) => m.openEgress !== undefined) ? [...OPEN_EGRESS]
+      : modules.flatMap((m) => m.egress?.(roles) ?? []).map((e) => ({ ...e, destination: "anywhere" as const }));
     return withRole.length === 0 || inbound.length + outbound.length === 0 ? [] : [{ id: role, hosts: names(withRole), inbound, outbound }];
   });
   return [base, ...perRole];

@@ -26,6 +26,8 @@ export interface RoleOptions {
   readonly drSyncHost?: string;
   /** The environment has a monitoring host: every host runs the metrics role. */
   readonly metrics?: boolean;
+  /** The port of shithubd:alertSmtpSmarthost: the monitoring host mails alerts to it. */
+  readonly alertSmtpPort?: number;
 }
 
 /**
@@ -36,10 +38,18 @@ export function drSyncHostOf(hosts: readonly HostSpec[]): string | undefined {
   return (hosts.find((h) => h.roles.includes("monitoring")) ?? hosts.find((h) => h.roles.includes("backup")) ?? hosts.find((h) => h.roles.includes("db")))?.name;
 }
 
-/** The role options of a stack: git over SSH, the DR copy's host, metrics when there is a monitoring host. */
-export function roleOptionsOf(config: { readonly gitSsh: boolean; readonly hosts: { readonly hosts: readonly HostSpec[] } }): RoleOptions {
+/** The role options of a stack: git over SSH, the DR copy's host, metrics when there is a monitoring host, the alert smarthost's port. */
+export function roleOptionsOf(config: {
+  readonly gitSsh: boolean;
+  readonly hosts: { readonly hosts: readonly HostSpec[] };
+  readonly monitoring?: { readonly smtp?: { readonly smarthost: string } };
+}): RoleOptions {
   const hosts = config.hosts.hosts;
-  return { gitSsh: config.gitSsh, drSyncHost: drSyncHostOf(hosts), metrics: hosts.some((h) => h.roles.includes("monitoring")) };
+  const smarthost = config.monitoring?.smtp?.smarthost;
+  return {
+    gitSsh: config.gitSsh, drSyncHost: drSyncHostOf(hosts), metrics: hosts.some((h) => h.roles.includes("monitoring")),
+    ...(smarthost !== undefined ? { alertSmtpPort: Number(smarthost.slice(smarthost.lastIndexOf(":") + 1)) } : {}),
+  };
 }
 
 /** The role modules an operator's topology role brings onto a host. */

@@ -15,6 +15,8 @@ export const monitoring: RoleModule = {
   summary: "the environment's Prometheus (alert rules, the other hosts' pushes) and Alertmanager mailing alertEmails",
   packages: () => ["prometheus-alertmanager"],
   openings: [{ protocol: "tcp", ports: String(PROMETHEUS_PORT), from: "environmentHosts", why: "the other hosts' metrics agents (Prometheus remote write)" }],
+  // Alertmanager's mail: the smarthost's port only (a base-egress host reaches no other SMTP port).
+  egress: (options) => (options.alertSmtpPort === undefined ? [] : [{ protocol: "tcp", ports: String(options.alertSmtpPort), why: "alert mail to shithubd:alertSmtpSmarthost" }]),
   files: () => [
     { name: "shithub-alerts.yml", path: "/etc/prometheus/shithub-alerts.yml", mode: "0644", owner: "root:root" },
     { name: "alertmanager.yml", path: "/etc/prometheus/alertmanager.yml", mode: "0640", owner: "root:prometheus" },

@@ -1,4 +1,5 @@
 import type { Platform } from "../hosts/platform";
+import type { RoleOptions } from "./index";
 
 /** The units of design a host is built from; the operator's topology roles bring them (see index.ts). */
 export type RoleId = "access" | "app" | "edge" | "git-ssh" | "backup-observer" | "repos-backup" | "db" | "backup" | "monitoring" | "dr-sync" | "metrics" | "postgres-metrics";
@@ -11,6 +12,13 @@ export interface Opening {
   readonly protocol: "tcp" | "udp";
   readonly ports: string;
   readonly from: OpeningSource;
+  readonly why: string;
+}
+
+/** An outbound port a role needs beyond the base egress: to any address, as a name's address may change. */
+export interface Egress {
+  readonly protocol: "tcp" | "udp";
+  readonly ports: string;
   readonly why: string;
 }
 
@@ -33,6 +41,8 @@ export interface RoleModule {
   readonly openings: readonly Opening[];
   /** Why its hosts need to reach any address on any port; unset: the base egress is enough (firewallRules.ts). */
   readonly openEgress?: string;
+  /** Ports beyond the base egress its hosts connect to, from the stack's settings (e.g. the alert mail smarthost's). */
+  readonly egress?: (options: RoleOptions) => readonly Egress[];
   /**
    * The files its setup step installs from the bundle, in order (the library's install_declared).
    * The app and backup roles install theirs with their own scripts (release/, backups/).

@@ -12,6 +12,7 @@
 #                                     a droplet: copy the image to DIR/rootfs, seed it, boot it, wait
 #                                     until cloud-init has finished; VOLUME is 1 when it has one
 #   cloud.sh halt DIR NAME            power it off and remove its network namespace
+#   cloud.sh firewall FILE            enforce DigitalOcean's cloud firewalls (an nft ruleset)
 #
 # WORLD is a directory with what the test's world provides every droplet: ca.crt (trusted, as a
 # public CA would be) and hosts (extra /etc/hosts lines, as public DNS would answer).
@@ -26,13 +27,14 @@ CACHE=${SHITHUB_HOST_CACHE:-/var/tmp/shithub-host}/image-$(echo "$IMAGE_PACKAGES
 PUBLIC_BRIDGE=shithub-pub
 VPC_BRIDGE=shithub-vpc
 HOST_IP=10.213.0.1
+METADATA_IP=169.254.169.254
 
-HOST_PACKAGES="systemd-container mmdebstrap dpkg-dev iproute2 procps util-linux openssh-client curl git openssl postgresql-client"
+HOST_PACKAGES="systemd-container mmdebstrap dpkg-dev iproute2 procps util-linux openssh-client curl git openssl postgresql-client nftables python3-aiosmtpd"
 
 need_tools() {
   local tool
-  for tool in systemd-nspawn mmdebstrap dpkg-scanpackages ip pgrep nsenter ssh ssh-keygen curl git openssl psql; do
-    command -v "$tool" >/dev/null && continue
+  for tool in systemd-nspawn mmdebstrap dpkg-scanpackages ip pgrep nsenter ssh ssh-keygen curl git openssl psql nft; do
+    command -v "$tool" >/dev/null && [ -d /usr/lib/python3/dist-packages/aiosmtpd ] && continue
     export DEBIAN_FRONTEND=noninteractive
     # shellcheck disable=SC2086 # a list of package names
     apt-get install -y -qq --no-install-recommends $HOST_PACKAGES >/dev/null ||
@@ -88,12 +90,47 @@ net_up() {
   net_down
   ip link add "$PUBLIC_BRIDGE" type bridge
   ip addr add "$HOST_IP/24" dev "$PUBLIC_BRIDGE"
+  # DigitalOcean's metadata service answers on its link-local address (machine.ts serves it).
+  ip addr add "$METADATA_IP/32" dev "$PUBLIC_BRIDGE"
   ip link set "$PUBLIC_BRIDGE" up
   ip link add "$VPC_BRIDGE" type bridge
   ip link set "$VPC_BRIDGE" up
 }
 
+# The program creates every droplet with `monitoring: true`, for which DigitalOcean installs its
+# agent: a do-agent user and service. The stand-in does what matters here, as that user: it reads
+# the droplet's id from the metadata service every few seconds and says whether it could.
+do_agent() {
+  local r=$1
+  chroot "$r" useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin do-agent
+  cat >"$r/etc/systemd/system/do-agent.service" <<'EOF'
+[Unit]
+Description=DigitalOcean monitoring agent (test-cloud stand-in: reads the metadata service as its user)
+After=network-online.target
+Wants=network-online.target
+
+[Service]
+User=do-agent
+ExecStart=/bin/sh -c 'while :; do if curl -fsS --max-time 3 -o /dev/null http://169.254.169.254/metadata/v1/id; then echo "metadata: reached"; else echo "metadata: unreachable"; fi; sleep 5; done'
+Restart=always
+
+[Install]
+WantedBy=multi-user.target
+EOF
+  ln -sf /etc/systemd/system/do-agent.service "$r/etc/systemd/system/multi-user.target.wants/do-agent.service"
+}
+
+# DigitalOcean's cloud firewalls: FILE is the nft ruleset tests/host/cloudFirewall.ts renders from
+# the plan. The bridges hand the droplets' IPv4 traffic to the host's IP hooks (br_netfilter).
+firewall() {
+  local file=$1
+  [ "$(cat /proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null)" = 1 ] ||
+    { echo "the cloud firewalls need bridged traffic in nftables (br_netfilter, net.bridge.bridge-nf-call-iptables=1)" >&2; exit 1; }
+  nft -f "$file"
+}
+
 net_down() {
+  nft delete table inet shithub_cloud_firewall 2>/dev/null || true
   ip link del "$PUBLIC_BRIDGE" 2>/dev/null || true
   ip link del "$VPC_BRIDGE" 2>/dev/null || true
 }
@@ -118,6 +155,10 @@ boot() {
   install -m 0644 "$world/ca.crt" "$r/usr/local/share/ca-certificates/shithub-test-world.crt"
   chroot "$r" update-ca-certificates >/dev/null 2>&1
   cat "$world/hosts" >>"$r/etc/hosts"
+  do_agent "$r"
+  # A droplet remounts its root file system as its fstab says; a container's root is a directory
+  # nspawn mounted for it, which it cannot remount (the unit failed on a loaded machine).
+  ln -sf /dev/null "$r/etc/systemd/system/systemd-remount-fs.service"
   local binds=(--bind-ro="$CACHE/debs:/srv/shithub-debs")
   if [ "$volume" = 1 ]; then
     # The attached volume: a host directory on /data, and the link udev makes for its label.
@@ -137,6 +178,7 @@ boot() {
   ip netns exec "$ns" ip link set eth0 up
   ip netns exec "$ns" ip addr add "$private" dev eth1
   ip netns exec "$ns" ip link set eth1 up
+  ip netns exec "$ns" ip route add "$METADATA_IP/32" dev eth0
 
   # CAP_NET_ADMIN as a droplet's root has it (nftables), confined to the droplet's own namespace.
   setsid systemd-nspawn -b -D "$r" -M "$name" --register=no --keep-unit --timezone=off --capability=CAP_NET_ADMIN "${binds[@]}" \
@@ -191,6 +233,7 @@ case ${1:-} in
   image) image ;;
   net-up) net_up ;;
   net-down) net_down ;;
+  firewall) firewall "$2" ;;
   boot) boot "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$9" ;;
   halt) halt "$2" "$3" ;;
   *)

@@ -1,5 +1,6 @@
-import { execFile, execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFile, execFileSync, spawn, spawnSync } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -13,11 +14,11 @@ import { instantQuery, viaSsh } from "../../canary/measure";
 import type { Transport } from "../../canary/measure";
 import type { HostRelease } from "../../components/release/releaseReport";
 import { ArtifactServer } from "./artifacts";
-import { remoteSteps, Stack } from "./applyPlan";
+import { orderOf, remoteSteps, Stack } from "./applyPlan";
 import type { AppliedStep, Plan } from "./applyPlan";
 import { openLoopLoad } from "./load";
 import type { LoadResult } from "./load";
-import { bootCloud, failedUnits, HOST_IP, IMAGE, PROGRESS, SPACES_HOSTS, TEST_DEPLOY_KEY, worldCertificate } from "./machine";
+import { bootCloud, failedUnits, holdTimers, HOST_IP, METADATA_IP, IMAGE, PROGRESS, SPACES_HOSTS, TEST_DEPLOY_KEY, worldCertificate } from "./machine";
 import type { Cloud, Machine } from "./machine";
 import { CADDY_ROOT, TEST_BACKUP_RECIPIENTS, TEST_SECRETS } from "./testStack";
 
@@ -47,6 +48,14 @@ const DB = nameOf("db");
 const BACKUP = nameOf("backup");
 const MONITORING = nameOf("monitoring");
 
+/** The alert smarthost of the stack file (Postmark's, in production): the test world's mail relay answers for it, beyond the firewalls. */
+const SMARTHOST = production.values["shithubd:alertSmtpSmarthost"]!;
+const [SMTP_HOST, SMTP_PORT] = [SMARTHOST.slice(0, SMARTHOST.lastIndexOf(":")), SMARTHOST.slice(SMARTHOST.lastIndexOf(":") + 1)];
+/** The relay's login (shithubd:alertSmtpUsername and alertSmtpPassword, secrets the world substitutes). */
+const SMTP_LOGIN = { username: "converge-postmark-token", password: "converge-postmark-token" };
+const mailDir = join(work, "mail");
+let smtpRelay: ChildProcess | undefined;
+
 /** An operator's own key (shithubd:authorizedKeys), as the canary logs in with it. */
 const OPERATOR = ed25519KeyPair("shithub-infra converge tier: an operator");
 const operatorKey = join(work, "operator");
@@ -54,6 +63,8 @@ writeFileSync(operatorKey, OPERATOR.privateKeyOpenssh, { mode: 0o600 });
 
 let cloud: Cloud;
 let stack: Stack;
+/** The calendar timers each up armed, held on each droplet since (holdTimers). */
+const held = new Map<string, string[]>();
 let caddyCa: string;
 let rcloneConf: string;
 const machine = (name: string): Machine => cloud.machine(name);
@@ -78,7 +89,7 @@ async function plan(version: string, set: Record<string, string> = {}): Promise<
     },
   }, {
     placeholdersForUnsetValues: false,
-    secretValues: TEST_SECRETS,
+    secretValues: { ...TEST_SECRETS, "shithubd:alertSmtpUsername": SMTP_LOGIN.username, "shithubd:alertSmtpPassword": SMTP_LOGIN.password },
   });
   if (!result.ok) throw new Error(result.message);
   return result;
@@ -212,14 +223,17 @@ function userChecks(p: Plan, version: string): void {
   const withWebEnv = (cmd: string) => `set -a; . /etc/shithub/web.env; set +a; ${cmd}`;
   expect(machine(APP).sh(withWebEnv(query))).toBe("t");
   const url = machine(APP).sh(withWebEnv("echo \"$SHITHUB_DATABASE_URL\""));
-  const elsewhere = machine(MONITORING).ssh(`psql -X -At '${url}' -c 'select 1'`);
+  // The db host's cloud firewall drops both (pg_hba, which names only the clients, stands behind it: the tools tier reads it with PostgreSQL).
+  const elsewhere = machine(MONITORING).ssh(`PGCONNECT_TIMEOUT=3 psql -X -At '${url}' -c 'select 1'`);
   expect(elsewhere.status).not.toBe(0);
-  expect(elsewhere.stderr).toContain(`no pg_hba.conf entry for host "${machine(MONITORING).privateIp}"`);
-  const outside = spawnSync("psql", ["-X", "-At", `host=${machine(DB).publicIp} port=5432 user=shithub dbname=shithub connect_timeout=5`, "-c", "select 1"], { encoding: "utf8" });
-  expect(outside.stderr).toContain("Connection refused");
+  expect(elsewhere.stderr).toContain("timeout expired");
+  const outside = spawnSync("psql", ["-X", "-At", `host=${machine(DB).publicIp} port=5432 user=shithub dbname=shithub connect_timeout=3`, "-c", "select 1"], { encoding: "utf8" });
+  expect(outside.stderr).toContain("timeout expired");
 
   // Backups: the daily timer is armed on the backup host, dumps are in the bucket, WAL arrives from the db host.
-  expect(machine(BACKUP).sh("systemctl is-active shithub-backup.timer")).toBe("active");
+  // (held since the up armed it: see holdTimers)
+  expect(held.get(BACKUP)).toContain("shithub-backup.timer");
+  expect(machine(BACKUP).sh("systemctl is-enabled shithub-backup.timer")).toBe("enabled");
   expect(objects(bucket(p, "backups"), "daily").length).toBeGreaterThan(0);
   const wal = objects(bucket(p, "wal"), "wal").length;
   machine(DB).sh("runuser -u postgres -- psql -X -q -c 'CREATE TABLE IF NOT EXISTS converge_wal (at timestamptz)' -c 'INSERT INTO converge_wal VALUES (now())' -c 'SELECT pg_switch_wal()' shithub");
@@ -252,9 +266,15 @@ beforeAll(async () => {
   // Buckets are addressed as <bucket>.<region>.digitaloceanspaces.com.
   const bucketHosts = fresh.resources.filter((r) => r.type === "digitalocean:index/spacesBucket:SpacesBucket").map((r) => `${String(r.inputs.name)}.${String(r.inputs.region)}.digitaloceanspaces.com`);
   cloud = await bootCloud(work, droplets, {
-    names: bucketHosts,
+    names: [...bucketHosts, SMTP_HOST],
+    firewalls: fresh,
     // radosgw answers as Spaces (https://<region>.digitaloceanspaces.com) with a certificate from the world's CA.
     alongside: async (ca) => {
+      // The smarthost, with a certificate for its name from the world's CA, as a public CA would issue it.
+      const smtp = worldCertificate(ca, work, "smtp", [SMTP_HOST]);
+      mkdirSync(mailDir, { recursive: true });
+      smtpRelay = spawn("/usr/bin/python3", [join(__dirname, "smtp-server.py"), HOST_IP, SMTP_PORT, smtp.cert, smtp.key, SMTP_LOGIN.username, SMTP_LOGIN.password, mailDir],
+        { stdio: ["ignore", "ignore", "inherit"] });
       const { cert, key } = worldCertificate(ca, work, "spaces", SPACES_HOSTS.flatMap((h) => [h, `*.${h}`]));
       await run("bash", [RGW_SH, "up", rgwDir], { env: { ...process.env, RGW_TLS: `${HOST_IP} ${cert} ${key}`, RGW_HOSTNAMES: SPACES_HOSTS.join(" ") }, timeout: 600_000 });
     },
@@ -262,10 +282,13 @@ beforeAll(async () => {
   artifacts.start(cloud.worldCa);
   await provideSpaces(fresh);
   const byAddress = new Map(Object.entries(hosts).map(([name, h]) => [h.publicIpv4, name]));
-  stack = new Stack((step) => machine(byAddress.get(step.host) ?? step.host));
+  stack = new Stack((step) => machine(byAddress.get(step.host) ?? step.host), () => {
+    for (const m of cloud.machines) for (const t of holdTimers(m)) held.set(m.name, [...new Set([...(held.get(m.name) ?? []), t])]);
+  });
 }, 1_500_000);
 
 afterAll(() => {
+  smtpRelay?.kill();
   artifacts.stop();
   cloud?.down();
   spawnSync("bash", [RGW_SH, "down", rgwDir], { stdio: PROGRESS });
@@ -288,13 +311,16 @@ describe("the production topology, converged from a fresh stack", () => {
     expect(machine(BACKUP).sh("pg_lsclusters --no-header")).toBe("");
   });
 
-  it("a fresh `up` runs every remote step in the program's order", async () => {
+  it("a fresh `up` runs every remote step, concurrently where the program's dependencies allow, as the engine does", async () => {
     applied = await stack.up(fresh);
     const order = names(applied);
     expect([...order].sort()).toEqual(remoteSteps(fresh).map((s) => s.name).sort());
+    const { violations, overlapping } = orderOf(fresh, applied);
+    console.log(`fresh up: ${applied.length} steps, ${overlapping} of them ran beside another`);
+    expect(violations).toEqual([]);
+    expect(overlapping).toBeGreaterThan(1);
     expect(order.indexOf(`${DB}-db-setup`)).toBeLessThan(order.indexOf(`${APP}-release`));
     expect(order.indexOf(`${DB}-db-setup`)).toBeLessThan(order.indexOf(`${BACKUP}-backup-setup`));
-    expect(order[order.length - 1]).toBe(`${APP}-release`);
     caddyCa = join(work, "caddy-root.crt");
     writeFileSync(caddyCa, machine(APP).sh(`cat ${CADDY_ROOT}`));
     // The first daily dump, as the timer would take it; then a user signs up, adds a key and pushes a repository.
@@ -330,6 +356,30 @@ describe("the production topology, converged from a fresh stack", () => {
       // The deploy key may run commands only; an operator's key (the canary's) may log in, from the admin network too.
       expect(`${m.name}: ${m.sh("grep '^from=' /root/.ssh/authorized_keys")}`).toBe(`${m.name}: from="${HOST_IP}/32",restrict ${TEST_DEPLOY_KEY.publicKeyOpenssh.trim()} ` +
         `shithub-infra deploy key of ${STACK}\nfrom="${HOST_IP}/32" ${OPERATOR.publicKeyOpenssh.trim()} operator`);
+    }
+  });
+
+  it("the cloud firewalls the program declares hold: each host reaches what its roles need, and nothing it must not", () => {
+    // A TCP connection from a host to this host's servers beyond the firewalls (the world's Spaces, releases and mail relay).
+    const connects = (from: string, port: string | number) => machine(from).ssh(`timeout 4 bash -c '</dev/tcp/${HOST_IP}/${port}'`).status === 0;
+    const probes = {
+      spaces: cloud.machines.map((m) => connects(m.name, 443)),
+      releasesFromApp: connects(APP, PORT),
+      mailFromMonitoring: connects(MONITORING, SMTP_PORT),
+      // Forbidden: SMTP from the db host, an arbitrary port from the backup and db hosts, the release server from the monitoring host.
+      mailFromDb: connects(DB, SMTP_PORT),
+      arbitraryFromBackup: connects(BACKUP, PORT),
+      arbitraryFromDb: connects(DB, PORT),
+      releasesFromMonitoring: connects(MONITORING, PORT),
+    };
+    expect(probes).toEqual({
+      spaces: cloud.machines.map(() => true), releasesFromApp: true, mailFromMonitoring: true,
+      mailFromDb: false, arbitraryFromBackup: false, arbitraryFromDb: false, releasesFromMonitoring: false,
+    });
+    // DigitalOcean's agent reads the metadata service on every host (the droplets' `monitoring`), and no other service user does.
+    for (const m of cloud.machines) {
+      expect(`${m.name}: ${m.sh("journalctl -u do-agent --no-pager -o cat -n 1")}`).toBe(`${m.name}: metadata: reached`);
+      expect(`${m.name}: ${m.ssh(`runuser -u nobody -- curl -sS --max-time 3 http://${METADATA_IP}/metadata/v1/id`).status}`).toBe(`${m.name}: 28`);
     }
   });
 
@@ -530,4 +580,28 @@ describe("releases under steady load (100 requests/s through the edge)", () => {
     expect(canary.stdout).toMatch(/^verdict: PASS$/m);
     expect(canary.status).toBe(0);
   });
+});
+
+describe("alerts reach a person", () => {
+  it("Postgres stops: PostgresDown is mailed through the smarthost beyond the firewall, over STARTTLS with the stack's login", async () => {
+    const before = new Set(readdirSync(mailDir));
+    machine(DB).sh("systemctl stop postgresql");
+    const stopped = Date.now();
+    type Mail = { received: number; login: string | null; tls: boolean; to: string[]; message: string };
+    let mail: Mail | undefined;
+    try {
+      // The exporter's next scrape, the agent's push, an evaluation, the rule's 1 minute, Alertmanager's 10 s wait: about two minutes.
+      for (const deadline = Date.now() + 420_000; mail === undefined && Date.now() < deadline;) {
+        await new Promise((r) => setTimeout(r, 2000));
+        mail = readdirSync(mailDir).filter((f) => f.endsWith(".json") && !before.has(f)).map((f) => JSON.parse(readFileSync(join(mailDir, f), "utf8")) as Mail)
+          .find((m) => m.message.includes("PostgresDown"));
+      }
+    } finally {
+      machine(DB).sh("systemctl start postgresql");
+    }
+    expect(mail).toBeDefined();
+    console.log(`PostgresDown mailed ${Math.round((mail!.received * 1000 - stopped) / 1000)} s after Postgres stopped on ${DB}`);
+    expect({ login: mail!.login, tls: mail!.tls, to: mail!.to }).toEqual({ login: SMTP_LOGIN.username, tls: true, to: JSON.parse(production.values["shithubd:alertEmails"]!) });
+    expect(mail!.message).toContain(DB);
+  }, 600_000);
 });

@@ -1,13 +1,13 @@
-import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ed25519KeyPair } from "../../offline/sshKeyPair";
-import { applySteps, dropletUserData, remoteSteps } from "./applyPlan";
-import type { Plan } from "./applyPlan";
+import { applySteps, dropletUserData, orderOf, remoteSteps, Stack } from "./applyPlan";
+import type { AppliedStep, Plan } from "./applyPlan";
 import { ArtifactServer } from "./artifacts";
-import { CADDY_ROOT, needsSpaces, planSingleDroplet } from "./testStack";
-import { bootMachine, CONTAINER_IP, failedUnits, HOST_IP, SINGLE_DROPLET, TEST_DEPLOY_KEY } from "./machine";
+import { CADDY_ROOT, needsSpaces, planSingleDroplet, withoutSpaces } from "./testStack";
+import { bootMachine, CONTAINER_IP, failedUnits, HOST_IP, METADATA_IP, METADATA_USER_DATA, SINGLE_DROPLET, TEST_DEPLOY_KEY } from "./machine";
 import type { Cloud, Machine } from "./machine";
 
 // A fresh stack is a working forge: the program's own remote steps (db, backup, edge, git-ssh
@@ -26,7 +26,7 @@ let machine: Machine;
 let cloud: Cloud | undefined;
 let plannedFresh: Plan;
 const artifacts = new ArtifactServer(join(work, "artifacts"), PORT);
-const applied: Array<{ name: string; ms: number }> = [];
+const applied: AppliedStep[] = [];
 
 function run(cmd: string, args: string[], options: { env?: NodeJS.ProcessEnv; input?: string } = {}) {
   const r = spawnSync(cmd, args, { encoding: "utf8", timeout: 60_000, env: { ...process.env, ...options.env }, input: options.input ?? "" });
@@ -68,11 +68,12 @@ beforeAll(async () => {
   artifacts.publish(VERSION, "migrations=1");
   const single = await planSingleDroplet(DOMAIN, VERSION, artifacts);
   plannedFresh = single;
-  ({ machine, cloud } = await bootMachine(work, dropletUserData(single, SINGLE_DROPLET.name)));
+  ({ machine, cloud } = await bootMachine(work, dropletUserData(single, SINGLE_DROPLET.name), single));
   artifacts.start(cloud.worldCa);
   const steps = remoteSteps(single);
   expect(steps.filter((s) => needsSpaces(s.name)).map((s) => s.name).sort()).toEqual(["shithubct-backup-observer-setup", "shithubct-backup-setup", "shithubct-dr-sync-setup", "shithubct-repos-backup-setup"]);
-  applied.push(...applySteps(() => machine, steps.filter((s) => !needsSpaces(s.name))));
+  // `pulumi up`: every step at once where the program's dependencies allow.
+  applied.push(...await new Stack(() => machine).up(withoutSpaces(single)));
   caCert = caddyRoot();
 }, 1_200_000);
 
@@ -91,10 +92,10 @@ describe("a fresh `pulumi up` of one host with every role", () => {
     expect(machine.sh("getent passwd debian || echo none")).toBe("none");
   });
 
-  it("ran the program's remote steps in its order: the database before the release, the release last", () => {
+  it("ran the program's remote steps concurrently in its order: none before the steps it depends on, the database before the release", () => {
     const names = applied.map((s) => s.name.replace("shithubct-", ""));
+    expect(orderOf(withoutSpaces(plannedFresh), applied).violations).toEqual([]);
     expect(names.indexOf("db-setup")).toBeLessThan(names.indexOf("release"));
-    expect(names[names.length - 1]).toBe("release");
     expect([...names].sort()).toEqual(["access-setup", "db-setup", "edge-setup", "git-ssh-setup", "metrics-setup", "monitoring-setup", "postgres-metrics-setup", "release"]);
   });
 
@@ -202,32 +203,26 @@ describe("a fresh `pulumi up` of one host with every role", () => {
     ip("addr", "del", `${other}/32`, "dev", PUBLIC_BRIDGE);
   });
 
-  it("lets only root reach the metadata service, which would hand out the user data and its host key (security review H2)", () => {
-    // A stand-in for DigitalOcean's metadata service on its link-local address, in the test's network.
-    const dir = join(work, "metadata");
-    mkdirSync(join(dir, "metadata", "v1"), { recursive: true });
-    writeFileSync(join(dir, "metadata", "v1", "user-data"), "#cloud-config\n# stand-in\n");
-    ip("addr", "add", "169.254.169.254/32", "dev", PUBLIC_BRIDGE);
-    ip("netns", "exec", `shithub-${SINGLE_DROPLET.name}`, "ip", "route", "add", "169.254.169.254/32", "dev", "eth0");
-    const server = spawn("python3", ["-m", "http.server", "80", "--bind", "169.254.169.254", "--directory", dir], { stdio: "ignore" });
-    try {
-      const fetch = "curl -sS --max-time 3 http://169.254.169.254/metadata/v1/user-data";
-      expect(machine.sh(`for i in $(seq 50); do ${fetch} 2>/dev/null && exit 0; sleep 0.1; done; exit 1`)).toBe("#cloud-config\n# stand-in");
-      const asShithub = machine.ssh(`runuser -u shithub -- ${fetch}`);
-      expect(asShithub.status).toBe(28);
-      expect(asShithub.stdout).toBe("");
-      const asNobody = machine.ssh(`runuser -u nobody -- ${fetch}`);
-      expect(asNobody.status).toBe(28);
-    } finally {
-      server.kill();
-      ip("addr", "del", "169.254.169.254/32", "dev", PUBLIC_BRIDGE);
-    }
+  it("lets only root and DigitalOcean's agent reach the metadata service, which would hand out the user data and its host key (security review H2)", () => {
+    // The test cloud's stand-in for the metadata service answers on its link-local address.
+    const fetch = `curl -sS --max-time 3 http://${METADATA_IP}/metadata/v1/user-data`;
+    expect(machine.sh(`for i in $(seq 50); do ${fetch} 2>/dev/null && exit 0; sleep 0.1; done; exit 1`)).toBe(METADATA_USER_DATA.trim());
+    const asShithub = machine.ssh(`runuser -u shithub -- ${fetch}`);
+    expect(asShithub.status).toBe(28);
+    expect(asShithub.stdout).toBe("");
+    expect(machine.ssh(`runuser -u nobody -- ${fetch}`).status).toBe(28);
+    // do-agent, which the droplet's monitoring installs, reads it as its own user: DigitalOcean's alerts have data.
+    expect(machine.ssh(`runuser -u do-agent -- ${fetch}`).stdout).toBe(METADATA_USER_DATA);
+    expect(machine.sh("journalctl -u do-agent --no-pager -o cat -n 1")).toBe("metadata: reached");
   });
 
-  it("keeps Postgres off the network when no other host needs it", () => {
-    const r = run("psql", ["-X", "-At", `host=${CONTAINER_IP} port=5432 user=shithub dbname=shithub connect_timeout=5`, "-c", "select 1"]);
+  it("keeps Postgres off the network when no other host needs it: it listens on loopback only, and the cloud firewall has no rule for it", () => {
+    const r = run("psql", ["-X", "-At", `host=${CONTAINER_IP} port=5432 user=shithub dbname=shithub connect_timeout=3`, "-c", "select 1"]);
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toContain("Connection refused");
+    expect(r.stderr).toContain("timeout expired");
+    const listening = machine.sh("ss -Hltn 'sport = :5432' | awk '{print $4}' | sort").split("\n");
+    expect(listening.length).toBeGreaterThan(0);
+    for (const address of listening) expect(address).toMatch(/^(127\.0\.0\.1|\[::1\]):5432$/);
   });
 
   // Last: afterwards only the new key logs in, and this file's helpers use the old one.

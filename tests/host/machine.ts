@@ -1,6 +1,6 @@
 import { ed25519KeyPair } from "../../offline/sshKeyPair";
 import { execFile, execFileSync, spawn, spawnSync } from "node:child_process";
-import type { StdioOptions } from "node:child_process";
+import type { ChildProcess, StdioOptions } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -11,6 +11,8 @@ import { renderUserData } from "../../components/hosts/bootstrap";
 import { platformOf } from "../../components/hosts/platform";
 import type { HostSpec } from "../../components/hosts/topology";
 import { BASE_PACKAGES, ROLE_MODULES } from "../../components/roles";
+import type { Plan } from "./applyPlan";
+import { renderCloudFirewall } from "./cloudFirewall";
 
 /** A booted droplet of tests/host/cloud.sh, reached over real SSH as root. */
 export interface Machine {
@@ -69,6 +71,19 @@ export function rolePackages(): string[] {
   return [...new Set([...BASE_PACKAGES, ...Object.values(ROLE_MODULES).flatMap((m) => m.packages(platform))])].sort();
 }
 
+/**
+ * The timers that fire at fixed times of day (the 03:17 dump, the 02:47 repositories backup, the
+ * base backup, the DR copy): were one to fire while a test asserts, its run would race the test's
+ * own. The tiers hold them after every up (holdTimers) and run their services when they mean to.
+ */
+export const CALENDAR_TIMERS: readonly string[] = ["shithub-backup.timer", "shithub-basebackup.timer", "shithub-repos-backup.timer", "shithub-dr-sync.timer"];
+
+/** Stops the calendar timers a droplet has armed; returns those it held (each was active: the up armed it). */
+export function holdTimers(m: Machine): string[] {
+  const armed = m.sh(`for t in ${CALENDAR_TIMERS.join(" ")}; do if systemctl is-active --quiet "$t"; then echo "$t"; systemctl stop "$t"; fi; done`);
+  return armed === "" ? [] : armed.split("\n");
+}
+
 /** Units that failed on a droplet, each with the tail of its journal: empty when none did. */
 export function failedUnits(m: Machine): string {
   return m.sh("for u in $(systemctl list-units --failed --no-legend --plain | cut -d' ' -f1); do echo \"== $u\"; journalctl -b -u \"$u\" --no-pager -n 15 -o short-monotonic; done");
@@ -95,6 +110,20 @@ function makeWorld(dir: string, names: readonly string[]): { cert: string; key: 
     "-days", "30", "-subj", "/CN=shithub test world CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"], { stdio: "ignore" });
   writeFileSync(join(dir, "hosts"), `${HOST_IP} ${[RELEASES_HOST, ...SPACES_HOSTS, ...names].join(" ")}\n`);
   return { cert, key };
+}
+
+const publicIpOf = (i: number): string => `10.213.0.${2 + i}`;
+
+/** DigitalOcean's metadata service on its link-local address (cloud.sh net-up puts it on the public network). */
+export const METADATA_IP = "169.254.169.254";
+/** What the stand-in serves: a droplet id, and user data that stands for the secret a droplet's holds. */
+export const METADATA_USER_DATA = "#cloud-config\n# stand-in\n";
+
+function serveMetadata(dir: string): ChildProcess {
+  mkdirSync(join(dir, "metadata", "v1"), { recursive: true });
+  writeFileSync(join(dir, "metadata", "v1", "id"), "1\n");
+  writeFileSync(join(dir, "metadata", "v1", "user-data"), METADATA_USER_DATA);
+  return spawn("python3", ["-m", "http.server", "80", "--bind", METADATA_IP, "--directory", dir], { stdio: "ignore" });
 }
 
 /** A server certificate for `names` from the world's CA, as a public CA would issue it: written to DIR/NAME.{crt,key}. */
@@ -152,6 +181,8 @@ export async function bootCloud(work: string, specs: readonly DropletSpec[],
     alongside?: (worldCa: { cert: string; key: string }) => Promise<void>;
     /** More names public DNS answers with this host (e.g. buckets, virtual-host style). */
     names?: readonly string[];
+    /** The plan whose cloud firewalls the test cloud enforces from the droplets' first boot (cloudFirewall.ts). */
+    firewalls?: Pick<Plan, "resources">;
   } = {}): Promise<Cloud> {
   const env = { ...process.env, ROLE_PACKAGES: rolePackages().join(",") };
   execFileSync("bash", [CLOUD, "image"], { stdio: PROGRESS, timeout: 1_200_000, env });
@@ -161,8 +192,14 @@ export async function bootCloud(work: string, specs: readonly DropletSpec[],
   writeFileSync(key, TEST_DEPLOY_KEY.privateKeyOpenssh, { mode: 0o600 });
   writeFileSync(`${key}.pub`, TEST_DEPLOY_KEY.publicKeyOpenssh);
   execFileSync("bash", [CLOUD, "net-up"], { stdio: PROGRESS });
+  const metadata = serveMetadata(join(worldDir, "metadata"));
+  if (options.firewalls !== undefined) {
+    const ruleset = join(work, "cloud-firewall.nft");
+    writeFileSync(ruleset, renderCloudFirewall(options.firewalls, specs.map((spec, i) => ({ name: spec.name, publicIp: publicIpOf(i), privateIp: spec.privateIp }))));
+    execFileSync("bash", [CLOUD, "firewall", ruleset], { stdio: PROGRESS });
+  }
   const machines = specs.map((spec, i): Machine & { dir: string } => {
-    const publicIp = `10.213.0.${2 + i}`;
+    const publicIp = publicIpOf(i);
     const { ssh, sshAsync } = sshTo(key, publicIp);
     return {
       name: spec.name, publicIp, privateIp: spec.privateIp, dir: join(work, "droplets", spec.name), ssh, sshAsync,
@@ -176,6 +213,7 @@ export async function bootCloud(work: string, specs: readonly DropletSpec[],
   // Halts the droplets and deletes their disks: a run leaves nothing on this machine's disk.
   const down = () => {
     for (const m of machines) spawnSync("bash", [CLOUD, "halt", m.dir, m.name], { stdio: PROGRESS });
+    metadata.kill();
     spawnSync("bash", [CLOUD, "net-down"], { stdio: PROGRESS });
     for (const m of machines) rmSync(m.dir, { recursive: true, force: true });
   };
@@ -209,7 +247,8 @@ export async function bootCloud(work: string, specs: readonly DropletSpec[],
 export const SINGLE_DROPLET: HostSpec = { name: "shithubct", size: "s-2vcpu-4gb", roles: ["app", "db", "backup", "monitoring"], volume: { name: "shithubct-data", sizeGib: 10 } };
 
 /** SINGLE_DROPLET, booted from `userData` (a plan's, with its host key), or else from the user data the program renders for it. */
-export async function bootMachine(work: string, userData = renderUserData(SINGLE_DROPLET, 0, platformOf(IMAGE)!, { gitSsh: true })): Promise<{ machine: Machine; cloud: Cloud }> {
-  const cloud = await bootCloud(work, [{ name: SINGLE_DROPLET.name, userData, privateIp: "10.30.0.2", vpcPrefix: 24, volume: true }]);
+export async function bootMachine(work: string, userData = renderUserData(SINGLE_DROPLET, 0, platformOf(IMAGE)!, { gitSsh: true }),
+  firewalls?: Pick<Plan, "resources">): Promise<{ machine: Machine; cloud: Cloud }> {
+  const cloud = await bootCloud(work, [{ name: SINGLE_DROPLET.name, userData, privateIp: "10.30.0.2", vpcPrefix: 24, volume: true }], firewalls === undefined ? {} : { firewalls });
   return { machine: cloud.machine(SINGLE_DROPLET.name), cloud };
 }

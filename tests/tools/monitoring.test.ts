@@ -134,7 +134,8 @@ describe("Prometheus and Alertmanager configs", () => {
       };
       const rootsCurlrc = stagedFile(bundle("shithub-monitoring", "monitoring-setup"), "shithub-query.curlrc")!;
       const agentLogin = (pw: string) => `user = "shithub:${pw}"\n`;
-      for (let i = 0; i < 100 && status("/-/ready", rootsCurlrc) !== "200"; i++) await new Promise((r) => setTimeout(r, 100));
+      // Prometheus opens its TSDB before it answers: up to a minute on a loaded 2-core machine.
+      for (const deadline = Date.now() + 60_000; Date.now() < deadline && status("/-/ready", rootsCurlrc) !== "200";) await new Promise((r) => setTimeout(r, 200));
       expect([
         status("/api/v1/query?query=up"), status("/api/v1/query?query=up", agentLogin(`${password}x`)), status("/api/v1/query?query=up", rootsCurlrc),
         status("/api/v1/write", undefined, "POST"), status("/api/v1/write", agentLogin(password), "POST"),
@@ -142,7 +143,7 @@ describe("Prometheus and Alertmanager configs", () => {
     } finally {
       server.kill();
     }
-  });
+  }, 120_000);
 
   it("Alertmanager's config passes amtool check-config, with and without an SMTP login", () => {
     const cases = [

@@ -51,6 +51,14 @@ describe("firewalls derived from roles", () => {
     expect(plans.filter((p) => p.outbound.some((r) => r.destination === "anywhere" && r.ports === "1-65535")).map((p) => [p.id, p.hosts])).toEqual([["app", ["shithub-app"]]]);
   });
 
+  it("alert mail: with a smarthost, the monitoring host reaches its port and no other; no other host gains it", () => {
+    const plans = firewallPlans(FOUR_HOSTS as HostSpec[], ADMIN, { ...GIT_SSH, alertSmtpPort: 587 });
+    const base = ["53/udp", "53/tcp", "123/udp", "80/tcp", "443/tcp", "all/icmp", "1-65535/tcp", "1-65535/udp"];
+    expect([...egressOf(plans, "shithub-monitoring")]).toEqual([...base.map((k) => [k, egressOf(plans, "shithub-db").get(k)]), ["587/tcp", ["anywhere"]]]);
+    for (const host of ["shithub-db", "shithub-backup"]) expect([...egressOf(plans, host).keys()]).toEqual(base);
+    expect(plans.find((p) => p.id === "monitoring")!.outbound).toEqual([{ protocol: "tcp", ports: "587", destination: "anywhere", why: "alert mail to shithubd:alertSmtpSmarthost" }]);
+  });
+
   it("a second app host is allowed to Postgres too", () => {
     const hosts = [...FOUR_HOSTS, { name: "shithub-app-2", size: "s-2vcpu-4gb", roles: ["app"], volume: { name: "d2", sizeGib: 10 } }] as HostSpec[];
     expect(exposureOf(firewallPlans(hosts, ADMIN, GIT_SSH), "shithub-db").get("5432/tcp")).toEqual([
