@@ -155,6 +155,9 @@ export class ShithubEnvironment extends pulumi.ComponentResource {
         return { web: files.web.content, worker: files.worker.content };
       },
       after: [this.firewalls, ...dbReady],
+      // The edge's settings (how long it holds a request while shithubd restarts) are in force
+      // before a restart they guard: with both changed in one up, the engine would run them at once.
+      hostAfter: (host) => this.roleSteps.onHost(host, "edge"),
       gate: this.backupSteps.gate,
     }, { parent: this });
     this.backupSteps.postReleaseDrill(config, this.service.releases.slice(-1));

@@ -21,6 +21,8 @@ export interface ShithubServiceArgs {
   readonly gate?: readonly pulumi.Resource[];
   /** What must exist before the first release step (firewalls letting SSH in). */
   readonly after: readonly pulumi.Resource[];
+  /** What must be done on a host before its release step restarts shithubd there (its edge's wait). */
+  readonly hostAfter?: (host: string) => readonly pulumi.Resource[];
 }
 
 /** Where the release bundle sits on the host while the step runs (tmpfs, root only). */
@@ -52,7 +54,7 @@ export class ShithubService extends pulumi.ComponentResource {
         .apply(([web, worker]) => releaseBundle(releaseInputs(config, spec, index, { web, worker }))));
       const units = hostUnits(config, spec, index);
       const connection = connectionFor(host, config);
-      const before: pulumi.Resource[] = [...previous, ...host.ready];
+      const before: pulumi.Resource[] = [...previous, ...host.ready, ...(args.hostAfter?.(spec.name) ?? [])];
       if (artifact.kind === "file") {
         before.push(new command.remote.CopyToRemote(`${spec.name}-upload-${config.version}`, {
           connection,

@@ -65,6 +65,7 @@ interface StepContent {
  */
 export class ShithubRoleSteps extends pulumi.ComponentResource {
   private readonly steps = new Map<RoleId, command.remote.Command[]>();
+  private readonly byHost = new Map<string, command.remote.Command>();
   readonly hostFiles: Array<{ host: string; file: HostFile }> = [];
 
   constructor(name: string, args: RoleStepsArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -198,6 +199,7 @@ export class ShithubRoleSteps extends pulumi.ComponentResource {
           addPreviousOutputInEnv: false,
         }, { parent: this, dependsOn: [...args.after, ...host.ready, ...waitsFor], additionalSecretOutputs: ["stdout", "stderr", "stdin"] });
         this.steps.set(role.id, [...(this.steps.get(role.id) ?? []), cmd]);
+        this.byHost.set(`${host.spec.name}\0${role.id}`, cmd);
         for (const file of role.files(config.platform)) {
           this.hostFiles.push({ host: host.spec.name, file: { path: file.path, content: step.files.apply((f) => f[file.name] ?? ""), names: [] } });
         }
@@ -210,5 +212,11 @@ export class ShithubRoleSteps extends pulumi.ComponentResource {
   /** The setup steps of a role, on every host that has it. */
   of(role: RoleId): command.remote.Command[] {
     return this.steps.get(role) ?? [];
+  }
+
+  /** The setup step of `role` on `host`, if that host has the role. */
+  onHost(host: string, role: RoleId): command.remote.Command[] {
+    const step = this.byHost.get(`${host}\0${role}`);
+    return step === undefined ? [] : [step];
   }
 }

@@ -124,6 +124,7 @@ EOF
 # the plan. The bridges hand the droplets' IPv4 traffic to the host's IP hooks (br_netfilter).
 firewall() {
   local file=$1
+  echo 1 >/proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null || true
   [ "$(cat /proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null)" = 1 ] ||
     { echo "the cloud firewalls need bridged traffic in nftables (br_netfilter, net.bridge.bridge-nf-call-iptables=1)" >&2; exit 1; }
   nft -f "$file"
@@ -156,9 +157,12 @@ boot() {
   chroot "$r" update-ca-certificates >/dev/null 2>&1
   cat "$world/hosts" >>"$r/etc/hosts"
   do_agent "$r"
-  # A droplet remounts its root file system as its fstab says; a container's root is a directory
-  # nspawn mounted for it, which it cannot remount (the unit failed on a loaded machine).
+  # Early-boot units whose work a container cannot do or need not: a droplet remounts its root file
+  # system as its fstab says, and a container's root is a directory nspawn mounted for it; users
+  # from sysusers.d were made when the image's packages were installed. Both failed now and then
+  # on a loaded machine (status 219/CGROUP: this host's cgroup tree is not yet the container's).
   ln -sf /dev/null "$r/etc/systemd/system/systemd-remount-fs.service"
+  ln -sf /dev/null "$r/etc/systemd/system/systemd-sysusers.service"
   local binds=(--bind-ro="$CACHE/debs:/srv/shithub-debs")
   if [ "$volume" = 1 ]; then
     # The attached volume: a host directory on /data, and the link udev makes for its label.

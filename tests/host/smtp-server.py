@@ -15,7 +15,7 @@ import sys
 import time
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 address, port, cert, key, username, password, out_dir = sys.argv[1:8]
 
@@ -42,6 +42,10 @@ class Relay:
         os.rename(name + ".tmp", name)
         return "250 OK: queued"
 
+
+# AUTH LOGIN's prompts as relays send them (aiosmtpd's own, "User Name", make Go's client give up).
+SMTP.AuthLoginUsernameChallenge = "Username:"
+SMTP.AuthLoginPasswordChallenge = "Password:"
 
 context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
 context.load_cert_chain(cert, key)
