@@ -6,7 +6,6 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { mockResource } from "../../offline/mockState";
 import { describeImage, platformOf } from "../../components/hosts/platform";
-import { runOffline } from "../../offline/run";
 import { unwrapSecret } from "../../offline/summary";
 import { loadStackFile } from "../../offline/stackFile";
 import { parseReleaseReport } from "../../components/release/releaseReport";
@@ -19,9 +18,11 @@ import { orderOf, remoteSteps, Stack } from "./applyPlan";
 import type { AppliedStep, Plan } from "./applyPlan";
 import { openLoopLoad } from "./load";
 import type { LoadResult } from "./load";
-import { bootCloud, failedUnits, holdTimers, HOST_IP, METADATA_IP, IMAGE, PROGRESS, SPACES_HOSTS, TEST_DEPLOY_KEY, worldCertificate } from "./machine";
+import { bootCloud, failedUnits, holdTimers, HOST_IP, METADATA_IP, publicIpOf, IMAGE, PROGRESS, SPACES_HOSTS, TEST_DEPLOY_KEY, worldCertificate } from "./machine";
 import type { Cloud, Machine } from "./machine";
-import { CADDY_ROOT, TEST_BACKUP_RECIPIENTS, TEST_SECRETS } from "./testStack";
+import { planCommitted, worldSubstitutions } from "./testStack";
+import type { Substitution } from "./testStack";
+import { ACME_HOST, Pebble } from "./acme";
 
 // The converge tier: the production stack's topology (app, db, backup and monitoring droplets)
 // booted from the user data the program renders, on a VPC with the plan's private addresses,
@@ -32,7 +33,6 @@ import { CADDY_ROOT, TEST_BACKUP_RECIPIENTS, TEST_SECRETS } from "./testStack";
 jest.setTimeout(600_000);
 
 const ROOT = join(__dirname, "..", "..");
-const STACK = "converge";
 const PORT = 8096;
 const work = mkdtempSync(join(tmpdir(), "shithub-converge-"));
 const artifacts = new ArtifactServer(join(work, "artifacts"), PORT);
@@ -41,6 +41,8 @@ const RGW_SH = join(__dirname, "rgw.sh");
 const run = promisify(execFile);
 
 const production = loadStackFile(ROOT, "production");
+/** The committed stack's own name: the mode it runs in follows from it. */
+const STACK = production.stack;
 const DOMAIN = production.values["shithubd:domain"]!;
 const HOSTS = JSON.parse(production.values["shithubd:hosts"]!) as Array<{ name: string; roles: string[]; volume?: unknown }>;
 const nameOf = (role: string) => HOSTS.find((h) => h.roles.includes(role))!.name;
@@ -55,6 +57,9 @@ const [SMTP_HOST, SMTP_PORT] = [SMARTHOST.slice(0, SMARTHOST.lastIndexOf(":")), 
 /** The relay's login (shithubd:alertSmtpUsername and alertSmtpPassword, secrets the world substitutes). */
 const SMTP_LOGIN = { username: "converge-postmark-token", password: "converge-postmark-token" };
 const mailDir = join(work, "mail");
+const pebble = new Pebble(join(work, "pebble"));
+/** Pebble's root: the one CA the test's clients trust for the forge's own name. */
+const pebbleRoot = join(work, "pebble-root.crt");
 let smtpRelay: ChildProcess | undefined;
 
 /** An operator's own key (shithubd:authorizedKeys), as the canary logs in with it. */
@@ -66,44 +71,23 @@ let cloud: Cloud;
 let stack: Stack;
 /** The calendar timers each up armed, held on each droplet since (holdTimers). */
 const held = new Map<string, string[]>();
-let caddyCa: string;
 let rcloneConf: string;
 const machine = (name: string): Machine => cloud.machine(name);
 
 /**
  * What the test world substitutes in Pulumi.production.yaml, and why: everything else is the
  * committed stack file as it is (its hosts, roles, sizes' names, image, settings). Secrets are
- * substituted too (TEST_SECRETS and the SMTP login, in plan()).
+ * substituted too (TEST_SECRETS and the SMTP login, in plan()); the stack keeps its name, so it
+ * runs as production does (SHITHUB_ENV=prod, ACME, the production rules).
  */
-const SUBSTITUTIONS: ReadonlyArray<{ key: string; value: () => string; why: string }> = [
-  { key: "shithubd:adminCidrs", value: () => JSON.stringify([`${HOST_IP}/32`]), why: "the admin network is this host's address on the test cloud" },
-  { key: "shithubd:artifactUrl", value: () => artifacts.urlTemplate, why: "the release server is this host's (tests/host/artifacts.ts)" },
+const SUBSTITUTIONS: readonly Substitution[] = [
+  ...worldSubstitutions({ artifacts, acmeDirectory: () => pebble.directoryUrl }),
   { key: "shithubd:authorizedKeys", value: () => JSON.stringify([`${OPERATOR.publicKeyOpenssh.trim()} operator`]), why: "an operator's key, as the canary logs in with it" },
-  { key: "shithubd:backupRecipients", value: () => TEST_BACKUP_RECIPIENTS["shithubd:backupRecipients"], why: "the operators' age key, whose identity the drills get" },
-  // Not yet the committed values: production's own (acme through Pebble, the stack's name) are the open part of this tier's work.
-  { key: "shithubd:tls", value: () => "internal", why: "no ACME server in the test world yet: Caddy's own CA" },
-  { key: "shithubd:healthTimeoutSeconds", value: () => "30", why: "a failed release swaps back in 30 s, not 60" },
 ];
 
 /** The production stack file, with the substitutions above, at `version` (the release under test) and `set` (a scenario's config edit). */
-async function plan(version: string, set: Record<string, string> = {}): Promise<Plan> {
-  const result = await runOffline({
-    ...production,
-    stack: STACK,
-    values: {
-      ...production.values,
-      ...Object.fromEntries(SUBSTITUTIONS.map((s) => [s.key, s.value()])),
-      "shithubd:version": version,
-      "shithubd:artifactSha256": artifacts.sha(version),
-      ...set,
-    },
-  }, {
-    placeholdersForUnsetValues: false,
-    secretValues: { ...TEST_SECRETS, "shithubd:alertSmtpUsername": SMTP_LOGIN.username, "shithubd:alertSmtpPassword": SMTP_LOGIN.password },
-  });
-  if (!result.ok) throw new Error(result.message);
-  return result;
-}
+const plan = (version: string, set: Record<string, string> = {}): Promise<Plan> =>
+  planCommitted(production, SUBSTITUTIONS, { version, sha256: artifacts.sha(version) }, set, { "shithubd:alertSmtpUsername": SMTP_LOGIN.username, "shithubd:alertSmtpPassword": SMTP_LOGIN.password });
 
 const plannedHosts = (p: Plan) => (p.outputs as { hosts: Record<string, { publicIpv4: string; privateIpv4: string }> }).hosts;
 
@@ -161,13 +145,13 @@ const bucket = (p: Plan, id: string) => String(p.resources.find((r) => r.type ==
 
 function curl(url: string, ...extra: string[]) {
   const app = machine(APP).publicIp;
-  const r = spawnSync("curl", ["-sS", "--max-time", "20", "--cacert", caddyCa, "--resolve", `${DOMAIN}:443:${app}`, ...extra, url], { encoding: "utf8" });
+  const r = spawnSync("curl", ["-sS", "--max-time", "20", "--cacert", pebbleRoot, "--resolve", `${DOMAIN}:443:${app}`, ...extra, url], { encoding: "utf8" });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** `up` with steady load on https://<domain>/ meanwhile: 2 s of load before the update starts, and the load runs on after it. */
 async function upUnderLoad(p: Plan, seconds = 12): Promise<{ steps: AppliedStep[]; load: LoadResult }> {
-  const load = openLoopLoad({ url: `https://${DOMAIN}/`, address: machine(APP).publicIp, ratePerSecond: 100, seconds, ca: readFileSync(caddyCa) });
+  const load = openLoopLoad({ url: `https://${DOMAIN}/`, address: machine(APP).publicIp, ratePerSecond: 100, seconds, ca: readFileSync(pebbleRoot) });
   await new Promise((r) => setTimeout(r, 2000));
   const steps = await stack.up(p);
   const result = await load;
@@ -220,7 +204,7 @@ function userChecks(p: Plan, version: string): void {
 
   const httpsClone = join(work, `https-${version}-${Date.now()}`);
   const h = spawnSync("git", ["-c", `http.curloptResolve=${DOMAIN}:443:${machine(APP).publicIp}`, "clone", "-q", `https://${DOMAIN}/alice/hello.git`, httpsClone],
-    { encoding: "utf8", env: { ...process.env, GIT_SSL_CAINFO: caddyCa } });
+    { encoding: "utf8", env: { ...process.env, GIT_SSL_CAINFO: pebbleRoot } });
   expect(h.stderr).toBe("");
   expect(readFileSync(join(httpsClone, "README"), "utf8")).toBe("hello from shithub\n");
   const sshClone = join(work, `ssh-${version}-${Date.now()}`);
@@ -278,10 +262,13 @@ beforeAll(async () => {
   // Buckets are addressed as <bucket>.<region>.digitaloceanspaces.com.
   const bucketHosts = fresh.resources.filter((r) => r.type === "digitalocean:index/spacesBucket:SpacesBucket").map((r) => `${String(r.inputs.name)}.${String(r.inputs.region)}.digitaloceanspaces.com`);
   cloud = await bootCloud(work, droplets, {
-    names: [...bucketHosts, SMTP_HOST],
+    names: [...bucketHosts, SMTP_HOST, ACME_HOST],
     firewalls: fresh,
     // radosgw answers as Spaces (https://<region>.digitaloceanspaces.com) with a certificate from the world's CA.
     alongside: async (ca) => {
+      // The ACME CA, its directory behind a certificate from the world's CA; public DNS gives the domain the app host's address.
+      const acme = worldCertificate(ca, work, "acme", [ACME_HOST]);
+      await pebble.start({ listen: HOST_IP, cert: acme.cert, key: acme.key, domainAddress: publicIpOf(droplets.findIndex((d) => d.name === APP)) });
       // The smarthost, with a certificate for its name from the world's CA, as a public CA would issue it.
       const smtp = worldCertificate(ca, work, "smtp", [SMTP_HOST]);
       mkdirSync(mailDir, { recursive: true });
@@ -301,6 +288,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   smtpRelay?.kill();
+  pebble.stop();
   artifacts.stop();
   cloud?.down();
   spawnSync("bash", [RGW_SH, "down", rgwDir], { stdio: PROGRESS });
@@ -338,8 +326,18 @@ describe("the production topology, converged from a fresh stack", () => {
     expect(overlapping).toBeGreaterThan(1);
     expect(order.indexOf(`${DB}-db-setup`)).toBeLessThan(order.indexOf(`${APP}-release`));
     expect(order.indexOf(`${DB}-db-setup`)).toBeLessThan(order.indexOf(`${BACKUP}-backup-setup`));
-    caddyCa = join(work, "caddy-root.crt");
-    writeFileSync(caddyCa, machine(APP).sh(`cat ${CADDY_ROOT}`));
+    // Caddy's ACME client orders the certificates from Pebble once the edge is set up; Pebble validates through the app host's firewall.
+    writeFileSync(pebbleRoot, pebble.root(HOST_IP, cloud.worldCa.cert));
+    const served = () => spawnSync("curl", ["-sS", "-o", "/dev/null", "--max-time", "5", "--cacert", pebbleRoot, "--resolve", `${DOMAIN}:443:${machine(APP).publicIp}`,
+      "-w", "%{certs}", `https://${DOMAIN}/healthz`], { encoding: "utf8" });
+    let edge = served();
+    for (const deadline = Date.now() + 120_000; edge.status !== 0 && Date.now() < deadline; edge = served()) await new Promise((r) => setTimeout(r, 1000));
+    expect(edge.stderr).toBe("");
+    // Issued by Pebble, for the domain: a client that trusts only Pebble's root verified the chain.
+    const issuer = execFileSync("openssl", ["x509", "-noout", "-issuer", "-ext", "subjectAltName"], { input: edge.stdout, encoding: "utf8" });
+    console.log(`the edge serves a certificate from Pebble: ${issuer.replace(/\s+/g, " ").trim()}`);
+    expect(issuer).toMatch(/issuer=.*Pebble/);
+    expect(issuer).toContain(`DNS:${DOMAIN}`);
     // The first daily dump, as the timer would take it; then a user signs up, adds a key and pushes a repository.
     machine(BACKUP).sh("systemctl start shithub-backup.service");
     execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "alice", "-f", alice.key]);
@@ -407,11 +405,11 @@ describe("the production topology, converged from a fresh stack", () => {
   it("the monitoring host's Prometheus holds every host's metrics, pushed by their agents: data for each alert and canary signal", async () => {
     const all = [APP, DB, BACKUP, MONITORING];
     // Every host pushes (or, the monitoring host, scrapes) its node exporter, labelled with the stack.
-    expect(await series('up{job="node", env="converge"} == 1', all)).toEqual(Object.fromEntries(all.map((h) => [h, 1])));
+    expect(await series(`up{job="node", env="${STACK}"} == 1`, all)).toEqual(Object.fromEntries(all.map((h) => [h, 1])));
     // From the test double's /metrics on the app host (the requests the user checks made), Caddy's, the worker's unit.
     expect(await series('up{job=~"shithubd|caddy"} == 1', [APP])).toEqual({ [APP]: 1 });
-    expect((await series('sum by (host) (shithub_http_requests_total{env="converge"})', [APP]))[APP]).toBeGreaterThan(0);
-    expect(await series('count by (host) (shithub_http_request_duration_seconds_bucket{env="converge"}) > 0', [APP])).toHaveProperty(APP);
+    expect((await series(`sum by (host) (shithub_http_requests_total{env="${STACK}"})`, [APP]))[APP]).toBeGreaterThan(0);
+    expect(await series(`count by (host) (shithub_http_request_duration_seconds_bucket{env="${STACK}"}) > 0`, [APP])).toHaveProperty(APP);
     expect(await series('node_systemd_unit_state{name="shithubd-worker.service", state="active"}', [APP])).toEqual({ [APP]: 1 });
     expect(await series("shithub_db_pool_total", [APP])).toHaveProperty(APP);
     // From the db host's Postgres exporter: the database answers, commits, archives.
@@ -580,7 +578,7 @@ describe("releases under steady load (100 requests/s through the edge)", () => {
   it("the canary judges the next release from the monitoring host's Prometheus: npm run canary prints every signal's verdict", async () => {
     const set = { "shithubd:SHITHUB_RATELIMIT__API__ANON_PER_HOUR": "120" };
     // Light traffic throughout: a minute before the release, the release, a minute after it.
-    const load = openLoopLoad({ url: `https://${DOMAIN}/`, address: machine(APP).publicIp, ratePerSecond: 10, seconds: 150, ca: readFileSync(caddyCa) });
+    const load = openLoopLoad({ url: `https://${DOMAIN}/`, address: machine(APP).publicIp, ratePerSecond: 10, seconds: 150, ca: readFileSync(pebbleRoot) });
     await new Promise((r) => setTimeout(r, 65_000));
     const steps = await stack.up(await plan(V4, set));
     expect(names(steps)).toEqual([`${APP}-release`]);

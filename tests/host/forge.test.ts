@@ -6,37 +6,45 @@ import { ed25519KeyPair } from "../../offline/sshKeyPair";
 import { applySteps, dropletUserData, orderOf, remoteSteps, Stack } from "./applyPlan";
 import type { AppliedStep, Plan } from "./applyPlan";
 import { ArtifactServer } from "./artifacts";
-import { CADDY_ROOT, needsSpaces, planSingleDroplet, withoutSpaces } from "./testStack";
-import { bootMachine, CONTAINER_IP, failedUnits, HOST_IP, METADATA_IP, METADATA_USER_DATA, SINGLE_DROPLET, TEST_DEPLOY_KEY } from "./machine";
+import { needsSpaces, planCommitted, withoutSpaces, worldSubstitutions } from "./testStack";
+import type { Substitution } from "./testStack";
+import { ACME_HOST, Pebble } from "./acme";
+import { loadStackFile } from "../../offline/stackFile";
+import { bootCloud, failedUnits, HOST_IP, METADATA_IP, METADATA_USER_DATA, publicIpOf, TEST_DEPLOY_KEY, worldCertificate } from "./machine";
 import type { Cloud, Machine } from "./machine";
 
-// A fresh stack is a working forge: the program's own remote steps (db, backup, edge, git-ssh
-// setup, then the release), taken from its mock-runtime run and applied over SSH in its
-// dependency order to a booted Debian container; then checked from outside, as a user meets it.
-// The droplet booted from the program's own user data (cloud-init, NoCloud); the test creates
-// nothing the program should create: as a user would, it registers a key and pushes a repository,
-// and it trusts the CA behind `shithubd:tls internal` by fetching its root from the host.
+// A fresh stack is a working forge: Pulumi.staging.yaml as committed (its one host with every role,
+// in its own mode) with the test world's substitutions, its droplet booted from the program's own
+// user data (cloud-init, NoCloud) behind the cloud firewalls it declares, and the program's own
+// remote steps applied concurrently in their dependency order, as `pulumi up` would; then checked
+// from outside, as a user meets it. The test creates nothing the program should create: as a
+// user would, it registers a key and pushes a repository, and it trusts the edge's certificate
+// through Pebble's root, the test world's ACME CA.
 
-const DOMAIN = "forge.test";
+const ROOT = join(__dirname, "..", "..");
+const staging = loadStackFile(ROOT, "staging");
+const HOST = (JSON.parse(staging.values["shithubd:hosts"]!) as Array<{ name: string }>)[0]!.name;
+const DOMAIN = staging.values["shithubd:domain"]!;
 const PORT = 8097;
 const VERSION = "v1.0.0";
 const PUBLIC_BRIDGE = "shithub-pub";
+const CONTAINER_IP = publicIpOf(0);
 const work = mkdtempSync(join(tmpdir(), "shithub-forge-"));
 let machine: Machine;
 let cloud: Cloud | undefined;
 let plannedFresh: Plan;
 const artifacts = new ArtifactServer(join(work, "artifacts"), PORT);
+const pebble = new Pebble(join(work, "pebble"));
 const applied: AppliedStep[] = [];
+
+/** What the test world substitutes in Pulumi.staging.yaml, and why; secrets are TEST_SECRETS. */
+const SUBSTITUTIONS: readonly Substitution[] = worldSubstitutions({ artifacts, acmeDirectory: () => pebble.directoryUrl });
+const plan = (set: Record<string, string> = {}, secrets: Record<string, string> = {}): Promise<Plan> =>
+  planCommitted(staging, SUBSTITUTIONS, { version: VERSION, sha256: artifacts.sha(VERSION) }, set, secrets);
 
 function run(cmd: string, args: string[], options: { env?: NodeJS.ProcessEnv; input?: string } = {}) {
   const r = spawnSync(cmd, args, { encoding: "utf8", timeout: 60_000, env: { ...process.env, ...options.env }, input: options.input ?? "" });
   return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
-}
-
-function caddyRoot(): string {
-  const crt = join(work, "caddy-root.crt");
-  writeFileSync(crt, machine.sh(`cat ${CADDY_ROOT}`));
-  return crt;
 }
 
 /** `ip ARGS` on this host; must succeed. */
@@ -50,7 +58,7 @@ const curl = (url: string, ...extra: string[]) =>
   run("curl", ["-sS", "--max-time", "20", "--cacert", caCert, "--resolve", `${DOMAIN}:443:${CONTAINER_IP}`, "--resolve", `${DOMAIN}:80:${CONTAINER_IP}`,
     "--resolve", `www.${DOMAIN}:443:${CONTAINER_IP}`, ...extra, url]);
 
-/** ssh as a git user would run it, with `key`, to git@forge.test. */
+/** ssh as a git user would run it, with `key`, to git@<domain>. */
 function gitSsh(key: string): string {
   return `ssh -i ${key} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o HostName=${CONTAINER_IP}`;
 }
@@ -66,18 +74,33 @@ const psqlAsPostgres = (sql: string, db = "shithub") => machine.sh(`runuser -u p
 
 beforeAll(async () => {
   artifacts.publish(VERSION, "migrations=1");
-  const single = await planSingleDroplet(DOMAIN, VERSION, artifacts);
-  plannedFresh = single;
-  ({ machine, cloud } = await bootMachine(work, dropletUserData(single, SINGLE_DROPLET.name), single));
+  const fresh = await plan();
+  plannedFresh = fresh;
+  const host = (fresh.outputs as { hosts: Record<string, { privateIpv4: string }> }).hosts[HOST]!;
+  cloud = await bootCloud(work, [{ name: HOST, userData: dropletUserData(fresh, HOST), privateIp: host.privateIpv4, vpcPrefix: Number(staging.values["shithubd:vpcIpRange"]!.split("/")[1]), volume: true }], {
+    firewalls: fresh,
+    names: [ACME_HOST],
+    alongside: async (ca) => {
+      const acme = worldCertificate(ca, work, "acme", [ACME_HOST]);
+      await pebble.start({ listen: HOST_IP, cert: acme.cert, key: acme.key, domainAddress: CONTAINER_IP });
+    },
+  });
+  machine = cloud.machine(HOST);
   artifacts.start(cloud.worldCa);
-  const steps = remoteSteps(single);
-  expect(steps.filter((s) => needsSpaces(s.name)).map((s) => s.name).sort()).toEqual(["shithubct-backup-observer-setup", "shithubct-backup-setup", "shithubct-dr-sync-setup", "shithubct-repos-backup-setup"]);
+  const steps = remoteSteps(fresh);
+  expect(steps.filter((s) => needsSpaces(s.name)).map((s) => s.name).sort()).toEqual(["backup-observer-setup", "backup-setup", "dr-sync-setup", "repos-backup-setup"].map((s) => `${HOST}-${s}`));
   // `pulumi up`: every step at once where the program's dependencies allow.
-  applied.push(...await new Stack(() => machine).up(withoutSpaces(single)));
-  caCert = caddyRoot();
+  applied.push(...await new Stack(() => machine).up(withoutSpaces(fresh)));
+  caCert = join(work, "pebble-root.crt");
+  writeFileSync(caCert, pebble.root(HOST_IP, cloud.worldCa.cert));
+  // Caddy orders the edge's certificates from Pebble once it is set up.
+  for (const name of [DOMAIN, `www.${DOMAIN}`]) {
+    for (const deadline = Date.now() + 120_000; Date.now() < deadline && curl(`https://${name}/`, "-o", "/dev/null").status !== 0;) await new Promise((r) => setTimeout(r, 1000));
+  }
 }, 1_200_000);
 
 afterAll(() => {
+  pebble.stop();
   artifacts.stop();
   cloud?.down();
   // The droplets' disks, the bucket store and the clones: several GB a run.
@@ -93,7 +116,7 @@ describe("a fresh `pulumi up` of one host with every role", () => {
   });
 
   it("ran the program's remote steps concurrently in its order: none before the steps it depends on, the database before the release", () => {
-    const names = applied.map((s) => s.name.replace("shithubct-", ""));
+    const names = applied.map((s) => s.name.replace(`${HOST}-`, ""));
     expect(orderOf(withoutSpaces(plannedFresh), applied).violations).toEqual([]);
     expect(names.indexOf("db-setup")).toBeLessThan(names.indexOf("release"));
     expect([...names].sort()).toEqual(["access-setup", "db-setup", "edge-setup", "git-ssh-setup", "metrics-setup", "monitoring-setup", "postgres-metrics-setup", "release"]);
@@ -110,13 +133,13 @@ describe("a fresh `pulumi up` of one host with every role", () => {
     expect(psqlAsPostgres("SELECT count(*) FROM goose_db_version")).toBe("1");
   });
 
-  it("serves https://forge.test/readyz through Caddy from shithubd, which reaches its database", () => {
+  it("serves https://<domain>/readyz through Caddy from shithubd, which reaches its database", () => {
     const r = curl(`https://${DOMAIN}/readyz`, "-o", "-", "-w", "\n%{http_code}");
     expect(r.stderr).toBe("");
     expect(r.stdout.trim().split("\n").pop()).toBe("200");
   });
 
-  it("answers / over HTTPS with HSTS and nosniff, redirects HTTP and www to https://forge.test", () => {
+  it("answers / over HTTPS with HSTS and nosniff, redirects HTTP and www to https://<domain>", () => {
     const page = curl(`https://${DOMAIN}/`, "-D", "-", "-o", "/dev/null");
     expect(page.stdout).toMatch(/^HTTP\/2 200/);
     expect(page.stdout).toMatch(/strict-transport-security: max-age=31536000/i);
@@ -147,7 +170,7 @@ describe("a fresh `pulumi up` of one host with every role", () => {
         git push -q /data/repos/al/alice/hello.git trunk && git -C /data/repos/al/alice/hello.git symbolic-ref HEAD refs/heads/trunk && rm -rf /data/tmp/w'`);
     });
 
-    it("clones git@forge.test:alice/hello.git with a registered key", () => {
+    it("clones git@<domain>:alice/hello.git with a registered key", () => {
       const dest = join(work, "clone-ok");
       const r = run("git", ["clone", "-q", `git@${DOMAIN}:alice/hello.git`, dest], { env: { GIT_SSH_COMMAND: gitSsh(alice.key) } });
       // shithubd's ssh-shell logs its dispatch on stderr, which ssh passes on.
@@ -156,7 +179,7 @@ describe("a fresh `pulumi up` of one host with every role", () => {
       expect(readFileSync(join(dest, "README"), "utf8")).toBe("hello from shithub\n");
     });
 
-    it("clones https://forge.test/alice/hello.git through the edge's git route (smart HTTP)", () => {
+    it("clones https://<domain>/alice/hello.git through the edge's git route (smart HTTP)", () => {
       const dest = join(work, "clone-https");
       const r = run("git", ["-c", `http.curloptResolve=${DOMAIN}:443:${CONTAINER_IP}`, "clone", "-q", `https://${DOMAIN}/alice/hello.git`, dest], { env: { GIT_SSL_CAINFO: caCert } });
       expect(r.stderr).toBe("");
@@ -231,21 +254,21 @@ describe("a fresh `pulumi up` of one host with every role", () => {
     const logsIn = (privateKey: string) => machine.ssh("true", "", undefined, privateKey).status === 0;
     const steps = (p: Plan) => remoteSteps(p).filter((s) => !needsSpaces(s.name));
     expect(machine.sh("cat /root/.ssh/authorized_keys").split("\n").filter((l) => l.startsWith("from="))).toEqual([
-      `from="${HOST_IP}/32",restrict ${TEST_DEPLOY_KEY.publicKeyOpenssh.trim()} shithub-infra deploy key of hosttest`,
+      `from="${HOST_IP}/32",restrict ${TEST_DEPLOY_KEY.publicKeyOpenssh.trim()} shithub-infra deploy key of ${staging.stack}`,
     ]);
     expect(logsIn(next.privateKeyOpenssh)).toBe(false);
 
     // 1. `pulumi config set --path 'shithubd:authorizedKeys[0]' "$(cat next.pub)"`, then up: only the access step changes.
-    const adding = await planSingleDroplet(DOMAIN, VERSION, artifacts, { "shithubd:authorizedKeys": JSON.stringify([next.publicKeyOpenssh.trim()]) });
-    expect(steps(adding).filter((s) => !steps(plannedFresh).some((f) => f.name === s.name && f.stdin === s.stdin)).map((s) => s.name)).toEqual(["shithubct-access-setup"]);
-    applySteps(() => machine, steps(adding).filter((s) => s.name === "shithubct-access-setup"));
+    const adding = await plan({ "shithubd:authorizedKeys": JSON.stringify([next.publicKeyOpenssh.trim()]) });
+    expect(steps(adding).filter((s) => !steps(plannedFresh).some((f) => f.name === s.name && f.stdin === s.stdin)).map((s) => s.name)).toEqual([`${HOST}-access-setup`]);
+    applySteps(() => machine, steps(adding).filter((s) => s.name === `${HOST}-access-setup`));
     expect([logsIn(TEST_DEPLOY_KEY.privateKeyOpenssh), logsIn(next.privateKeyOpenssh)]).toEqual([true, true]);
 
     // 2. the stack's sshPrivateKey becomes the next key and authorizedKeys is emptied: every step runs again, with the new key.
-    const switched = await planSingleDroplet(DOMAIN, VERSION, artifacts, {}, { "shithubd:sshPrivateKey": next.privateKeyOpenssh });
+    const switched = await plan({}, { "shithubd:sshPrivateKey": next.privateKeyOpenssh });
     expect(steps(switched).every((s) => s.privateKey === next.privateKeyOpenssh)).toBe(true);
     const ran = applySteps(() => machine, steps(switched));
-    expect(ran.find((s) => s.name === "shithubct-release")!.stderr).toContain("unchanged; nothing restarted");
+    expect(ran.find((s) => s.name === `${HOST}-release`)!.stderr).toContain("unchanged; nothing restarted");
     expect([logsIn(TEST_DEPLOY_KEY.privateKeyOpenssh), logsIn(next.privateKeyOpenssh)]).toEqual([false, true]);
     expect(machine.ssh("grep -c '^from=' /root/.ssh/authorized_keys", "", undefined, next.privateKeyOpenssh).stdout.trim()).toBe("1");
   });

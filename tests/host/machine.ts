@@ -112,7 +112,8 @@ function makeWorld(dir: string, names: readonly string[]): { cert: string; key: 
   return { cert, key };
 }
 
-const publicIpOf = (i: number): string => `10.213.0.${2 + i}`;
+/** The public address of the i-th droplet booted (spec order). */
+export const publicIpOf = (i: number): string => `10.213.0.${2 + i}`;
 
 /** DigitalOcean's metadata service on its link-local address (cloud.sh net-up puts it on the public network). */
 export const METADATA_IP = "169.254.169.254";

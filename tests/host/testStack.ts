@@ -1,6 +1,7 @@
 import type { BackupHostInputs } from "../../components/backups/backupHost";
 import { platformOf } from "../../components/hosts/platform";
 import { runOffline } from "../../offline/run";
+import type { StackFileConfig } from "../../offline/stackFile";
 import { ageKeyPair, SESSION_KEY, SSH_KEY, TOTP_KEY } from "../helpers";
 import type { Plan } from "./applyPlan";
 import type { ArtifactServer } from "./artifacts";
@@ -80,4 +81,46 @@ export function radosgwBackupInputs(buckets: BackupHostInputs["spaces"]["buckets
     dumpKey: { accessKey: access, secretKey: secret },
     walKey: { accessKey: access, secretKey: secret },
   };
+}
+
+/** One value the test world puts in place of a committed stack file's: what it substitutes, and why it must. */
+export interface Substitution {
+  readonly key: string;
+  readonly value: () => string;
+  readonly why: string;
+}
+
+/**
+ * What every test world substitutes in a committed stack file, and why it must: its addresses,
+ * its release server, its ACME CA and the operators' backup key.
+ */
+export function worldSubstitutions(world: { readonly artifacts: ArtifactServer; readonly acmeDirectory: () => string }): Substitution[] {
+  return [
+    { key: "shithubd:adminCidrs", value: () => JSON.stringify([`${HOST_IP}/32`]), why: "the admin network is this host's address on the test cloud" },
+    { key: "shithubd:artifactUrl", value: () => world.artifacts.urlTemplate, why: "the release server is this host's (tests/host/artifacts.ts)" },
+    { key: "shithubd:backupRecipients", value: () => TEST_BACKUP_RECIPIENTS["shithubd:backupRecipients"], why: "the operators' age key, whose identity the drills get" },
+    { key: "shithubd:acmeCaUrl", value: world.acmeDirectory, why: "the ACME CA is the test world's Pebble, in place of Let's Encrypt (tests/host/acme.ts)" },
+  ];
+}
+
+/**
+ * The offline plan of a committed stack file (Pulumi.<stack>.yaml, under its own stack name, so
+ * in the mode it runs in) with the test world's substitutions, at `version` (the release under
+ * test, from the world's release server, whose checksum goes with it) and `set` (a scenario's
+ * config edit); secrets are TEST_SECRETS and `secrets`.
+ */
+export async function planCommitted(file: StackFileConfig, substitutions: readonly Substitution[], release: { version: string; sha256: string },
+  set: Record<string, string> = {}, secrets: Record<string, string> = {}): Promise<Plan> {
+  const result = await runOffline({
+    ...file,
+    values: {
+      ...file.values,
+      ...Object.fromEntries(substitutions.map((s) => [s.key, s.value()])),
+      "shithubd:version": release.version,
+      "shithubd:artifactSha256": release.sha256,
+      ...set,
+    },
+  }, { placeholdersForUnsetValues: false, secretValues: { ...TEST_SECRETS, ...secrets } });
+  if (!result.ok) throw new Error(result.message);
+  return result;
 }
