@@ -10,6 +10,8 @@ import { NAMESPACE, PROJECT_KEYS, qualified } from "../components/config/project
 import type { StackFileConfig } from "./stackFile";
 import { mockResource } from "./mockState";
 import { secretPlaceholder } from "./stackFile";
+import { judgePromotion, refusalMessage } from "../components/promotion/promotionGate";
+import type { PromotionDecision, UpstreamOutputs } from "../components/promotion/promotionGate";
 
 // Resolves once every registration the program started has reached the (mock) monitor.
 const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
@@ -48,6 +50,8 @@ export type OfflineResult =
       readonly unsetValues: Array<{ key: string; fix: string }>;
       /** The promotion gate the stack has: `pulumi preview` and `up` judge it (it reads another stack's outputs); an offline plan cannot. */
       readonly promotion?: { readonly from: string; readonly soakMinutes: number };
+      /** The gate's decision, when the plan was given the outputs it reads (OfflineOptions.promotion). */
+      readonly decision?: PromotionDecision;
     }
   | { readonly ok: false; readonly message: string; readonly resources: RecordedResource[] };
 
@@ -56,6 +60,12 @@ export interface OfflineOptions {
   readonly placeholdersForUnsetValues?: boolean;
   /** Decrypted values of secret keys (what the engine hands the program), e.g. for a plan applied to test hosts. */
   readonly secretValues?: Readonly<Record<string, string>>;
+  /**
+   * The outputs the promotion gate would read from the backend (the upstream stack's, and this
+   * stack's own from its last update): with them, a stack that has a gate is judged as `pulumi
+   * preview` judges it, and a refusal fails the plan with the same message.
+   */
+  readonly promotion?: { readonly upstream: UpstreamOutputs; readonly current?: unknown; readonly now?: Date };
 }
 
 /**
@@ -169,8 +179,15 @@ export async function runOffline(cfg: StackFileConfig, options: OfflineOptions =
   }
   const outputs = await valueOf(pulumi.output(built.outputs));
   const gate = built.config.promotion;
+  let decision: PromotionDecision | undefined;
+  if (gate !== undefined && options.promotion !== undefined) {
+    const { upstream, current, now } = options.promotion;
+    decision = judgePromotion({ stack: cfg.stack, version: built.config.version, promotion: gate, upstream, current, now: now ?? new Date() });
+    if (decision.verdict === "refused") return { ok: false, message: refusalMessage(cfg.stack, decision), resources };
+  }
   return {
     ok: true, resources, files, outputs: outputs as unknown as Record<string, unknown>, unsetValues: unset,
     ...(gate !== undefined ? { promotion: { from: gate.from, soakMinutes: gate.soakMinutes } } : {}),
+    ...(decision !== undefined ? { decision } : {}),
   };
 }

@@ -10,6 +10,7 @@ import { needsSpaces, planCommitted, withoutSpaces, worldSubstitutions } from ".
 import type { Substitution } from "./testStack";
 import { ACME_HOST, Pebble } from "./acme";
 import { loadStackFile } from "../../offline/stackFile";
+import { parseReleaseReport, utcSecond } from "../../components/release/releaseReport";
 import { bootCloud, failedUnits, HOST_IP, METADATA_IP, METADATA_USER_DATA, publicIpOf, TEST_DEPLOY_KEY, worldCertificate } from "./machine";
 import type { Cloud, Machine } from "./machine";
 
@@ -246,6 +247,28 @@ describe("a fresh `pulumi up` of one host with every role", () => {
     const listening = machine.sh("ss -Hltn 'sport = :5432' | awk '{print $4}' | sort").split("\n");
     expect(listening.length).toBeGreaterThan(0);
     for (const address of listening) expect(address).toMatch(/^(127\.0\.0\.1|\[::1\]):5432$/);
+  });
+
+  it("production's promotion gate judges what this staging stack exports: refused until the release has soaked and staging's canary passed it", async () => {
+    // What staging exports after this up: its outputs, with its release step's own report as the engine keeps it.
+    const report = parseReleaseReport(applied.find((s) => s.name === `${HOST}-release`)!.stdout)!;
+    expect(report.version).toBe(VERSION);
+    const exported = async (p: Plan) => {
+      const out = p.outputs as { release: { version: string; hosts: Record<string, unknown> }; canary: unknown };
+      return { release: { ...out.release, hosts: { ...out.release.hosts, [HOST]: report } }, canary: out.canary };
+    };
+    const production = loadStackFile(ROOT, "production");
+    const judged = async (upstream: Awaited<ReturnType<typeof exported>>, now: Date) =>
+      planCommitted(production, SUBSTITUTIONS, { version: VERSION, sha256: artifacts.sha(VERSION) }, {}, {}, { upstream, now });
+    const released = Date.parse(report.releasedAt);
+    await expect(judged(await exported(plannedFresh), new Date(released + 60_000))).rejects.toThrow(new RegExp(
+      `Stack 'production' refuses shithubd ${VERSION.replaceAll(".", "\\.")}: its promotion gate \\(from organization/shithubd/staging, soak 30 min\\)[\\s\\S]*` +
+      `has run on staging for 1 of the 30 minutes[\\s\\S]*staging has no canary verdict on ${VERSION.replaceAll(".", "\\.")}`));
+    // After the soak, the canary's verdict recorded in staging's config (npm run canary -- --record writes it): production may take the version.
+    const verdict = { version: VERSION, verdict: "pass", judgedAt: utcSecond(released + 31 * 60_000), releasedAt: report.releasedAt, windowSeconds: 1800, failed: [] };
+    const recorded = await plan({ "shithubd:canaryVerdict": JSON.stringify(verdict) });
+    const promoted = await judged(await exported(recorded), new Date(released + 31 * 60_000));
+    expect(promoted.decision).toMatchObject({ verdict: "passed", version: VERSION, since: report.releasedAt, soakedMinutes: 31, reasons: [] });
   });
 
   // Last: afterwards only the new key logs in, and this file's helpers use the old one.

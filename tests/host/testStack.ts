@@ -1,6 +1,7 @@
 import type { BackupHostInputs } from "../../components/backups/backupHost";
 import { platformOf } from "../../components/hosts/platform";
 import { runOffline } from "../../offline/run";
+import type { OfflineOptions } from "../../offline/run";
 import type { StackFileConfig } from "../../offline/stackFile";
 import { ageKeyPair, SESSION_KEY, SSH_KEY, TOTP_KEY } from "../helpers";
 import type { Plan } from "./applyPlan";
@@ -110,7 +111,7 @@ export function worldSubstitutions(world: { readonly artifacts: ArtifactServer; 
  * config edit); secrets are TEST_SECRETS and `secrets`.
  */
 export async function planCommitted(file: StackFileConfig, substitutions: readonly Substitution[], release: { version: string; sha256: string },
-  set: Record<string, string> = {}, secrets: Record<string, string> = {}): Promise<Plan> {
+  set: Record<string, string> = {}, secrets: Record<string, string> = {}, promotion?: OfflineOptions["promotion"]): Promise<Plan> {
   const result = await runOffline({
     ...file,
     values: {
@@ -120,7 +121,7 @@ export async function planCommitted(file: StackFileConfig, substitutions: readon
       "shithubd:artifactSha256": release.sha256,
       ...set,
     },
-  }, { placeholdersForUnsetValues: false, secretValues: { ...TEST_SECRETS, ...secrets } });
+  }, { placeholdersForUnsetValues: false, secretValues: { ...TEST_SECRETS, ...secrets }, ...(promotion !== undefined ? { promotion } : {}) });
   if (!result.ok) throw new Error(result.message);
   return result;
 }
