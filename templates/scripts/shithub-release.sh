@@ -28,7 +28,10 @@ log() { printf 'shithub-release %s: %s\n' "$RELEASE_VERSION" "$*" >&2; }
 
 # Which version this host runs and since when a release step switched it there ("<version> <UTC>").
 RUNNING="$WORK/running"
-now_utc() { date -u +%Y-%m-%dT%H:%M:%SZ; }
+# The next whole second: the new version was ready by then. A report to the second that rounded
+# down would put the scrapes that found it restarting (a refused connection, stamped with the
+# scrape's start) inside the canary's soak, which begins at the release time.
+ready_since_utc() { date -u -d "@$(($(date +%s) + 1))" +%Y-%m-%dT%H:%M:%SZ; }
 record_running() {
   printf '%s %s\n' "$RELEASE_VERSION" "$1" >"$RUNNING.new"
   mv -f "$RUNNING.new" "$RUNNING"
@@ -368,7 +371,7 @@ main() {
     await_ready "$web" "$worker" || fail "$NOT_READY"
   fi
   if [ "$timer" = 1 ]; then systemctl restart shithubd-cron.timer || fail "shithubd-cron.timer did not start"; fi
-  if [ "$binary_changed" = 1 ]; then record_running "$(now_utc)"; fi
+  if [ "$binary_changed" = 1 ]; then record_running "$(ready_since_utc)"; fi
 
   rm -rf -- "$BACKUP"
   touch "$NEW_DIR" # pruning keeps the most recently released

@@ -97,6 +97,21 @@ net_up() {
   ip link set "$VPC_BRIDGE" up
 }
 
+# A droplet's own cgroup in each hierarchy systemd manages (its named one and the unified one on
+# this host's hybrid layout; the root on a unified-only host), made now: their directories.
+droplet_cgroup() {
+  local name=$1 h
+  for h in /sys/fs/cgroup/systemd /sys/fs/cgroup/unified; do
+    [ -f "$h/cgroup.procs" ] || continue
+    mkdir -p "$h/shithub-droplets/$name"
+    echo "$h/shithub-droplets/$name"
+  done
+  if [ ! -d /sys/fs/cgroup/systemd ] && [ -f /sys/fs/cgroup/cgroup.procs ]; then
+    mkdir -p "/sys/fs/cgroup/shithub-droplets/$name"
+    echo "/sys/fs/cgroup/shithub-droplets/$name"
+  fi
+}
+
 # The program creates every droplet with `monitoring: true`, for which DigitalOcean installs its
 # agent: a do-agent user and service. The stand-in does what matters here, as that user: it reads
 # the droplet's id from the metadata service every few seconds and says whether it could.
@@ -157,12 +172,6 @@ boot() {
   chroot "$r" update-ca-certificates >/dev/null 2>&1
   cat "$world/hosts" >>"$r/etc/hosts"
   do_agent "$r"
-  # Early-boot units whose work a container cannot do or need not: a droplet remounts its root file
-  # system as its fstab says, and a container's root is a directory nspawn mounted for it; users
-  # from sysusers.d were made when the image's packages were installed. Both failed now and then
-  # on a loaded machine (status 219/CGROUP: this host's cgroup tree is not yet the container's).
-  ln -sf /dev/null "$r/etc/systemd/system/systemd-remount-fs.service"
-  ln -sf /dev/null "$r/etc/systemd/system/systemd-sysusers.service"
   local binds=(--bind-ro="$CACHE/debs:/srv/shithub-debs")
   if [ "$volume" = 1 ]; then
     # The attached volume: a host directory on /data, and the link udev makes for its label.
@@ -185,7 +194,14 @@ boot() {
   ip netns exec "$ns" ip route add "$METADATA_IP/32" dev eth0
 
   # CAP_NET_ADMIN as a droplet's root has it (nftables), confined to the droplet's own namespace.
-  setsid systemd-nspawn -b -D "$r" -M "$name" --register=no --keep-unit --timezone=off --capability=CAP_NET_ADMIN "${binds[@]}" \
+  # --keep-unit runs the droplet in nspawn's own cgroup: each droplet gets one of its own first
+  # (droplet_cgroup), else every droplet's systemd would make and remove its units' cgroups in
+  # the same tree, and a unit of one droplet fails to start (219/CGROUP) when another's cleans up.
+  local cgroups
+  cgroups=$(droplet_cgroup "$name")
+  # shellcheck disable=SC2016 # $$ and $CGROUPS are the inner shell's: it moves itself, then becomes nspawn
+  CGROUPS=$cgroups setsid bash -c 'for h in $CGROUPS; do echo $$ >"$h/cgroup.procs"; done; exec systemd-nspawn "$@"' - \
+    -b -D "$r" -M "$name" --register=no --keep-unit --timezone=off --capability=CAP_NET_ADMIN "${binds[@]}" \
     --network-namespace-path="/run/netns/$ns" --console=read-only >"$dir/nspawn.log" 2>&1 &
   local nspawn=$! leader state
   echo "$nspawn" >"$dir/nspawn.pid"
@@ -227,6 +243,10 @@ halt() {
     kill -9 "$leader" 2>/dev/null || true
   fi
   ip netns del "shithub-$name" 2>/dev/null || true
+  local h
+  for h in /sys/fs/cgroup/systemd /sys/fs/cgroup/unified /sys/fs/cgroup; do
+    if [ -d "$h/shithub-droplets/$name" ]; then find "$h/shithub-droplets/$name" -depth -type d -exec rmdir {} + 2>/dev/null || true; fi
+  done
   ip link del "sh$(tag "$name")p" 2>/dev/null || true
   ip link del "sh$(tag "$name")v" 2>/dev/null || true
   rm -f "$dir/leader" "$dir/nspawn.pid"

@@ -1,10 +1,8 @@
-import { execFile, execFileSync, spawn, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
-import { mockResource } from "../../offline/mockState";
 import { describeImage, platformOf } from "../../components/hosts/platform";
 import { unwrapSecret } from "../../offline/summary";
 import { loadStackFile } from "../../offline/stackFile";
@@ -18,11 +16,12 @@ import { orderOf, remoteSteps, Stack } from "./applyPlan";
 import type { AppliedStep, Plan } from "./applyPlan";
 import { openLoopLoad } from "./load";
 import type { LoadResult } from "./load";
-import { bootCloud, failedUnits, holdTimers, HOST_IP, METADATA_IP, publicIpOf, IMAGE, PROGRESS, SPACES_HOSTS, TEST_DEPLOY_KEY, worldCertificate } from "./machine";
+import { bootCloud, failedUnits, holdTimers, HOST_IP, METADATA_IP, publicIpOf, IMAGE, TEST_DEPLOY_KEY, worldCertificate } from "./machine";
 import type { Cloud, Machine } from "./machine";
 import { planCommitted, worldSubstitutions } from "./testStack";
 import type { Substitution } from "./testStack";
 import { ACME_HOST, Pebble } from "./acme";
+import { bucket, bucketHosts, TestSpaces } from "./spaces";
 
 // The converge tier: the production stack's topology (app, db, backup and monitoring droplets)
 // booted from the user data the program renders, on a VPC with the plan's private addresses,
@@ -36,9 +35,7 @@ const ROOT = join(__dirname, "..", "..");
 const PORT = 8096;
 const work = mkdtempSync(join(tmpdir(), "shithub-converge-"));
 const artifacts = new ArtifactServer(join(work, "artifacts"), PORT);
-const rgwDir = join(work, "rgw");
-const RGW_SH = join(__dirname, "rgw.sh");
-const run = promisify(execFile);
+const spaces = new TestSpaces(work);
 
 const production = loadStackFile(ROOT, "production");
 /** The committed stack's own name: the mode it runs in follows from it. */
@@ -71,7 +68,6 @@ let cloud: Cloud;
 let stack: Stack;
 /** The calendar timers each up armed, held on each droplet since (holdTimers). */
 const held = new Map<string, string[]>();
-let rcloneConf: string;
 const machine = (name: string): Machine => cloud.machine(name);
 
 /**
@@ -91,57 +87,10 @@ const plan = (version: string, set: Record<string, string> = {}): Promise<Plan> 
 
 const plannedHosts = (p: Plan) => (p.outputs as { hosts: Record<string, { publicIpv4: string; privateIpv4: string }> }).hosts;
 
-/** What a Spaces key's grant lets it do in a bucket (readwrite: read, write and delete). */
-const READ_ACTIONS = ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucketLocation", "s3:GetBucketVersioning"];
-const GRANT_ACTIONS: Readonly<Record<string, readonly string[]>> = {
-  read: READ_ACTIONS,
-  readwrite: [...READ_ACTIONS, "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:ListBucketMultipartUploads"],
-};
+const objects = (bucketName: string, prefix = ""): string[] => spaces.objects(bucketName, prefix);
+const newestObject = (bucketName: string, prefix: string): number => spaces.newestObject(bucketName, prefix);
+const rclone = (...args: string[]): string => spaces.rclone(...args);
 
-/**
- * What DigitalOcean does for the plan's Spaces resources: its versioned buckets (the stack
- * owner's, as the provider's full-access key makes them), each key the provider returned as a
- * radosgw user of its own reaching only its grants, and the program's bucket policies (its
- * delete guards) on top of those grants.
- */
-async function provideSpaces(p: Plan): Promise<void> {
-  const allow = new Map<string, Array<{ principal: string; permission: string }>>();
-  for (const r of p.resources.filter((x) => x.type === "digitalocean:index/spacesKey:SpacesKey")) {
-    const key = mockResource(r.type, r.name, {}).state as { accessKey: string; secretKey: string };
-    await run("bash", [RGW_SH, "user", rgwDir, String(r.inputs.name), key.accessKey, key.secretKey]);
-    for (const g of r.inputs.grants as Array<{ bucket: string; permission: string }>) {
-      allow.set(g.bucket, [...(allow.get(g.bucket) ?? []), { principal: `arn:aws:iam:::user/${String(r.inputs.name)}`, permission: g.permission }]);
-    }
-  }
-  const guards = new Map(p.resources.filter((x) => x.type === "aws:s3/bucketPolicy:BucketPolicy")
-    .map((r) => [String(r.inputs.bucket), (JSON.parse(String(r.inputs.policy)) as { Statement: unknown[] }).Statement]));
-  for (const r of p.resources.filter((x) => x.type === "digitalocean:index/spacesBucket:SpacesBucket")) {
-    const name = String(r.inputs.name);
-    rclone("mkdir", `s:${name}`);
-    rclone("backend", "versioning", `s:${name}`, "Enabled");
-    // The account's own full-access key reads every object, whichever key wrote it (radosgw would give objects to their writer).
-    const owner = { principal: "arn:aws:iam:::user/shithub", permission: "read" };
-    const grants = [owner, ...(allow.get(name) ?? [])].map((g, i) => ({
-      Sid: `grant${i}`, Effect: "Allow", Principal: { AWS: [g.principal] }, Action: GRANT_ACTIONS[g.permission], Resource: [`arn:aws:s3:::${name}`, `arn:aws:s3:::${name}/*`],
-    }));
-    const file = join(work, `policy-${name}.json`);
-    writeFileSync(file, JSON.stringify({ Version: "2012-10-17", Statement: [...grants, ...(guards.get(name) ?? [])] }));
-    await run("bash", [RGW_SH, "policy", rgwDir, name, file]);
-  }
-}
-
-function rclone(...args: string[]): string {
-  const env: NodeJS.ProcessEnv = { ...process.env, RCLONE_CONFIG: rcloneConf };
-  delete env.AWS_CA_BUNDLE;
-  return execFileSync("rclone", args, { env, encoding: "utf8" }).trim();
-}
-const objects = (bucket: string, prefix = ""): string[] =>
-  (JSON.parse(rclone("lsjson", "--recursive", "--files-only", "--s3-no-check-bucket", `s:${bucket}/${prefix}`)) as Array<{ Path: string }>).map((o) => o.Path);
-/** The newest object's time under `prefix`, in epoch seconds (as S3 lists it). */
-const newestObject = (bucketName: string, prefix: string): number =>
-  Math.max(...(JSON.parse(rclone("lsjson", "--recursive", "--files-only", "--s3-no-check-bucket", `s:${bucketName}/${prefix}`)) as Array<{ ModTime: string }>)
-    .map((o) => Math.floor(Date.parse(o.ModTime) / 1000)));
-const bucket = (p: Plan, id: string) => String(p.resources.find((r) => r.type === "digitalocean:index/spacesBucket:SpacesBucket" && String(r.inputs.name).endsWith(`-${id}`))!.inputs.name);
 
 function curl(url: string, ...extra: string[]) {
   const app = machine(APP).publicIp;
@@ -257,12 +206,8 @@ beforeAll(async () => {
     volume: HOSTS.find((h) => h.name === r.inputs.name)!.volume !== undefined,
   }));
   expect(droplets.map((d) => d.name).sort()).toEqual([APP, BACKUP, DB, MONITORING].sort());
-  rcloneConf = join(work, "rclone.conf");
-  writeFileSync(rcloneConf, "[s]\ntype = s3\nprovider = Ceph\nenv_auth = false\naccess_key_id = HOSTTESTACCESS\nsecret_access_key = hosttestsecret\nendpoint = http://127.0.0.1:7480\n");
-  // Buckets are addressed as <bucket>.<region>.digitaloceanspaces.com.
-  const bucketHosts = fresh.resources.filter((r) => r.type === "digitalocean:index/spacesBucket:SpacesBucket").map((r) => `${String(r.inputs.name)}.${String(r.inputs.region)}.digitaloceanspaces.com`);
   cloud = await bootCloud(work, droplets, {
-    names: [...bucketHosts, SMTP_HOST, ACME_HOST],
+    names: [...bucketHosts(fresh), SMTP_HOST, ACME_HOST],
     firewalls: fresh,
     // radosgw answers as Spaces (https://<region>.digitaloceanspaces.com) with a certificate from the world's CA.
     alongside: async (ca) => {
@@ -274,12 +219,11 @@ beforeAll(async () => {
       mkdirSync(mailDir, { recursive: true });
       smtpRelay = spawn("/usr/bin/python3", [join(__dirname, "smtp-server.py"), HOST_IP, SMTP_PORT, smtp.cert, smtp.key, SMTP_LOGIN.username, SMTP_LOGIN.password, mailDir],
         { stdio: ["ignore", "ignore", "inherit"] });
-      const { cert, key } = worldCertificate(ca, work, "spaces", SPACES_HOSTS.flatMap((h) => [h, `*.${h}`]));
-      await run("bash", [RGW_SH, "up", rgwDir], { env: { ...process.env, RGW_TLS: `${HOST_IP} ${cert} ${key}`, RGW_HOSTNAMES: SPACES_HOSTS.join(" ") }, timeout: 600_000 });
+      await spaces.up(ca);
     },
   });
   artifacts.start(cloud.worldCa);
-  await provideSpaces(fresh);
+  await spaces.provide(fresh);
   const byAddress = new Map(Object.entries(hosts).map(([name, h]) => [h.publicIpv4, name]));
   stack = new Stack((step) => machine(byAddress.get(step.host) ?? step.host), () => {
     for (const m of cloud.machines) for (const t of holdTimers(m)) held.set(m.name, [...new Set([...(held.get(m.name) ?? []), t])]);
@@ -291,7 +235,7 @@ afterAll(() => {
   pebble.stop();
   artifacts.stop();
   cloud?.down();
-  spawnSync("bash", [RGW_SH, "down", rgwDir], { stdio: PROGRESS });
+  spaces.down();
   // The droplets' disks, the bucket store and the clones: several GB a run.
   rmSync(work, { recursive: true, force: true });
 });
@@ -509,10 +453,7 @@ describe("the production topology, converged from a fresh stack", () => {
       const rc = "rclone --config /etc/shithub-dr/rclone.conf --retries 1 --low-level-retries 1 --s3-no-check-bucket";
       expect(denied(MONITORING, `${rc} deletefile dr:${bucket(fresh, "backups-dr")}/daily/${newest("backups-dr", "daily")}`)).toEqual(REFUSED);
       expect(denied(MONITORING, `${rc} purge dr:${bucket(fresh, "wal-dr")}/wal`)).toEqual(REFUSED);
-      const env: NodeJS.ProcessEnv = { ...process.env, RCLONE_CONFIG: rcloneConf };
-      delete env.AWS_CA_BUNDLE;
-      const owner = spawnSync("rclone", ["--retries", "1", "--low-level-retries", "1", "--s3-no-check-bucket", "deletefile", `s:${bucket(fresh, "backups")}/daily/${newest("backups", "daily")}`],
-        { encoding: "utf8", env });
+      const owner = spaces.rcloneResult("--retries", "1", "--low-level-retries", "1", "--s3-no-check-bucket", "deletefile", `s:${bucket(fresh, "backups")}/daily/${newest("backups", "daily")}`);
       expect(owner.status).not.toBe(0);
       expect(owner.stderr).toContain("AccessDenied");
     });

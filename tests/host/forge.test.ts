@@ -6,12 +6,13 @@ import { ed25519KeyPair } from "../../offline/sshKeyPair";
 import { applySteps, dropletUserData, orderOf, remoteSteps, Stack } from "./applyPlan";
 import type { AppliedStep, Plan } from "./applyPlan";
 import { ArtifactServer } from "./artifacts";
-import { needsSpaces, planCommitted, withoutSpaces, worldSubstitutions } from "./testStack";
+import { planCommitted, worldSubstitutions } from "./testStack";
+import { bucketHosts, TestSpaces } from "./spaces";
 import type { Substitution } from "./testStack";
 import { ACME_HOST, Pebble } from "./acme";
 import { loadStackFile } from "../../offline/stackFile";
 import { parseReleaseReport, utcSecond } from "../../components/release/releaseReport";
-import { bootCloud, failedUnits, HOST_IP, METADATA_IP, METADATA_USER_DATA, publicIpOf, TEST_DEPLOY_KEY, worldCertificate } from "./machine";
+import { bootCloud, failedUnits, holdTimers, HOST_IP, METADATA_IP, METADATA_USER_DATA, publicIpOf, TEST_DEPLOY_KEY, worldCertificate } from "./machine";
 import type { Cloud, Machine } from "./machine";
 
 // A fresh stack is a working forge: Pulumi.staging.yaml as committed (its one host with every role,
@@ -36,6 +37,7 @@ let cloud: Cloud | undefined;
 let plannedFresh: Plan;
 const artifacts = new ArtifactServer(join(work, "artifacts"), PORT);
 const pebble = new Pebble(join(work, "pebble"));
+const spaces = new TestSpaces(work);
 const applied: AppliedStep[] = [];
 
 /** What the test world substitutes in Pulumi.staging.yaml, and why; secrets are TEST_SECRETS. */
@@ -80,18 +82,17 @@ beforeAll(async () => {
   const host = (fresh.outputs as { hosts: Record<string, { privateIpv4: string }> }).hosts[HOST]!;
   cloud = await bootCloud(work, [{ name: HOST, userData: dropletUserData(fresh, HOST), privateIp: host.privateIpv4, vpcPrefix: Number(staging.values["shithubd:vpcIpRange"]!.split("/")[1]), volume: true }], {
     firewalls: fresh,
-    names: [ACME_HOST],
+    names: [ACME_HOST, ...bucketHosts(fresh)],
     alongside: async (ca) => {
       const acme = worldCertificate(ca, work, "acme", [ACME_HOST]);
-      await pebble.start({ listen: HOST_IP, cert: acme.cert, key: acme.key, domainAddress: CONTAINER_IP });
+      await Promise.all([pebble.start({ listen: HOST_IP, cert: acme.cert, key: acme.key, domainAddress: CONTAINER_IP }), spaces.up(ca)]);
     },
   });
   machine = cloud.machine(HOST);
   artifacts.start(cloud.worldCa);
-  const steps = remoteSteps(fresh);
-  expect(steps.filter((s) => needsSpaces(s.name)).map((s) => s.name).sort()).toEqual(["backup-observer-setup", "backup-setup", "dr-sync-setup", "repos-backup-setup"].map((s) => `${HOST}-${s}`));
+  await spaces.provide(fresh);
   // `pulumi up`: every step at once where the program's dependencies allow.
-  applied.push(...await new Stack(() => machine).up(withoutSpaces(fresh)));
+  applied.push(...await new Stack(() => machine, () => void holdTimers(machine)).up(fresh));
   caCert = join(work, "pebble-root.crt");
   writeFileSync(caCert, pebble.root(HOST_IP, cloud.worldCa.cert));
   // Caddy orders the edge's certificates from Pebble once it is set up.
@@ -102,6 +103,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   pebble.stop();
+  spaces.down();
   artifacts.stop();
   cloud?.down();
   // The droplets' disks, the bucket store and the clones: several GB a run.
@@ -118,9 +120,10 @@ describe("a fresh `pulumi up` of one host with every role", () => {
 
   it("ran the program's remote steps concurrently in its order: none before the steps it depends on, the database before the release", () => {
     const names = applied.map((s) => s.name.replace(`${HOST}-`, ""));
-    expect(orderOf(withoutSpaces(plannedFresh), applied).violations).toEqual([]);
+    expect(orderOf(plannedFresh, applied).violations).toEqual([]);
     expect(names.indexOf("db-setup")).toBeLessThan(names.indexOf("release"));
-    expect([...names].sort()).toEqual(["access-setup", "db-setup", "edge-setup", "git-ssh-setup", "metrics-setup", "monitoring-setup", "postgres-metrics-setup", "release"]);
+    expect([...names].sort()).toEqual(["access-setup", "backup-observer-setup", "backup-setup", "db-setup", "dr-sync-setup", "edge-setup", "git-ssh-setup", "metrics-setup",
+      "monitoring-setup", "postgres-metrics-setup", "release", "repos-backup-setup"]);
   });
 
   it("the database, its roles and extensions exist because the db setup step made them, with the data on the volume", () => {
@@ -275,7 +278,7 @@ describe("a fresh `pulumi up` of one host with every role", () => {
   it("rotates the deploy key (security review M4): one up adds the next key, the next switches to it and removes the old one", async () => {
     const next = ed25519KeyPair("forge test: the next deploy key");
     const logsIn = (privateKey: string) => machine.ssh("true", "", undefined, privateKey).status === 0;
-    const steps = (p: Plan) => remoteSteps(p).filter((s) => !needsSpaces(s.name));
+    const steps = (p: Plan) => remoteSteps(p);
     expect(machine.sh("cat /root/.ssh/authorized_keys").split("\n").filter((l) => l.startsWith("from="))).toEqual([
       `from="${HOST_IP}/32",restrict ${TEST_DEPLOY_KEY.publicKeyOpenssh.trim()} shithub-infra deploy key of ${staging.stack}`,
     ]);

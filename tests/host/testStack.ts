@@ -56,7 +56,7 @@ export async function planSingleDroplet(domain: string, version: string, artifac
 /**
  * The steps that reach Spaces: the backup setups point PostgreSQL's archive_command and the timers
  * at it, the repositories' setup makes its restic repository there, the DR copy and the heartbeat
- * observer read the buckets. A test world without radosgw leaves them out (converge.test.ts runs
+ * observer read the buckets. A test world without radosgw leaves them out (the converge and forge tiers run
  * them against radosgw as Spaces).
  */
 export const needsSpaces = (name: string): boolean =>
