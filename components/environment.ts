@@ -154,7 +154,9 @@ export class ShithubEnvironment extends pulumi.ComponentResource {
         const files = envFiles.get(host)!;
         return { web: files.web.content, worker: files.worker.content };
       },
-      after: [this.firewalls, ...dbReady],
+      // After the db host's setups: the database, its roles, and the WAL archiving whose first
+      // setup restarts PostgreSQL (a worker starting then exits, and the release fails).
+      after: [this.firewalls, ...dbReady, ...this.backupSteps.databaseRestarts],
       // The edge's settings (how long it holds a request while shithubd restarts) are in force
       // before a restart they guard: with both changed in one up, the engine would run them at once.
       hostAfter: (host) => this.roleSteps.onHost(host, "edge"),

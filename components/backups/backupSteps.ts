@@ -27,6 +27,11 @@ export interface BackupStepsArgs {
 export class ShithubBackupSteps extends pulumi.ComponentResource {
   /** The release steps depend on these (the pre-deploy backup, when there is one). */
   readonly gate: pulumi.Resource[] = [];
+  /**
+   * The setup that may restart PostgreSQL (WAL archiving on the db host): shithubd must not be
+   * starting, or migrating, against a database that goes away under it.
+   */
+  readonly databaseRestarts: pulumi.Resource[] = [];
   readonly hostFiles: Array<{ host: string; file: HostFile }> = [];
   private readonly dumpHost: ShithubHost;
 
@@ -80,6 +85,8 @@ export class ShithubBackupSteps extends pulumi.ComponentResource {
       }, { parent: this, dependsOn: [...args.after, ...host.ready], additionalSecretOutputs: ["stdout", "stderr", "stdin"] }));
       this.hostFiles.push({ host: host.spec.name, file: { path: "/run/shithub-backup-setup.bundle", content: bundle, names: [] } });
     }
+
+    this.databaseRestarts.push(setups.get(db.spec.name)!);
 
     if (config.backups.majorSchemaChange) {
       // Its command names the version, so each flagged release takes (and checks) its own backup.

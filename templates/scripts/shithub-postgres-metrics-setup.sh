@@ -6,14 +6,23 @@
 
 # shellcheck disable=SC2086 # a list of package names
 ensure_packages $PACKAGES
-had_role=$(runuser -u postgres -- psql -X -At -d postgres -c "SELECT count(*) FROM pg_roles WHERE rolname = 'prometheus'") ||
+# The db host's backup setup runs beside this step and restarts PostgreSQL when it turns WAL
+# archiving on (the first up): each statement is idempotent, and tried again for a while when the
+# server is not there.
+as_postgres() {
+  local try
+  for try in $(seq 30); do
+    runuser -u postgres -- psql -X -d postgres "$@" && return 0
+    [ "$try" = 30 ] || sleep 1
+  done
+  return 1
+}
+had_role=$(as_postgres -At -c "SELECT count(*) FROM pg_roles WHERE rolname = 'prometheus'") ||
   fail "could not ask Postgres for the database role prometheus"
-runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -d postgres >/dev/null <<'SQL' || fail "could not create the database role prometheus"
-DO $$ BEGIN
+as_postgres -q -v ON_ERROR_STOP=1 -c "DO \$\$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'prometheus') THEN CREATE ROLE prometheus LOGIN; END IF;
-END $$;
-GRANT pg_monitor TO prometheus;
-SQL
+END \$\$;
+GRANT pg_monitor TO prometheus;" >/dev/null || fail "could not create the database role prometheus"
 
 install_declared
 

@@ -39,7 +39,8 @@ describe("the release steps", () => {
     expect(unwrapSecret(step.inputs.connection)).toMatchObject({ user: "root", dialErrorLimit: 30, perDialTimeout: 20 });
     // After the db host's setup: the first `migrate up` needs the database, its role and extensions;
     // after its own edge's setup: the edge's wait through a restart is in force before the restart.
-    expect(step.options?.dependsOn.sort()).toEqual(["production-firewalls", "shithub-app", "shithub-app-edge-setup", "shithub-data-on-shithub-app", "shithub-db-db-setup"]);
+    // after the db host's backup setup, whose WAL archiving restarts PostgreSQL.
+    expect(step.options?.dependsOn.sort()).toEqual(["production-firewalls", "shithub-app", "shithub-app-edge-setup", "shithub-data-on-shithub-app", "shithub-db-backup-setup", "shithub-db-db-setup"]);
   });
 
   it("verifies the host key on every SSH step of both stacks: the key the stack made for the droplet, in its (secret) user data", async () => {
