@@ -35,7 +35,7 @@ export const SINGLE_HOST = [
   { name: "shithub-staging", size: "s-2vcpu-4gb", roles: ["app", "db", "backup", "monitoring"], volume: { name: "shithub-staging-data", sizeGib: 20 } },
 ];
 
-/** The four-droplet topology of DESIGN.md §2. */
+/** The four-droplet topology of Pulumi.production.yaml. */
 export const FOUR_HOSTS = [
   { name: "shithub-app", size: "s-2vcpu-4gb", roles: ["app"], volume: { name: "shithub-data", sizeGib: 100 } },
   { name: "shithub-db", size: "s-2vcpu-4gb", roles: ["db"], volume: { name: "shithub-db-data", sizeGib: 100 } },

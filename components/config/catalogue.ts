@@ -1,6 +1,6 @@
 /**
- * shithubd's configuration key catalogue (docs/internal/config.md and config.go, see
- * DESIGN.md §2): the only SHITHUB_* names the daemon reads. Anything else is silently
+ * shithubd's configuration key catalogue (shithubd's own docs/internal/config.md and
+ * config.go): the only SHITHUB_* names the daemon reads. Anything else is silently
  * ignored by shithubd, so this table is what turns a typo into an error.
  */
 

@@ -154,7 +154,7 @@ export const PROJECT_KEYS: readonly ProjectKey[] = [
   {
     name: "sshPrivateKey",
     type: "string",
-    description: "This stack's deploy key: every step logs in to root@ each host with it, and the access step keeps its public half (and only it, with shithubd:authorizedKeys) in root's authorized_keys. One per stack; README has the rotation.",
+    description: "This stack's deploy key: every step logs in to root@ each host with it, and the access step keeps its public half (and only it, with shithubd:authorizedKeys) in root's authorized_keys. One per stack; docs/hosts.md has the rotation.",
     secret: true,
     example: "\"$(cat ~/.ssh/shithub_deploy)\"",
     check: (v) => (publicKeyOf(v) !== undefined ? undefined : "must be an unencrypted ed25519 or RSA private key, as ssh-keygen writes it (OpenSSH or PEM)"),
@@ -162,7 +162,7 @@ export const PROJECT_KEYS: readonly ProjectKey[] = [
   {
     name: "reposBackupPassword",
     type: "string",
-    description: "The password of the repositories' restic repository (restic encrypts every snapshot with it). Keep a copy away from the stack: a restore after losing everything needs it. Changing it does not re-key the repository: README's Backups has how.",
+    description: "The password of the repositories' restic repository (restic encrypts every snapshot with it). Keep a copy away from the stack: a restore after losing everything needs it. Changing it does not re-key the repository: docs/backups.md has how.",
     secret: true,
     example: "\"$(openssl rand -base64 32)\"",
     check: (v) => (v.length >= 24 ? undefined : `is ${v.length} characters: restic's key derivation is only as strong as the password, use at least 24 (openssl rand -base64 32)`),

@@ -1,6 +1,6 @@
 /**
  * Values the env files get when the stack does not set them: the settings of the existing
- * deployment (DESIGN.md §2), with the two it got wrong set right (session.secure, env).
+ * Ansible deployment this project replaces, with the two it got wrong set right (session.secure, env).
  * Declared in Pulumi.yaml as defaults too, so `pulumi config` shows them.
  */
 export const ENV_DEFAULTS: Readonly<Record<string, string>> = {

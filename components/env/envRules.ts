@@ -55,7 +55,7 @@ interface EnvView {
   readonly isSet: (name: string) => boolean;
 }
 
-/** Conditional requirements of DESIGN.md §2: when `holds`, `requires` must be set, `because`. */
+/** Conditional requirements of shithubd's config (what its validation refuses): when `holds`, `requires` must be set, `because`. */
 interface Condition {
   readonly holds: (env: EnvView) => boolean;
   readonly because: string;

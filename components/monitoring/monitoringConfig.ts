@@ -6,6 +6,8 @@ import { Sensitive } from "../config/sensitive";
 /** Where Alertmanager mails alerts: an SMTP server with STARTTLS, and its login when it needs one. */
 export interface AlertSmtp {
   readonly smarthost: string;
+  /** The smarthost's port: the monitoring host's firewall lets out to it and no other mail port. */
+  readonly port: number;
   readonly from: string;
   /** The login: a secret itself with some providers (Postmark's is the server token). */
   readonly username?: Sensitive;
@@ -55,6 +57,7 @@ export function parseMonitoringConfig(
       ...(smarthost !== undefined ? {
         smtp: {
           smarthost,
+          port: Number(smarthost.slice(smarthost.lastIndexOf(":") + 1)),
           from,
           ...(username !== undefined ? { username: new Sensitive(username) } : {}),
           ...(password !== undefined ? { password: new Sensitive(password) } : {}),

@@ -32,7 +32,7 @@ export interface RoleOptions {
 
 /**
  * Where the DR copy runs: the monitoring host, which holds no key that writes a primary bucket;
- * without one, the host that dumps (then one compromised host reaches both copies: README).
+ * without one, the host that dumps (then one compromised host reaches both copies: docs/backups.md).
  */
 export function drSyncHostOf(hosts: readonly HostSpec[]): string | undefined {
   return (hosts.find((h) => h.roles.includes("monitoring")) ?? hosts.find((h) => h.roles.includes("backup")) ?? hosts.find((h) => h.roles.includes("db")))?.name;
@@ -42,13 +42,13 @@ export function drSyncHostOf(hosts: readonly HostSpec[]): string | undefined {
 export function roleOptionsOf(config: {
   readonly gitSsh: boolean;
   readonly hosts: { readonly hosts: readonly HostSpec[] };
-  readonly monitoring?: { readonly smtp?: { readonly smarthost: string } };
+  readonly monitoring?: { readonly smtp?: { readonly port: number } };
 }): RoleOptions {
   const hosts = config.hosts.hosts;
-  const smarthost = config.monitoring?.smtp?.smarthost;
+  const smtp = config.monitoring?.smtp;
   return {
     gitSsh: config.gitSsh, drSyncHost: drSyncHostOf(hosts), metrics: hosts.some((h) => h.roles.includes("monitoring")),
-    ...(smarthost !== undefined ? { alertSmtpPort: Number(smarthost.slice(smarthost.lastIndexOf(":") + 1)) } : {}),
+    ...(smtp !== undefined ? { alertSmtpPort: smtp.port } : {}),
   };
 }
 

@@ -15,7 +15,8 @@ import type { Plan } from "./applyPlan";
 const DROPLET = "digitalocean:index/droplet:Droplet";
 const FIREWALL = "digitalocean:index/firewall:Firewall";
 export const CLOUD_FIREWALL_TABLE = "shithub_cloud_firewall";
-const METADATA_IP = "169.254.169.254";
+/** DigitalOcean's metadata service, on its link-local address (cloud.sh puts it on the public network). */
+export const METADATA_IP = "169.254.169.254";
 
 interface Rule {
   readonly protocol: string;

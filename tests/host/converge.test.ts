@@ -87,10 +87,6 @@ const plan = (version: string, set: Record<string, string> = {}): Promise<Plan> 
 
 const plannedHosts = (p: Plan) => (p.outputs as { hosts: Record<string, { publicIpv4: string; privateIpv4: string }> }).hosts;
 
-const objects = (bucketName: string, prefix = ""): string[] => spaces.objects(bucketName, prefix);
-const newestObject = (bucketName: string, prefix: string): number => spaces.newestObject(bucketName, prefix);
-const rclone = (...args: string[]): string => spaces.rclone(...args);
-
 
 function curl(url: string, ...extra: string[]) {
   const app = machine(APP).publicIp;
@@ -115,7 +111,7 @@ const failures = (load: LoadResult) => ({ failed: load.failed, kinds: load.kinds
 /** The ssh an operator runs, with their own key (the canary's SHITHUB_SSH). */
 const OPERATOR_SSH = ["ssh", "-i", operatorKey, "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"];
 /**
- * The monitoring host's Prometheus as an operator reaches it (README, Canary): on its VPC address,
+ * The monitoring host's Prometheus as an operator reaches it (docs/monitoring.md, Canary): on its VPC address,
  * each query run as curl on the monitoring host over SSH (sshd forwards no port).
  */
 function prometheus(): { url: string; via: Transport } {
@@ -177,12 +173,12 @@ function userChecks(p: Plan, version: string): void {
   // (held since the up armed it: see holdTimers)
   expect(held.get(BACKUP)).toContain("shithub-backup.timer");
   expect(machine(BACKUP).sh("systemctl is-enabled shithub-backup.timer")).toBe("enabled");
-  expect(objects(bucket(p, "backups"), "daily").length).toBeGreaterThan(0);
-  const wal = objects(bucket(p, "wal"), "wal").length;
+  expect(spaces.objects(bucket(p, "backups"), "daily").length).toBeGreaterThan(0);
+  const wal = spaces.objects(bucket(p, "wal"), "wal").length;
   machine(DB).sh("runuser -u postgres -- psql -X -q -c 'CREATE TABLE IF NOT EXISTS converge_wal (at timestamptz)' -c 'INSERT INTO converge_wal VALUES (now())' -c 'SELECT pg_switch_wal()' shithub");
   machine(DB).sh(`for i in $(seq 100); do [ "$(runuser -u postgres -- psql -X -At -c 'SELECT last_archived_wal IS NOT NULL AND (last_failed_time IS NULL OR last_archived_time > last_failed_time) AND archived_count > 0 FROM pg_stat_archiver')" = t ] && exit 0; sleep 0.2; done; exit 1`);
-  for (let i = 0; i < 50 && objects(bucket(p, "wal"), "wal").length <= wal; i++) execFileSync("sleep", ["0.2"]);
-  expect(objects(bucket(p, "wal"), "wal").length).toBeGreaterThan(wal);
+  for (let i = 0; i < 50 && spaces.objects(bucket(p, "wal"), "wal").length <= wal; i++) execFileSync("sleep", ["0.2"]);
+  expect(spaces.objects(bucket(p, "wal"), "wal").length).toBeGreaterThan(wal);
 }
 
 const V1 = "v1.0.0";
@@ -391,22 +387,22 @@ describe("the production topology, converged from a fresh stack", () => {
     machine(APP).sh("systemctl start shithub-backup-heartbeat.service");
     const metric = machine(APP).sh("curl -sf http://127.0.0.1:8080/metrics | grep '^shithub_backup_last_success_seconds'");
     const value = (job: string) => Number(new RegExp(`^shithub_backup_last_success_seconds\\{job="${job}"\\} (\\S+)$`, "m").exec(metric)?.[1]);
-    expect(value("daily")).toBe(newestObject(bucket(fresh, "backups"), "daily"));
-    expect(value("spaces-sync")).toBe(newestObject(bucket(fresh, "backups-dr"), "daily"));
+    expect(value("daily")).toBe(spaces.newestObject(bucket(fresh, "backups"), "daily"));
+    expect(value("spaces-sync")).toBe(spaces.newestObject(bucket(fresh, "backups-dr"), "daily"));
     expect(machine(APP).sh("stat -c '%U %a' /var/lib/shithub/backup-last-success")).toBe("shithub 644");
   });
 
   it("the repositories: a restic snapshot from the app host, restored by the drill with git fsck clean and refs as recorded", () => {
     machine(APP).sh("systemctl start shithub-repos-backup.service");
-    expect(objects(bucket(fresh, "repos"), "snapshots").length).toBeGreaterThan(0);
+    expect(spaces.objects(bucket(fresh, "repos"), "snapshots").length).toBeGreaterThan(0);
     const r = machine(APP).ssh("/usr/local/bin/shithub-repos-drill");
     expect(r.stderr).toMatch(/shithub-repos-drill: status=ok snapshot=latest repositories=1 fsck=clean refs=as-recorded/);
     expect(r.status).toBe(0);
     machine(MONITORING).sh("systemctl start shithub-dr-sync.service");
-    expect(objects(bucket(fresh, "repos-dr"), "snapshots")).toEqual(objects(bucket(fresh, "repos"), "snapshots"));
+    expect(spaces.objects(bucket(fresh, "repos-dr"), "snapshots")).toEqual(spaces.objects(bucket(fresh, "repos"), "snapshots"));
   });
 
-  describe("what each host's own keys cannot destroy, asked of radosgw (README: Backups)", () => {
+  describe("what each host's own keys cannot destroy, asked of radosgw (docs/backups.md)", () => {
     /** "refused by radosgw" when the command failed on an S3 AccessDenied; else what happened, to read in the diff. */
     const denied = (host: string, command: string): string => {
       const r = machine(host).ssh(`${command} 2>&1`);
@@ -419,8 +415,8 @@ describe("the production topology, converged from a fresh stack", () => {
       const region = String(fresh.resources.find((r) => r.type === "digitalocean:index/spacesBucket:SpacesBucket" && r.inputs.name === bucket(fresh, id))!.inputs.region);
       return `--s3-endpoint ${region}.digitaloceanspaces.com`;
     };
-    const newest = (id: string, prefix: string) => objects(bucket(fresh, id), prefix).sort().pop()!;
-    const versions = (id: string) => (JSON.parse(rclone("lsjson", "--recursive", "--files-only", "--s3-versions", "--s3-no-check-bucket", `s:${bucket(fresh, id)}`)) as unknown[]).length;
+    const newest = (id: string, prefix: string) => spaces.objects(bucket(fresh, id), prefix).sort().pop()!;
+    const versions = (id: string) => (JSON.parse(spaces.rclone("lsjson", "--recursive", "--files-only", "--s3-versions", "--s3-no-check-bucket", `s:${bucket(fresh, id)}`)) as unknown[]).length;
 
     it("the backup host (dump key): no dump deleted, no WAL or repository reached", () => {
       const rc = "rclone --config /etc/shithub-backup/rclone.conf --retries 1 --low-level-retries 1 --s3-no-check-bucket";
@@ -439,7 +435,7 @@ describe("the production topology, converged from a fresh stack", () => {
 
     it("the app host (repository key): restic may prune, but no version of the repository's objects goes; no dump reached", () => {
       const before = versions("repos");
-      expect(before).toBeGreaterThan(objects(bucket(fresh, "repos")).length); // restic's lock files left noncurrent versions
+      expect(before).toBeGreaterThan(spaces.objects(bucket(fresh, "repos")).length); // restic's lock files left noncurrent versions
       const rc = "set -a; . /etc/shithub-repos-backup/restic.env; set +a; RCLONE_CONFIG_R_TYPE=s3 RCLONE_CONFIG_R_PROVIDER=DigitalOcean " +
         "RCLONE_CONFIG_R_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID RCLONE_CONFIG_R_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY " +
         `RCLONE_CONFIG_R_ENDPOINT=nyc3.digitaloceanspaces.com rclone --retries 1 --low-level-retries 1 --s3-no-check-bucket`;
@@ -498,7 +494,7 @@ describe("releases under steady load (100 requests/s through the edge)", () => {
     const order = names(steps);
     expect(order.indexOf(`${BACKUP}-pre-release-backup`)).toBeGreaterThanOrEqual(0);
     expect(order.indexOf(`${BACKUP}-pre-release-backup`)).toBeLessThan(order.indexOf(`${APP}-release`));
-    expect(objects(bucket(p, "backups"), `pre-release/${V3}`)).toHaveLength(1);
+    expect(spaces.objects(bucket(p, "backups"), `pre-release/${V3}`)).toHaveLength(1);
     // The 8 s migration outlasts the 5 s wait: the requests that waited longest get the maintenance page.
     expect(Object.keys(load.kinds)).toEqual(["503 Retry-After"]);
     expect(machine(DB).sh("runuser -u postgres -- psql -X -At -d shithub -c 'SELECT max(version_id) FROM goose_db_version'")).toBe("3");

@@ -12,7 +12,9 @@ import { platformOf } from "../../components/hosts/platform";
 import type { HostSpec } from "../../components/hosts/topology";
 import { BASE_PACKAGES, ROLE_MODULES } from "../../components/roles";
 import type { Plan } from "./applyPlan";
-import { renderCloudFirewall } from "./cloudFirewall";
+import { METADATA_IP, renderCloudFirewall } from "./cloudFirewall";
+
+export { METADATA_IP };
 
 /** A booted droplet of tests/host/cloud.sh, reached over real SSH as root. */
 export interface Machine {
@@ -115,8 +117,6 @@ function makeWorld(dir: string, names: readonly string[]): { cert: string; key: 
 /** The public address of the i-th droplet booted (spec order). */
 export const publicIpOf = (i: number): string => `10.213.0.${2 + i}`;
 
-/** DigitalOcean's metadata service on its link-local address (cloud.sh net-up puts it on the public network). */
-export const METADATA_IP = "169.254.169.254";
 /** What the stand-in serves: a droplet id, and user data that stands for the secret a droplet's holds. */
 export const METADATA_USER_DATA = "#cloud-config\n# stand-in\n";
 

@@ -38,7 +38,7 @@ describe("production: the four-droplet topology", () => {
     resources = await plan(ROOT, "production");
   });
 
-  it("has the droplets of DESIGN.md with their key inputs", () => {
+  it("has the droplets of Pulumi.production.yaml with their key inputs", () => {
     const droplets = ofType(resources, DROPLET).map((d) => d.inputs);
     expect(droplets.map((d) => [d.name, d.size, d.image, d.region, d.monitoring])).toEqual([
       ["shithub-app", "s-2vcpu-4gb", "debian-12-x64", "nyc3", true],

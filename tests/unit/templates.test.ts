@@ -4,7 +4,7 @@ import { analyseTemplate, gateVersion, loadEnvTemplates } from "../../components
 describe("the real env templates", () => {
   const templates = loadEnvTemplates();
 
-  it("require what DESIGN.md §2 says each process needs", () => {
+  it("require what shithubd says each process needs", () => {
     const web = templates.web.required.map((r) => r.name);
     const worker = templates.worker.required.map((r) => r.name);
     for (const name of ["SHITHUB_DATABASE_URL", "SHITHUB_WEB__ADDR", "SHITHUB_WEB__PPROF_ADDR", "SHITHUB_AUTH__BASE_URL",
