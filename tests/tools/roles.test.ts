@@ -261,6 +261,16 @@ describe("git-ssh: sshd's config, checked by sshd", () => {
     });
   });
 
+  it("the git port takes the real deployment's connection settings, for git and root alike", () => {
+    for (const [user, addr] of [["git", "203.0.113.9"], ["root", "198.51.100.7"]] as const) {
+      const s = effective(sshdConfig(files["sshd-git.conf"]!), user, addr);
+      const pick = (keys: string[]) => Object.fromEntries(keys.map((k) => [k, s.get(k)?.join(" ")]));
+      expect(pick(["maxstartups", "clientaliveinterval", "clientalivecountmax", "maxsessions", "authenticationmethods"])).toEqual({
+        maxstartups: "100:30:200", clientaliveinterval: "60", clientalivecountmax: "3", maxsessions: "10", authenticationmethods: "publickey",
+      });
+    }
+  });
+
   it("root's logins are untouched by the git block: no AuthorizedKeysCommand, keys only", () => {
     const root = effective(sshdConfig(files["sshd-git.conf"]!), "root", "198.51.100.7");
     expect(root.get("authorizedkeyscommand")).toEqual(["none"]);
