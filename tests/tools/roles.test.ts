@@ -140,6 +140,14 @@ describe("edge: the Caddyfile, checked by Caddy", () => {
       expect(pattern.test("/alice/repo.git/HEAD")).toBe(false);
     });
 
+    it("answers 404 itself for shithubd's /metrics and /internal/*, before any proxy", () => {
+      const internal = findAll(site, (n) => Array.isArray(n.match) && n.match.some((m: Json) => Array.isArray(m.path) && m.path.includes("/internal/*")));
+      expect(internal).toHaveLength(1);
+      expect(internal[0].match).toEqual([{ path: ["/metrics", "/metrics/*", "/internal", "/internal/*"] }]);
+      expect(findAll(internal[0], (n) => n.handler === "static_response").map((n) => n.status_code)).toEqual([404]);
+      expect(reverseProxies(internal[0])).toEqual([]);
+    });
+
     it("sends HSTS (a year, subdomains) and nosniff, and drops the Server header", () => {
       const headers = findAll(site, (n) => n.handler === "headers" && n.response?.set?.["Strict-Transport-Security"] !== undefined);
       expect(headers).toHaveLength(1);
