@@ -17,6 +17,8 @@ export type ValueType =
   | { readonly kind: "base64" }
   | { readonly kind: "enum"; readonly values: readonly string[] }
   | { readonly kind: "absPath" }
+  /** A slice: shithubd's loader splits the variable at commas, trims each item and drops empty ones; empty is an empty list. */
+  | { readonly kind: "list"; readonly item: "cidr" | "origin" }
   /** A field shithubd's loader cannot set from the environment (slices, unsigned ints): it refuses to start. */
   | { readonly kind: "tomlOnly"; readonly why: string };
 
@@ -40,8 +42,9 @@ const b64 = { kind: "base64" } as const;
 const nonNegInt = { kind: "int", min: 0 } as const;
 const httpUrl = { kind: "url", schemes: ["http", "https"] } as const;
 const enumOf = (...values: string[]): ValueType => ({ kind: "enum", values });
-// config.go's setField has no case for slices or unsigned ints: such a variable stops every shithubd process.
-const list = { kind: "tomlOnly", why: "is a list" } as const;
+// config.go's mergeEnv reads a slice as a comma-separated list (config_test.go, TestMergeEnv_TrustedProxiesCommaSeparated).
+const listOf = (item: "cidr" | "origin"): ValueType => ({ kind: "list", item });
+// setField has no case for unsigned ints: such a variable stops every shithubd process.
 const unsigned = { kind: "tomlOnly", why: "is an unsigned integer, a field kind shithubd's loader cannot read from the environment (`unsupported field kind`)" } as const;
 
 const BILLING_ENFORCE_FLAGS = [
@@ -61,7 +64,9 @@ const TOML_KEYS: ReadonlyArray<readonly [string, ValueType]> = [
   ["web.read_timeout", duration],
   ["web.write_timeout", duration],
   ["web.shutdown_timeout", duration],
-  ["web.cors_allowed_origins", list],
+  ["web.cors_allowed_origins", listOf("origin")],
+  // Whose X-Forwarded-For shithubd believes: the client's address keys its rate limits.
+  ["web.trusted_proxies", listOf("cidr")],
   ["web.pprof_addr", { kind: "loopbackHostPort" }],
   ["db.url", { kind: "url", schemes: ["postgres", "postgresql"] }],
   ["db.max_conns", { kind: "int", min: 1 }],

@@ -30,6 +30,30 @@ function base64Bytes(text: string): number | undefined {
   return Buffer.from(text, "base64").length;
 }
 
+/** Go's net.ParseCIDR, or a bare IP (shithubd makes it a /32 or /128): `300.1.2.3/24` and `10.0.0.0/33` are refused. */
+function isCidrOrIp(text: string): boolean {
+  const [address, bits, extra] = text.split("/");
+  if (extra !== undefined || isIP(address!) === 0) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (isIP(address!) === 4 ? 32 : 128);
+}
+
+/** A CORS origin: scheme, host and optional port, nothing else (or `*`). */
+function isOrigin(text: string): boolean {
+  if (text === "*") return true;
+  try {
+    const url = new URL(text);
+    return ["http:", "https:"].includes(url.protocol) && url.origin === text;
+  } catch {
+    return false;
+  }
+}
+
+/** The items shithubd's loader makes of a comma-separated slice variable. */
+export function listItems(text: string): string[] {
+  return text.split(",").map((item) => item.trim()).filter((item) => item !== "");
+}
+
 /** Go's int on the 64-bit hosts shithubd runs on: a larger value is a parse error at start. */
 const GO_INT_MIN = -(2n ** 63n);
 const GO_INT_MAX = 2n ** 63n - 1n;
@@ -107,6 +131,13 @@ export function checkValue(type: ValueType, text: string): string | undefined {
       return type.values.includes(text) ? undefined : `must be one of ${type.values.join(", ")}`;
     case "absPath":
       return text.startsWith("/") ? undefined : "must be an absolute path";
+    case "list": {
+      const bad = listItems(text).filter((item) => !(type.item === "cidr" ? isCidrOrIp(item) : isOrigin(item)));
+      if (bad.length === 0) return undefined;
+      return type.item === "cidr"
+        ? `must be a comma-separated list of networks (CIDR such as 127.0.0.0/8) or addresses; ${bad.length} item(s) are neither`
+        : `must be a comma-separated list of origins such as https://example.com (scheme, host, optional port); ${bad.length} item(s) are not`;
+    }
     case "tomlOnly":
       return `${type.why}; shithubd refuses to start when it is set from the environment (set it in /etc/shithub/config.toml)`;
   }

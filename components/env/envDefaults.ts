@@ -6,6 +6,8 @@
 export const ENV_DEFAULTS: Readonly<Record<string, string>> = {
   SHITHUB_WEB__ADDR: "127.0.0.1:8080",
   SHITHUB_WEB__PPROF_ADDR: "127.0.0.1:6060",
+  // The edge (Caddy) proxies from loopback on the same host: its X-Forwarded-For names the client.
+  SHITHUB_WEB__TRUSTED_PROXIES: "127.0.0.0/8,::1/128",
   SHITHUB_AUTH__SITE_NAME: "shithub",
   SHITHUB_STORAGE__REPOS_ROOT: "/data/repos",
   SHITHUB_SESSION__SECURE: "true",

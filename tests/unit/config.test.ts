@@ -101,12 +101,22 @@ describe("each kind of bad input is one clear problem naming stack, key and fix"
     ["SHITHUB_AUTH__EMAIL_BACKEND", "sendgrid", /one of stdout, smtp, postmark, resend/],
     ["SHITHUB_LOG__LEVEL", "verbose", /one of debug, info, warn, error/],
     ["SHITHUB_STORAGE__REPOS_ROOT", "data/repos", /absolute path/],
-    ["SHITHUB_WEB__CORS_ALLOWED_ORIGINS", "https://a", /list/],
+    ["SHITHUB_WEB__CORS_ALLOWED_ORIGINS", "https://a/path", /list of origins/],
+    ["SHITHUB_WEB__TRUSTED_PROXIES", "127.0.0.0/8, 300.1.2.3/24", /list of networks.*1 item/],
+    ["SHITHUB_WEB__TRUSTED_PROXIES", "10.0.0.0/33", /list of networks/],
   ])("%s=%j is refused (%s)", (name, value, reason) => {
     const p = onlyProblem(rawConfig({ set: { [`shithubd:${name}`]: value } }));
     expect(p.key).toBe(`shithubd:${name}`);
     expect(p.message).toMatch(reason);
     expect(p.fix).toMatch(new RegExp(`^pulumi config set shithubd:${name} \\S+ -s staging$`));
+  });
+
+  it.each([
+    ["SHITHUB_WEB__TRUSTED_PROXIES", "10.0.0.0/8, 172.16.0.0/12 ,"],
+    ["SHITHUB_WEB__TRUSTED_PROXIES", "10.0.0.7,2001:db8::1"],
+    ["SHITHUB_WEB__CORS_ALLOWED_ORIGINS", "https://a.example,http://localhost:3000"],
+  ])("%s=%j, a comma-separated slice as shithubd's loader reads it, is accepted", (name, value) => {
+    expect(configOf(rawConfig({ set: { [`shithubd:${name}`]: value } })).env.get(name)?.value).toBe(value);
   });
 
   it.each([
