@@ -17,12 +17,18 @@ WORK=/var/lib/shithub-release
 OLD_RELEASES=/var/lib/shithub/releases
 # A release name, as shithub-infra's config check accepts it (shithubd:version).
 VERSION_PATTERN='^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$'
-BIN_LINK=/usr/local/bin/shithubd
+# The path every unit and hook runs: a regular file, replaced by rename. shithubd writes the path
+# it runs from (os.Executable, symlinks resolved) into each repository's hooks, so a symlink into a
+# release directory would leave hooks pointing at a directory a later release prunes.
+BIN=/usr/local/bin/shithubd
 NEW_DIR="$RELEASES/$RELEASE_VERSION"
 NEW_BIN="$NEW_DIR/shithubd"
 BACKUP=""
 SWITCHED=0
+# The release directory's copy of the binary that ran before this release, and whether it ran
+# through a symlink (the layout before the stable path).
 PREVIOUS_BIN=""
+PREVIOUS_LINKED=0
 
 log() { printf 'shithub-release %s: %s\n' "$RELEASE_VERSION" "$*" >&2; }
 
@@ -96,10 +102,35 @@ install_atomic() {
   mv -f "$tmp" "$dst"
 }
 
-# Points the binary link at $1 atomically (rename over the old link).
+# Puts a copy of release binary $1 at the stable path atomically: a running process keeps the file
+# it started from, every new start (a hook included) gets the new one.
+install_binary() {
+  local tmp
+  tmp=$(mktemp "$(dirname "$BIN")/.shithubd.XXXXXX") || return 1
+  cp "$1" "$tmp" && chmod 0755 "$tmp" && chown root:root "$tmp" && mv -fT "$tmp" "$BIN"
+}
+
+# The layout before the stable path, put back by a rollback to a release that ran that way.
 link_binary() {
-  ln -sfn "$1" "$BIN_LINK.new"
-  mv -fT "$BIN_LINK.new" "$BIN_LINK"
+  ln -sfn "$1" "$BIN.new"
+  mv -fT "$BIN.new" "$BIN"
+}
+
+# The release directory's binary the stable path holds a copy of (the running record names it;
+# a copy is checked byte for byte), or the symlink's target; nothing when there is none.
+installed_binary() {
+  if [ -L "$BIN" ]; then readlink -f "$BIN"; return 0; fi
+  [ -f "$BIN" ] || return 0
+  local version="" dir
+  if [ -f "$RUNNING" ]; then read -r version _ <"$RUNNING" || true; fi
+  if [[ $version =~ $VERSION_PATTERN ]] && cmp -s "$BIN" "$RELEASES/$version/shithubd"; then
+    printf '%s\n' "$RELEASES/$version/shithubd"
+    return 0
+  fi
+  for dir in "$RELEASES"/v*/; do
+    [[ ${dir%/} =~ /(v[^/]*)$ && ${BASH_REMATCH[1]} =~ $VERSION_PATTERN ]] || continue
+    if cmp -s "$BIN" "${dir}shithubd"; then printf '%s\n' "${dir}shithubd"; return 0; fi
+  done
 }
 
 fetch_binary() {
@@ -150,17 +181,40 @@ validate_env() {
   return 1
 }
 
-# Both env files at once, in the background: each is a start of the new binary.
+# `shithubd ARGS` as the web unit runs it: the service user, env file $1, the network, and
+# writable /data only. Its output goes to stderr, each line prefixed with the command.
+as_shithubd() {
+  local file=$1 binary=$2 out
+  shift 2
+  out=$(systemd-run --quiet --wait --pipe --collect --service-type=exec \
+    -p User=shithub -p Group=shithub -p "EnvironmentFile=$file" -p UMask=0027 \
+    -p NoNewPrivileges=yes -p ProtectSystem=strict -p ReadWritePaths=/data -p ProtectHome=yes -p PrivateTmp=yes \
+    -p PrivateDevices=yes -p IPAddressDeny=169.254.169.254/32 -p CapabilityBoundingSet= -p RuntimeMaxSec=1800 \
+    -- "$binary" "$@" </dev/null 2>&1) && return 0
+  printf '%s\n' "$out" | tail -n 5 | sed "s|^|shithubd $*: |" >&2
+  return 1
+}
+
+# Both env files at once, and `storage check` (the repositories' root is writable, the object
+# store answers a write and a read) with the new binary and web.env, in the background: each is a
+# start of the new binary, and all of it happens before anything is switched.
 VALIDATING=()
 start_validation() {
   validate_env "$STAGE/web.env" &
   VALIDATING=("$!")
   validate_env "$STAGE/worker.env" &
   VALIDATING+=("$!")
+  as_shithubd "$STAGE/web.env" "$NEW_BIN" storage check &
+  VALIDATING+=("$!")
 }
 finish_validation() {
-  wait "${VALIDATING[0]}" || { wait "${VALIDATING[1]}" || true; fail "shithubd $RELEASE_VERSION config validate rejected the new web.env"; }
-  wait "${VALIDATING[1]}" || fail "shithubd $RELEASE_VERSION config validate rejected the new worker.env"
+  local web=0 worker=0 storage=0
+  wait "${VALIDATING[0]}" || web=1
+  wait "${VALIDATING[1]}" || worker=1
+  wait "${VALIDATING[2]}" || storage=1
+  [ "$web" = 0 ] || fail "shithubd $RELEASE_VERSION config validate rejected the new web.env"
+  [ "$worker" = 0 ] || fail "shithubd $RELEASE_VERSION config validate rejected the new worker.env"
+  [ "$storage" = 0 ] || fail "shithubd $RELEASE_VERSION storage check failed with the new web.env (the repositories' root or the object store)"
 }
 
 # Whether staged file $1 differs from $2 in content, mode or owner.
@@ -190,7 +244,13 @@ rollback() {
       rm -f "$path"
     fi
   done
-  if [ -n "$PREVIOUS_BIN" ]; then link_binary "$PREVIOUS_BIN"; else rm -f "$BIN_LINK"; fi
+  if [ -z "$PREVIOUS_BIN" ]; then
+    rm -f "$BIN"
+  elif [ "$PREVIOUS_LINKED" = 1 ]; then
+    link_binary "$PREVIOUS_BIN"
+  else
+    install_binary "$PREVIOUS_BIN"
+  fi
   systemctl daemon-reload
   if [ -n "$PREVIOUS_BIN" ]; then
     systemctl reset-failed shithubd-web.service shithubd-worker.service 2>/dev/null || true
@@ -206,9 +266,11 @@ answers() {
   for url in $HEALTH_URLS; do curl -fsS --globoff -o /dev/null --max-time 2 "$url" || return 1; done
 }
 
-# The worker's start line (shithubd internal/worker/pool.go Run, slog text on stderr): logged once
-# its config loaded, its database answered and every job handler is registered.
-WORKER_READY_LINE='msg="worker: starting"'
+# The worker's start line (shithubd internal/worker/pool.go Run): logged once its config loaded,
+# its database answered and every job handler is registered. slog writes it as text or JSON, by
+# the log format the worker uses; either one counts.
+WORKER_READY_LINE='worker: starting'
+WORKER_READY_PATTERN='(^|[[:space:]])msg="worker: starting"([[:space:]]|$)|"msg":"worker: starting"'
 
 # Both units' state and the worker's invocation in one systemctl call: a poll costs its forks.
 # Each unit's properties follow its Id (the first of a unit's properties). Unread, all stay empty:
@@ -242,12 +304,12 @@ await_ready() {
     fi
     if [ "$want_web" = 1 ] && [ "$WEB_STATE" = active ] && answers; then want_web=0; fi
     # grep reads the journal through a file descriptor: stopping at the line is not a failed pipeline.
-    if [ "$want_worker" = 1 ] && grep -qF "$WORKER_READY_LINE" < <(journalctl -q --no-pager -o cat "_SYSTEMD_INVOCATION_ID=$invocation"); then
+    if [ "$want_worker" = 1 ] && grep -qE "$WORKER_READY_PATTERN" < <(journalctl -q --no-pager -o cat "_SYSTEMD_INVOCATION_ID=$invocation"); then
       want_worker=0
     fi
     [ "$want_web$want_worker" = 00 ] && return 0
     if [ "$SECONDS" -ge "$deadline" ]; then
-      if [ "$want_web" = 1 ]; then NOT_READY="shithubd-web is not healthy at $HEALTH_URLS"; else NOT_READY="shithubd-worker did not log $WORKER_READY_LINE within ${HEALTH_TIMEOUT}s"; fi
+      if [ "$want_web" = 1 ]; then NOT_READY="shithubd-web is not healthy at $HEALTH_URLS"; else NOT_READY="shithubd-worker did not log \"$WORKER_READY_LINE\" within ${HEALTH_TIMEOUT}s"; fi
       return 1
     fi
     sleep 0.02
@@ -259,8 +321,7 @@ await_ready() {
 # Only names of the version pattern are ever considered, by absolute path: no name read from the
 # disk reaches rm unchecked.
 prune_releases() {
-  local running previous="" dir name stamp n=0 candidates=()
-  running=$(readlink -f "$BIN_LINK")
+  local running=$NEW_BIN previous="" dir name stamp n=0 candidates=()
   [ -n "$PREVIOUS_BIN" ] && previous=$PREVIOUS_BIN
   for dir in "$RELEASES"/v*/; do
     dir=${dir%/}
@@ -294,7 +355,8 @@ main() {
 
   fetch_binary
 
-  PREVIOUS_BIN=$(readlink -f "$BIN_LINK" 2>/dev/null || true)
+  [ -L "$BIN" ] && PREVIOUS_LINKED=1
+  PREVIOUS_BIN=$(installed_binary)
   [ -x "$PREVIOUS_BIN" ] || PREVIOUS_BIN=""
   PREVIOUS_VERSION=$(basename "$(dirname "$PREVIOUS_BIN")" 2>/dev/null || true)
   [ -n "$PREVIOUS_BIN" ] || PREVIOUS_VERSION=""
@@ -304,7 +366,8 @@ main() {
   fi
 
   local binary_changed=0 files=0 web=0 worker=0 timer=0 units=0 entry name path mode owner
-  [ "$PREVIOUS_BIN" = "$NEW_BIN" ] || binary_changed=1
+  # Moving off the symlink restarts too: the running processes write hooks with their own path.
+  [ "$PREVIOUS_BIN" = "$NEW_BIN" ] && [ "$PREVIOUS_LINKED" = 0 ] || binary_changed=1
   # A new binary is always validated: start now, while the files are compared and backed up.
   if [ "$binary_changed" = 1 ]; then start_validation; fi
   for entry in "${TARGETS[@]}"; do
@@ -349,7 +412,7 @@ main() {
     read -r name path mode owner <<<"$entry"
     if changed "$name" "$path" "$mode" "$owner"; then install_atomic "$STAGE/$name" "$path" "$mode" "$owner"; fi
   done
-  link_binary "$NEW_BIN"
+  install_binary "$NEW_BIN" || fail "could not install $NEW_BIN at $BIN"
   # systemd rereads unit files only when one changed; enabling links without a second reload.
   if [ "$units" = 1 ]; then systemctl daemon-reload; fi
   systemctl enable --no-reload shithubd-web.service shithubd-worker.service shithubd-cron.timer >/dev/null 2>&1 ||
@@ -371,13 +434,19 @@ main() {
     await_ready "$web" "$worker" || fail "$NOT_READY"
   fi
   if [ "$timer" = 1 ]; then systemctl restart shithubd-cron.timer || fail "shithubd-cron.timer did not start"; fi
+  # Repositories created under the symlink hold hooks naming a release directory: pointed at the
+  # stable path once, by shithubd itself (its shims' format is its own), before the release is good.
+  if [ "$PREVIOUS_LINKED" = 1 ]; then
+    as_shithubd /etc/shithub/web.env "$BIN" hooks reinstall --all || fail "shithubd hooks reinstall --all failed; the repositories' hooks may still name a release directory"
+    log "hooks of every repository now run $BIN"
+  fi
   if [ "$binary_changed" = 1 ]; then record_running "$(ready_since_utc)"; fi
 
   rm -rf -- "$BACKUP"
   touch "$NEW_DIR" # pruning keeps the most recently released
   prune_releases
   # The old, service-writable release tree: nothing points into it any more.
-  if [ -d "$OLD_RELEASES" ] && [[ $(readlink -f "$BIN_LINK") != "$OLD_RELEASES"/* ]]; then rm -rf -- "$OLD_RELEASES"; fi
+  if [ -d "$OLD_RELEASES" ] && [ ! -L "$BIN" ]; then rm -rf -- "$OLD_RELEASES"; fi
   [ -z "$ARTIFACT_UPLOAD" ] || rm -f -- "$ARTIFACT_UPLOAD"
   local restarted=()
   [ "$web" = 1 ] && restarted+=(web)

@@ -192,6 +192,8 @@ boot() {
   ip netns exec "$ns" ip addr add "$private" dev eth1
   ip netns exec "$ns" ip link set eth1 up
   ip netns exec "$ns" ip route add "$METADATA_IP/32" dev eth0
+  # A droplet's gateway to the internet: here, this host, where the test's clients live.
+  ip netns exec "$ns" ip route add default via "$HOST_IP" dev eth0
 
   # CAP_NET_ADMIN as a droplet's root has it (nftables), confined to the droplet's own namespace.
   # --keep-unit runs the droplet in nspawn's own cgroup: each droplet gets one of its own first

@@ -24,6 +24,8 @@ export interface LoadOptions {
   readonly seconds: number;
   /** The CA that vouches for the edge's certificate. */
   readonly ca: Buffer;
+  /** Client addresses on this host to send from, in turn (clientAddresses): the users. Default: the host's own. */
+  readonly sources?: readonly string[];
 }
 
 /**
@@ -51,7 +53,8 @@ export function openLoopLoad(options: LoadOptions): Promise<LoadResult> {
       resolve({ sent: total, failed: Object.values(kinds).reduce((a, b) => a + b, 0), kinds, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: Math.round(ms[ms.length - 1]!),
         slow: { count: slow.length, fromS: slow[0] ?? 0, toS: slow[slow.length - 1] ?? 0 }, staleRetries });
     };
-    const one = () => {
+    const one = (i: number) => {
+      const localAddress = options.sources?.[i % options.sources.length];
       const start = performance.now();
       let done = false;
       const end = (outcome: string) => {
@@ -63,7 +66,7 @@ export function openLoopLoad(options: LoadOptions): Promise<LoadResult> {
         // Sent again, it goes out on a new connection, as a browser's would: the server that closed
         // one idle connection (a reload of the edge) may have closed the pool's others too.
         const req = request({ host: options.address, port: 443, path: url.pathname + url.search, servername: url.hostname, headers: { Host: url.host },
-          agent: retry ? agent : false, ca: options.ca, timeout: 30_000 }, (res) => {
+          localAddress, agent: retry ? agent : false, ca: options.ca, timeout: 30_000 }, (res) => {
           res.resume();
           const status = res.statusCode ?? 0;
           // A refusal that tells the client when to come back is told apart from one that does not.
@@ -85,6 +88,6 @@ export function openLoopLoad(options: LoadOptions): Promise<LoadResult> {
       };
       send(true);
     };
-    for (let i = 0; i < total; i++) setTimeout(one, (i * 1000) / options.ratePerSecond);
+    for (let i = 0; i < total; i++) setTimeout(() => one(i), (i * 1000) / options.ratePerSecond);
   });
 }

@@ -117,6 +117,18 @@ function makeWorld(dir: string, names: readonly string[]): { cert: string; key: 
 /** The public address of the i-th droplet booted (spec order). */
 export const publicIpOf = (i: number): string => `10.213.0.${2 + i}`;
 
+/**
+ * `count` client addresses on this host, each in a /24 of its own (198.18.0.0/15, the benchmarking
+ * range): users from many networks, as shithubd's per-network rate limits see them. The droplets
+ * reach them through their default route. The bridge's removal takes them away.
+ */
+export function clientAddresses(count: number): string[] {
+  const addresses = Array.from({ length: count }, (_, i) => `198.${18 + (i >> 8)}.${i & 255}.10`);
+  const batch = addresses.map((a) => `addr replace ${a}/32 dev shithub-pub`).join("\n");
+  execFileSync("ip", ["-batch", "-"], { input: `${batch}\n` });
+  return addresses;
+}
+
 /** What the stand-in serves: a droplet id, and user data that stands for the secret a droplet's holds. */
 export const METADATA_USER_DATA = "#cloud-config\n# stand-in\n";
 

@@ -36,14 +36,16 @@ const sh = (command: string) => machine.sh(command);
 
 
 /** The bundle `pulumi up` would send for this stack config. */
-function bundle(version: string, options: { sha?: string; set?: Record<string, string>; secret?: Record<string, string> } = {}): string {
+function bundle(version: string, options: { sha?: string; set?: Record<string, string>; secret?: Record<string, string>; s3?: boolean } = {}): string {
   const raw = rawConfig({
     set: { "shithubd:version": version, "shithubd:artifactUrl": artifacts.urlTemplate, "shithubd:artifactSha256": options.sha ?? artifacts.sha(version), "shithubd:healthTimeoutSeconds": "20", ...options.set },
     secret: { ...options.secret },
   });
   const parsed = parseStackConfig(raw, templates);
   if (!parsed.ok) throw new Error(parsed.problems.map((p) => `${p.key}: ${p.message}`).join("\n"));
-  const values = resolveDeferred(parsed.config.env, { s3AccessKey: "DO00HOSTTEST", s3SecretKey: "host-test-secret", databaseUrl: DB_URL });
+  const resolved = resolveDeferred(parsed.config.env, { s3AccessKey: "DO00HOSTTEST", s3SecretKey: "host-test-secret", databaseUrl: DB_URL });
+  // This tier has no object store: without storage.s3, `storage check` checks the repositories' root only (the forge and converge tiers run Spaces).
+  const values = options.s3 ? resolved : new Map([...resolved].filter(([name]) => !name.startsWith("SHITHUB_STORAGE__S3__")));
   const env = { web: renderEnvFile(templates.web, values, version).content, worker: renderEnvFile(templates.worker, values, version).content };
   return releaseBundle(releaseInputs(parsed.config, HOST, 0, env));
 }
@@ -64,6 +66,9 @@ let firstReport: HostRelease;
 let bumpedReport: HostRelease;
 
 const health = (): string => sh(`curl -s -o - -w ' %{http_code}' http://127.0.0.1:8080/ || true`);
+/** Which release the stable path holds: a regular file (never a link), byte for byte that release's binary. */
+const installed = (): string => sh("test -f /usr/local/bin/shithubd && test ! -L /usr/local/bin/shithubd && stat -c '%U:%G %a' /usr/local/bin/shithubd && " +
+  "for d in /opt/shithub/releases/v*/; do cmp -s /usr/local/bin/shithubd \"$d/shithubd\" && basename \"$d\"; done || true");
 const mainPid = (unit: string): string => sh(`systemctl show -p MainPID --value ${unit}`);
 const migrationRuns = (): number => Number(sh(`runuser -u postgres -- psql -At shithub -c 'SELECT count(*) FROM migration_runs'`));
 
@@ -82,6 +87,8 @@ beforeAll(async () => {
   artifacts.publish("v1.4.0", "migrations=3,bad-migration");
   artifacts.publish("v1.5.0", "migrations=2,unhealthy");
   artifacts.publish("v1.6.0", "migrations=2,worker-crash");
+  artifacts.publish("v1.7.0", "migrations=2,worker-json-log");
+  artifacts.publish("v1.8.0", "migrations=4,bad-migration");
   artifacts.start(cloud.worldCa);
 }, 900_000);
 
@@ -108,7 +115,7 @@ describe("the release script on a real systemd host", () => {
     const sshEnv = sh("runuser -u shithub -- cat /etc/shithub/ssh.env");
     expect(sshEnv).toContain(`SHITHUB_DATABASE_URL="${DB_URL}"`);
     expect(sshEnv).not.toMatch(/SESSION_KEY|TOTP_KEY|STORAGE__S3__|host-test-secret/);
-    expect(sh("readlink /usr/local/bin/shithubd")).toBe("/opt/shithub/releases/v1.0.0/shithubd");
+    expect(installed()).toBe("root:root 755\nv1.0.0");
     expect(sh("systemctl is-active shithubd-worker.service shithubd-cron.timer")).toBe("active\nactive");
     expect(migrationRuns()).toBe(1);
   });
@@ -180,6 +187,11 @@ describe("the release script on a real systemd host", () => {
     ["a failed migration", () => bundle("v1.4.0"), /FAILED: shithubd-web did not start \(migration or startup failed\); rolled back to v1\.1\.0/],
     ["a failed health check", () => bundle("v1.5.0"), /FAILED: shithubd-web is not healthy at http:\/\/127\.0\.0\.1:8080\/readyz; rolled back to v1\.1\.0; it is healthy$/m],
     ["a worker that crash-loops", () => bundle("v1.6.0"), /FAILED: shithubd-worker exited after it started; rolled back to v1\.1\.0; it is healthy$/m],
+    // shithubd's storage check, with the new binary and web.env, before anything is switched.
+    ["a repositories' root that is not there", () => bundle("v1.2.0", { set: { "shithubd:SHITHUB_STORAGE__REPOS_ROOT": "/data/nowhere", "shithubd:SHITHUB_WORKERS": "7" } }),
+      /shithubd storage check: .*repos_root: stat[^\n]*\n(.*\n)*.*FAILED: shithubd v1\.2\.0 storage check failed with the new web\.env \(the repositories' root or the object store\); nothing was changed/],
+    ["an object store that does not answer", () => bundle("v1.2.0", { s3: true, set: { "shithubd:SHITHUB_WORKERS": "7" } }),
+      /shithubd storage check: .*s3: [^\n]*\n(.*\n)*.*FAILED: shithubd v1\.2\.0 storage check failed/],
     ["a version re-published with another checksum", () => bundle("v1.1.0", { sha: "1".repeat(64), set: { "shithubd:SHITHUB_WORKERS": "7" } }),
       /FAILED: v1\.1\.0 is installed with checksum [0-9a-f]{64}, not 1{64}; a release never changes: publish a new version; nothing was changed/],
   ];
@@ -192,7 +204,7 @@ describe("the release script on a real systemd host", () => {
     expect(r.stderr.trim().split("\n").filter((l) => l.includes("FAILED"))).toHaveLength(1);
     expect(r.stderr).toMatch(reason);
     expect(health()).toBe("shithubd v1.1.0\n 200");
-    expect(sh("readlink /usr/local/bin/shithubd")).toBe("/opt/shithub/releases/v1.1.0/shithubd");
+    expect(installed()).toBe("root:root 755\nv1.1.0");
     expect(sh("sha256sum /etc/shithub/*.env /etc/systemd/system/shithubd-*")).toBe(envBefore);
     expect(sh("systemctl is-active shithubd-web.service shithubd-worker.service")).toBe("active\nactive");
     // The rollback copies (taken while the new binary is validated) go whether it switched or not.
@@ -213,6 +225,24 @@ describe("the release script on a real systemd host", () => {
   it("the migration that failed left no half-applied schema", () => {
     expect(sh("runuser -u postgres -- psql -At shithub -c \"SELECT to_regclass('broken_migration') IS NULL\"")).toBe("t");
     expect(migrationRuns()).toBe(2);
+  });
+
+  it("migrations are files, each in its own transaction: one failing leaves the ones before it applied and recorded, and the old release serves on", () => {
+    const r = release(bundle("v1.8.0", { set: { "shithubd:SHITHUB_WORKERS": "7" } }));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/FAILED: shithubd-web did not start \(migration or startup failed\); rolled back to v1\.1\.0; it is healthy$/m);
+    expect(sh("runuser -u postgres -- psql -At shithub -c 'SELECT version_id FROM goose_db_version ORDER BY id'")).toBe("1\n2\n3");
+    expect(sh("runuser -u postgres -- psql -At shithub -c \"SELECT to_regclass('schema_v3') IS NOT NULL, to_regclass('schema_v4') IS NULL, to_regclass('broken_migration') IS NULL\"")).toBe("t|t|t");
+    expect(health()).toBe("shithubd v1.1.0\n 200");
+  });
+
+  it.each(["json", "text"])("the worker's start line counts in the log format it is written in (%s)", (format) => {
+    const r = release(bundle("v1.7.0", { set: { "shithubd:SHITHUB_LOG__FORMAT": format, "shithubd:SHITHUB_WORKERS": "7" } }));
+    expect(r.stderr).toContain("released (previous: ");
+    expect(r.status).toBe(0);
+    const line = sh(`journalctl -q --no-pager -o cat _SYSTEMD_INVOCATION_ID=$(systemctl show -p InvocationID --value shithubd-worker.service) | grep 'worker: starting'`);
+    expect(line).toMatch(format === "json" ? /^\{"time":"[^"]+","level":"INFO","msg":"worker: starting",/ : /^time=\S+ level=INFO msg="worker: starting" /);
+    expect(release(bundle("v1.1.0", { set: { "shithubd:SHITHUB_WORKERS": "7" } })).status).toBe(0);
   });
 
   it("rollback is the same operation with the previous version, without a download, and measured against a bare restart", () => {
@@ -268,7 +298,7 @@ describe("the release script on a real systemd host", () => {
       const r = release(text.slice(0, Math.floor(text.length * 0.9)));
       expect(r.stderr).toBe("shithub: the bundle arrived incomplete; nothing ran\n");
       expect(r.status).toBe(1);
-      expect(sh("readlink /usr/local/bin/shithubd")).toBe("/opt/shithub/releases/v1.1.0/shithubd");
+      expect(installed()).toBe("root:root 755\nv1.1.0");
     });
 
     it("a connection dropped mid-release leaves the host on one release, healthy, never between", async () => {
@@ -281,7 +311,7 @@ describe("the release script on a real systemd host", () => {
       expect(running.status).toBe(0);
       client.kill("SIGKILL");
       sh("for i in $(seq 600); do systemctl list-units --no-legend 'shithub-step-*' | grep -q . || exit 0; sleep 0.1; done; exit 1");
-      const linked = sh("readlink /usr/local/bin/shithubd").replace(/^\/opt\/shithub\/releases\/(v[^/]+)\/shithubd$/, "$1");
+      const linked = installed().split("\n").pop()!;
       expect(linked).toBe("v1.0.0");
       expect(health()).toBe(`shithubd ${linked}\n 200`);
       expect(sh("systemctl is-active shithubd-web.service shithubd-worker.service")).toBe("active\nactive");
@@ -289,6 +319,28 @@ describe("the release script on a real systemd host", () => {
       expect(sh("ls /run | grep '^shithub-release\\.' | grep -cv '\\.\\(out\\|err\\)$' || true")).toBe("0");
       expect(release(bundle("v1.1.0", { set: { "shithubd:SHITHUB_WORKERS": "7" } })).status).toBe(0);
     });
+  });
+
+  it("a host on the old layout (a symlink into a release) moves to the stable path, and shithubd points every repository's hooks at it", () => {
+    // The layout before: the units ran a symlink, so shithubd wrote the release directory into each repository's hooks.
+    sh("ln -sfn /opt/shithub/releases/v1.1.0/shithubd /usr/local/bin/shithubd.link && mv -fT /usr/local/bin/shithubd.link /usr/local/bin/shithubd");
+    ssh(`runuser -u postgres -- psql -X -q -d shithub -v ON_ERROR_STOP=1 -f -`,
+      "INSERT INTO users (username) VALUES ('olduser');\nINSERT INTO repos (owner_user_id, name) SELECT id, 'old' FROM users WHERE username = 'olduser';\n");
+    const asShithubd = (args: string) => ssh(`systemd-run --quiet --wait --pipe --collect -p User=shithub -p Group=shithub -p EnvironmentFile=/etc/shithub/web.env -- /usr/local/bin/shithubd ${args}`);
+    expect(asShithubd("hooks reinstall --repo olduser/old").stdout).toBe("ok: olduser/old\n");
+    const hook = "/data/repos/ol/olduser/old.git/hooks/pre-receive";
+    expect(sh(`tail -n 1 ${hook}`)).toBe('exec "/opt/shithub/releases/v1.1.0/shithubd" hook pre-receive "$@"');
+
+    const r = release(bundle("v1.0.0", { set: { "shithubd:SHITHUB_WORKERS": "7" } }));
+    expect(r.stderr).toContain("hooks of every repository now run /usr/local/bin/shithubd");
+    expect(r.stderr).toContain("released (previous: v1.1.0); restarted: web worker");
+    expect(r.status).toBe(0);
+    expect(installed()).toBe("root:root 755\nv1.0.0");
+    expect(sh(`tail -n 1 ${hook} /data/repos/ol/olduser/old.git/hooks/post-receive`)).toBe([
+      `==> ${hook} <==`, 'exec "/usr/local/bin/shithubd" hook pre-receive "$@"', "",
+      "==> /data/repos/ol/olduser/old.git/hooks/post-receive <==", 'exec "/usr/local/bin/shithubd" hook post-receive "$@"'].join("\n"));
+    // Installed once: the next release has nothing to move.
+    expect(release(bundle("v1.1.0", { set: { "shithubd:SHITHUB_WORKERS": "7" } })).stderr).not.toContain("hooks of every repository");
   });
 
   it("keeps only the configured number of releases", () => {
