@@ -7,7 +7,10 @@
 //     does not wait (the Caddyfile without its lb_try_* lines);
 //  3. release time (median of ROUNDS version bumps, back and forth between two versions) against
 //     a bare `systemctl restart` of web and worker plus the first ready answer (median of ROUNDS),
-//     each over one SSH command.
+//     each over one SSH command;
+//  4. with REPOS (1,000) repositories: `shithubd hooks reinstall --all` (what a host moving off the
+//     old symlink layout runs once) and a version bump's time, against the same bump without them.
+// The load comes from 200 client addresses, each in a network of its own (shithubd's rate limits).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,20 +18,22 @@ import { dropletUserData, Stack } from "../tests/host/applyPlan";
 import { ArtifactServer } from "../tests/host/artifacts";
 import { openLoopLoad } from "../tests/host/load";
 import type { LoadResult } from "../tests/host/load";
-import { bootMachine, SINGLE_DROPLET } from "../tests/host/machine";
+import { bootCloud, clientAddresses, SINGLE_DROPLET } from "../tests/host/machine";
 import type { Machine } from "../tests/host/machine";
-import { CADDY_ROOT, planSingleDroplet, withoutSpaces } from "../tests/host/testStack";
+import { bucketHosts, TestSpaces } from "../tests/host/spaces";
+import { CADDY_ROOT, planSingleDroplet } from "../tests/host/testStack";
 
 const DOMAIN = "bench.test";
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const LOAD_SECONDS = 12;
 const READY = "http://127.0.0.1:8080/readyz";
+const REPOS = Number(process.env.BENCH_REPOS ?? 1000);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function underLoad(machine: Machine, ca: Buffer, during: () => Promise<void>): Promise<LoadResult> {
-  const load = openLoopLoad({ url: `https://${DOMAIN}/`, address: machine.publicIp, ratePerSecond: 100, seconds: LOAD_SECONDS, ca });
+  const load = openLoopLoad({ url: `https://${DOMAIN}/`, address: machine.publicIp, ratePerSecond: 100, seconds: LOAD_SECONDS, ca, sources: clientAddresses(200) });
   await sleep(2000);
   await during();
   return load;
@@ -40,12 +45,16 @@ async function main(): Promise<void> {
   const artifacts = new ArtifactServer(join(work, "artifacts"), 8095);
   const versions = ["v1.0.0", "v1.1.0", "v1.2.0"];
   versions.forEach((v, i) => artifacts.publish(v, `migrations=${i + 1}`));
-  // The buckets are not in this world: every step but those that reach Spaces (the host tests have them).
-  const plan = async (version: string) => withoutSpaces(await planSingleDroplet(DOMAIN, version, artifacts));
+  const plan = (version: string) => planSingleDroplet(DOMAIN, version, artifacts);
   const fresh = await plan("v1.0.0");
-  const { machine, cloud } = await bootMachine(work, dropletUserData(fresh, SINGLE_DROPLET.name));
+  // Spaces is radosgw on this host, as in the host tiers: the release's storage check reaches it.
+  const spaces = new TestSpaces(work);
+  const cloud = await bootCloud(work, [{ name: SINGLE_DROPLET.name, userData: dropletUserData(fresh, SINGLE_DROPLET.name), privateIp: "10.30.0.2", vpcPrefix: 24, volume: true }],
+    { names: bucketHosts(fresh), alongside: (worldCa) => spaces.up(worldCa) });
+  const machine = cloud.machine(SINGLE_DROPLET.name);
   try {
     artifacts.start(cloud.worldCa);
+    await spaces.provide(fresh);
     const stack = new Stack(() => machine);
     await stack.up(fresh);
     const ca = Buffer.from(machine.sh(`cat ${CADDY_ROOT}`));
@@ -78,15 +87,26 @@ async function main(): Promise<void> {
         releases.push(step!.ms);
       }
     }
+    // 4. Many repositories: the hooks' one-time move, and a release's time with them.
+    machine.ssh("runuser -u postgres -- psql -X -q -d shithub -v ON_ERROR_STOP=1 -f -",
+      `INSERT INTO users (username) VALUES ('bench');\nINSERT INTO repos (owner_user_id, name) SELECT u.id, 'repo-' || i FROM users u, generate_series(1, ${REPOS}) i WHERE u.username = 'bench';\n`);
+    const reinstall = machine.ssh("systemd-run --quiet --wait --pipe --collect -p User=shithub -p Group=shithub -p EnvironmentFile=/etc/shithub/web.env -- /usr/local/bin/shithubd hooks reinstall --all");
+    if (reinstall.status !== 0 || !reinstall.stdout.includes(`reinstalled hooks on ${REPOS} repos (0 failed)`)) throw new Error(`hooks reinstall: ${reinstall.stdout}${reinstall.stderr}`);
+    const withRepos: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) withRepos.push((await stack.up(await plan(i % 2 === 0 ? "v1.2.0" : "v1.1.0")))[0]!.ms);
+
     const fmt = (r: LoadResult) => `${r.sent} requests, ${r.failed} failed`;
     console.log(`release under load: ${fmt(release)}, p99 ${release.p99Ms} ms, max ${release.maxMs} ms`);
     console.log(`control (plain restart, no wait): ${fmt(control)}`);
     console.log(`release ${Math.round(median(releases))} ms, bare restart + first ready answer ${Math.round(median(bare))} ms, ratio ${(median(releases) / median(bare)).toFixed(1)}`);
-    writeFileSync(join(work, "figures.json"), JSON.stringify({ release, control, releases, bare }, null, 2));
+    console.log(`${REPOS} repositories: hooks reinstall --all ${Math.round(reinstall.ms)} ms (once, when a host leaves the symlink layout); ` +
+      `release with them ${Math.round(median(withRepos))} ms against ${Math.round(median(releases))} ms without`);
+    writeFileSync(join(work, "figures.json"), JSON.stringify({ release, control, releases, bare, reinstallMs: reinstall.ms, withRepos }, null, 2));
     // The release step starts 2 s into the load; its stall shows as the window of slow requests.
     if (process.env.BENCH_VERBOSE) console.error(readFileSync(join(work, "figures.json"), "utf8"));
   } finally {
     artifacts.stop();
+    spaces.down();
     cloud.down();
     rmSync(work, { recursive: true, force: true });
   }

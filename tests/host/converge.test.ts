@@ -15,8 +15,9 @@ import { ArtifactServer } from "./artifacts";
 import { orderOf, remoteSteps, Stack } from "./applyPlan";
 import type { AppliedStep, Plan } from "./applyPlan";
 import { openLoopLoad } from "./load";
+import { Browser } from "./browser";
 import type { LoadResult } from "./load";
-import { bootCloud, failedUnits, holdTimers, HOST_IP, METADATA_IP, publicIpOf, IMAGE, TEST_DEPLOY_KEY, worldCertificate } from "./machine";
+import { bootCloud, clientAddresses, failedUnits, holdTimers, HOST_IP, METADATA_IP, publicIpOf, IMAGE, TEST_DEPLOY_KEY, worldCertificate } from "./machine";
 import type { Cloud, Machine } from "./machine";
 import { planCommitted, worldSubstitutions } from "./testStack";
 import type { Substitution } from "./testStack";
@@ -94,9 +95,16 @@ function curl(url: string, ...extra: string[]) {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/**
+ * The users the load comes from: 200 addresses, each in a network of its own, as people reach a
+ * forge (shithubd limits anonymous pages per /24: 60 a minute by default). At 100 requests/s each
+ * sends one every 2 s, half its allowance: a release that loses none has lost no user's request.
+ */
+const users = (): string[] => clientAddresses(200);
+
 /** `up` with steady load on https://<domain>/ meanwhile: 2 s of load before the update starts, and the load runs on after it. */
 async function upUnderLoad(p: Plan, seconds = 12): Promise<{ steps: AppliedStep[]; load: LoadResult }> {
-  const load = openLoopLoad({ url: `https://${DOMAIN}/`, address: machine(APP).publicIp, ratePerSecond: 100, seconds, ca: readFileSync(pebbleRoot) });
+  const load = openLoopLoad({ url: `https://${DOMAIN}/`, address: machine(APP).publicIp, ratePerSecond: 100, seconds, ca: readFileSync(pebbleRoot), sources: users() });
   await new Promise((r) => setTimeout(r, 2000));
   const steps = await stack.up(p);
   const result = await load;
@@ -131,8 +139,23 @@ async function series(query: string, hosts: readonly string[]): Promise<Record<s
   return found;
 }
 
-// A user of the forge: alice, her key, her repository (made as the web UI would, then pushed to).
-const alice = { key: join(work, "alice"), fingerprint: "", pub: "" };
+// A user of the forge: alice, her key, her repository (made through shithubd's web, then pushed to).
+const alice = { key: join(work, "alice"), pub: "" };
+const ALICE_PASSWORD = "correct horse battery staple";
+
+/** alice pushes her work tree's trunk over SSH and then a branch named after `what` over HTTPS; both are served back. */
+function pushes(work: string, what: string): void {
+  const env = { ...process.env, GIT_SSH_COMMAND: gitSsh(), GIT_SSL_CAINFO: pebbleRoot, GIT_TERMINAL_PROMPT: "0" };
+  const git = (args: string[]) => spawnSync("git", ["-C", work, "-c", `http.curloptResolve=${DOMAIN}:443:${machine(APP).publicIp}`, ...args], { encoding: "utf8", env });
+  const overSsh = git(["push", "-q", `git@${DOMAIN}:alice/hello.git`, "trunk"]);
+  expect(`${overSsh.status} ${overSsh.stderr}`).toBe("0 ");
+  const overHttps = git(["push", "-q", `https://alice:${encodeURIComponent(ALICE_PASSWORD)}@${DOMAIN}/alice/hello.git`, `trunk:refs/heads/${what}`]);
+  expect(`${overHttps.status} ${overHttps.stderr}`).toBe("0 ");
+  const head = git(["rev-parse", "trunk"]).stdout.trim();
+  const remote = git(["ls-remote", `git@${DOMAIN}:alice/hello.git`]).stdout;
+  expect(remote).toContain(`${head}\trefs/heads/trunk`);
+  expect(remote).toContain(`${head}\trefs/heads/${what}`);
+}
 function gitSsh(): string {
   return `ssh -i ${alice.key} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o HostName=${machine(APP).publicIp}`;
 }
@@ -278,18 +301,24 @@ describe("the production topology, converged from a fresh stack", () => {
     console.log(`the edge serves a certificate from Pebble: ${issuer.replace(/\s+/g, " ").trim()}`);
     expect(issuer).toMatch(/issuer=.*Pebble/);
     expect(issuer).toContain(`DNS:${DOMAIN}`);
-    // The first daily dump, as the timer would take it; then a user signs up, adds a key and pushes a repository.
+    // The first daily dump, as the timer would take it; then a user signs up, adds a key, creates a repository and pushes to it.
     machine(BACKUP).sh("systemctl start shithub-backup.service");
     execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "alice", "-f", alice.key]);
-    alice.fingerprint = execFileSync("ssh-keygen", ["-lf", `${alice.key}.pub`, "-E", "sha256"], { encoding: "utf8" }).split(" ")[1]!;
     alice.pub = readFileSync(`${alice.key}.pub`, "utf8").trim();
-    machine(DB).ssh("runuser -u postgres -- psql -X -q -d shithub -v ON_ERROR_STOP=1 -f -",
-      `INSERT INTO users (username) VALUES ('alice');\n` +
-      `INSERT INTO user_ssh_keys (user_id, fingerprint_sha256, public_key) SELECT id, '${alice.fingerprint}', '${alice.pub}' FROM users WHERE username = 'alice';\n` +
-      `INSERT INTO repos (owner_user_id, name) SELECT id, 'hello' FROM users WHERE username = 'alice';\n`);
-    machine(APP).sh(`runuser -u shithub -- sh -ec 'cd /data/tmp && rm -rf w && git init -q -b trunk w && cd w && echo "hello from shithub" > README && git add README &&
-      git -c user.name=alice -c user.email=alice@shithub.test commit -qm first && mkdir -p /data/repos/al/alice && git init -q --bare /data/repos/al/alice/hello.git &&
-      git push -q /data/repos/al/alice/hello.git trunk && git -C /data/repos/al/alice/hello.git symbolic-ref HEAD refs/heads/trunk && rm -rf /data/tmp/w'`);
+    const browser = new Browser({ domain: DOMAIN, address: machine(APP).publicIp, ca: pebbleRoot, dir: work, name: "alice" });
+    expect(browser.submit("/signup", { username: "alice", email: "alice@shithub.test", password: ALICE_PASSWORD, company: "" }))
+      .toMatchObject({ status: 303, location: "/login?notice=signup-pending" });
+    // Production mails through Postmark's API, which is not in the test world: the link in that mail would set this.
+    machine(DB).sh("runuser -u postgres -- psql -X -q -d shithub -c \"UPDATE users SET email_verified_at = now() WHERE username = 'alice'\"");
+    expect(browser.submit("/login", { username: "alice", password: ALICE_PASSWORD })).toMatchObject({ status: 303, location: "/" });
+    expect(browser.submit("/settings/keys", { title: "laptop", key: alice.pub })).toMatchObject({ status: 303, location: "/settings/keys" });
+    expect(browser.submit("/new", { name: "hello", visibility: "public" })).toMatchObject({ status: 303, location: "/alice/hello" });
+    const w = join(work, "alice-work");
+    execFileSync("git", ["init", "-q", "-b", "trunk", w]);
+    writeFileSync(join(w, "README"), "hello from shithub\n");
+    execFileSync("git", ["-C", w, "add", "README"]);
+    execFileSync("git", ["-C", w, "-c", "user.name=alice", "-c", "user.email=alice@shithub.test", "commit", "-qm", "first"]);
+    pushes(w, "first");
   });
 
   it("every step verified its droplet's host key, from the first connection on; a pinned key that differs stops a step before anything is sent (security review H2)", () => {
@@ -473,6 +502,13 @@ describe("releases under steady load (100 requests/s through the edge)", () => {
     console.log(`version bump: release step ${steps[0]!.ms} ms`);
     expect(machine(DB).sh("runuser -u postgres -- psql -X -At -d shithub -c 'SELECT max(version_id) FROM goose_db_version'")).toBe("2");
     userChecks(await plan(V2), V2);
+    // Pushes run shithubd's hooks: after the release they run the release now installed.
+    const w = join(work, "alice-work");
+    writeFileSync(join(w, "NEWS"), `${V2}\n`);
+    execFileSync("git", ["-C", w, "add", "NEWS"]);
+    execFileSync("git", ["-C", w, "-c", "user.name=alice", "-c", "user.email=alice@shithub.test", "commit", "-qm", `after ${V2}`]);
+    pushes(w, "after-v2");
+    expect(machine(DB).sh("runuser -u postgres -- psql -X -At -d shithub -c \"SELECT string_agg(protocol, ' ' ORDER BY id) FROM push_events\"")).toBe("ssh http ssh http");
   });
 
   it("an env var added by a stack config edit: web restarts with it, no request fails", async () => {
@@ -515,7 +551,7 @@ describe("releases under steady load (100 requests/s through the edge)", () => {
   it("the canary judges the next release from the monitoring host's Prometheus: npm run canary prints every signal's verdict", async () => {
     const set = { "shithubd:SHITHUB_RATELIMIT__API__ANON_PER_HOUR": "120" };
     // Light traffic throughout: a minute before the release, the release, a minute after it.
-    const load = openLoopLoad({ url: `https://${DOMAIN}/`, address: machine(APP).publicIp, ratePerSecond: 10, seconds: 150, ca: readFileSync(pebbleRoot) });
+    const load = openLoopLoad({ url: `https://${DOMAIN}/`, address: machine(APP).publicIp, ratePerSecond: 10, seconds: 150, ca: readFileSync(pebbleRoot), sources: users() });
     await new Promise((r) => setTimeout(r, 65_000));
     const steps = await stack.up(await plan(V4, set));
     expect(names(steps)).toEqual([`${APP}-release`]);

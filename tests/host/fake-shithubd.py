@@ -140,14 +140,85 @@ def flag_value(name, default):
 
 
 def go_quote(s):
-    return json.dumps(s, ensure_ascii=False)
+    """strconv.Quote (Go's %q): backslash escapes, \\xNN for other control bytes, \\uNNNN for
+    non-printable runes; printable non-ASCII (the em dash) stays as it is."""
+    out = ['"']
+    for ch in s:
+        o = ord(ch)
+        if ch in ('"', "\\"):
+            out.append("\\" + ch)
+        elif ch in "\a\b\f\n\r\t\v":
+            out.append({"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v"}[ch])
+        elif o < 0x20 or o == 0x7f:
+            out.append(f"\\x{o:02x}")
+        elif o >= 0x80 and not ch.isprintable():
+            out.append(f"\\u{o:04x}" if o < 0x10000 else f"\\U{o:08x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+class GoDuration(float):
+    """A time.Duration attr (seconds): text renders Duration.String(), JSON integer nanoseconds."""
+
+
+def go_duration_str(seconds):
+    """time.Duration.String for a duration in seconds."""
+    ns = int(round(seconds * 1e9))
+    if ns == 0:
+        return "0s"
+    sign, ns = ("-" if ns < 0 else ""), abs(ns)
+    if ns < 1000000000:
+        for unit, size in (("ms", 1000000), ("µs", 1000), ("ns", 1)):
+            if ns >= size:
+                v = f"{ns / size:.9f}".rstrip("0").rstrip(".")
+                return f"{sign}{v}{unit}"
+    h, rest = divmod(ns, 3600 * 10 ** 9)
+    m, rest = divmod(rest, 60 * 10 ** 9)
+    sec = f"{rest / 1e9:.9f}".rstrip("0").rstrip(".")
+    if h:
+        return f"{sign}{h}h{m}m{sec}s"
+    if m:
+        return f"{sign}{m}m{sec}s"
+    return f"{sign}{sec}s"
+
+
+# The slog handler of this process. The web sets it from log.format (internal/infra/log/log.go@c569abe7:
+# "json" is slog.NewJSONHandler, anything else the text handler); the worker, hooks and ssh-shell
+# keep text (worker.go@bf76678a, hook.go@20ffd308), except the worker with FLAG worker-json-log.
+LOG_FORMAT = "text"
+LOG_MIN = 0  # the web's log.level; others log at info
+LEVELS = {"DEBUG": -4, "INFO": 0, "WARN": 4, "ERROR": 8}
 
 
 def log(level, msg, **fields):
-    """One line in slog's text format on stderr (the real logger writes to stderr)."""
+    """One slog record on stderr (the real loggers write to stderr), text or JSON."""
+    if LEVELS.get(level, 0) < LOG_MIN:
+        return
+    if LOG_FORMAT == "json":
+        t = time.time_ns()
+        frac = f"{t % 10 ** 9:09d}".rstrip("0")
+        now = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t // 10 ** 9)) + ("." + frac if frac else "") + "Z"
+        rec = {"time": now, "level": level, "msg": msg}
+        for k, v in fields.items():
+            if isinstance(v, GoDuration):
+                v = int(round(v * 1e9))
+            elif isinstance(v, (list, tuple)):
+                v = [str(x) for x in v]
+            elif not isinstance(v, (bool, int, float)) and v is not None:
+                v = str(v)
+            rec[k] = v
+        print(json.dumps(rec, ensure_ascii=False, separators=(",", ":")), file=sys.stderr, flush=True)
+        return
+
     def fmt(v):
+        if isinstance(v, GoDuration):
+            v = go_duration_str(v)
+        elif isinstance(v, (list, tuple)):
+            v = "[" + " ".join(str(x) for x in v) + "]"
         v = str(v).lower() if isinstance(v, bool) else str(v)
-        return go_quote(v) if (v == "" or re.search(r'[\s"=]', v)) else v
+        return go_quote(v) if (v == "" or re.search(r'[\s"=]', v) or not v.isprintable()) else v
     now = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + "Z"
     parts = [f"time={now}", f"level={level}", f"msg={go_quote(msg)}"]
     parts += [f"{k}={fmt(v)}" for k, v in fields.items()]
@@ -177,7 +248,8 @@ ENFORCE = ["user_advanced_branch_protection", "user_required_reviewers", "user_p
 CONFIG_FIELDS = [
     ("env", STR, "dev"),
     ("web.addr", STR, ":8080"), ("web.read_timeout", DUR, 30.0), ("web.write_timeout", DUR, 30.0),
-    ("web.shutdown_timeout", DUR, 10.0), ("web.cors_allowed_origins", SLICE, []), ("web.pprof_addr", STR, ""),
+    ("web.shutdown_timeout", DUR, 10.0), ("web.cors_allowed_origins", SLICE, []),
+    ("web.trusted_proxies", SLICE, ["127.0.0.0/8", "::1/128"]), ("web.pprof_addr", STR, ""),
     ("db.url", STR, ""), ("db.max_conns", INT, 10), ("db.min_conns", INT, 0), ("db.connect_timeout", DUR, 5.0),
     ("log.level", STR, "info"), ("log.format", STR, "text"),
     ("metrics.enabled", BOOL, True), ("metrics.basic_auth_user", STR, ""), ("metrics.basic_auth_pass", STR, ""),
@@ -277,9 +349,13 @@ PARSERS = {
 
 
 def set_field(kind, raw):
-    """config.go setField: strings as they are, the other kinds parsed, anything else refused."""
+    """config.go setField: strings as they are, slices comma-separated (items trimmed, empty ones
+    dropped, so "" is an empty list: config_test.go TestMergeEnv_TrustedProxies*), the other kinds
+    parsed, anything else (the uint32/uint8 argon2 fields) refused."""
     if kind == STR:
         return raw
+    if kind == SLICE:
+        return [item.strip() for item in raw.split(",") if item.strip()]
     if kind not in PARSERS:
         raise ValueError(f"unsupported field kind {kind}")
     name, parse = PARSERS[kind]
@@ -381,6 +457,20 @@ def validate_optional_http_url(key, raw):
         raise ConfigError(f"config: {key}: must be an absolute http(s) URL")
 
 
+def parse_trusted_proxy(entry):
+    """WebConfig.TrustedProxyNets: a CIDR (net.ParseCIDR) or a bare IP (/32, /128)."""
+    try:
+        if "/" in entry:
+            addr, bits = entry.split("/", 1)
+            if not re.fullmatch(r"[0-9]{1,3}", bits):
+                raise ValueError
+            ip = ipaddress.ip_address(addr)
+            return ipaddress.ip_network(f"{ip}/{bits}", strict=False)
+        return ipaddress.ip_network(ipaddress.ip_address(entry))
+    except ValueError:
+        raise ConfigError(f"config: web.trusted_proxies: invalid entry {go_quote(entry)}")
+
+
 def validate(c):
     """config.go Validate, in its order."""
     if c["env"].lower() not in ("dev", "staging", "prod"):
@@ -393,6 +483,7 @@ def validate(c):
     if c["web.addr"] == "":
         raise ConfigError("config: web.addr is required")
     validate_loopback_addr("web.pprof_addr", c["web.pprof_addr"])
+    c["web.trusted_proxy_nets"] = [parse_trusted_proxy(x) for x in c["web.trusted_proxies"]]
     if c["tracing.enabled"] and c["tracing.endpoint"] == "":
         raise ConfigError("config: tracing.endpoint is required when tracing.enabled=true")
     if not 0 <= c["tracing.sample_rate"] <= 1:
@@ -496,12 +587,27 @@ CREATE TABLE IF NOT EXISTS users (
     username      text        NOT NULL,
     display_name  text        NOT NULL DEFAULT '',
     password_hash text        NOT NULL DEFAULT '',
+    email         text        NOT NULL DEFAULT '',
+    email_verified_at timestamptz,
     suspended_at  timestamptz,
     suspended_reason text,
     deleted_at    timestamptz,
     created_at    timestamptz NOT NULL DEFAULT now()
 );
 CREATE UNIQUE INDEX IF NOT EXISTS users_username_key ON users (lower(username));
+CREATE UNIQUE INDEX IF NOT EXISTS users_email_key ON users (lower(email)) WHERE email <> '';
+CREATE TABLE IF NOT EXISTS email_verifications (
+    token      text        PRIMARY KEY,
+    user_id    bigint      NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    expires_at timestamptz NOT NULL,
+    used_at    timestamptz,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    token      text        PRIMARY KEY,
+    user_id    bigint      NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
 CREATE TABLE IF NOT EXISTS user_ssh_keys (
     id                 bigserial   PRIMARY KEY,
     user_id            bigint      NOT NULL REFERENCES users(id) ON DELETE CASCADE,
@@ -520,6 +626,7 @@ CREATE TABLE IF NOT EXISTS repos (
     owner_user_id  bigint      REFERENCES users(id) ON DELETE CASCADE,
     owner_org_id   bigint,
     name           text        NOT NULL,
+    description    text        NOT NULL DEFAULT '',
     visibility     text        NOT NULL DEFAULT 'public' CHECK (visibility IN ('public', 'private')),
     default_branch text        NOT NULL DEFAULT 'trunk',
     is_archived    boolean     NOT NULL DEFAULT false,
@@ -542,7 +649,35 @@ CREATE TABLE IF NOT EXISTS jobs (
     failed_at    timestamptz,
     created_at   timestamptz NOT NULL DEFAULT now()
 );
+CREATE TABLE IF NOT EXISTS push_events (
+    id             bigserial   PRIMARY KEY,
+    repo_id        bigint      NOT NULL REFERENCES repos(id) ON DELETE CASCADE,
+    pusher_user_id bigint      REFERENCES users(id) ON DELETE SET NULL,
+    before_sha     text        NOT NULL,
+    after_sha      text        NOT NULL,
+    ref            text        NOT NULL CHECK (char_length(ref) BETWEEN 1 AND 255),
+    protocol       text        NOT NULL CHECK (protocol IN ('http', 'ssh', 'web')),
+    request_id     text        NOT NULL DEFAULT '',
+    processed_at   timestamptz,
+    created_at     timestamptz NOT NULL DEFAULT now()
+);
 """
+
+
+def migration_files(target):
+    """The embedded migrations of this release: (version, file name, SQL). File 1 is the base
+    schema; file k>1 creates schema_v<k>; with bad-migration the last one fails."""
+    seconds = float(flag_value("migration-seconds", "0"))
+    files = []
+    for v in range(1, target + 1):
+        name = f"{v:04d}_base.sql" if v == 1 else f"{v:04d}_schema_v{v}.sql"
+        sql = SCHEMA_SQL if v == 1 else f"CREATE TABLE schema_v{v} (id int);"
+        if v == target and "bad-migration" in FLAGS:
+            sql = "CREATE TABLE broken_migration (id int); SELECT no_such_function();"
+        if seconds:
+            sql += f"SELECT pg_sleep({seconds});"
+        files.append((v, name, sql))
+    return files
 
 
 def migrate(argv):
@@ -554,35 +689,41 @@ def migrate(argv):
     url = os.environ.get("SHITHUB_DATABASE_URL", "")
     if not url:
         return fail("db: no DATABASE_URL configured (set SHITHUB_DATABASE_URL)")
-    if "bad-migration" in FLAGS:
-        try:
-            psql(url, "BEGIN; CREATE TABLE broken_migration (id int); SELECT no_such_function(); COMMIT;")
-        except DBError as e:
-            return fail(f"migrate: migration failed: {e}")
-        return fail("migrate: migration failed")
     target = int(flag_value("migrations", "1"))
+    version_sql = "SELECT coalesce(max(version_id), 0) FROM goose_db_version;"
     try:
         rows = psql(url,
                     "CREATE TABLE IF NOT EXISTS goose_db_version (id serial PRIMARY KEY, version_id bigint NOT NULL,"
                     " is_applied boolean NOT NULL DEFAULT true, tstamp timestamptz DEFAULT now());"
                     "CREATE TABLE IF NOT EXISTS migration_runs (id serial PRIMARY KEY, release text, at timestamptz DEFAULT now());"
-                    + SCHEMA_SQL +
-                    "SELECT coalesce(max(version_id), 0) FROM goose_db_version;")
+                    + version_sql)
     except DBError as e:
         return fail(f"migrate: {e}")
     current = int(rows[-1][0])
-    if current >= target:
+    pending = [f for f in migration_files(target) if f[0] > current]
+    if not pending:
         print(f"goose: no migrations to run. current version: {current}", file=sys.stderr)
         return 0
-    sql = "BEGIN;"
-    for v in range(current + 1, target + 1):
-        sql += f"CREATE TABLE schema_v{v} (id int); INSERT INTO goose_db_version (version_id) VALUES ({v});"
-        sql += f"SELECT pg_sleep({float(flag_value('migration-seconds', '0'))});"
-    sql += "INSERT INTO migration_runs (release) VALUES (:'release'); COMMIT;"
+    # goose: every file in its own transaction, its version row inserted inside it; ON_ERROR_STOP
+    # ends the script at the first failure, so earlier files stay committed and the failing one
+    # rolls back with the connection.
+    script = ""
+    for v, name, sql in pending:
+        script += f"BEGIN;\n{sql}\nINSERT INTO goose_db_version (version_id, is_applied) VALUES ({v}, true);\nCOMMIT;\n"
+    error = None
     try:
-        psql(url, sql, {"release": VERSION})
+        psql(url, script)
+    except DBError as e:
+        error = e
+    try:
+        reached = int(psql(url, version_sql)[-1][0])
+        if reached > current:
+            psql(url, "INSERT INTO migration_runs (release) VALUES (:'release');", {"release": VERSION})
     except DBError as e:
         return fail(f"migrate: {e}")
+    if error is not None:
+        failed = next((name for v, name, _ in pending if v > reached), pending[-1][1])
+        return fail(f"migrate: ERROR {failed}: failed to run SQL migration: {error}")
     print(f"goose: successfully migrated database to version: {target}", file=sys.stderr)
     return 0
 
@@ -606,14 +747,15 @@ def config_cmd(argv):
 # worker
 
 def worker(argv):
-    i = 0
+    i, flag_workers = 0, None
     while i < len(argv):  # --workers N | --workers=N (the count only sizes the real pool)
         a = argv[i]
         if a == "--workers" and i + 1 < len(argv):
-            i += 2
+            flag_workers, i = argv[i + 1], i + 2
             continue
         if not a.startswith("--workers="):
             return fail(f"unknown flag: {a}" if a.startswith("-") else f"unknown command {go_quote(a)} for \"shithubd worker\"")
+        flag_workers = a.split("=", 1)[1]
         i += 1
     try:
         cfg = load_config()
@@ -635,8 +777,17 @@ def worker(argv):
     except DBError as e:
         return fail(f"db: db: ping: {e}")
     # internal/worker/pool.go@1dfa86fb Run: logged once the pool is open and every handler registered.
-    log("INFO", "worker: starting", workers=os.environ.get("SHITHUB_WORKERS", "4"),
-        instance_id=f"{socket.gethostname()}:{os.getpid()}", kinds="[push:process repo:size_recalc jobs:purge]")
+    # worker.go@bf76678a logs text whatever log.format says; FLAG worker-json-log models a future
+    # worker that adopts the configured format.
+    global LOG_FORMAT
+    if "worker-json-log" in FLAGS:
+        LOG_FORMAT = cfg["log.format"].lower()
+    try:
+        workers = go_parse_int(flag_workers or os.environ.get("SHITHUB_WORKERS") or "4")
+    except ValueError:
+        workers = 4
+    log("INFO", "worker: starting", workers=workers, instance_id=f"{socket.gethostname()}:{os.getpid()}",
+        kinds=["push:process", "repo:size_recalc", "jobs:purge"])
     while not stop.wait(1):
         pass
     log("INFO", "worker: stopped")

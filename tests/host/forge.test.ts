@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,7 +12,8 @@ import type { Substitution } from "./testStack";
 import { ACME_HOST, Pebble } from "./acme";
 import { loadStackFile } from "../../offline/stackFile";
 import { parseReleaseReport, utcSecond } from "../../components/release/releaseReport";
-import { bootCloud, failedUnits, holdTimers, HOST_IP, METADATA_IP, METADATA_USER_DATA, publicIpOf, TEST_DEPLOY_KEY, worldCertificate } from "./machine";
+import { bootCloud, clientAddresses, failedUnits, holdTimers, HOST_IP, METADATA_IP, METADATA_USER_DATA, publicIpOf, TEST_DEPLOY_KEY, worldCertificate } from "./machine";
+import { Browser } from "./browser";
 import type { Cloud, Machine } from "./machine";
 
 // A fresh stack is a working forge: Pulumi.staging.yaml as committed (its one host with every role,
@@ -39,11 +40,15 @@ const artifacts = new ArtifactServer(join(work, "artifacts"), PORT);
 const pebble = new Pebble(join(work, "pebble"));
 const spaces = new TestSpaces(work);
 const applied: AppliedStep[] = [];
+let stack: Stack;
 
 /** What the test world substitutes in Pulumi.staging.yaml, and why; secrets are TEST_SECRETS. */
 const SUBSTITUTIONS: readonly Substitution[] = worldSubstitutions({ artifacts, acmeDirectory: () => pebble.directoryUrl });
 const plan = (set: Record<string, string> = {}, secrets: Record<string, string> = {}): Promise<Plan> =>
   planCommitted(staging, SUBSTITUTIONS, { version: VERSION, sha256: artifacts.sha(VERSION) }, set, secrets);
+
+/** The committed stack at another version (a version bump: `pulumi config set shithubd:version`). */
+const planVersion = (version: string): Promise<Plan> => planCommitted(staging, SUBSTITUTIONS, { version, sha256: artifacts.sha(version) });
 
 function run(cmd: string, args: string[], options: { env?: NodeJS.ProcessEnv; input?: string } = {}) {
   const r = spawnSync(cmd, args, { encoding: "utf8", timeout: 60_000, env: { ...process.env, ...options.env }, input: options.input ?? "" });
@@ -92,7 +97,8 @@ beforeAll(async () => {
   artifacts.start(cloud.worldCa);
   await spaces.provide(fresh);
   // `pulumi up`: every step at once where the program's dependencies allow.
-  applied.push(...await new Stack(() => machine, () => void holdTimers(machine)).up(fresh));
+  stack = new Stack(() => machine, () => void holdTimers(machine));
+  applied.push(...await stack.up(fresh));
   caCert = join(work, "pebble-root.crt");
   writeFileSync(caCert, pebble.root(HOST_IP, cloud.worldCa.cert));
   // Caddy orders the edge's certificates from Pebble once it is set up.
@@ -157,42 +163,82 @@ describe("a fresh `pulumi up` of one host with every role", () => {
     expect(r.status).toBe(60);
   });
 
-  describe("git over SSH", () => {
+  describe("a person's forge: sign up, add a key, create a repository through shithubd, push and clone over SSH and HTTPS", () => {
+    const PASSWORD = "correct horse battery staple";
     const alice = { key: "", fingerprint: "", pub: "" };
     const stranger = { key: "" };
+    let browser: Browser;
+    const local = () => join(work, "alice-work");
+    const git = (args: string[], env: NodeJS.ProcessEnv = {}) => run("git", ["-c", `http.curloptResolve=${DOMAIN}:443:${CONTAINER_IP}`, ...args],
+      { env: { GIT_SSH_COMMAND: gitSsh(alice.key), GIT_SSL_CAINFO: caCert, GIT_TERMINAL_PROMPT: "0", ...env } });
+    const httpsUrl = (password = PASSWORD) => `https://alice:${encodeURIComponent(password)}@${DOMAIN}/alice/hello.git`;
+    const sshUrl = `git@${DOMAIN}:alice/hello.git`;
+    /** The refs a remote advertises, as `<sha> <ref>` lines, sorted. */
+    const advertised = (url: string) => git(["ls-remote", url]).stdout.trim().split("\n").map((l) => l.replace("\t", " ")).filter((l) => !l.endsWith(" HEAD")).sort();
+    const pushEvents = () => psqlAsPostgres("SELECT protocol || ' ' || ref FROM push_events ORDER BY id");
+    const commit = (message: string) => {
+      writeFileSync(join(local(), "README"), `${message}\n`);
+      execFileSync("git", ["-C", local(), "add", "README"]);
+      execFileSync("git", ["-C", local(), "-c", "user.name=alice", "-c", "user.email=alice@forge.test", "commit", "-qm", message]);
+    };
 
     beforeAll(() => {
       Object.assign(alice, newKey("alice"));
       stranger.key = newKey("stranger").key;
-      // What a user does in the web UI: sign up, add a key, create a repository and push to it.
-      psqlAsPostgres(`INSERT INTO users (username) VALUES ('alice')`);
-      machine.ssh(`runuser -u postgres -- psql -X -q -d shithub -v ON_ERROR_STOP=1 -f -`,
-        `INSERT INTO user_ssh_keys (user_id, fingerprint_sha256, public_key) SELECT id, '${alice.fingerprint}', '${alice.pub}' FROM users WHERE username = 'alice';\n` +
-        `INSERT INTO repos (owner_user_id, name) SELECT id, 'hello' FROM users WHERE username = 'alice';\n`);
-      machine.sh(`runuser -u shithub -- sh -ec 'cd /data/tmp && rm -rf w && git init -q -b trunk w && cd w && echo "hello from shithub" > README && git add README &&
-        git -c user.name=alice -c user.email=alice@forge.test commit -qm first && mkdir -p /data/repos/al/alice && git init -q --bare /data/repos/al/alice/hello.git &&
-        git push -q /data/repos/al/alice/hello.git trunk && git -C /data/repos/al/alice/hello.git symbolic-ref HEAD refs/heads/trunk && rm -rf /data/tmp/w'`);
+      browser = new Browser({ domain: DOMAIN, address: CONTAINER_IP, ca: caCert, dir: work, name: "alice" });
     });
 
-    it("clones git@<domain>:alice/hello.git with a registered key", () => {
-      const dest = join(work, "clone-ok");
-      const r = run("git", ["clone", "-q", `git@${DOMAIN}:alice/hello.git`, dest], { env: { GIT_SSH_COMMAND: gitSsh(alice.key) } });
-      // shithubd's ssh-shell logs its dispatch on stderr, which ssh passes on.
-      expect(r.stderr).toContain("op=git-upload-pack owner=alice repo=hello");
-      expect(r.status).toBe(0);
-      expect(readFileSync(join(dest, "README"), "utf8")).toBe("hello from shithub\n");
+    it("signs up, verifies the address from the mail shithubd sends (staging's mail goes to its journal), and signs in", () => {
+      expect(browser.submit("/signup", { username: "alice", email: "alice@forge.test", password: PASSWORD, company: "" }))
+        .toMatchObject({ status: 303, location: "/login?notice=signup-pending" });
+      const link = machine.sh(`journalctl -u shithubd-web.service --no-pager -o cat | grep -o 'https://${DOMAIN}/verify-email/[^[:space:]"]*' | tail -n 1`);
+      expect(link).toMatch(new RegExp(`^https://${DOMAIN.replaceAll(".", "\\.")}/verify-email/\\S+$`));
+      // Not before the address is verified.
+      expect(browser.submit("/login", { username: "alice", password: PASSWORD }).body).toContain("Please verify your email before signing in.");
+      expect(browser.get(link.replace(`https://${DOMAIN}`, ""))).toMatchObject({ status: 303, location: "/login?notice=verified" });
+      expect(browser.submit("/login", { username: "alice", password: PASSWORD })).toMatchObject({ status: 303, location: "/" });
     });
 
-    it("clones https://<domain>/alice/hello.git through the edge's git route (smart HTTP)", () => {
-      const dest = join(work, "clone-https");
-      const r = run("git", ["-c", `http.curloptResolve=${DOMAIN}:443:${CONTAINER_IP}`, "clone", "-q", `https://${DOMAIN}/alice/hello.git`, dest], { env: { GIT_SSL_CAINFO: caCert } });
-      expect(r.stderr).toBe("");
-      expect(r.status).toBe(0);
-      expect(readFileSync(join(dest, "README"), "utf8")).toBe("hello from shithub\n");
+    it("adds an SSH key and creates a repository, whose hooks run the stable path", () => {
+      expect(browser.submit("/settings/keys", { title: "laptop", key: alice.pub })).toMatchObject({ status: 303, location: "/settings/keys" });
+      expect(browser.submit("/new", { name: "hello", visibility: "public" })).toMatchObject({ status: 303, location: "/alice/hello" });
+      expect(browser.get("/alice/hello").status).toBe(200);
+      expect(machine.sh("tail -q -n 1 /data/repos/al/alice/hello.git/hooks/pre-receive /data/repos/al/alice/hello.git/hooks/post-receive")).toBe(
+        'exec "/usr/local/bin/shithubd" hook pre-receive "$@"\nexec "/usr/local/bin/shithubd" hook post-receive "$@"');
+      expect(machine.sh("stat -c '%U:%G %a' /data/repos/al/alice/hello.git")).toMatch(/^shithub:shithub 2\d\d\d$/);
     });
 
-    it("refuses a key shithubd does not know", () => {
-      const r = run("git", ["clone", "-q", `git@${DOMAIN}:alice/hello.git`, join(work, "clone-stranger")], { env: { GIT_SSH_COMMAND: gitSsh(stranger.key) } });
+    it("pushes a branch and a tag over SSH and another branch over HTTPS; both clones hold exactly the pushed refs, and shithubd's hooks recorded each push", () => {
+      execFileSync("git", ["init", "-q", "-b", "trunk", local()]);
+      commit("hello from shithub");
+      execFileSync("git", ["-C", local(), "tag", "v0.1"]);
+      const overSsh = git(["-C", local(), "push", "-q", sshUrl, "trunk", "v0.1"]);
+      expect(overSsh.stderr).not.toMatch(/error|rejected/);
+      expect(overSsh.status).toBe(0);
+      execFileSync("git", ["-C", local(), "checkout", "-q", "-b", "feature"]);
+      commit("a feature");
+      const overHttps = git(["-C", local(), "push", "-q", httpsUrl(), "feature"]);
+      expect(overHttps.stderr).not.toMatch(/error|rejected/);
+      expect(overHttps.status).toBe(0);
+
+      const pushed = execFileSync("git", ["-C", local(), "show-ref", "trunk", "feature", "v0.1"], { encoding: "utf8" }).trim().split("\n").sort();
+      expect(pushed).toHaveLength(3);
+      expect(advertised(sshUrl)).toEqual(pushed);
+      expect(advertised(`https://${DOMAIN}/alice/hello.git`)).toEqual(pushed);
+      for (const [how, url] of [["ssh", sshUrl], ["https", `https://${DOMAIN}/alice/hello.git`]] as const) {
+        const dest = join(work, `clone-${how}`);
+        expect(git(["clone", "-q", url, dest]).status).toBe(0);
+        expect(readFileSync(join(dest, "README"), "utf8")).toBe("hello from shithub\n");
+      }
+      expect(pushEvents()).toBe("ssh refs/heads/trunk\nssh refs/tags/v0.1\nhttp refs/heads/feature");
+      expect(psqlAsPostgres("SELECT count(*) FROM jobs WHERE kind = 'push:process'")).toBe("3");
+    });
+
+    it("refuses a push over HTTPS with a wrong password, and a key shithubd does not know", () => {
+      const wrong = git(["-C", local(), "push", "-q", httpsUrl("not the password"), "feature"]);
+      expect(wrong.status).not.toBe(0);
+      expect(wrong.stderr).toContain("Authentication failed");
+      const r = run("git", ["clone", "-q", sshUrl, join(work, "clone-stranger")], { env: { GIT_SSH_COMMAND: gitSsh(stranger.key) } });
       expect(r.status).not.toBe(0);
       expect(r.stderr).toContain("Permission denied (publickey)");
     });
@@ -215,6 +261,93 @@ describe("a fresh `pulumi up` of one host with every role", () => {
       expect(r.status).not.toBe(0);
       // sshd refuses the channel (PermitOpen none, AllowTcpForwarding no); ssh reports it so.
       expect(r.stderr).toMatch(/stdio forwarding failed|administratively prohibited/);
+    });
+
+    it("serves 30 clones over SSH at once, none refused", async () => {
+      const clones = await Promise.all(Array.from({ length: 30 }, (_, i) => new Promise<{ status: number | null; stderr: string }>((resolve) => {
+        const child = spawn("git", ["clone", "-q", sshUrl, join(work, `concurrent-${i}`)], { env: { ...process.env, GIT_SSH_COMMAND: gitSsh(alice.key) } });
+        let stderr = "";
+        child.stderr.on("data", (d: Buffer) => { stderr += d.toString(); });
+        child.on("close", (status) => resolve({ status, stderr }));
+      })));
+      const refused = clones.filter((c) => c.status !== 0);
+      expect(refused.map((c) => c.stderr)).toEqual([]);
+      console.log(`30 concurrent SSH clones: ${clones.length - refused.length} succeeded, ${refused.length} refused`);
+    }, 300_000);
+
+    it("pushes still work after more releases than it keeps (keepReleases + 1 version bumps), over SSH and HTTPS; git fsck stays clean", async () => {
+      // The number the release step the program sends keeps (shithubd:keepReleases, or its default).
+      const keep = Number(/KEEP_RELEASES=["']?(\d+)/.exec(remoteSteps(plannedFresh).find((st) => st.name === `${HOST}-release`)!.stdin)![1]);
+      expect(keep).toBeGreaterThan(0);
+      const versions = Array.from({ length: keep + 1 }, (_, i) => `v1.0.${i + 1}`);
+      for (const v of versions) artifacts.publish(v, "migrations=1");
+      for (const v of versions) {
+        const ran = await stack.up(await planVersion(v));
+        expect(ran.map((s) => s.name)).toEqual([`${HOST}-release`]);
+      }
+      // The release that created the repository is long pruned.
+      expect(machine.sh("ls /opt/shithub/releases")).not.toContain(VERSION);
+      commit("after the releases");
+      expect(git(["-C", local(), "push", "-q", sshUrl, "feature"]).status).toBe(0);
+      commit("and over https");
+      const https = git(["-C", local(), "push", "-q", httpsUrl(), "feature"]);
+      expect(https.stderr).toBe("");
+      expect(https.status).toBe(0);
+      expect(advertised(sshUrl)).toContain(execFileSync("git", ["-C", local(), "show-ref", "refs/heads/feature"], { encoding: "utf8" }).trim());
+      expect(pushEvents().split("\n").slice(-2)).toEqual(["ssh refs/heads/feature", "http refs/heads/feature"]);
+      expect(machine.ssh("runuser -u shithub -- git -C /data/repos/al/alice/hello.git fsck --strict").status).toBe(0);
+    }, 900_000);
+
+    it("a push during a release is accepted or cleanly refused, never half-done: git fsck stays clean and the refs are what was accepted", async () => {
+      artifacts.publish("v1.1.0", "migrations=2");
+      const next = planVersion("v1.1.0");
+      const results: Array<{ status: number | null; stderr: string }> = [];
+      let releasing = true;
+      const pushing = (async () => {
+        for (let i = 0; releasing || i < 2; i++) {
+          commit(`during the release ${i}`);
+          results.push(await new Promise((resolve) => {
+            const child = spawn("git", ["-C", local(), "push", "-q", sshUrl, "feature"], { env: { ...process.env, GIT_SSH_COMMAND: gitSsh(alice.key) } });
+            let stderr = "";
+            child.stderr.on("data", (d: Buffer) => { stderr += d.toString(); });
+            child.on("close", (status) => resolve({ status, stderr }));
+          }));
+          // A refused push is tried again with the next commit, as a person would.
+        }
+      })();
+      await stack.up(await next);
+      releasing = false;
+      await pushing;
+      console.log(`pushes during a release: ${results.length}, ${results.filter((r) => r.status === 0).length} accepted`);
+      for (const r of results.filter((x) => x.status !== 0)) expect(r.stderr).toMatch(/shithub: |remote: |Connection|fatal: Could not read/);
+      expect(results[results.length - 1]!.status).toBe(0);
+      expect(machine.ssh("runuser -u shithub -- git -C /data/repos/al/alice/hello.git fsck --strict").status).toBe(0);
+      expect(advertised(sshUrl)).toContain(execFileSync("git", ["-C", local(), "show-ref", "refs/heads/feature"], { encoding: "utf8" }).trim());
+    }, 600_000);
+  });
+
+  describe("the edge: shithubd's own endpoints stay home, and each client gets its own rate limit", () => {
+    it("answers 404 for /metrics and /internal/* from the internet: shithubd never sees them (its panic trigger logs nothing)", () => {
+      const panics = () => machine.sh("journalctl -u shithubd-web.service --no-pager -o cat | grep -c 'panic trigger' || true");
+      const before = panics();
+      for (const path of ["/metrics", "/internal/panic", "/internal/", "/metrics/x"]) {
+        expect(`${path} ${curl(`https://${DOMAIN}${path}`, "-o", "/dev/null", "-w", "%{http_code}").stdout}`).toBe(`${path} 404`);
+      }
+      expect(panics()).toBe(before);
+      // On the host, where Prometheus scrapes it, shithubd's trigger is there (the check above can fail).
+      expect(machine.sh("curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8080/internal/panic")).toBe("500");
+      expect(Number(panics())).toBe(Number(before) + 1);
+    });
+
+    it("two clients on different networks get separate rate limits: one past its burst is refused (429, Retry-After), the other is served", () => {
+      const [a, b] = clientAddresses(2);
+      const from = (address: string) => new Browser({ domain: DOMAIN, address: CONTAINER_IP, ca: caCert, dir: work, name: `rate-${address}`, from: address });
+      const first = from(a!);
+      const statuses = Array.from({ length: 70 }, () => first.get("/").status);
+      expect(statuses.slice(0, 60).every((st) => st === 200)).toBe(true);
+      expect(statuses.slice(60)).toContain(429);
+      expect(from(b!).get("/").status).toBe(200);
+      expect(curl(`https://${DOMAIN}/`, "--interface", a!, "-D", "-", "-o", "/dev/null").stdout).toMatch(/^HTTP\/2 429[\s\S]*retry-after: \d+/im);
     });
   });
 
