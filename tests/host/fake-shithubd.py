@@ -3,41 +3,70 @@
 the VERSION and FLAGS placeholders below (textually; they must stay the first occurrences).
 
 It keeps the contracts of the real binary, read from its source (repository tenseleyFlow/shithub,
-cited as path@commit). Everything that loads configuration goes through load_config(), which
-mirrors config.Load: defaults, /etc/shithub/config.toml (or $SHITHUB_CONFIG), SHITHUB_* variables,
-the aliases, then Validate. Errors end like cobra's Execute: "shithubd: <error>" on stderr, exit 1.
+cited as path@commit; "id N" is a stored-index file whose commit was not reported). Everything that
+loads configuration goes through load_config(), which mirrors config.Load: defaults,
+/etc/shithub/config.toml (or $SHITHUB_CONFIG), SHITHUB_* variables, the aliases, then Validate.
+Errors end like cobra's Execute: "shithubd: <error>" on stderr, exit 1 (cmd/shithubd/root.go@fbef6551).
 
   config validate  config.Load(nil) and nothing else: cmd/shithubd/config.go@40877b41. The rules,
-                   from internal/infra/config/config.go@1dfa86fb: env dev|staging|prod, log level
-                   and format, web.addr non-empty, web.pprof_addr empty or a loopback IP literal
-                   with a port, tracing, storage.repos_root non-empty, S3 all-or-nothing, email
-                   backend stdout|smtp|postmark|resend (postmark needs AUTH__POSTMARK__SERVER_TOKEN,
-                   resend AUTH__RESEND__API_KEY, smtp AUTH__SMTP__ADDR), base_url/site_name/
-                   email_from non-empty, rate limits >= 0, billing. Every SHITHUB_<PATH> variable
-                   is parsed by its field's Go kind: bools by strconv.ParseBool, ints by ParseInt
-                   (so ANON_REFILL_PER_SEC=0.5 fails), durations by time.ParseDuration, and the
-                   uint32/uint8 AUTH__ARGON2__* and the WEB__CORS_ALLOWED_ORIGINS slice fail with
-                   "unsupported field kind". db.url is NOT required (the real Validate never
-                   checks it). SHITHUB_DATABASE_URL, SHITHUB_SESSION_KEY and SHITHUB_TOTP_KEY are
-                   aliases for db.url, session.key_b64 and auth.totp_key_b64.
+                   from internal/infra/config/config.go@1dfa86fb (@f814f961): env dev|staging|prod,
+                   log level and format, web.addr non-empty, web.pprof_addr empty or a loopback IP
+                   literal with a port, every web.trusted_proxies entry a CIDR or a bare IP
+                   ('config: web.trusted_proxies: invalid entry "<x>"'), tracing,
+                   storage.repos_root non-empty, S3 all-or-nothing, email backend
+                   stdout|smtp|postmark|resend (postmark needs AUTH__POSTMARK__SERVER_TOKEN, resend
+                   AUTH__RESEND__API_KEY, smtp AUTH__SMTP__ADDR), base_url/site_name/email_from
+                   non-empty, rate limits >= 0, billing. Every SHITHUB_<PATH> variable is parsed by
+                   its field's Go kind: bools by strconv.ParseBool, ints by ParseInt (so
+                   ANON_REFILL_PER_SEC=0.5 fails), durations by time.ParseDuration, slices
+                   (WEB__CORS_ALLOWED_ORIGINS, WEB__TRUSTED_PROXIES) comma-separated with items
+                   trimmed and empty ones dropped, so an empty value is an empty list
+                   (config_test.go TestMergeEnv_TrustedProxies*, id 62198921570); only the
+                   uint32/uint8 AUTH__ARGON2__* fields fail with "unsupported field kind".
+                   web.trusted_proxies defaults to ["127.0.0.0/8","::1/128"]. db.url is NOT
+                   required (the real Validate never checks it). SHITHUB_DATABASE_URL,
+                   SHITHUB_SESSION_KEY and SHITHUB_TOTP_KEY are aliases for db.url,
+                   session.key_b64 and auth.totp_key_b64.
+  logging          internal/infra/log/log.go@c569abe7: the web logs slog JSON
+                   ({"time":"<RFC3339Nano>Z","level":"INFO","msg":..., attrs with bools and ints as
+                   JSON types}) when log.format=json, else slog text, filtered by log.level. The
+                   worker always logs text (cmd/shithubd/worker.go@bf76678a), unless FLAG
+                   worker-json-log; hooks and ssh-shell log text (hook.go@20ffd308, ssh.go id
+                   62147723419). Per request the web logs info "request" (method, path, status,
+                   bytes, duration, remote_ip = RealIP, request_id, user_agent;
+                   middleware/logging.go@1d3e49af). The redactHandler is not modelled (nothing the
+                   double logs carries a secret).
   migrate up       reads ONLY SHITHUB_DATABASE_URL (cmd/shithubd/migrate.go@6e7ec09b,
                    internal/infra/db/db.go@791b3970 Resolve/ErrNoURL), not the config loader.
-                   Applies this release's schema versions in goose_db_version (goose v3,
-                   internal/infra/db/migrate.go@c5696d0f) and records each run that applied
-                   something in migration_runs (a test-only table). It also creates, idempotently,
-                   simplified versions of the tables the ssh, git-http and admin paths read, with
-                   the real names: users (migrations/0003_users.sql@562bd247), user_ssh_keys
+                   goose v3 semantics (internal/infra/db/migrate.go@c5696d0f, go.mod@073eade8): the
+                   release embeds files 0001..000N (FLAGS migrations=N; the real ones live in
+                   internal/migrationsfs/migrations/, 4-digit prefixes); each pending file runs in
+                   ITS OWN transaction with its goose_db_version row inserted inside it; when file
+                   k fails, the earlier ones stay committed, k rolls back, and the command fails
+                   with "shithubd: migrate: ERROR 000k_<name>.sql: failed to run SQL migration:
+                   <error>". stderr keeps goose's "goose: no migrations to run. current version: N"
+                   and "goose: successfully migrated database to version: N". File 0001 creates,
+                   idempotently, simplified versions of the tables the double reads, with the real
+                   names: users (migrations/0003_users.sql@562bd247, plus password_hash, email,
+                   email_verified_at), email_verifications, sessions, user_ssh_keys
                    (0012_user_ssh_keys.sql@c260e48a + kind from 0062@82fbbcf0), repos
-                   (0017_repos.sql@16871101), jobs (0018_jobs_and_push_events.sql@e659af39;
-                   migrations live in internal/migrationsfs/migrations/).
+                   (0017_repos.sql@16871101), jobs and push_events
+                   (0018_jobs_and_push_events.sql@e659af39, protocol widened to 'web' by
+                   0052_push_events_web_protocol.sql@24ab2505); file k>1 creates schema_v<k>.
+                   migration_runs (a test-only table) gets one row per run that applied at least
+                   one file. Not modelled: goose's version-0 row (tests count rows).
   web [--addr A]   cmd/shithubd/web.go@730b0d29: the --addr/-a flag defaults to ":8080" and
                    overrides web.addr, so SHITHUB_WEB__ADDR is ignored unless --addr is given as
-                   "". internal/web/server.go@05bcb8a6 Run: config.Load; session key from
-                   SHITHUB_SESSION_KEY (or session.key_b64) must be base64 of exactly 32 bytes, an
-                   absent one is a warning and an ephemeral key; the database is optional: no URL,
-                   or a URL that fails its startup ping, means no pool (a warning) and then /readyz
-                   answers 200 "ready" (no check without a pool) and the git routes are not
-                   mounted. SIGINT/SIGTERM drain in-flight requests within web.shutdown_timeout.
+                   "". internal/web/server.go@05bcb8a6 (+ id 61989859761) Run: config.Load;
+                   session key from SHITHUB_SESSION_KEY (or session.key_b64) must be base64 of
+                   exactly 32 bytes, an absent one is a warning and an ephemeral key; an empty
+                   web.trusted_proxies warns "web: no trusted proxies configured;
+                   X-Forwarded-For is ignored" (attr hint); the database is optional: no URL, or a
+                   URL that fails its startup ping, means no pool (a warning, then "auth: no DB
+                   pool — signup/login routes not mounted") and then /readyz answers 200 "ready"
+                   (no check without a pool), the git, auth, settings and repo routes are not
+                   mounted and the HTML limiter is a no-op (a nil limiter). SIGINT/SIGTERM drain
+                   in-flight requests within web.shutdown_timeout.
                    Routes (internal/web/handlers/handlers.go@05bcb8a6, health.go@78139803):
                    GET /healthz "ok\n"; any-method /readyz pings the pool within 2 s, 200 "ready\n"
                    or 503 "not ready: <reason>\n"; /metrics when metrics.enabled (default true);
@@ -46,6 +75,162 @@ the aliases, then Validate. Errors end like cobra's Execute: "shithubd: <error>"
                    answers 500 and counts a panic; anything else 404; a known path with another
                    method 405 (chi). Every response carries the SecureHeaders set and X-Request-Id
                    (internal/web/middleware/secure.go@a742a5d2, requestid.go@eff77991).
+  RealIP           internal/web/middleware/realip.go@eff77991 resolveRealIP: only when the TCP
+                   peer is inside web.trusted_proxies is X-Forwarded-For read, right to left,
+                   skipping trusted hops; the first untrusted valid IP wins; a malformed entry, or
+                   all entries trusted, gives the peer; X-Real-IP and Forwarded are ignored. Used
+                   for the HTML limiter, the request log and SHITHUB_REMOTE_IP.
+  HTML limiter     internal/web/middleware/htmlratelimit.go@3481e591 (+ htmlratelimit_test.go@9297f202):
+                   a fixed window, Max=burst, Window=max(1 s, burst/refill s) from
+                   ratelimit.html.{anon,authed}_{burst,refill_per_sec} (a 0 falls back to the
+                   default: anon 60/1, authed 600/10), key "user:<id>" (scope html:authed) for a
+                   signed-in user, else "anon:<RealIP masked to /24, IPv6 /48>" (html:anon). Over
+                   the limit: 429, Retry-After <s, min 1>, Cache-Control: no-store, no
+                   X-RateLimit headers; text/plain "Too Many Requests. Retry after <n> seconds.\n",
+                   or, when Accept contains text/html, an HTML page titled "Too Many Requests ·
+                   shithub"; info log ratelimit.html_throttled (scope, key, path, user_agent,
+                   retry_after_seconds). STATED DIFFERENCES: the real counters live in Postgres
+                   (BumpRateLimit upsert, internal/ratelimit/bucket.go@d1e05922, failing open on DB
+                   errors); here they live in process memory (thread-safe): one web process per
+                   host gives the same limits, but a restart resets them. Which routes the real
+                   one wraps is unknown (the digest's Unknowns); the double's GUESS: the HTML
+                   pages / /signup /login /logout /new /settings/keys /verify-email/*,
+                   /{owner}, /{owner}/{repo} and the 404 page; NOT /healthz /readyz /metrics
+                   /static/* /internal/* or the git smart-HTTP routes. Site-admin bypass is not
+                   modelled (no admins).
+  CSRF             nosurf (internal/web/middleware/csrf.go@7939721d): pages of the HTML group set a
+                   csrf_token cookie (Path=/, HttpOnly, SameSite=Strict, Secure behind
+                   X-Forwarded-Proto: https) and forms embed
+                   <input type="hidden" name="csrf_token" value="...">; a POST must carry the form
+                   field csrf_token or the X-CSRF-Token header equal to the cookie, else 403 with a
+                   small HTML page (handlers.go@5381fe85 RegisterChi). STATED DIFFERENCE: nosurf
+                   masks the token per render; here it is compared by plain equality.
+  accounts         internal/web/handlers/auth/auth.go (id 61932904906) Mount, mounted only with a
+                   pool. POST bodies of this group are capped at 4 KiB.
+                   GET /signup: a form with username, email, password and the honeypot company.
+                   POST /signup: username lowercased, must match the owner regex (and not be a
+                   route name); email must contain "@"; password >= 10 characters and not in a
+                   short common list; a duplicate username/email re-renders (200) "That username
+                   is already taken." / "That email address is already registered."; a filled
+                   honeypot is a silent 303. The user is stored with an unverified email and a
+                   verification token valid 24 h, the mail is sent through auth.email_backend:
+                   stdout prints "--- email (stdout backend) ---", From/To/Subject, and a body
+                   with <auth.base_url>/verify-email/<token>, to stdout (the web unit's journal;
+                   the real stdout backend's framing is not known); smtp via auth.smtp.addr
+                   (STARTTLS when offered, verified against the system CAs; login when
+                   auth.smtp.username is set); postmark POSTs JSON to
+                   https://api.postmarkapp.com/email with X-Postmark-Server-Token; resend POSTs
+                   to https://api.resend.com/emails with a Bearer key. ASSUMPTION (not in the
+                   source read): a failed send is logged (error "auth: send verification email")
+                   and the signup still completes. Then 303 /login?notice=signup-pending.
+                   GET /verify-email/{token}: a valid, unexpired, unused token sets
+                   email_verified_at and 303s to /login?notice=verified; otherwise 200 "This
+                   verification link is invalid or has expired." (tokens are single-use here).
+                   GET /login; POST /login (username, password, next): unknown user or wrong
+                   password 200 "Incorrect username or password."; with
+                   auth.require_email_verification (default true) and an unverified email 200
+                   "Please verify your email before signing in. Check your inbox or request a new
+                   link."; success: a random token in sessions, cookie shithub_session (Path=/,
+                   Max-Age=session.max_age, HttpOnly, SameSite=Lax, Secure behind https or with
+                   session.secure), 303 to next when it is a local path, else /. The signed-in user
+                   is read back from that cookie (sessions younger than session.max_age). POST
+                   /logout drops it. STATED DIFFERENCES: passwords are hashed with hashlib.scrypt
+                   (the real one uses argon2id with auth.argon2.*; the stdlib has no argon2);
+                   sessions are a DB token, not a gorilla securecookie; the login throttle (6 per
+                   15 min per ip|username) is not modelled.
+  SSH keys         GET/POST /settings/keys (title, key; a session is required): the key goes
+                   through `ssh-keygen -lf -` for its SHA256: fingerprint and bits; a bad key 200
+                   "That doesn't look like a valid SSH public key.", a known one "This key is
+                   already in use."; else a user_ssh_keys row (fingerprint_sha256 with the
+                   "SHA256:" prefix, kind authentication, public_key "<type> <base64>") and 303
+                   /settings/keys. Pages needing a session 303 to /login?next=<path>.
+  new repository   GET/POST /new (internal/web/handlers/repo/repo.go id 61924327193 MountNew,
+                   internal/repos/create.go@09c93d29 repos.Create; a session is required): name
+                   (lowercased, the storage repo regex, else "Name must be 1–100 chars: lowercase
+                   letters, digits, dots, hyphens, underscores."), description, visibility
+                   public|private (empty = public); 20 creations per hour per user ("You're
+                   creating repositories too quickly. Try again in <Go duration>."; in memory);
+                   a duplicate "You already own a repository with that name."; the repos row
+                   (default_branch trunk), then RepoFS.InitBare (reposfs.go@345fa952: the path must
+                   not be a non-empty directory, "storage: already exists: <path>"; parents and
+                   the repo dir MkdirAll 02750; git init --bare --shared=group
+                   --initial-branch=trunk), then hooks.Install with os.Executable (modelled as
+                   realpath(argv[0]), as the kernel resolves /proc/self/exe; fallback the bare
+                   "shithubd"); a failure after the insert removes the directory and deletes the
+                   row and re-renders (200) a generic message. Success: 303 /<username>/<name>.
+                   README/license/gitignore initial commits are not modelled. GET /{owner}/{repo}
+                   shows the clone URLs (<auth.base_url>/<owner>/<name>.git, and
+                   git@<auth.ssh.host>:<owner>/<name>.git when auth.ssh.enabled); GET /{owner}
+                   lists the repos; private ones only for their owner (404 otherwise).
+  git smart HTTP   internal/web/handlers/githttp/handler.go@0eaf8843, auth.go@35f1968e,
+                   githttp.go@7ff2dc12 (mounted only with a pool):
+                   GET /{owner}/{repo}.git/info/refs?service=git-upload-pack|git-receive-pack,
+                   POST /{owner}/{repo}.git/git-upload-pack|git-receive-pack run git-<svc>
+                   --stateless-rpc [--advertise-refs] on the bare repo at RepoFS.RepoPath
+                   (<repos_root>/<shard>/<owner>/<repo>.git, internal/infra/storage/reposfs.go@345fa952);
+                   a bad service 400 "service query parameter required". Unknown owner/repo 404
+                   "not found", soft-deleted 410 "gone". Basic auth with the account password;
+                   receive-pack always needs it, upload-pack only for private repos; missing or
+                   invalid credentials 401 "authentication required\n" with WWW-Authenticate:
+                   Basic realm="shithub"; a private repo for a non-owner 404; a push to an
+                   archived repo 403 "repository is archived; pushes are disabled\n"; a push by a
+                   signed-in non-owner (or a suspended owner) 403 "forbidden". git runs with the
+                   hook environment SHITHUB_USER_ID, SHITHUB_USERNAME, SHITHUB_REPO_ID,
+                   SHITHUB_REPO_FULL_NAME=<owner>/<name>, SHITHUB_PROTOCOL=http,
+                   SHITHUB_REMOTE_IP=<RealIP>, SHITHUB_REQUEST_ID=<X-Request-Id>, PATH (hookEnv).
+                   STATED DIFFERENCES: PATs are not modelled (a shithub_pat_ secret is refused as
+                   bad credentials) and neither are runner JWTs; collaborators and orgs are not
+                   modelled (only the owner may push). chi ends {repo} at its first ".", so a repo
+                   name containing a dot is 404 here as (by chi's routing) in the real one.
+  hook pre-receive|post-receive
+                   cmd/shithubd/hook.go@20ffd308 (the version before storage quotas, secret
+                   push-protection and 2FA, none of which is modelled). loadHookCtx: config.Load
+                   ("config: ..."), a DB URL ("DB URL not set"), db.Open pinged with a 1.5 s
+                   connect timeout ("db: db: ping: ..."); SHITHUB_USER_ID/REPO_ID parse errors are
+                   0. pre-receive reads "<old> <new> <ref>" lines, then: uid or rid 0 → missing
+                   context; the user must exist and not be suspended; the repo must exist, not be
+                   deleted, not archived, and the pusher must own it. Refusals print the friendly
+                   line (friendlyHookErr: "shithub: your account is suspended; pushes are
+                   disabled.", "shithub: this repository is archived; pushes are disabled.",
+                   "shithub: this repository has been deleted.", "shithub: you do not have write
+                   access to this repository.", "shithub: server error: hook context missing.
+                   Contact the operator.", else "shithub: server error: <err>") and then
+                   "shithubd: shithub-hook: <kind>", exit 1. post-receive always exits 0: per ref
+                   a push_events row (protocol SHITHUB_PROTOCOL or "ssh"; pusher NULL for uid 0;
+                   request_id COALESCE '') and a push:process job {"push_event_id": id}, in one
+                   transaction, then pg_notify('shithub_jobs','')
+                   (internal/worker/enqueue.go@e95a7a71); failures print "shithub: warning:
+                   post-receive enqueue: <err>" (or "... enqueue skipped: <err>" when the context
+                   fails). An unknown hook name prints help and exits 0 (cobra, inferred).
+  hooks reinstall  cmd/shithubd/hooks_reinstall.go@a6e775f5: --all or --repo owner/name (else
+                   "hooks reinstall: pass --all or --repo owner/name"; --all wins); config
+                   ("config: ..."); the repos root must exist ("repo fs: storage: repofs: stat
+                   root: ..." / "... root \"<p>\" is not a directory"); --repo needs owner/name
+                   ("hooks reinstall: --repo wants owner/name"), validates the path ("repo path:
+                   storage: invalid path: ..."), installs without touching the DB (creating the
+                   directories of a repo that does not exist) and prints "ok: <owner>/<name>" as
+                   typed; --all lists repos through the DB (ListAllRepoFullNames: JOIN users on
+                   owner_user_id, so org repos are skipped), prints "skip: <o>/<n>: <err>" or
+                   "fail: <o>/<n>: <err>" per failure and "reinstalled hooks on %d repos (%d
+                   failed)", and fails "shithubd: N failures". The binary path is os.Executable
+                   (realpath(argv[0]) here).
+  hooks.Install    internal/git/hooks/install.go@6943eaf0: MkdirAll(<gitDir>/hooks, 0755);
+                   pre-receive and post-receive (no update hook) written atomically (temp file
+                   .shithub-hook-* in the hooks dir, chmod 0755, rename), regular files:
+                   "#!/bin/sh", the "Generated by shithubd hooks.Install. Do not edit by hand —
+                   re-run" comment, "exec <Go %q path> hook <name> \"$@\"", trailing newline.
+  storage check    cmd/shithubd/storage.go@3d20153a: config ("shithubd: config: ..."); repos_root
+                   ("not configured", "stat: ...", "<root> is not a directory", "write probe: ...",
+                   "cleanup probe: ...") → "repos_root: ok (<root>)"; S3 skipped without an
+                   endpoint ("s3: skipped (storage.s3 not configured)"), else a real round trip
+                   with a stdlib AWS SigV4 client (region storage.s3.region, path-style when
+                   force_path_style else <bucket>.<endpoint host>, TLS verified against the system
+                   CAs when use_ssl or an https:// endpoint; the endpoint may carry a scheme or
+                   not; 30 s timeout): PUT _storage-check/<16 hex> "storage check at <RFC3339Nano
+                   UTC>" text/plain, GET and compare ("round-trip body mismatch"), DELETE; errors
+                   "put: ...", "get: ...", "client: ..."; "s3: ok (endpoint=<e> bucket=<b>)".
+                   Failures: "shithubd: storage check failed:" then "  - repos_root: <err>" /
+                   "  - s3: <err>", exit 1. repair-shared-perms is not modelled.
   /metrics         internal/infra/metrics/metrics.go@105eb128, middleware/metrics.go@1ad3ee94,
                    backupobserver.go@20ec4b59, dbobserver.go@bb6cfc15: Prometheus text format,
                    shithub_http_requests_total{route,method,status},
@@ -57,19 +242,11 @@ the aliases, then Validate. Errors end like cobra's Execute: "shithubd: <error>"
                    /var/lib/shithub/{backup-last-success,spaces-sync-last-success}, process_*.
                    route is the chi pattern, "unmatched" when nothing matched. Basic auth when
                    metrics.basic_auth_user or _pass is set (401, WWW-Authenticate realm="metrics").
-  git smart HTTP   internal/web/handlers/githttp/handler.go@0eaf8843 (mounted only with a pool):
-                   GET /{owner}/{repo}.git/info/refs?service=git-upload-pack and POST
-                   /{owner}/{repo}.git/git-upload-pack run git-upload-pack --stateless-rpc
-                   [--advertise-refs] on the bare repo at RepoFS.RepoPath, i.e.
-                   <repos_root>/<first two letters of owner>/<owner>/<repo>.git
-                   (internal/infra/storage/reposfs.go@345fa952, shardOf). Unknown owner/repo 404
-                   "not found"; private repos and receive-pack need credentials: 401 with
-                   WWW-Authenticate: Basic realm="shithub" (the fake verifies no credentials, so
-                   any Authorization header is also 401). chi ends {repo} at its first ".", so a
-                   repo name containing a dot is 404 here as (by chi's routing) in the real one.
-  worker           cmd/shithubd/worker.go@0674b2bb: config.Load, db.url required ("worker:
-                   SHITHUB_DATABASE_URL unset"), repos_root must be an existing directory, opens
-                   and pings the database (exit 1 if unreachable), then idles until SIGTERM.
+  worker           cmd/shithubd/worker.go@0674b2bb (@bf76678a): config.Load, db.url required
+                   ("worker: SHITHUB_DATABASE_URL unset"), repos_root must be an existing
+                   directory, opens and pings the database (exit 1 if unreachable), logs
+                   "worker: starting" (workers from --workers, SHITHUB_WORKERS, else 4;
+                   instance_id; kinds) in text, then idles until SIGTERM.
   admin run-job K [payload-json]
                    the admin source (index id 62323264437): payload is a JSON object (default {}),
                    config.Load, db.url required, INSERT INTO jobs (kind, payload), prints
@@ -99,18 +276,28 @@ the aliases, then Validate. Errors end like cobra's Execute: "shithubd: <error>"
                    and safe.directory=* in the environment. Refusals exit 1.
   version          cmd/shithubd/version.go@40877b41: "shithubd <VERSION>" then detail lines.
   unknown command  cmd/shithubd/root.go@fbef6551 (cobra, SilenceErrors): "shithubd: unknown
-                   command ..." exit 1; a group command alone (config, migrate, admin) prints help
-                   and exits 0. Real subcommands the fake does not model exit 2 saying so.
+                   command ..." exit 1; a group command alone (config, migrate, admin, storage,
+                   hook, hooks) prints help and exits 0. Real subcommands the fake does not model
+                   exit 2 saying so.
 
-FLAGS (test knobs, comma separated): bad-migration (migrate up fails and rolls back), unhealthy
-(every web route answers 500), needs-new-var (the config loader requires SHITHUB_NEW_THING, so
-config validate, web, worker... refuse), migrations=N (this release's schema version),
+FLAGS (test knobs, comma separated): migrations=N (this release embeds migration files 1..N),
+bad-migration (the last file, N, fails: CREATE TABLE broken_migration + SELECT no_such_function()),
 migration-seconds=S (each new migration holds its transaction S seconds, like a long ALTER),
-worker-crash (the worker exits 1 at start, as it does when its database refuses it).
+unhealthy (every web route answers 500), needs-new-var (the config loader requires
+SHITHUB_NEW_THING, so config validate, web, worker... refuse), worker-crash (the worker exits 1 at
+start, as it does when its database refuses it), worker-json-log (a future worker that logs in the
+configured log.format).
 """
 import base64
 import decimal
+import email.message
+import email.utils
+import errno
 import gzip
+import hashlib
+import hmac
+import html
+import http.client
 import http.server
 import ipaddress
 import json
@@ -118,15 +305,22 @@ import math
 import os
 import re
 import secrets
+import shutil
 import signal
+import smtplib
 import socket
 import socketserver
+import ssl
+import stat
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import tomllib
+import urllib.error
 import urllib.parse
+import urllib.request
 
 VERSION = "@VERSION@"
 FLAGS = "@FLAGS@".split(",")
@@ -220,7 +414,7 @@ def log(level, msg, **fields):
         v = str(v).lower() if isinstance(v, bool) else str(v)
         return go_quote(v) if (v == "" or re.search(r'[\s"=]', v) or not v.isprintable()) else v
     now = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + "Z"
-    parts = [f"time={now}", f"level={level}", f"msg={go_quote(msg)}"]
+    parts = [f"time={now}", f"level={level}", f"msg={fmt(msg)}"]  # slog quotes only when needed
     parts += [f"{k}={fmt(v)}" for k, v in fields.items()]
     print(" ".join(parts), file=sys.stderr, flush=True)
 
@@ -569,7 +763,9 @@ def psql(url, sql, variables=None, connect_timeout=5.0, timeout=None):
     if r.returncode != 0:
         lines = [l.strip() for l in r.stderr.splitlines() if l.strip()]
         errors = [l for l in lines if re.match(r"(psql:\S* )?(ERROR|FATAL|error):", l)]
-        raise DBError((errors or lines or [f"psql exited {r.returncode}"])[0])
+        first = (errors or lines or [f"psql exited {r.returncode}"])[0]
+        first = re.sub(r"^(?:psql:\S+ )?(ERROR|FATAL):\s+", r"\1: ", first)
+        raise DBError(first)
     return [line.split("\x1f") for line in r.stdout.splitlines() if line != ""]
 
 
@@ -1023,6 +1219,370 @@ def ssh_shell(argv):
 
 
 # ---------------------------------------------------------------------------------------------
+# Accounts, repositories on disk, hook shims, rate limits, RealIP, S3 (shared by web and the CLI)
+
+class GoOSError(Exception):
+    """An *os.PathError / *os.LinkError as Go prints it: "<op> <path>: <errno text>"."""
+
+    def __init__(self, op, path, err):
+        text = os.strerror(err.errno).lower() if isinstance(err, OSError) and err.errno else str(err)
+        super().__init__(f"{op} {path}: {text}")
+
+
+def mkdir_all(path, mode):
+    """os.MkdirAll: every missing level created with mode (umask applies; Linux's mkdir keeps
+    setgid only by inheritance, for Go and Python alike)."""
+    try:
+        if stat.S_ISDIR(os.stat(path).st_mode):
+            return
+        raise GoOSError("mkdir", path, OSError(errno.ENOTDIR, ""))
+    except FileNotFoundError:
+        pass
+    except OSError as e:
+        raise GoOSError("stat", path, e)
+    parent = os.path.dirname(path.rstrip("/"))
+    if parent and parent != path:
+        mkdir_all(parent, mode)
+    try:
+        os.mkdir(path, mode)
+    except OSError as e:
+        if not os.path.isdir(path):
+            raise GoOSError("mkdir", path, e)
+
+
+HOOK_NAMES = ["pre-receive", "post-receive"]  # hooks.SupportedHooks: no update hook
+
+
+def hook_shim(shithubd, name):
+    """hooks.shim (internal/git/hooks/install.go@6943eaf0), the path %q-quoted."""
+    return ("#!/bin/sh\n"
+            "# Generated by shithubd hooks.Install. Do not edit by hand \u2014 re-run\n"
+            "# 'shithubd hooks reinstall' if the binary path changes.\n"
+            f"exec {go_quote(shithubd)} hook {name} \"$@\"\n")
+
+
+def hooks_install(git_dir, shithubd):
+    """hooks.Install: MkdirAll(<gitDir>/hooks, 0755), then each shim written atomically (CreateTemp
+    .shithub-hook-* in the hooks dir, write, chmod 0755, rename). Raises ValueError(message)."""
+    hooks_dir = os.path.join(git_dir, "hooks")
+    try:
+        mkdir_all(hooks_dir, 0o755)
+    except GoOSError as e:
+        raise ValueError(f"hooks: mkdir {hooks_dir}: {e}")
+    for name in HOOK_NAMES:
+        target = os.path.join(hooks_dir, name)
+        tmp = None
+        try:
+            try:
+                fd, tmp = tempfile.mkstemp(prefix=".shithub-hook-", dir=hooks_dir)
+            except OSError as e:
+                raise GoOSError("open", e.filename or os.path.join(hooks_dir, ".shithub-hook-*"), e)
+            try:
+                os.write(fd, hook_shim(shithubd, name).encode())
+                os.fchmod(fd, 0o755)
+            except OSError as e:
+                raise GoOSError("write", tmp, e)
+            finally:
+                os.close(fd)
+            try:
+                os.rename(tmp, target)
+            except OSError as e:
+                raise GoOSError("rename", f"{tmp} {target}", e)
+            tmp = None
+        except GoOSError as e:
+            raise ValueError(f"hooks: write {target}: {e}")
+        finally:
+            if tmp is not None:
+                try:
+                    os.remove(tmp)
+                except OSError:
+                    pass
+
+
+def shithubd_binary_path():
+    """shithubdBinaryPath = filepath.Abs(os.Executable()). os.Executable reads /proc/self/exe, which
+    the kernel resolves through symlinks; for this script the equivalent is realpath(argv[0])."""
+    if not sys.argv or not sys.argv[0]:
+        raise OSError("executable path unavailable")
+    return os.path.realpath(sys.argv[0])
+
+
+def web_shithubd_path():
+    """The web's repo wiring: os.Executable + Abs, falling back to the bare string "shithubd"."""
+    try:
+        return shithubd_binary_path()
+    except OSError:
+        return "shithubd"
+
+
+def validate_repo_name_part(kind, name):
+    """storage validateName (internal/infra/storage/reposfs.go@345fa952)."""
+    inv = "storage: invalid path"
+    if name == "":
+        raise ValueError(f"{inv}: {kind} empty")
+    max_len, rx, alphabet = (100, REPO_RE, "[a-z0-9._-]") if kind == "repo" else (39, OWNER_RE, "[a-z0-9-]")
+    if len(name) > max_len:
+        raise ValueError(f"{inv}: {kind} {go_quote(name)} too long (max {max_len})")
+    if name != name.lower():
+        raise ValueError(f"{inv}: {kind} {go_quote(name)} must be lowercase")
+    if ".." in name:
+        raise ValueError(f"{inv}: {kind} contains dot-dot")
+    if name.startswith("."):
+        raise ValueError(f"{inv}: {kind} starts with dot")
+    if name.startswith("/"):
+        raise ValueError(f"{inv}: {kind} is absolute")
+    if not rx.fullmatch(name):
+        raise ValueError(f"{inv}: {kind} {go_quote(name)} fails whitelist {alphabet}")
+
+
+def checked_repo_path(root, owner, name):
+    """RepoFS.RepoPath: lowercase, validate, <root>/<shard>/<owner>/<name>.git. Raises ValueError."""
+    owner, name = owner.lower(), name.lower()
+    validate_repo_name_part("owner", owner)
+    validate_repo_name_part("repo", name)
+    return repo_path(root, owner, name)
+
+
+def new_repo_fs(root):
+    """storage.NewRepoFS: an absolute root that exists and is a directory. Raises ValueError."""
+    try:
+        st = os.stat(root)
+    except OSError as e:
+        raise ValueError(f"storage: repofs: stat root: {GoOSError('stat', root, e)}")
+    if not stat.S_ISDIR(st.st_mode):
+        raise ValueError(f"storage: repofs: root {go_quote(root)} is not a directory")
+
+
+def init_bare(path):
+    """RepoFS.InitBare (reposfs.go@345fa952). Returns True once the directory is ours to remove."""
+    try:
+        if os.listdir(path):
+            raise ValueError(f"storage: already exists: {path}")
+    except OSError:
+        pass
+    try:
+        mkdir_all(os.path.dirname(path), 0o2750)
+    except GoOSError as e:
+        raise ValueError(f"storage: repofs: mkdir parent: {e}")
+    try:
+        mkdir_all(path, 0o2750)
+    except GoOSError as e:
+        raise ValueError(f"storage: repofs: mkdir target: {e}")
+    r = subprocess.run(["git", "init", "--bare", "--shared=group", "--initial-branch=trunk", path],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
+    if r.returncode != 0:
+        raise ValueError(f"storage: repofs: git init --bare: exit status {r.returncode} (output: {r.stdout.strip()})")
+
+
+# Passwords: the real one stores argon2id (auth.argon2.*); the stdlib has no argon2, so the double
+# stores scrypt in the same PHC-like shape.
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 14, 8, 1
+
+
+def b64raw(b):
+    return base64.b64encode(b).decode().rstrip("=")
+
+
+def hash_password(password):
+    salt = secrets.token_bytes(16)
+    dk = hashlib.scrypt(password.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32)
+    return f"$scrypt$n={SCRYPT_N},r={SCRYPT_R},p={SCRYPT_P}${b64raw(salt)}${b64raw(dk)}"
+
+
+def verify_password(password, encoded):
+    m = re.fullmatch(r"\$scrypt\$n=(\d+),r=(\d+),p=(\d+)\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)", encoded or "")
+    if not m:
+        hashlib.scrypt(password.encode(), salt=b"0" * 16, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32)  # same cost
+        return False
+    n, r, p = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    pad = lambda s: s + "=" * (-len(s) % 4)  # noqa: E731
+    try:
+        salt, want = base64.b64decode(pad(m.group(4))), base64.b64decode(pad(m.group(5)))
+        got = hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, dklen=len(want), maxmem=256 * 1024 * 1024)
+    except (ValueError, MemoryError):
+        return False
+    return hmac.compare_digest(got, want)
+
+
+def send_mail(cfg, to, subject, body):
+    """The configured email backend (auth.email_backend). Raises on failure."""
+    backend, sender = cfg["auth.email_backend"], cfg["auth.email_from"]
+    if backend == "stdout":
+        print(f"--- email (stdout backend) ---\nFrom: {sender}\nTo: {to}\nSubject: {subject}\n\n{body}\n--- end email ---",
+              flush=True)
+        return
+    if backend == "smtp":
+        host, port = split_host_port(cfg["auth.smtp.addr"])
+        msg = email.message.EmailMessage()
+        msg["From"], msg["To"], msg["Subject"] = sender, to, subject
+        msg["Date"] = email.utils.formatdate(usegmt=True)
+        msg["Message-ID"] = email.utils.make_msgid()
+        msg.set_content(body)
+        with smtplib.SMTP(host, int(port or 25), timeout=15) as s:
+            s.ehlo()
+            if s.has_extn("starttls"):
+                s.starttls(context=ssl.create_default_context())
+                s.ehlo()
+            if cfg["auth.smtp.username"]:
+                s.login(cfg["auth.smtp.username"], cfg["auth.smtp.password"])
+            s.send_message(msg)
+        return
+    if backend == "postmark":
+        url, headers = "https://api.postmarkapp.com/email", {"X-Postmark-Server-Token": cfg["auth.postmark.server_token"]}
+        payload = {"From": sender, "To": to, "Subject": subject, "TextBody": body, "MessageStream": "outbound"}
+    else:
+        url, headers = "https://api.resend.com/emails", {"Authorization": "Bearer " + cfg["auth.resend.api_key"]}
+        payload = {"from": sender, "to": [to], "subject": subject, "text": body}
+    headers.update({"Content-Type": "application/json", "Accept": "application/json"})
+    req = urllib.request.Request(url, data=json.dumps(payload).encode(), headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=15, context=ssl.create_default_context()) as resp:
+            resp.read()
+    except urllib.error.HTTPError as e:
+        raise RuntimeError(f"{backend}: status {e.code}: {e.read()[:512].decode(errors='replace').strip()}")
+
+
+class FixedWindows:
+    """A fixed-window counter per (scope, key), like ratelimit.Allow over BumpRateLimit, but in
+    process memory (thread-safe) instead of Postgres."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.windows = {}
+
+    def allow(self, scope, key, limit, window):
+        """(allowed, retry_after_seconds)."""
+        now = time.monotonic()
+        with self.lock:
+            if len(self.windows) > 100000:
+                self.windows = {k: v for k, v in self.windows.items() if now - v[0] < 3600}
+            start, count = self.windows.get((scope, key), (now, 0))
+            if now - start >= window:
+                start, count = now, 0
+            count += 1
+            self.windows[(scope, key)] = (start, count)
+        if count > limit:
+            return False, max(1, math.ceil(start + window - now))
+        return True, 0
+
+
+def norm_ip(text):
+    ip = ipaddress.ip_address(text.strip())
+    if ip.version == 6 and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return ip
+
+
+def resolve_real_ip(nets, remote_host, xff):
+    """middleware/realip.go@eff77991 resolveRealIP: XFF only when the TCP peer is trusted, walked
+    right to left skipping trusted hops; malformed or all-trusted falls back to the peer."""
+    try:
+        peer = norm_ip(remote_host)
+    except ValueError:
+        return remote_host
+    trusted = lambda ip: any(ip in n for n in nets)  # noqa: E731
+    if not nets or not trusted(peer) or not xff:
+        return str(peer)
+    for candidate in reversed(xff.split(",")):
+        try:
+            ip = norm_ip(candidate)
+        except ValueError:
+            return str(peer)
+        if not trusted(ip):
+            return str(ip)
+    return str(peer)
+
+
+def html_anon_key(ip_text):
+    """pickHTMLBucket (htmlratelimit_test.go@9297f202): anon:<IPv4 /24> or anon:<IPv6 /48>."""
+    try:
+        ip = norm_ip(ip_text)
+    except ValueError:
+        return "anon:" + ip_text
+    bits = 24 if ip.version == 4 else 48
+    return "anon:" + str(ipaddress.ip_network(f"{ip}/{bits}", strict=False))
+
+
+class S3Error(Exception):
+    pass
+
+
+def s3_request(cfg, method, key, body=b"", ctype=None):
+    """One SigV4-signed S3 request (stdlib): path-style or virtual-hosted, TLS verified against the
+    system CAs when use_ssl (or an https:// endpoint). Returns the response body."""
+    endpoint = cfg["storage.s3.endpoint"].strip()
+    if "://" in endpoint:
+        u = urllib.parse.urlsplit(endpoint)
+        scheme, hostport = u.scheme.lower(), u.netloc
+        if scheme not in ("http", "https") or not hostport or u.path not in ("", "/"):
+            raise S3Error(f"client: invalid endpoint {go_quote(endpoint)}")
+    else:
+        scheme, hostport = ("https" if cfg["storage.s3.use_ssl"] else "http"), endpoint.rstrip("/")
+        if "/" in hostport or not hostport:
+            raise S3Error(f"client: invalid endpoint {go_quote(endpoint)}")
+    bucket, region = cfg["storage.s3.bucket"], cfg["storage.s3.region"] or "us-east-1"
+    if cfg["storage.s3.force_path_style"]:
+        host, path = hostport, f"/{bucket}/{key}"
+    else:
+        host, path = f"{bucket}.{hostport}", f"/{key}"
+    uri = urllib.parse.quote(path, safe="/-_.~")
+    now = time.gmtime()
+    amz_date, day = time.strftime("%Y%m%dT%H%M%SZ", now), time.strftime("%Y%m%d", now)
+    payload_hash = hashlib.sha256(body).hexdigest()
+    headers = {"host": host, "x-amz-content-sha256": payload_hash, "x-amz-date": amz_date}
+    if ctype:
+        headers["content-type"] = ctype
+    signed = ";".join(sorted(headers))
+    canonical = "\n".join([method, uri, "", "".join(f"{k}:{headers[k]}\n" for k in sorted(headers)), signed, payload_hash])
+    scope = f"{day}/{region}/s3/aws4_request"
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()])
+    k = ("AWS4" + cfg["storage.s3.secret_access_key"]).encode()
+    for part in (day, region, "s3", "aws4_request"):
+        k = hmac.new(k, part.encode(), hashlib.sha256).digest()
+    signature = hmac.new(k, to_sign.encode(), hashlib.sha256).hexdigest()
+    send = {"Host": host, "X-Amz-Content-Sha256": payload_hash, "X-Amz-Date": amz_date,
+            "Authorization": f"AWS4-HMAC-SHA256 Credential={cfg['storage.s3.access_key_id']}/{scope}, "
+                             f"SignedHeaders={signed}, Signature={signature}",
+            "Content-Length": str(len(body))}
+    if ctype:
+        send["Content-Type"] = ctype
+    split = urllib.parse.urlsplit("//" + host)
+    try:
+        conn_host, port = split.hostname, split.port
+    except ValueError as e:
+        raise S3Error(f"client: {e}")
+    try:
+        if scheme == "https":
+            conn = http.client.HTTPSConnection(conn_host, port, timeout=30, context=ssl.create_default_context())
+        else:
+            conn = http.client.HTTPConnection(conn_host, port, timeout=30)
+        try:
+            conn.request(method, uri, body=body if method == "PUT" else None, headers=send)
+            resp = conn.getresponse()
+            data = resp.read()
+        finally:
+            conn.close()
+    except (OSError, http.client.HTTPException) as e:  # as Go's *url.Error prints
+        detail = str(e)
+        if isinstance(e, ssl.SSLError):
+            detail = f"tls: {e.reason or e}"
+        elif isinstance(e, socket.timeout):
+            detail = "context deadline exceeded"
+        elif isinstance(e, socket.gaierror):
+            detail = f"dial tcp: lookup {conn_host}: {e.strerror.lower() if e.strerror else e}"
+        elif isinstance(e, OSError) and e.errno:
+            detail = f"dial tcp {conn_host}:{port or (443 if scheme == 'https' else 80)}: connect: {os.strerror(e.errno).lower()}"
+        raise S3Error(f"{method.title()} {go_quote(f'{scheme}://{host}{uri}')}: {detail}")
+    if not 200 <= resp.status < 300:
+        text = data.decode(errors="replace")
+        code = re.search(r"<Code>(.*?)</Code>", text)
+        message = re.search(r"<Message>(.*?)</Message>", text)
+        raise S3Error(f"{resp.status} {resp.reason}: {code.group(1) if code else ''}"
+                      f"{': ' + message.group(1) if message else ''}".rstrip(": "))
+    return data
+
+
+# ---------------------------------------------------------------------------------------------
 # web: metrics
 
 def exponential_buckets(start, factor, count):
@@ -1212,6 +1772,51 @@ class WebState:
         self.metrics = Metrics()
         self.repos_root = os.path.abspath(cfg["storage.repos_root"])
         self.idle = threading.Condition()
+        self.html_limits = FixedWindows()  # HTMLRateLimit's counters (Postgres in the real one)
+        self.create_limits = FixedWindows()  # repos.Create's repo_create throttle
+        self.shithubd_path = web_shithubd_path()
+
+    def html_policy(self, authed):
+        """burstToPolicy: Max=burst, Window=max(1 s, burst/refill); a 0 knob is the default."""
+        prefix, dburst, drefill = ("authed", 600, 10) if authed else ("anon", 60, 1)
+        burst = self.cfg[f"ratelimit.html.{prefix}_burst"] or dburst
+        refill = self.cfg[f"ratelimit.html.{prefix}_refill_per_sec"] or drefill
+        return burst, max(1, burst // refill)
+
+
+HTML = "text/html; charset=utf-8"
+esc = html.escape
+# The HTML group's routes (auth.go, repo.go, user/repo pages), matched after the fixed routes.
+HTML_ROUTES = [
+    ("/signup", re.compile(r"/signup"), True),
+    ("/login", re.compile(r"/login"), True),
+    ("/logout", re.compile(r"/logout"), True),
+    ("/verify-email/{token}", re.compile(r"/verify-email/([^/]+)"), True),
+    ("/settings/keys", re.compile(r"/settings/keys"), True),
+    ("/new", re.compile(r"/new"), True),
+    ("/{owner}", re.compile(r"/([^/]+)"), True),
+    ("/{owner}/{repo}", re.compile(r"/([^/]+)/([^/]+)"), True),
+]
+RESERVED_NAMES = {"login", "logout", "signup", "new", "settings", "verify-email", "healthz", "readyz", "metrics",
+                  "static", "internal", "api", "admin"}
+COMMON_PASSWORDS = {"password12", "password123", "password1234", "1234567890", "12345678910", "qwertyuiop",
+                    "iloveyou12", "letmein123", "passw0rd12", "administrator"}
+LOGIN_MSG_BAD = "Incorrect username or password."
+LOGIN_MSG_UNVERIFIED = "Please verify your email before signing in. Check your inbox or request a new link."
+REPO_MSG_NAME = "Name must be 1–100 chars: lowercase letters, digits, dots, hyphens, underscores."
+REPO_MSG_TAKEN = "You already own a repository with that name."
+
+
+def page(title, body):
+    return (f"<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{esc(title)} · shithub</title></head>\n"
+            f"<body>\n{body}\n</body></html>\n")
+
+
+def local_next(target):
+    """Only a local path is a redirect target (no scheme, no //host, no backslash tricks)."""
+    if target.startswith("/") and not target.startswith("//") and not target.startswith("/\\") and "\\" not in target:
+        return target
+    return "/"
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -1233,9 +1838,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_response(status)
         for k, v in SECURE_HEADERS:
             self.send_header(k, v)
-        if self.headers.get("X-Forwarded-Proto") == "https":
+        if self.https:
             self.send_header("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         self.send_header("X-Request-Id", self.request_id)
+        for c in self.set_cookies:
+            self.send_header("Set-Cookie", c)
         if ctype:
             self.send_header("Content-Type", ctype)
         for k, v in headers:
@@ -1255,10 +1862,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.start(status, ctype, headers, length=len(body))
         if self.command != "HEAD":
             self.wfile.write(body)
+            self.bytes += len(body)
 
     def write(self, data):
         if data:
             self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data) if self.chunked else data)
+            self.bytes += len(data)
 
     def finish_stream(self):
         if self.chunked:
@@ -1298,22 +1907,30 @@ class Handler(http.server.BaseHTTPRequestHandler):
             except ValueError:
                 self.close_connection = True
 
-    # -- one request: the metrics middleware around the router ---------------------------------
+    # -- one request: request id, RealIP, the metrics and logging middleware around the router --
 
     def handle_any(self):
         incoming = self.headers.get("X-Request-Id", "")
         self.request_id = incoming if REQUEST_ID_RE.fullmatch(incoming) else secrets.token_hex(16)
-        self.status, self.chunked, self.body_read = 200, False, False
+        self.status, self.chunked, self.body_read, self.bytes = 200, False, False, 0
+        self.set_cookies, self.user, self.form = [], None, {}
+        self.https = self.headers.get("X-Forwarded-Proto") == "https"
         st = self.state
+        self.real_ip = resolve_real_ip(st.cfg["web.trusted_proxy_nets"], self.client_address[0],
+                                       self.headers.get("X-Forwarded-For"))
         st.metrics.begin()
         started = time.monotonic()
         route = "unmatched"
         try:
             route = self.route()
         finally:
-            st.metrics.end(route, self.command, self.status, time.monotonic() - started)
+            elapsed = time.monotonic() - started
+            st.metrics.end(route, self.command, self.status, elapsed)
             with st.idle:
                 st.idle.notify_all()
+            log("INFO", "request", method=self.command, path=urllib.parse.urlsplit(self.path).path, status=self.status,
+                bytes=self.bytes, duration=GoDuration(elapsed), remote_ip=self.real_ip, request_id=self.request_id,
+                user_agent=self.headers.get("User-Agent", ""))
 
     do_GET = do_POST = do_HEAD = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = handle_any
 
@@ -1325,7 +1942,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if "unhealthy" in FLAGS:
             self.reply(500, f"shithubd {VERSION}: unhealthy (fake flag)\n")
             return path if path in ("/", "/healthz", "/readyz", "/metrics") else "unmatched"
-        get_only = {"/": self.landing, "/healthz": self.healthz, "/internal/panic": self.panic}
+        get_only = {"/healthz": self.healthz, "/internal/panic": self.panic}
         if path in get_only:
             if self.command != "GET":
                 self.reply(405, b"", ctype=None)
@@ -1350,13 +1967,447 @@ class Handler(http.server.BaseHTTPRequestHandler):
             else:
                 self.run_pack(owner, repo, tail)
             return pattern
-        self.reply(404, f"<!doctype html><title>404 · shithub</title><p>Not found: {path}</p>\n", ctype="text/html; charset=utf-8")
-        return "unmatched"
+        if path.startswith(("/static/", "/internal/")):  # outside the rate-limited HTML pages
+            self.not_found(path)
+            return "unmatched"
+        return self.html_group(path, url.query)
+
+    # -- the HTML group: session, HTMLRateLimit, CSRF, then the page ---------------------------
+
+    def html_group(self, path, query):
+        st = self.state
+        pattern, args = "unmatched", ()
+        if path == "/":
+            pattern = "/"
+        elif st.pool:
+            for pat, rx, _ in HTML_ROUTES:
+                m = rx.fullmatch(path)
+                if m:
+                    pattern, args = pat, tuple(urllib.parse.unquote(a) for a in m.groups())
+                    break
+        if st.pool:
+            self.user = self.session_user()
+            if not self.html_rate_limit(path):
+                return pattern
+        self.csrf = self.csrf_cookie()
+        handlers = {
+            "/": {"GET": self.landing},
+            "/signup": {"GET": self.signup_form, "POST": self.signup_submit},
+            "/login": {"GET": self.login_form, "POST": self.login_submit},
+            "/logout": {"POST": self.logout},
+            "/verify-email/{token}": {"GET": self.verify_email},
+            "/settings/keys": {"GET": self.keys_page, "POST": self.keys_submit},
+            "/new": {"GET": self.new_repo_form, "POST": self.new_repo_submit},
+            "/{owner}": {"GET": self.owner_page},
+            "/{owner}/{repo}": {"GET": self.repo_page},
+        }.get(pattern)
+        if handlers is None:
+            self.not_found(path)
+            return pattern
+        fn = handlers.get(self.command)
+        if fn is None:
+            self.reply(405, b"", ctype=None)
+            return pattern
+        if self.command == "POST":
+            limit = 4096 if pattern in ("/signup", "/login", "/logout") else 64 * 1024
+            try:
+                raw = self.read_body(limit=limit)
+            except (ValueError, OSError, EOFError) as e:
+                self.close_connection = True
+                self.reply(400, f"{e}\n")
+                return pattern
+            form = urllib.parse.parse_qs(raw.decode(errors="replace"), keep_blank_values=True)
+            self.form = {k: v[0] for k, v in form.items()}
+            sent = self.form.get("csrf_token") or self.headers.get("X-CSRF-Token", "")
+            cookie = self.cookies().get("csrf_token", "")
+            if not cookie or not sent or not hmac.compare_digest(sent.encode(), cookie.encode()):
+                log("WARN", "csrf: token mismatch", path=path, request_id=self.request_id)
+                self.reply(403, page("Forbidden", "<h1>Forbidden</h1>\n<p>The form's security token was missing or "
+                                     "invalid. Reload the page and try again.</p>"), ctype=HTML)
+                return pattern
+        fn(*args)
+        return pattern
+
+    def not_found(self, path):
+        self.reply(404, f"<!doctype html><title>404 · shithub</title><p>Not found: {esc(path)}</p>\n", ctype=HTML)
+
+    def cookies(self):
+        out = {}
+        for header in self.headers.get_all("Cookie") or []:
+            for part in header.split(";"):
+                name, sep, value = part.strip().partition("=")
+                if sep and name not in out:
+                    out[name] = value.strip('"')
+        return out
+
+    def csrf_cookie(self):
+        """nosurf: reuse the csrf_token cookie, or mint one (HttpOnly, SameSite=Strict)."""
+        token = self.cookies().get("csrf_token", "")
+        if not re.fullmatch(r"[A-Za-z0-9_-]{32,128}", token):
+            token = secrets.token_urlsafe(32)
+            self.set_cookies.append(f"csrf_token={token}; Path=/; Max-Age=31536000; HttpOnly;"
+                                    f"{' Secure;' if self.https else ''} SameSite=Strict")
+        return token
+
+    def csrf_field(self):
+        return f'<input type="hidden" name="csrf_token" value="{esc(self.csrf)}">'
+
+    def db(self, sql, variables=None):
+        cfg = self.state.cfg
+        return psql(cfg["db.url"], sql, variables, connect_timeout=cfg["db.connect_timeout"], timeout=15)
+
+    def session_user(self):
+        """The signed-in user from the shithub_session cookie: (id, username, verified) or None."""
+        token = self.cookies().get("shithub_session", "")
+        if not token:
+            return None
+        try:
+            rows = self.db("SELECT u.id, u.username, u.email_verified_at IS NOT NULL FROM sessions s"
+                           " JOIN users u ON u.id = s.user_id WHERE s.token = :'t' AND u.deleted_at IS NULL"
+                           " AND s.created_at > now() - make_interval(secs => :'max'::float8);",
+                           {"t": token, "max": self.state.cfg["session.max_age"]})
+        except DBError as e:
+            log("ERROR", "session: lookup", error=str(e))
+            return None
+        return (int(rows[0][0]), rows[0][1], rows[0][2] == "t") if rows else None
+
+    def html_rate_limit(self, path):
+        """HTMLRateLimit (htmlratelimit.go@3481e591): user:<id> (html:authed) or anon:<net>
+        (html:anon), fixed window; over the limit a 429 with Retry-After."""
+        st = self.state
+        if self.user:
+            scope, key = "html:authed", f"user:{self.user[0]}"
+        else:
+            scope, key = "html:anon", html_anon_key(self.real_ip)
+        limit, window = st.html_policy(self.user is not None)
+        ok, retry = st.html_limits.allow(scope, key, limit, window)
+        if ok:
+            return True
+        log("INFO", "ratelimit.html_throttled", scope=scope, key=key, path=path,
+            user_agent=self.headers.get("User-Agent", ""), retry_after_seconds=retry)
+        headers = [("Retry-After", str(retry)), ("Cache-Control", "no-store")]
+        if "text/html" in self.headers.get("Accept", ""):
+            self.reply(429, page("Too Many Requests", "<h1>Too Many Requests</h1>\n<p>You're sending requests too "
+                                 f"quickly. Please wait {retry} seconds and try again.</p>"), ctype=HTML, headers=headers)
+        else:
+            self.reply(429, f"Too Many Requests. Retry after {retry} seconds.\n", headers=headers)
+        return False
+
+    def html(self, title, body, status=200):
+        self.reply(status, page(title, body), ctype=HTML, headers=[("Cache-Control", "no-store")])
+
+    def redirect(self, location):
+        self.reply(303, b"", ctype=None, headers=[("Location", location)])
+
+    def require_user(self):
+        if self.user:
+            return True
+        path = urllib.parse.urlsplit(self.path).path
+        self.redirect("/login?next=" + urllib.parse.quote(path, safe="/"))
+        return False
 
     # -- routes --------------------------------------------------------------------------------
 
     def landing(self):
-        self.reply(200, f"shithubd {VERSION}\n", ctype="text/html; charset=utf-8")
+        self.reply(200, f"shithubd {VERSION}\n", ctype=HTML)
+
+    # auth.go Mount: signup, verification, login (internal/web/handlers/auth/auth.go)
+
+    def signup_form(self, message="", values=None):
+        v = values or {}
+        flash = f'<p class="flash">{esc(message)}</p>\n' if message else ""
+        self.html("Sign up", f"""<h1>Create your account</h1>
+{flash}<form method="post" action="/signup">
+{self.csrf_field()}
+<label>Username <input name="username" value="{esc(v.get('username', ''))}" required></label>
+<label>Email <input name="email" type="email" value="{esc(v.get('email', ''))}" required></label>
+<label>Password <input name="password" type="password" minlength="10" required></label>
+<div style="display:none" aria-hidden="true"><label>Company <input name="company" tabindex="-1" autocomplete="off"></label></div>
+<button type="submit">Sign up</button>
+</form>""")
+
+    def signup_submit(self):
+        f, cfg = self.form, self.state.cfg
+        if f.get("company", ""):  # the honeypot: a silent "success"
+            self.redirect("/login?notice=signup-pending")
+            return
+        username = f.get("username", "").strip().lower()
+        addr = f.get("email", "").strip()
+        password = f.get("password", "")
+        values = {"username": username, "email": addr}
+        if not OWNER_RE.fullmatch(username):
+            return self.signup_form("Username must be 1–39 chars: lowercase letters, digits, and hyphens "
+                                    "(not at the start or end).", values)
+        if username in RESERVED_NAMES:
+            return self.signup_form("That username is reserved.", values)
+        if "@" not in addr or len(addr) > 254 or re.search(r"\s", addr):
+            return self.signup_form("Enter a valid email address.", values)
+        if len(password) < 10:
+            return self.signup_form("Password must be at least 10 characters.", values)
+        if password.lower() in COMMON_PASSWORDS:
+            return self.signup_form("That password is too common. Choose another.", values)
+        token = secrets.token_urlsafe(32)
+        try:
+            taken = self.db("SELECT (SELECT count(*) FROM users WHERE lower(username) = lower(:'u')),"
+                            " (SELECT count(*) FROM users WHERE lower(email) = lower(:'e'));", {"u": username, "e": addr})[0]
+            if taken[0] != "0":
+                return self.signup_form("That username is already taken.", values)
+            if taken[1] != "0":
+                return self.signup_form("That email address is already registered.", values)
+            rows = self.db("WITH u AS (INSERT INTO users (username, email, password_hash) VALUES (:'u', :'e', :'h')"
+                           " RETURNING id) INSERT INTO email_verifications (token, user_id, expires_at)"
+                           " SELECT :'t', id, now() + interval '24 hours' FROM u RETURNING user_id;",
+                           {"u": username, "e": addr, "h": hash_password(password), "t": token})
+        except DBError as e:
+            if "users_username_key" in str(e):
+                return self.signup_form("That username is already taken.", values)
+            if "users_email_key" in str(e):
+                return self.signup_form("That email address is already registered.", values)
+            log("ERROR", "auth: signup", error=str(e), request_id=self.request_id)
+            return self.html("Sign up", "<h1>Something went wrong</h1>\n<p>Please try again.</p>", status=500)
+        user_id = int(rows[0][0])
+        link = f"{cfg['auth.base_url'].rstrip('/')}/verify-email/{token}"
+        body = (f"Hi {username},\n\nWelcome to {cfg['auth.site_name']}! Confirm your email address by opening this link "
+                f"within 24 hours:\n\n{link}\n\nIf you didn't sign up, you can ignore this message.\n")
+        try:
+            send_mail(cfg, addr, f"Verify your email for {cfg['auth.site_name']}", body)
+        except Exception as e:  # noqa: BLE001 - any backend failure: logged, signup still completes
+            log("ERROR", "auth: send verification email", error=str(e), user_id=user_id,
+                backend=cfg["auth.email_backend"], request_id=self.request_id)
+        log("INFO", "auth: signup", user_id=user_id, username=username, request_id=self.request_id)
+        self.redirect("/login?notice=signup-pending")
+
+    def verify_email(self, token):
+        try:
+            rows = self.db("WITH v AS (UPDATE email_verifications SET used_at = now() WHERE token = :'t'"
+                           " AND expires_at > now() AND used_at IS NULL RETURNING user_id)"
+                           " UPDATE users SET email_verified_at = coalesce(email_verified_at, now())"
+                           " FROM v WHERE users.id = v.user_id RETURNING users.id;", {"t": token})
+        except DBError as e:
+            log("ERROR", "auth: verify email", error=str(e), request_id=self.request_id)
+            rows = []
+        if not rows:
+            return self.html("Verify email", "<h1>Verify email</h1>\n<p>This verification link is invalid or has "
+                             "expired.</p>")
+        self.redirect("/login?notice=verified")
+
+    def login_form(self, message="", username="", nxt=None):
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+        nxt = nxt if nxt is not None else query.get("next", [""])[0]
+        notice = {"signup-pending": "Check your email for a link to verify your account, then sign in.",
+                  "verified": "Your email is verified. You can sign in now."}.get(query.get("notice", [""])[0], "")
+        flash = "".join(f'<p class="flash">{esc(t)}</p>\n' for t in (notice, message) if t)
+        self.html("Sign in", f"""<h1>Sign in</h1>
+{flash}<form method="post" action="/login">
+{self.csrf_field()}
+<input type="hidden" name="next" value="{esc(nxt)}">
+<label>Username <input name="username" value="{esc(username)}" required></label>
+<label>Password <input name="password" type="password" required></label>
+<button type="submit">Sign in</button>
+</form>""")
+
+    def login_submit(self):
+        f, cfg = self.form, self.state.cfg
+        username, password, nxt = f.get("username", "").strip().lower(), f.get("password", ""), f.get("next", "")
+        try:
+            rows = self.db("SELECT id, password_hash, email_verified_at IS NOT NULL FROM users"
+                           " WHERE lower(username) = lower(:'u') AND deleted_at IS NULL;", {"u": username})
+        except DBError as e:
+            log("ERROR", "auth: login lookup", error=str(e), request_id=self.request_id)
+            rows = []
+        ok = verify_password(password, rows[0][1] if rows else "")
+        if not rows or not ok:
+            return self.login_form(LOGIN_MSG_BAD, username, nxt)
+        if cfg["auth.require_email_verification"] and rows[0][2] != "t":
+            return self.login_form(LOGIN_MSG_UNVERIFIED, username, nxt)
+        token = secrets.token_urlsafe(32)
+        try:
+            self.db("INSERT INTO sessions (token, user_id) VALUES (:'t', :'u');", {"t": token, "u": rows[0][0]})
+        except DBError as e:
+            log("ERROR", "auth: create session", error=str(e), request_id=self.request_id)
+            return self.html("Sign in", "<h1>Something went wrong</h1>\n<p>Please try again.</p>", status=500)
+        secure = " Secure;" if (self.https or cfg["session.secure"]) else ""
+        self.set_cookies.append(f"shithub_session={token}; Path=/; Max-Age={int(cfg['session.max_age'])}; HttpOnly;"
+                                f"{secure} SameSite=Lax")
+        log("INFO", "auth: login", user_id=int(rows[0][0]), request_id=self.request_id)
+        self.redirect(local_next(nxt) if nxt else "/")
+
+    def logout(self):
+        token = self.cookies().get("shithub_session", "")
+        if token:
+            try:
+                self.db("DELETE FROM sessions WHERE token = :'t';", {"t": token})
+            except DBError:
+                pass
+        self.set_cookies.append("shithub_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax")
+        self.redirect("/")
+
+    # settings: SSH keys
+
+    def keys_page(self, message="", status=200):
+        if not self.require_user():
+            return
+        try:
+            keys = self.db("SELECT title, fingerprint_sha256, key_type FROM user_ssh_keys WHERE user_id = :'u'"
+                           " AND kind = 'authentication' ORDER BY id;", {"u": self.user[0]})
+        except DBError as e:
+            log("ERROR", "settings: list keys", error=str(e), request_id=self.request_id)
+            keys = []
+        items = "".join(f"<li>{esc(t)} <code>{esc(fp)}</code> {esc(kt)}</li>\n" for t, fp, kt in keys) or "<li>No keys yet.</li>\n"
+        flash = f'<p class="flash">{esc(message)}</p>\n' if message else ""
+        self.html("SSH keys", f"""<h1>SSH keys</h1>
+{flash}<ul class="keys">
+{items}</ul>
+<form method="post" action="/settings/keys">
+{self.csrf_field()}
+<label>Title <input name="title"></label>
+<label>Key <textarea name="key" required></textarea></label>
+<button type="submit">Add SSH key</button>
+</form>""", status=status)
+
+    def keys_submit(self):
+        if not self.require_user():
+            return
+        title, key = self.form.get("title", "").strip(), self.form.get("key", "").strip()
+        fields = key.split()
+        known = ("ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
+                 "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com")
+        parsed = None
+        if len(fields) >= 2 and fields[0] in known and "\n" not in key:
+            r = subprocess.run(["ssh-keygen", "-lf", "-"], input=key + "\n", capture_output=True, text=True,
+                               timeout=10, check=False)
+            out = r.stdout.strip().splitlines()
+            m = re.match(r"(\d+) (SHA256:[A-Za-z0-9+/=]+) ", out[0] + " ") if r.returncode == 0 and len(out) == 1 else None
+            if m:
+                parsed = (int(m.group(1)), m.group(2))
+        if parsed is None:
+            return self.keys_page("That doesn't look like a valid SSH public key.")
+        bits, fingerprint = parsed
+        title = title or " ".join(fields[2:]) or fields[0]
+        try:
+            if self.db("SELECT 1 FROM user_ssh_keys WHERE fingerprint_sha256 = :'fp';", {"fp": fingerprint}):
+                return self.keys_page("This key is already in use.")
+            self.db("INSERT INTO user_ssh_keys (user_id, title, fingerprint_sha256, key_type, key_bits, public_key, kind)"
+                    " VALUES (:'u', :'title', :'fp', :'kt', :'bits', :'pk', 'authentication');",
+                    {"u": self.user[0], "title": title[:80], "fp": fingerprint, "kt": fields[0], "bits": bits,
+                     "pk": f"{fields[0]} {fields[1]}"})
+        except DBError as e:
+            if "fingerprint_sha256" in str(e):
+                return self.keys_page("This key is already in use.")
+            log("ERROR", "settings: add key", error=str(e), request_id=self.request_id)
+            return self.keys_page("Something went wrong. Please try again.", status=500)
+        log("INFO", "settings: ssh key added", user_id=self.user[0], fingerprint=fingerprint, request_id=self.request_id)
+        self.redirect("/settings/keys")
+
+    # repo.go MountNew / repos.Create (internal/repos/create.go@09c93d29)
+
+    def new_repo_form(self, message="", values=None):
+        if not self.require_user():
+            return
+        v = values or {}
+        private = v.get("visibility") == "private"
+        flash = f'<p class="flash">{esc(message)}</p>\n' if message else ""
+        self.html("New repository", f"""<h1>Create a new repository</h1>
+{flash}<form method="post" action="/new">
+{self.csrf_field()}
+<label>Name <input name="name" value="{esc(v.get('name', ''))}" required></label>
+<label>Description <input name="description" value="{esc(v.get('description', ''))}"></label>
+<label><input type="radio" name="visibility" value="public"{'' if private else ' checked'}> Public</label>
+<label><input type="radio" name="visibility" value="private"{' checked' if private else ''}> Private</label>
+<button type="submit">Create repository</button>
+</form>""")
+
+    def new_repo_submit(self):
+        if not self.require_user():
+            return
+        st, f = self.state, self.form
+        uid, username = self.user[0], self.user[1]
+        name = f.get("name", "").strip().lower()
+        description = f.get("description", "").strip()
+        visibility = f.get("visibility", "").strip() or "public"
+        values = {"name": name, "description": description, "visibility": visibility}
+        if not REPO_RE.fullmatch(name) or ".." in name:
+            return self.new_repo_form(REPO_MSG_NAME, values)
+        if len(description) > 350:
+            return self.new_repo_form("Description must be 350 characters or fewer.", values)
+        if visibility not in ("public", "private"):
+            return self.new_repo_form("Visibility must be public or private.", values)
+        ok, retry = st.create_limits.allow("repo_create", f"user:{uid}", 20, 3600)
+        if not ok:
+            return self.new_repo_form(f"You're creating repositories too quickly. Try again in {go_duration_str(retry)}.", values)
+        try:
+            if self.db("SELECT 1 FROM repos WHERE owner_user_id = :'u' AND lower(name) = lower(:'n') AND deleted_at IS NULL;",
+                       {"u": uid, "n": name}):
+                return self.new_repo_form(REPO_MSG_TAKEN, values)
+            repo_id = self.db("INSERT INTO repos (owner_user_id, name, description, visibility, default_branch)"
+                              " VALUES (:'u', :'n', :'d', :'v', 'trunk') RETURNING id;",
+                              {"u": uid, "n": name, "d": description, "v": visibility})[0][0]
+        except DBError as e:
+            if "repos_owner_user_name_idx" in str(e):
+                return self.new_repo_form(REPO_MSG_TAKEN, values)
+            log("ERROR", "repo: create", error=str(e), request_id=self.request_id)
+            return self.new_repo_form("Something went wrong creating the repository. Try again.", values)
+        path, created = None, False
+        try:
+            path = checked_repo_path(st.repos_root, username, name)
+            if os.path.isdir(path) and os.listdir(path):
+                raise ValueError(f"storage: already exists: {path}")
+            created = True
+            init_bare(path)
+            if st.shithubd_path:
+                hooks_install(path, st.shithubd_path)
+        except (ValueError, OSError) as e:
+            log("ERROR", "repo: create", error=str(e), repo=f"{username}/{name}", request_id=self.request_id)
+            if created and path:
+                shutil.rmtree(path, ignore_errors=True)
+            try:
+                self.db("DELETE FROM repos WHERE id = :'id';", {"id": repo_id})
+            except DBError as e2:
+                log("ERROR", "repo: create cleanup", error=str(e2), request_id=self.request_id)
+            return self.new_repo_form("Something went wrong creating the repository. Try again.", values)
+        log("INFO", "repo: created", repo_id=int(repo_id), repo=f"{username}/{name}", visibility=visibility,
+            request_id=self.request_id)
+        self.redirect(f"/{username}/{name}")
+
+    def owner_page(self, owner):
+        try:
+            rows = self.db("SELECT u.id, u.username, r.name, r.visibility FROM users u LEFT JOIN repos r"
+                           " ON r.owner_user_id = u.id AND r.deleted_at IS NULL"
+                           " WHERE lower(u.username) = lower(:'o') AND u.deleted_at IS NULL ORDER BY r.name;", {"o": owner})
+        except DBError as e:
+            log("ERROR", "user: lookup", error=str(e), request_id=self.request_id)
+            rows = []
+        if not rows:
+            return self.not_found(urllib.parse.urlsplit(self.path).path)
+        mine = self.user is not None and str(self.user[0]) == rows[0][0]
+        items = "".join(f'<li><a href="/{esc(rows[0][1])}/{esc(n)}">{esc(n)}</a> {esc(v)}</li>\n'
+                        for _, _, n, v in rows if n and (v == "public" or mine))
+        self.html(rows[0][1], f"<h1>{esc(rows[0][1])}</h1>\n<ul class=\"repos\">\n{items}</ul>")
+
+    def repo_page(self, owner, repo):
+        try:
+            rows = self.db("SELECT o.id, o.username, r.name, r.visibility, r.description, r.default_branch, r.is_archived"
+                           " FROM repos r JOIN users o ON o.id = r.owner_user_id"
+                           " WHERE lower(o.username) = lower(:'o') AND o.deleted_at IS NULL"
+                           " AND lower(r.name) = lower(:'r') AND r.deleted_at IS NULL;", {"o": owner, "r": repo})
+        except DBError as e:
+            log("ERROR", "repo: lookup", error=str(e), request_id=self.request_id)
+            rows = []
+        if not rows or (rows[0][3] == "private" and (self.user is None or str(self.user[0]) != rows[0][0])):
+            return self.not_found(urllib.parse.urlsplit(self.path).path)
+        _, o, n, visibility, description, branch, archived = rows[0]
+        cfg = self.state.cfg
+        https_url = f"{cfg['auth.base_url'].rstrip('/')}/{o}/{n}.git"
+        clone = f"<li>HTTPS: <code class=\"clone-https\">{esc(https_url)}</code></li>\n"
+        if cfg["auth.ssh.enabled"] and cfg["auth.ssh.host"]:
+            host = cfg["auth.ssh.host"]
+            ssh_url = f"{host if '@' in host else 'git@' + host}:{o}/{n}.git"
+            clone += f"<li>SSH: <code class=\"clone-ssh\">{esc(ssh_url)}</code></li>\n"
+        self.html(f"{o}/{n}", f"""<h1>{esc(o)}/{esc(n)}</h1>
+<p class="meta">{esc(visibility)}{' · archived' if archived == 't' else ''} · default branch {esc(branch)}</p>
+<p class="description">{esc(description)}</p>
+<ul class="clone">
+{clone}</ul>""")
 
     def healthz(self):
         self.reply(200, "ok\n", headers=[("Cache-Control", "no-store")])
@@ -1397,47 +2448,91 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return
         self.reply(200, self.state.metrics.render(), ctype="text/plain; version=0.0.4; charset=utf-8")
 
-    # -- git smart HTTP (githttp/handler.go) ---------------------------------------------------
+    # -- git smart HTTP (githttp/handler.go@0eaf8843, auth.go@35f1968e) -----------------------
+
+    def basic_auth_user(self):
+        """resolveBasicAuth: (present, (id, username, suspended) or None). The secret is the account
+        password; runner JWTs and PATs (shithub_pat_...) are not modelled, so they are bad credentials."""
+        header = self.headers.get("Authorization", "")
+        if not header:
+            return False, None
+        if header[:6].lower() != "basic ":
+            return True, None
+        try:
+            username, _, secret = base64.b64decode(header[6:].strip(), validate=True).decode().partition(":")
+        except (ValueError, UnicodeDecodeError):
+            return True, None
+        if secret.startswith("shithub_pat_") or not username:
+            return True, None
+        try:
+            rows = self.db("SELECT id, username, password_hash, suspended_at IS NOT NULL FROM users"
+                           " WHERE lower(username) = lower(:'u') AND deleted_at IS NULL;", {"u": username})
+        except DBError as e:
+            log("ERROR", "githttp: auth lookup", error=str(e))
+            rows = []
+        if not verify_password(secret, rows[0][2] if rows else ""):
+            return True, None
+        return True, (rows[0][0], rows[0][1], rows[0][3] == "t")
 
     def authorize(self, owner, repo, service):
-        """authorizeForService: the repo's on-disk path, or None after writing the refusal."""
-        cfg = self.state.cfg
+        """authorizeForService: (gitDir, hook env), or None after writing the refusal."""
         try:
-            rows = psql(cfg["db.url"],
-                        "SELECT r.name, r.visibility FROM repos r JOIN users o ON o.id = r.owner_user_id"
-                        " WHERE lower(o.username) = lower(:'owner') AND o.deleted_at IS NULL"
-                        " AND lower(r.name) = lower(:'repo') AND r.deleted_at IS NULL;",
-                        {"owner": owner, "repo": repo}, connect_timeout=cfg["db.connect_timeout"], timeout=10)
+            rows = self.db("SELECT r.id, r.name, r.visibility, r.is_archived, r.deleted_at IS NOT NULL, o.id, o.username"
+                           " FROM repos r JOIN users o ON o.id = r.owner_user_id"
+                           " WHERE lower(o.username) = lower(:'owner') AND o.deleted_at IS NULL"
+                           " AND lower(r.name) = lower(:'repo') ORDER BY (r.deleted_at IS NULL) DESC, r.id DESC LIMIT 1;",
+                           {"owner": owner, "repo": repo})
         except DBError as e:
             log("ERROR", "githttp: lookup", error=str(e))
             rows = []
         if not rows:
             self.reply(404, "not found\n")
             return None
-        name, visibility = rows[0]
-        needs_auth = service == "git-receive-pack" or visibility == "private"
-        if needs_auth or self.headers.get("Authorization"):
-            self.reply(401, "authentication required\n", headers=[("WWW-Authenticate", 'Basic realm="shithub"')])
+        repo_id, name, visibility, archived, deleted, owner_id, owner_name = rows[0]
+        if deleted == "t":
+            self.reply(410, "gone\n")
             return None
-        if not (OWNER_RE.fullmatch(owner.lower()) and REPO_RE.fullmatch(name.lower())):
+        unauthorized = [("WWW-Authenticate", 'Basic realm="shithub"')]
+        present, user = self.basic_auth_user()
+        write = service == "git-receive-pack"
+        if (present and user is None) or (user is None and (write or visibility == "private")):
+            self.reply(401, "authentication required\n", headers=unauthorized)
+            return None
+        is_owner = user is not None and user[0] == owner_id
+        if visibility == "private" and not is_owner:
             self.reply(404, "not found\n")
             return None
-        return repo_path(self.state.repos_root, owner, name)
+        if write and archived == "t":
+            self.reply(403, "repository is archived; pushes are disabled\n")
+            return None
+        if write and (not is_owner or user[2]):
+            self.reply(403, "forbidden\n")
+            return None
+        try:
+            git_dir = checked_repo_path(self.state.repos_root, owner_name, name)
+        except ValueError:
+            self.reply(404, "not found\n")
+            return None
+        env = {"SHITHUB_USER_ID": user[0] if user else "0", "SHITHUB_USERNAME": user[1] if user else "",
+               "SHITHUB_REPO_ID": repo_id, "SHITHUB_REPO_FULL_NAME": f"{owner_name}/{name}",
+               "SHITHUB_PROTOCOL": "http", "SHITHUB_REMOTE_IP": self.real_ip, "SHITHUB_REQUEST_ID": self.request_id,
+               "PATH": os.environ.get("PATH", "")}
+        return git_dir, env
 
     def info_refs(self, owner, repo, service):
         if service not in ("git-upload-pack", "git-receive-pack"):
             self.reply(400, "service query parameter required\n")
             return
-        git_dir = self.authorize(owner, repo, service)
-        if git_dir is None:
+        found = self.authorize(owner, repo, service)
+        if found is None:
             return
         header = f"# service={service}\n".encode()
-        self.stream_git(service, git_dir, b"", f"application/x-{service}-advertisement",
+        self.stream_git(service, found, b"", f"application/x-{service}-advertisement",
                         prefix=b"%04x%s0000" % (len(header) + 4, header), advertise=True)
 
     def run_pack(self, owner, repo, service):
-        git_dir = self.authorize(owner, repo, service)
-        if git_dir is None:
+        found = self.authorize(owner, repo, service)
+        if found is None:
             return
         try:
             body = self.read_body()
@@ -1445,16 +2540,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             self.reply(413 if "too large" in str(e) else 400, f"{e}\n")
             return
-        self.stream_git(service, git_dir, body, f"application/x-{service}-result")
+        self.stream_git(service, found, body, f"application/x-{service}-result")
 
-    def stream_git(self, service, git_dir, body, ctype, prefix=b"", advertise=False):
+    def stream_git(self, service, found, body, ctype, prefix=b"", advertise=False):
+        git_dir, extra_env = found
         args = [service, "--stateless-rpc"] + (["--advertise-refs"] if advertise else []) + [git_dir]
         no_cache = [("Expires", "Fri, 01 Jan 1980 00:00:00 GMT"), ("Pragma", "no-cache"),
                     ("Cache-Control", "no-cache, max-age=0, must-revalidate")]
         self.drain_body()
         self.start(200, ctype, no_cache, chunked=True)
         self.write(prefix)
-        proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env=dict(os.environ, **extra_env))
         err = []
 
         def feed():
@@ -1538,6 +2635,9 @@ def web(argv):
         return fail(e)
     if addr != "":
         cfg["web.addr"] = addr
+    global LOG_FORMAT, LOG_MIN  # infralog.New(cfg.Log): the web's logger follows log.format and log.level
+    LOG_FORMAT = "json" if cfg["log.format"].lower() == "json" else "text"
+    LOG_MIN = {"debug": -4, "warn": 4, "warning": 4, "error": 8}.get(cfg["log.level"].lower(), 0)
     key_b64 = os.environ.get("SHITHUB_SESSION_KEY") or cfg["session.key_b64"]
     if key_b64:
         try:
@@ -1549,6 +2649,9 @@ def web(argv):
     else:
         log("WARN", "session: no key configured; generated an ephemeral key (sessions will not survive restart)",
             hint="set SHITHUB_SESSION_KEY=<base64 32-byte> or session.key_b64 in production")
+    if not cfg["web.trusted_proxies"]:
+        log("WARN", "web: no trusted proxies configured; X-Forwarded-For is ignored",
+            hint="set web.trusted_proxies (SHITHUB_WEB__TRUSTED_PROXIES) to the reverse proxy's networks")
     pool = None
     if cfg["db.url"]:
         try:
@@ -1598,6 +2701,320 @@ def web(argv):
 
 
 # ---------------------------------------------------------------------------------------------
+# hook pre-receive | post-receive (cmd/shithubd/hook.go@20ffd308, the version before quotas,
+# secret scanning and 2FA)
+
+class HookError(Exception):
+    def __init__(self, err, kind="other"):
+        super().__init__(err)
+        self.kind = kind
+
+
+HOOK_FRIENDLY = {
+    "suspended": "shithub: your account is suspended; pushes are disabled.",
+    "archived": "shithub: this repository is archived; pushes are disabled.",
+    "deleted": "shithub: this repository has been deleted.",
+    "perm": "shithub: you do not have write access to this repository.",
+    "missing": "shithub: server error: hook context missing. Contact the operator.",
+}
+
+
+def friendly_hook_err(e):
+    return HOOK_FRIENDLY.get(getattr(e, "kind", "other"), f"shithub: server error: {e}")
+
+
+def env_int(name):
+    try:
+        return go_parse_int(os.environ.get(name, ""))
+    except ValueError:
+        return 0
+
+
+def load_hook_ctx():
+    """loadHookCtx: config.Load, a DB URL, db.Open (MaxConns 2, ConnectTimeout 1.5 s, pinged)."""
+    try:
+        cfg = load_config()
+    except ConfigError as e:
+        raise HookError(f"config: {e}")
+    if not cfg["db.url"]:
+        raise HookError("DB URL not set")
+    try:
+        db_open(cfg["db.url"], connect_timeout=1.5, timeout=5)
+    except DBError as e:
+        raise HookError(f"db: db: ping: {e}")
+    return {"url": cfg["db.url"], "uid": env_int("SHITHUB_USER_ID"), "rid": env_int("SHITHUB_REPO_ID"),
+            "username": os.environ.get("SHITHUB_USERNAME", ""), "full_name": os.environ.get("SHITHUB_REPO_FULL_NAME", ""),
+            "protocol": os.environ.get("SHITHUB_PROTOCOL", ""), "remote_ip": os.environ.get("SHITHUB_REMOTE_IP", ""),
+            "request_id": os.environ.get("SHITHUB_REQUEST_ID", "")}
+
+
+def read_ref_lines():
+    """readRefLines: "<old> <new> <ref>" lines, trimmed; blank or malformed lines skipped."""
+    refs = []
+    for raw in sys.stdin.buffer:
+        if len(raw) > 1024 * 1024:
+            raise ValueError("bufio.Scanner: token too long")
+        fields = raw.decode(errors="replace").strip().split()
+        if len(fields) == 3:
+            refs.append(fields)
+    return refs
+
+
+def pre_receive_check(ctx):
+    if ctx["uid"] == 0 or ctx["rid"] == 0:
+        raise HookError("shithub-hook: missing context", "missing")
+    try:
+        row = psql(ctx["url"], "SELECT u.id, u.suspended_at IS NOT NULL, r.id, r.owner_user_id, r.deleted_at IS NOT NULL,"
+                   " r.is_archived FROM (SELECT 1) AS one LEFT JOIN users u ON u.id = :'uid'::bigint"
+                   " LEFT JOIN repos r ON r.id = :'rid'::bigint;",
+                   {"uid": ctx["uid"], "rid": ctx["rid"]}, connect_timeout=1.5, timeout=5)[0]
+    except DBError as e:
+        raise HookError(f"load user: {e}")
+    uid, suspended, rid, owner_id, deleted, archived = row
+    if uid == "":
+        raise HookError("load user: no rows in result set")
+    if suspended == "t":
+        raise HookError("shithub-hook: user suspended", "suspended")
+    if rid == "":
+        raise HookError("load repo: no rows in result set")
+    if deleted == "t":
+        raise HookError("shithub-hook: repo deleted", "deleted")
+    if archived == "t":
+        raise HookError("shithub-hook: repo archived", "archived")
+    if owner_id != uid:  # policy.Can(ActionRepoWrite): the owner; collaborators and orgs not modelled
+        raise HookError("shithub-hook: permission denied", "perm")
+
+
+def hook_pre_receive():
+    try:
+        ctx = load_hook_ctx()
+    except HookError as e:
+        print(friendly_hook_err(e), file=sys.stderr, flush=True)
+        return fail(e)
+    try:
+        read_ref_lines()
+    except (ValueError, OSError) as e:
+        print("shithub: failed to read ref updates", file=sys.stderr, flush=True)
+        return fail(f"read refs: {e}")
+    try:
+        pre_receive_check(ctx)
+    except HookError as e:
+        print(friendly_hook_err(e), file=sys.stderr, flush=True)
+        return fail(e)
+    return 0
+
+
+def hook_post_receive():
+    """Always exit 0: a failed enqueue is a warning, never a failed push."""
+    try:
+        ctx = load_hook_ctx()
+    except HookError as e:
+        print(f"shithub: warning: post-receive enqueue skipped: {e}", file=sys.stderr, flush=True)
+        return 0
+    try:
+        refs = read_ref_lines()
+    except (ValueError, OSError):
+        return 0
+    if not refs:
+        return 0
+    try:
+        if ctx["rid"] == 0:
+            raise HookError("shithub-hook: missing context", "missing")
+        variables = {"rid": ctx["rid"], "uid": ctx["uid"], "protocol": ctx["protocol"] or "ssh", "rq": ctx["request_id"]}
+        sql = "BEGIN;\n"
+        for i, (old, new, ref) in enumerate(refs):
+            variables.update({f"old{i}": old, f"new{i}": new, f"ref{i}": ref})
+            sql += (f"WITH e AS (INSERT INTO push_events (repo_id, pusher_user_id, before_sha, after_sha, ref, protocol,"
+                    f" request_id) VALUES (:'rid'::bigint, NULLIF(:'uid'::bigint, 0), :'old{i}', :'new{i}', :'ref{i}',"
+                    f" :'protocol', COALESCE(:'rq', '')) RETURNING id)"
+                    f" INSERT INTO jobs (kind, payload) SELECT 'push:process', jsonb_build_object('push_event_id', id) FROM e;\n")
+        sql += "COMMIT;\n"
+        try:
+            psql(ctx["url"], sql, variables, connect_timeout=1.5, timeout=5)
+        except DBError as e:
+            raise HookError(f"enqueue: {e}" if "jobs" in str(e) else f"insert push_event: {e}")
+    except HookError as e:
+        print(f"shithub: warning: post-receive enqueue: {e}", file=sys.stderr, flush=True)
+        return 0
+    try:
+        psql(ctx["url"], "SELECT pg_notify('shithub_jobs', '');", connect_timeout=1.5, timeout=5)
+    except DBError as e:
+        log("WARN", "post-receive: NOTIFY failed", error=str(e))
+    return 0
+
+
+def hook_cmd(argv):
+    if argv[:1] == ["pre-receive"]:
+        return hook_pre_receive()
+    if argv[:1] == ["post-receive"]:
+        return hook_post_receive()
+    # cobra: a parent without Run given an unknown argument prints its help and exits 0
+    return group_help("hook", "Git hook entrypoints (invoked by git, not by hand)", ["post-receive", "pre-receive"])
+
+
+# ---------------------------------------------------------------------------------------------
+# hooks reinstall (cmd/shithubd/hooks_reinstall.go@a6e775f5)
+
+def hooks_cmd(argv):
+    if argv[:1] != ["reinstall"]:
+        return group_help("hooks", "Manage git hook shims on bare repos", ["reinstall"])
+    all_repos, repo_arg, args, i = False, "", argv[1:], 0
+    while i < len(args):
+        a = args[i]
+        if a in ("--all", "--all=true"):
+            all_repos = True
+        elif a == "--all=false":
+            all_repos = False
+        elif a == "--repo":
+            if i + 1 >= len(args):
+                return fail("flag needs an argument: --repo")
+            repo_arg, i = args[i + 1], i + 1
+        elif a.startswith("--repo="):
+            repo_arg = a.split("=", 1)[1]
+        elif a.startswith("-"):
+            return fail(f"unknown flag: {a.split('=', 1)[0]}")
+        else:
+            return fail(f"unknown command {go_quote(a)} for \"shithubd hooks reinstall\"")
+        i += 1
+    if not all_repos and repo_arg == "":
+        return fail("hooks reinstall: pass --all or --repo owner/name")
+    try:
+        cfg = load_config()
+    except ConfigError as e:
+        return fail(f"config: {e}")
+    root = os.path.abspath(cfg["storage.repos_root"])
+    try:
+        new_repo_fs(root)
+    except ValueError as e:
+        return fail(f"repo fs: {e}")
+    try:
+        binary = shithubd_binary_path()
+    except OSError as e:
+        return fail(f"binary path: {e}")
+    if not all_repos:
+        owner, sep, name = repo_arg.partition("/")
+        if not sep or owner == "" or name == "":
+            return fail("hooks reinstall: --repo wants owner/name")
+        try:
+            git_dir = checked_repo_path(root, owner, name)
+        except ValueError as e:
+            return fail(f"repo path: {e}")
+        try:
+            hooks_install(git_dir, binary)
+        except ValueError as e:
+            return fail(f"install: {e}")
+        print(f"ok: {owner}/{name}", flush=True)
+        return 0
+    url = cfg["db.url"]
+    try:
+        if not url:
+            raise DBError("no DATABASE_URL configured (set SHITHUB_DATABASE_URL)")
+        db_open(url, connect_timeout=cfg["db.connect_timeout"], timeout=30)
+    except DBError as e:
+        return fail(f"db: db: {e}" if not url else f"db: db: ping: {e}")
+    try:
+        rows = psql(url, "SELECT r.id, r.name, u.username AS owner_username FROM repos r"
+                    " JOIN users u ON u.id = r.owner_user_id WHERE r.deleted_at IS NULL ORDER BY r.id;", timeout=30)
+    except DBError as e:
+        return fail(f"list repos: {e}")
+    ok = failed = 0
+    for _, name, owner in rows:
+        try:
+            git_dir = checked_repo_path(root, owner, name)
+        except ValueError as e:
+            print(f"skip: {owner}/{name}: {e}", flush=True)
+            failed += 1
+            continue
+        try:
+            hooks_install(git_dir, binary)
+        except ValueError as e:
+            print(f"fail: {owner}/{name}: {e}", flush=True)
+            failed += 1
+            continue
+        ok += 1
+    print(f"reinstalled hooks on {ok} repos ({failed} failed)", flush=True)
+    if failed:
+        return fail(f"{failed} failures")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# storage check (cmd/shithubd/storage.go@3d20153a)
+
+def check_repos_root(root):
+    if root == "":
+        raise ValueError("not configured")
+    try:
+        st = os.stat(root)
+    except OSError as e:
+        raise ValueError(f"stat: {GoOSError('stat', root, e)}")
+    if not stat.S_ISDIR(st.st_mode):
+        raise ValueError(f"{root} is not a directory")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".storage-check-", dir=root)
+    except OSError as e:
+        raise ValueError(f"write probe: {GoOSError('open', e.filename or os.path.join(root, '.storage-check-*'), e)}")
+    os.close(fd)
+    try:
+        os.remove(probe)
+    except OSError as e:
+        raise ValueError(f"cleanup probe: {GoOSError('remove', probe, e)}")
+
+
+def check_s3(cfg):
+    key = "_storage-check/" + secrets.token_hex(8)
+    t = time.time_ns()
+    frac = f"{t % 10 ** 9:09d}".rstrip("0")
+    body = ("storage check at " + time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t // 10 ** 9))
+            + ("." + frac if frac else "") + "Z").encode()
+    try:
+        s3_request(cfg, "PUT", key, body, "text/plain")
+    except S3Error as e:
+        raise ValueError(str(e) if str(e).startswith("client: ") else f"put: {e}")
+    try:
+        try:
+            got = s3_request(cfg, "GET", key)
+        except S3Error as e:
+            raise ValueError(f"get: {e}")
+        if got != body:
+            raise ValueError("round-trip body mismatch")
+    finally:
+        try:
+            s3_request(cfg, "DELETE", key)
+        except S3Error:
+            pass
+
+
+def storage_cmd(argv):
+    if argv[:1] == ["repair-shared-perms"]:
+        return not_modelled("storage repair-shared-perms")
+    if argv[:1] != ["check"]:
+        return group_help("storage", "Storage operations (repos_root, object store)", ["check", "repair-shared-perms"])
+    try:
+        cfg = load_config()
+    except ConfigError as e:
+        return fail(e)
+    problems = []
+    root = cfg["storage.repos_root"]
+    try:
+        check_repos_root(root)
+        print(f"repos_root: ok ({root})", flush=True)
+    except ValueError as e:
+        problems.append(f"repos_root: {e}")
+    if cfg["storage.s3.endpoint"] == "":
+        print("s3: skipped (storage.s3 not configured)", flush=True)
+    else:
+        try:
+            check_s3(cfg)
+            print(f"s3: ok (endpoint={cfg['storage.s3.endpoint']} bucket={cfg['storage.s3.bucket']})", flush=True)
+        except ValueError as e:
+            problems.append(f"s3: {e}")
+    if problems:
+        return fail("storage check failed:\n" + "\n".join("  - " + p for p in problems))
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
 # version, help, dispatch
 
 def version(argv):
@@ -1622,8 +3039,9 @@ def version(argv):
 COMMANDS = {
     "web": web, "worker": worker, "migrate": migrate, "config": config_cmd, "admin": admin,
     "ssh-authkeys": ssh_authkeys, "ssh-shell": ssh_shell, "version": version,
+    "hook": hook_cmd, "hooks": hooks_cmd, "storage": storage_cmd,
 }
-REAL_ONLY = ["seed", "storage", "hook", "hooks", "gpg-backfill-all", "repo-insights-backfill-all",
+REAL_ONLY = ["seed", "gpg-backfill-all", "repo-insights-backfill-all",
              "repo-dependency-scan-backfill-all", "completion"]
 
 
