@@ -44,11 +44,17 @@ let stack: Stack;
 
 /** What the test world substitutes in Pulumi.staging.yaml, and why; secrets are TEST_SECRETS. */
 const SUBSTITUTIONS: readonly Substitution[] = worldSubstitutions({ artifacts, acmeDirectory: () => pebble.directoryUrl });
-const plan = (set: Record<string, string> = {}, secrets: Record<string, string> = {}): Promise<Plan> =>
-  planCommitted(staging, SUBSTITUTIONS, { version: VERSION, sha256: artifacts.sha(VERSION) }, set, secrets);
+/** The version the stack is at: the journeys below bump it. */
+let current = VERSION;
+const planAt = (version: string, set: Record<string, string> = {}, secrets: Record<string, string> = {}): Promise<Plan> =>
+  planCommitted(staging, SUBSTITUTIONS, { version, sha256: artifacts.sha(version) }, set, secrets);
+const plan = (set: Record<string, string> = {}, secrets: Record<string, string> = {}): Promise<Plan> => planAt(current, set, secrets);
 
 /** The committed stack at another version (a version bump: `pulumi config set shithubd:version`). */
-const planVersion = (version: string): Promise<Plan> => planCommitted(staging, SUBSTITUTIONS, { version, sha256: artifacts.sha(version) });
+const planVersion = (version: string): Promise<Plan> => {
+  current = version;
+  return plan();
+};
 
 function run(cmd: string, args: string[], options: { env?: NodeJS.ProcessEnv; input?: string } = {}) {
   const r = spawnSync(cmd, args, { encoding: "utf8", timeout: 60_000, env: { ...process.env, ...options.env }, input: options.input ?? "" });
@@ -402,7 +408,7 @@ describe("a fresh `pulumi up` of one host with every role", () => {
       `has run on staging for 1 of the 30 minutes[\\s\\S]*staging has no canary verdict on ${VERSION.replaceAll(".", "\\.")}`));
     // After the soak, the canary's verdict recorded in staging's config (npm run canary -- --record writes it): production may take the version.
     const verdict = { version: VERSION, verdict: "pass", judgedAt: utcSecond(released + 31 * 60_000), releasedAt: report.releasedAt, windowSeconds: 1800, failed: [] };
-    const recorded = await plan({ "shithubd:canaryVerdict": JSON.stringify(verdict) });
+    const recorded = await planAt(VERSION, { "shithubd:canaryVerdict": JSON.stringify(verdict) });
     const promoted = await judged(await exported(recorded), new Date(released + 31 * 60_000));
     expect(promoted.decision).toMatchObject({ verdict: "passed", version: VERSION, since: report.releasedAt, soakedMinutes: 31, reasons: [] });
   });
@@ -419,7 +425,8 @@ describe("a fresh `pulumi up` of one host with every role", () => {
 
     // 1. `pulumi config set --path 'shithubd:authorizedKeys[0]' "$(cat next.pub)"`, then up: only the access step changes.
     const adding = await plan({ "shithubd:authorizedKeys": JSON.stringify([next.publicKeyOpenssh.trim()]) });
-    expect(steps(adding).filter((s) => !steps(plannedFresh).some((f) => f.name === s.name && f.stdin === s.stdin)).map((s) => s.name)).toEqual([`${HOST}-access-setup`]);
+    const before = await plan();
+    expect(steps(adding).filter((s) => !steps(before).some((f) => f.name === s.name && f.stdin === s.stdin)).map((s) => s.name)).toEqual([`${HOST}-access-setup`]);
     applySteps(() => machine, steps(adding).filter((s) => s.name === `${HOST}-access-setup`));
     expect([logsIn(TEST_DEPLOY_KEY.privateKeyOpenssh), logsIn(next.privateKeyOpenssh)]).toEqual([true, true]);
 
