@@ -960,9 +960,10 @@ def worker(argv):
     if cfg["db.url"] == "":
         return fail("worker: SHITHUB_DATABASE_URL unset")
     root = os.path.abspath(cfg["storage.repos_root"])
-    if not os.path.isdir(root):
-        return fail(f"repo fs: storage: repofs: stat root: stat {root}: no such file or directory"
-                    if not os.path.exists(root) else f"repo fs: storage: repofs: root {go_quote(root)} is not a directory")
+    try:
+        new_repo_fs(root)
+    except ValueError as e:
+        return fail(f"repo fs: {e}")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -1166,9 +1167,11 @@ def ssh_shell(argv):
         print("shithub: server misconfigured", file=sys.stderr)
         return fail(f"ssh-shell: cfg: {cfg_err}")
     root = os.path.abspath(cfg["storage.repos_root"])
-    if not os.path.isdir(root):
+    try:
+        new_repo_fs(root)
+    except ValueError as e:
         print("shithub: server misconfigured", file=sys.stderr)
-        return fail(f"ssh-shell: NewRepoFS: storage: repofs: stat root: stat {root}: no such file or directory")
+        return fail(f"ssh-shell: NewRepoFS: {e}")
     url = cfg["db.url"]
     try:
         db_open(url, connect_timeout=1.5, timeout=5)

@@ -181,6 +181,13 @@ describe("a fresh `pulumi up` of one host with every role", () => {
     const sshUrl = `git@${DOMAIN}:alice/hello.git`;
     /** The refs a remote advertises, as `<sha> <ref>` lines, sorted. */
     const advertised = (url: string) => git(["ls-remote", url]).stdout.trim().split("\n").map((l) => l.replace("\t", " ")).filter((l) => !l.endsWith(" HEAD")).sort();
+    /** git over SSH with alice's key, without blocking this process (others run beside it). */
+    const gitAsync = (args: string[]) => new Promise<{ status: number | null; stderr: string }>((resolve) => {
+      const child = spawn("git", args, { env: { ...process.env, GIT_SSH_COMMAND: gitSsh(alice.key) } });
+      let stderr = "";
+      child.stderr.on("data", (d: Buffer) => { stderr += d.toString(); });
+      child.on("close", (status) => resolve({ status, stderr }));
+    });
     const pushEvents = () => psqlAsPostgres("SELECT protocol || ' ' || ref FROM push_events ORDER BY id");
     const commit = (message: string) => {
       writeFileSync(join(local(), "README"), `${message}\n`);
@@ -270,12 +277,7 @@ describe("a fresh `pulumi up` of one host with every role", () => {
     });
 
     it("serves 30 clones over SSH at once, none refused", async () => {
-      const clones = await Promise.all(Array.from({ length: 30 }, (_, i) => new Promise<{ status: number | null; stderr: string }>((resolve) => {
-        const child = spawn("git", ["clone", "-q", sshUrl, join(work, `concurrent-${i}`)], { env: { ...process.env, GIT_SSH_COMMAND: gitSsh(alice.key) } });
-        let stderr = "";
-        child.stderr.on("data", (d: Buffer) => { stderr += d.toString(); });
-        child.on("close", (status) => resolve({ status, stderr }));
-      })));
+      const clones = await Promise.all(Array.from({ length: 30 }, (_, i) => gitAsync(["clone", "-q", sshUrl, join(work, `concurrent-${i}`)])));
       const refused = clones.filter((c) => c.status !== 0);
       expect(refused.map((c) => c.stderr)).toEqual([]);
       console.log(`30 concurrent SSH clones: ${clones.length - refused.length} succeeded, ${refused.length} refused`);
@@ -312,12 +314,7 @@ describe("a fresh `pulumi up` of one host with every role", () => {
       const pushing = (async () => {
         for (let i = 0; releasing || i < 2; i++) {
           commit(`during the release ${i}`);
-          results.push(await new Promise((resolve) => {
-            const child = spawn("git", ["-C", local(), "push", "-q", sshUrl, "feature"], { env: { ...process.env, GIT_SSH_COMMAND: gitSsh(alice.key) } });
-            let stderr = "";
-            child.stderr.on("data", (d: Buffer) => { stderr += d.toString(); });
-            child.on("close", (status) => resolve({ status, stderr }));
-          }));
+          results.push(await gitAsync(["-C", local(), "push", "-q", sshUrl, "feature"]));
           // A refused push is tried again with the next commit, as a person would.
         }
       })();
