@@ -165,34 +165,35 @@ fetch_binary() {
   rm -f "$tmp"
 }
 
-# Runs `shithubd config validate` with env file $1 as systemd will read it, as shithub, in a
-# sandbox with no network, no writable path and no capability: a new binary's first run sees no
-# more than the unit would let it. Its diagnostics (shithubd redacts secrets) go to stderr.
-validate_env() {
-  local file=$1 out
+# Runs shithubd as shithub with env file $2, in a transient unit with the sandbox every run
+# shares plus the properties given before `--`; $1 labels its output. shithubd redacts secrets;
+# the last lines of its output go to stderr, each prefixed with the label.
+run_shithubd() {
+  local label=$1 file=$2 out
+  shift 2
   out=$(systemd-run --quiet --wait --pipe --collect --service-type=exec \
-    -p User=shithub -p Group=shithub -p "EnvironmentFile=$file" -p UMask=0077 \
+    -p User=shithub -p Group=shithub -p "EnvironmentFile=$file" \
     -p NoNewPrivileges=yes -p ProtectSystem=strict -p ProtectHome=yes -p PrivateTmp=yes \
-    -p PrivateDevices=yes -p PrivateNetwork=yes -p IPAddressDeny=any -p RestrictAddressFamilies=AF_UNIX \
-    -p CapabilityBoundingSet= -p ProtectKernelTunables=yes -p ProtectControlGroups=yes \
-    -p ProtectProc=invisible -p SystemCallFilter=@system-service -p RuntimeMaxSec=60 \
-    -- "$NEW_BIN" config validate </dev/null 2>&1) && return 0
-  printf '%s\n' "$out" | tail -n 5 | sed "s|^|shithubd config validate ($(basename "$file")): |" >&2
+    -p PrivateDevices=yes -p CapabilityBoundingSet= "$@" </dev/null 2>&1) && return 0
+  printf '%s\n' "$out" | tail -n 5 | sed "s|^|$label: |" >&2
   return 1
 }
 
-# `shithubd ARGS` as the web unit runs it: the service user, env file $1, the network, and
-# writable /data only. Its output goes to stderr, each line prefixed with the command.
+# `shithubd config validate` with env file $1 as systemd will read it, with no network and no
+# writable path: a new binary's first run sees no more than the unit would let it.
+validate_env() {
+  run_shithubd "shithubd config validate ($(basename "$1"))" "$1" -p UMask=0077 \
+    -p PrivateNetwork=yes -p IPAddressDeny=any -p RestrictAddressFamilies=AF_UNIX \
+    -p ProtectKernelTunables=yes -p ProtectControlGroups=yes -p ProtectProc=invisible \
+    -p SystemCallFilter=@system-service -p RuntimeMaxSec=60 -- "$NEW_BIN" config validate
+}
+
+# `shithubd ARGS` (binary $2) as the web unit runs it: the network, and writable /data only.
 as_shithubd() {
-  local file=$1 binary=$2 out
+  local file=$1 binary=$2
   shift 2
-  out=$(systemd-run --quiet --wait --pipe --collect --service-type=exec \
-    -p User=shithub -p Group=shithub -p "EnvironmentFile=$file" -p UMask=0027 \
-    -p NoNewPrivileges=yes -p ProtectSystem=strict -p ReadWritePaths=/data -p ProtectHome=yes -p PrivateTmp=yes \
-    -p PrivateDevices=yes -p IPAddressDeny=169.254.169.254/32 -p CapabilityBoundingSet= -p RuntimeMaxSec=1800 \
-    -- "$binary" "$@" </dev/null 2>&1) && return 0
-  printf '%s\n' "$out" | tail -n 5 | sed "s|^|shithubd $*: |" >&2
-  return 1
+  run_shithubd "shithubd $*" "$file" -p UMask=0027 -p ReadWritePaths=/data \
+    -p IPAddressDeny=169.254.169.254/32 -p RuntimeMaxSec=1800 -- "$binary" "$@"
 }
 
 # Both env files at once, and `storage check` (the repositories' root is writable, the object

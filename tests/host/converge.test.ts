@@ -75,7 +75,9 @@ const machine = (name: string): Machine => cloud.machine(name);
  * What the test world substitutes in Pulumi.production.yaml, and why: everything else is the
  * committed stack file as it is (its hosts, roles, sizes' names, image, settings). Secrets are
  * substituted too (TEST_SECRETS and the SMTP login, in plan()); the stack keeps its name, so it
- * runs as production does (SHITHUB_ENV=prod, ACME, the production rules).
+ * runs as production does (SHITHUB_ENV=prod, ACME, the production rules). Not in the world:
+ * Postmark's API, where production's mail goes; the journey sets the verified address in the
+ * database, as the link in that mail would.
  */
 const SUBSTITUTIONS: readonly Substitution[] = [
   ...worldSubstitutions({ artifacts, acmeDirectory: () => pebble.directoryUrl }),
