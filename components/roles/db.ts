@@ -32,7 +32,7 @@ export const db: RoleModule = {
   openings: [{ protocol: "tcp", ports: String(POSTGRES_PORT), from: "databaseClients", why: "PostgreSQL from the app and backup hosts, over the VPC" }],
   files: (platform) => [
     { name: "shithub.conf", path: `${postgresConfDir(platform)}/conf.d/50-shithub.conf`, mode: "0644", owner: "root:root" },
-    { name: "pg_hba.conf", path: `${postgresConfDir(platform)}/pg_hba.conf`, mode: "0640", owner: "postgres:postgres" },
+    { name: "pg_hba.conf", path: `${postgresConfDir(platform)}/pg_hba.conf`, mode: "0640", owner: "root:postgres" },
   ],
   step: { name: "db-setup", after: [] },
 };

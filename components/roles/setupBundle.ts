@@ -5,7 +5,7 @@ import type { InstalledFile, RoleModule } from "./role";
 
 /**
  * The bundle of a role's setup step (`step`, e.g. `db-setup`) on one host: its settings, its staged files, where
- * each declared file goes (`installs`), then the setup library and templates/scripts/shithub-<step>.sh. Same inputs, same bytes.
+ * each declared file goes (`installs`), then the setup library, the wait for first boot, and templates/scripts/shithub-<step>.sh. Same inputs, same bytes.
  */
 export function setupBundle(
   step: string,
@@ -15,7 +15,7 @@ export function setupBundle(
   files: Readonly<Record<string, string>>,
   installs: readonly InstalledFile[] = [],
 ): string {
-  const script = `${readTemplate("scripts", "lib", "setup.sh")}\n${readTemplate("scripts", `shithub-${step}.sh`)}`;
+  const script = [readTemplate("scripts", "lib", "setup.sh"), readTemplate("scripts", "lib", "first-boot.sh"), readTemplate("scripts", `shithub-${step}.sh`)].join("\n");
   return stagedBundle(`shithub-infra ${step} on ${host}`, {
     SETUP_NAME: `shithub-${step}`,
     PACKAGES: packages.join(" "),

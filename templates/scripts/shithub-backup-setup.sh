@@ -60,14 +60,12 @@ if [ "$ROLE_WAL" = 1 ]; then
   restart_pg=0
   for conf in /etc/postgresql/*/main/conf.d; do
     [ -d "$conf" ] || continue
-    if ! cmp -s "$STAGE/shithub-archive.conf" "$conf/shithub-archive.conf"; then
-      install -m 0644 -o root -g root "$STAGE/shithub-archive.conf" "$conf/shithub-archive.conf"
-      restart_pg=1
-    fi
+    claim_dirs postgres "$(dirname "$(dirname "$conf")")" "$(dirname "$conf")" "$conf"
+    install_staged shithub-archive.conf "$conf/shithub-archive.conf" 0644 root:root
+    if was_changed shithub-archive.conf; then restart_pg=1; fi
   done
   if [ "$restart_pg" = 1 ]; then
     systemctl restart postgresql.service || fail "PostgreSQL did not restart with WAL archiving"
-    changed+=(shithub-archive.conf)
   fi
 fi
 if [ "${#timers[@]}" -gt 0 ]; then systemctl enable --now "${timers[@]}" >/dev/null 2>&1 || fail "could not enable ${timers[*]}"; fi

@@ -10,22 +10,59 @@ fail() {
   exit 1
 }
 
+# root_writes_in DIR: fails unless DIR and every directory above it are root's and writable by no
+# one else. Root acts by name only there: in a directory another user can write, that user can
+# swap a name for a symbolic link between root's steps, and root's chmod or chown then lands on
+# the link's target.
+root_writes_in() {
+  local dir=$1 owner
+  while :; do
+    [ -d "$dir" ] && [ ! -L "$dir" ] || fail "$dir is not a directory"
+    owner=$(stat -c %U "$dir")
+    [ "$owner" = root ] || fail "root does not write by name in $dir: it is owned by $owner"
+    case $(stat -c %A "$dir") in
+      d????-??-?) ;;
+      *) fail "root does not write by name in $dir: others can write to it ($(stat -c %A "$dir"))" ;;
+    esac
+    [ "$dir" = / ] && return 0
+    dir=$(dirname "$dir")
+  done
+}
+
+# claim_dirs GROUP DIR...: takes each DIR (top down, each under the one before) back from the
+# user a package gave it to: root:GROUP, 0755. That user keeps reading; it no longer adds,
+# renames or removes names in it. A DIR that is or holds a symbolic link fails the step.
+claim_dirs() {
+  local group=$1 dir
+  shift
+  for dir in "$@"; do
+    [ -d "$dir" ] && [ ! -L "$dir" ] || fail "$dir is not a directory"
+    root_writes_in "$(dirname "$dir")"
+    chown -h "root:$group" "$dir"
+    chmod 0755 "$dir"
+    if [ -n "$(find "$dir" -mindepth 1 -maxdepth 1 -type l -print -quit)" ]; then
+      fail "$dir holds a symbolic link ($(find "$dir" -mindepth 1 -maxdepth 1 -type l -printf '%f ' )); remove it by hand after checking where it came from"
+    fi
+  done
+}
+
 # install_staged NAME PATH MODE OWNER: puts $STAGE/NAME at PATH atomically (a reader sees the old
 # file or the new one) unless it is already there with that mode and owner; notes NAME in `changed`
-# and keeps what it replaced for restore_previous.
+# and keeps what it replaced for restore_previous. PATH's directory must be root's alone.
 install_staged() {
   local name=$1 path=$2 mode=$3 owner=$4 tmp
-  if [ -f "$path" ] && cmp -s "$STAGE/$name" "$path" && [ "$(stat -c '%a %U:%G' "$path")" = "${mode#0} $owner" ]; then
+  [ -d "$(dirname "$path")" ] || install -d -m 0755 "$(dirname "$path")"
+  root_writes_in "$(dirname "$path")"
+  if [ -f "$path" ] && [ ! -L "$path" ] && cmp -s "$STAGE/$name" "$path" && [ "$(stat -c '%a %U:%G' "$path")" = "${mode#0} $owner" ]; then
     return 0
   fi
   mkdir -p "$STAGE/.previous"
   if [ -f "$path" ]; then cp -p "$path" "$STAGE/.previous/$name"; fi
-  [ -d "$(dirname "$path")" ] || install -d -m 0755 "$(dirname "$path")"
   tmp=$(mktemp "$(dirname "$path")/.$(basename "$path").XXXXXX")
   cat "$STAGE/$name" >"$tmp"
   chmod "$mode" "$tmp"
   chown "$owner" "$tmp"
-  mv -f "$tmp" "$path"
+  mv -fT "$tmp" "$path"
   changed+=("$name")
 }
 
@@ -71,6 +108,3 @@ ensure_packages() {
     { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1; } ||
     fail "could not install ${missing[*]}"
 }
-
-# cloud-init's first boot installs the packages; a setup step on a new host waits for it.
-if command -v cloud-init >/dev/null; then cloud-init status --wait >/dev/null 2>&1 || true; fi
