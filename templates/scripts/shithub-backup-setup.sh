@@ -60,7 +60,7 @@ if [ "$ROLE_WAL" = 1 ]; then
   restart_pg=0
   for conf in /etc/postgresql/*/main/conf.d; do
     [ -d "$conf" ] || continue
-    claim_dirs postgres "$(dirname "$(dirname "$conf")")" "$(dirname "$conf")" "$conf"
+    claim_dirs postgres /etc/postgresql "$(dirname "$(dirname "$conf")")" "$(dirname "$conf")" "$conf"
     install_staged shithub-archive.conf "$conf/shithub-archive.conf" 0644 root:root
     if was_changed shithub-archive.conf; then restart_pg=1; fi
   done

@@ -30,7 +30,7 @@ if [ "$current" != "$DATA_DIR" ]; then
 fi
 
 # Debian gives the cluster's configuration directories to postgres; root installs by name there.
-claim_dirs postgres "/etc/postgresql/$PG_MAJOR" "$conf" "$conf/conf.d"
+claim_dirs postgres /etc/postgresql "/etc/postgresql/$PG_MAJOR" "$conf" "$conf/conf.d"
 install_declared
 
 if was_changed data_directory || was_changed shithub.conf || ! systemctl is-active --quiet "$unit"; then
