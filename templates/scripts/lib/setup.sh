@@ -17,7 +17,7 @@ fail() {
 root_writes_in() {
   local dir=$1 owner
   while :; do
-    [ -d "$dir" ] && [ ! -L "$dir" ] || fail "$dir is not a directory"
+    if [ ! -d "$dir" ] || [ -L "$dir" ]; then fail "$dir is not a directory"; fi
     owner=$(stat -c %U "$dir")
     [ "$owner" = root ] || fail "root does not write by name in $dir: it is owned by $owner"
     case $(stat -c %A "$dir") in
@@ -36,7 +36,7 @@ claim_dirs() {
   local group=$1 dir
   shift
   for dir in "$@"; do
-    [ -d "$dir" ] && [ ! -L "$dir" ] || fail "$dir is not a directory"
+    if [ ! -d "$dir" ] || [ -L "$dir" ]; then fail "$dir is not a directory"; fi
     root_writes_in "$(dirname "$dir")"
     chown -h "root:$group" "$dir"
     chmod 0755 "$dir"
