@@ -1348,12 +1348,17 @@ def checked_repo_path(root, owner, name):
 
 def new_repo_fs(root):
     """storage.NewRepoFS: an absolute root that exists and is a directory. Raises ValueError."""
+    require_dir(root, "storage: repofs: stat root: ", f"storage: repofs: root {go_quote(root)} is not a directory")
+
+
+def require_dir(root, stat_prefix, not_dir):
+    """os.Stat(root) and IsDir, with each caller's own wording of the two failures. Raises ValueError."""
     try:
         st = os.stat(root)
     except OSError as e:
-        raise ValueError(f"storage: repofs: stat root: {GoOSError('stat', root, e)}")
+        raise ValueError(f"{stat_prefix}{GoOSError('stat', root, e)}")
     if not stat.S_ISDIR(st.st_mode):
-        raise ValueError(f"storage: repofs: root {go_quote(root)} is not a directory")
+        raise ValueError(not_dir)
 
 
 def init_bare(path):
@@ -2947,12 +2952,7 @@ def hooks_cmd(argv):
 def check_repos_root(root):
     if root == "":
         raise ValueError("not configured")
-    try:
-        st = os.stat(root)
-    except OSError as e:
-        raise ValueError(f"stat: {GoOSError('stat', root, e)}")
-    if not stat.S_ISDIR(st.st_mode):
-        raise ValueError(f"{root} is not a directory")
+    require_dir(root, "stat: ", f"{root} is not a directory")
     try:
         fd, probe = tempfile.mkstemp(prefix=".storage-check-", dir=root)
     except OSError as e:

@@ -50,9 +50,16 @@ claim_dirs() {
 # file or the new one) unless it is already there with that mode and owner; notes NAME in `changed`
 # and keeps what it replaced for restore_previous. PATH's directory must be root's alone.
 install_staged() {
-  local name=$1 path=$2 mode=$3 owner=$4 tmp
-  [ -d "$(dirname "$path")" ] || install -d -m 0755 "$(dirname "$path")"
-  root_writes_in "$(dirname "$path")"
+  local name=$1 path=$2 mode=$3 owner=$4 tmp dir top
+  dir=$(dirname "$path")
+  if [ ! -d "$dir" ]; then
+    # Made by name too: only under a directory root alone writes.
+    top=$dir
+    while [ ! -e "$top" ]; do top=$(dirname "$top"); done
+    root_writes_in "$top"
+    install -d -m 0755 "$dir"
+  fi
+  root_writes_in "$dir"
   if [ -f "$path" ] && [ ! -L "$path" ] && cmp -s "$STAGE/$name" "$path" && [ "$(stat -c '%a %U:%G' "$path")" = "${mode#0} $owner" ]; then
     return 0
   fi
