@@ -201,18 +201,19 @@ as_shithubd() {
 # start of the new binary, and all of it happens before anything is switched.
 VALIDATING=()
 start_validation() {
-  validate_env "$STAGE/web.env" &
-  VALIDATING=("$!")
-  validate_env "$STAGE/worker.env" &
-  VALIDATING+=("$!")
+  # The storage check, the longest (a round trip to the object store), starts first.
   as_shithubd "$STAGE/web.env" "$NEW_BIN" storage check &
+  VALIDATING=("$!")
+  validate_env "$STAGE/web.env" &
+  VALIDATING+=("$!")
+  validate_env "$STAGE/worker.env" &
   VALIDATING+=("$!")
 }
 finish_validation() {
   local web=0 worker=0 storage=0
-  wait "${VALIDATING[0]}" || web=1
-  wait "${VALIDATING[1]}" || worker=1
-  wait "${VALIDATING[2]}" || storage=1
+  wait "${VALIDATING[1]}" || web=1
+  wait "${VALIDATING[2]}" || worker=1
+  wait "${VALIDATING[0]}" || storage=1
   [ "$web" = 0 ] || fail "shithubd $RELEASE_VERSION config validate rejected the new web.env"
   [ "$worker" = 0 ] || fail "shithubd $RELEASE_VERSION config validate rejected the new worker.env"
   [ "$storage" = 0 ] || fail "shithubd $RELEASE_VERSION storage check failed with the new web.env (the repositories' root or the object store)"
@@ -228,11 +229,13 @@ changed() {
 # Called as `backup_current || fail`, where errexit is off: every step says when it failed.
 backup_current() {
   BACKUP=$(mktemp -d "$WORK/rollback.XXXXXX") || return 1
-  local entry name path
+  local entry path existing=()
   for entry in "${TARGETS[@]}"; do
-    read -r name path _ _ <<<"$entry"
-    if [ -f "$path" ]; then cp -p "$path" "$BACKUP/$name" || return 1; fi
+    read -r _ path _ _ <<<"$entry"
+    if [ -f "$path" ]; then existing+=("$path"); fi
   done
+  # One cp for all (a target's name is its path's base name): it runs beside the validation.
+  [ "${#existing[@]}" = 0 ] || cp -p -- "${existing[@]}" "$BACKUP/"
 }
 
 rollback() {
@@ -264,7 +267,7 @@ rollback() {
 # Every health URL answers 2xx (/readyz: shithubd reaches its database).
 answers() {
   local url
-  for url in $HEALTH_URLS; do curl -fsS --globoff -o /dev/null --max-time 2 "$url" || return 1; done
+  for url in $HEALTH_URLS; do curl -fs --globoff -o /dev/null --max-time 2 "$url" || return 1; done
 }
 
 # The worker's start line (shithubd internal/worker/pool.go Run): logged once its config loaded,

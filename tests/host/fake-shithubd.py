@@ -1515,6 +1515,55 @@ class S3Error(Exception):
     pass
 
 
+# One client per process, as internal/infra/storage/s3.go@75cbeead keeps one *minio.Client: its
+# http.Transport loads the system roots once and keeps connections alive between requests, so a
+# storage check's PUT, GET and DELETE share one TLS handshake. Per thread: http.client connections
+# are not safe to share.
+_S3_LOCAL = threading.local()
+
+
+def _s3_tls_context():
+    ctx = getattr(_S3_LOCAL, "tls", None)
+    if ctx is None:
+        ctx = _S3_LOCAL.tls = ssl.create_default_context()
+    return ctx
+
+
+def _s3_exchange(scheme, conn_host, port, method, uri, body, send):
+    """One request on this thread's kept-alive connection to the endpoint, or a new one. A reused
+    connection the server closed meanwhile is retried once on a fresh one, as Go's transport retries
+    a request that never reached the server."""
+    conns = getattr(_S3_LOCAL, "conns", None)
+    if conns is None:
+        conns = _S3_LOCAL.conns = {}
+    where = (scheme, conn_host, port)
+    for attempt in (0, 1):
+        conn = conns.pop(where, None)
+        reused = conn is not None
+        if conn is None:
+            if scheme == "https":
+                conn = http.client.HTTPSConnection(conn_host, port, timeout=30, context=_s3_tls_context())
+            else:
+                conn = http.client.HTTPConnection(conn_host, port, timeout=30)
+        try:
+            conn.request(method, uri, body=body if method == "PUT" else None, headers=send)
+            resp = conn.getresponse()
+            data = resp.read()
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            conn.close()
+            if reused and attempt == 0:
+                continue
+            raise
+        except BaseException:
+            conn.close()
+            raise
+        if resp.will_close:
+            conn.close()
+        else:
+            conns[where] = conn
+        return resp, data
+
+
 def s3_request(cfg, method, key, body=b"", ctype=None):
     """One SigV4-signed S3 request (stdlib): path-style or virtual-hosted, TLS verified against the
     system CAs when use_ssl (or an https:// endpoint). Returns the response body."""
@@ -1560,16 +1609,7 @@ def s3_request(cfg, method, key, body=b"", ctype=None):
     except ValueError as e:
         raise S3Error(f"client: {e}")
     try:
-        if scheme == "https":
-            conn = http.client.HTTPSConnection(conn_host, port, timeout=30, context=ssl.create_default_context())
-        else:
-            conn = http.client.HTTPConnection(conn_host, port, timeout=30)
-        try:
-            conn.request(method, uri, body=body if method == "PUT" else None, headers=send)
-            resp = conn.getresponse()
-            data = resp.read()
-        finally:
-            conn.close()
+        resp, data = _s3_exchange(scheme, conn_host, port, method, uri, body, send)
     except (OSError, http.client.HTTPException) as e:  # as Go's *url.Error prints
         detail = str(e)
         if isinstance(e, ssl.SSLError):
