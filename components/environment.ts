@@ -96,7 +96,9 @@ export class ShithubEnvironment extends pulumi.ComponentResource {
 
     // The database passwords: generated once, secret in state, never typed by anyone.
     const password = (role: string) => new random.RandomPassword(`shithub-${stack}-db-${role}`, { length: 32, special: false }, { parent: this }).result;
-    const database = { appPassword: password("app"), backupPassword: password("backup") };
+    // Each role's SCRAM salt, random and kept in state like the password: the verifier is stable.
+    const salt = (role: string) => new random.RandomBytes(`shithub-${stack}-db-${role}-salt`, { length: 16 }, { parent: this }).base64;
+    const database = { appPassword: password("app"), backupPassword: password("backup"), appSalt: salt("app"), backupSalt: salt("backup") };
     const urlFor = (user: string, pw: pulumi.Output<string>, host: ShithubHost): pulumi.Output<string> =>
       pulumi.secret(pulumi.all([pw, dbHost.droplet.ipv4AddressPrivate]).apply(([p, ip]) => databaseUrl(user, p, host === dbHost, ip)));
 

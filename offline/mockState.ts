@@ -56,6 +56,13 @@ export function mockResource(type: string, name: string, inputs: Record<string, 
       // Alphanumeric like the real one (special: false), and plainly not a real password.
       extra.result = `mockPassword${id}`;
       break;
+    case "random:index/randomBytes:RandomBytes": {
+      // Fixed bytes per resource, as a real one's stay fixed in state.
+      const bytes = createHash("sha256").update(`${type}::${name}`).digest().subarray(0, Number(inputs.length ?? 16));
+      extra.base64 = bytes.toString("base64");
+      extra.hex = bytes.toString("hex");
+      break;
+    }
     case "digitalocean:index/vpc:Vpc":
       extra.vpcUrn = `do:vpc:${id}`;
       // Unset: DigitalOcean picks a free range of the region, a /20 such as this one.

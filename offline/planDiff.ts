@@ -31,6 +31,7 @@ export const REPLACED_ON_CHANGE: Readonly<Record<string, readonly string[]>> = {
   "digitalocean:index/dnsRecord:DnsRecord": ["domain", "type"],
   "aws:s3/bucketPolicy:BucketPolicy": ["bucket"],
   "random:index/randomPassword:RandomPassword": ["length", "special"],
+  "random:index/randomBytes:RandomBytes": ["length"],
   "tls:index/privateKey:PrivateKey": ["algorithm", "ecdsaCurve", "rsaBits"],
   "command:remote:Command": ["triggers"],
 };

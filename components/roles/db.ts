@@ -3,6 +3,7 @@ import { postgresConfDir } from "../hosts/platform";
 import type { Platform } from "../hosts/platform";
 import { readTemplate, renderTemplate } from "../templates";
 import type { RoleModule } from "./role";
+import { scramSha256Verifier } from "./scram";
 
 export const DATABASE = "shithub";
 /** shithubd's role: owns the database, migrates it. */
@@ -71,6 +72,9 @@ export interface DbNetwork {
 export interface DbPasswords {
   readonly appPassword: string;
   readonly backupPassword: string;
+  /** Each role's SCRAM salt (base64, 16 random bytes made once by the stack). */
+  readonly appSalt: string;
+  readonly backupSalt: string;
 }
 
 /** A SQL string literal (the passwords are generated alphanumerics, but never trust that). */
@@ -94,14 +98,14 @@ export function dbConfigFiles(net: DbNetwork): Record<string, string> {
   };
 }
 
-/** The idempotent SQL that creates the roles (with the generated passwords), the database and its extensions. */
+/** The idempotent SQL that creates the roles (with the generated passwords' SCRAM verifiers), the database and its extensions. */
 export function dbRolesSql(passwords: DbPasswords): string {
   return renderTemplate(readTemplate("postgresql", "roles.sql.mustache"), {
     database: DATABASE,
     appUser: APP_USER,
     backupUser: BACKUP_USER,
-    appPassword: sqlLiteral(passwords.appPassword),
-    backupPassword: sqlLiteral(passwords.backupPassword),
+    appVerifier: sqlLiteral(scramSha256Verifier(passwords.appPassword, Buffer.from(passwords.appSalt, "base64"))),
+    backupVerifier: sqlLiteral(scramSha256Verifier(passwords.backupPassword, Buffer.from(passwords.backupSalt, "base64"))),
   });
 }
 

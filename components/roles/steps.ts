@@ -41,6 +41,8 @@ export interface RoleStepsArgs {
   readonly database: {
     readonly appPassword: pulumi.Output<string>;
     readonly backupPassword: pulumi.Output<string>;
+    readonly appSalt: pulumi.Output<string>;
+    readonly backupSalt: pulumi.Output<string>;
   };
   /** What the web hosts' heartbeat timer reads the buckets with (a secret: the key). */
   readonly backupObserver: pulumi.Output<BackupObserverInputs>;
@@ -166,8 +168,9 @@ export class ShithubRoleSteps extends pulumi.ComponentResource {
         case "db": {
           const net = pulumi.all([dbHost.droplet.ipv4AddressPrivate, pulumi.all(clientIps)])
             .apply(([dbPrivateIp, clientAddresses]): DbNetwork => ({ dbPrivateIp, clientAddresses, clients }));
-          const sql = pulumi.secret(pulumi.all([args.database.appPassword, args.database.backupPassword])
-            .apply(([appPassword, backupPassword]) => dbRolesSql({ appPassword, backupPassword })));
+          const { database } = args;
+          const sql = pulumi.secret(pulumi.all([database.appPassword, database.backupPassword, database.appSalt, database.backupSalt])
+            .apply(([appPassword, backupPassword, appSalt, backupSalt]) => dbRolesSql({ appPassword, backupPassword, appSalt, backupSalt })));
           return {
             files: net.apply(dbConfigFiles),
             secretFiles: sql.apply((text): Record<string, string> => ({ "roles.sql": text })),

@@ -77,7 +77,7 @@ beforeAll(async () => {
   // The database as the program's db setup step makes it (roles, database, extensions; data on /data).
   const platform = platformOf("debian-12-x64")!;
   const dbStep = roleSetupBundle(db, HOST.name, platform, dbSetupVars(platform),
-    dbSetupFiles({ dbPrivateIp: CONTAINER_IP, clientAddresses: {}, clients: [] }, { appPassword: "release-test-pw", backupPassword: "unused-here" }));
+    dbSetupFiles({ dbPrivateIp: CONTAINER_IP, clientAddresses: {}, clients: [] }, { appPassword: "release-test-pw", backupPassword: "unused-here", appSalt: "c2FsdHNhbHRzYWx0c2FsdA==", backupSalt: "cGVwcGVycGVwcGVycGVwcA==" }));
   const setup = ssh(BUNDLE_COMMAND, dbStep);
   if (setup.status !== 0) throw new Error(setup.stderr);
   artifacts.publish("v1.0.0", "migrations=1");

@@ -11,6 +11,7 @@ import type { HostSpec } from "../../components/hosts/topology";
 import { webAddress } from "../../components/release/releasePlan";
 import { splitPassword } from "../../components/backups/pgpass";
 import { databaseClients, databaseUrl, dbSetupFiles, dbSetupVars } from "../../components/roles/db";
+import { scramSha256Verifier } from "../../components/roles/scram";
 import type { DbNetwork, DbPasswords } from "../../components/roles/db";
 import { edgeFiles, renderCaddyfile } from "../../components/roles/edge";
 import type { EdgeInputs } from "../../components/roles/edge";
@@ -358,7 +359,7 @@ describe("role setup bundles as sent", () => {
       vars: dbSetupVars(DEBIAN_12),
       files: dbSetupFiles(
         { dbPrivateIp: "10.10.0.3", clientAddresses: { "shithub-app": "10.10.0.2", "shithub-backup": "10.10.0.4" }, clients },
-        { appPassword: "app'pass:w0rd", backupPassword: "backup-pass-w0rd" },
+        { appPassword: "app'pass:w0rd", backupPassword: "backup-pass-w0rd", appSalt: "c2FsdHNhbHRzYWx0c2FsdA==", backupSalt: "cGVwcGVycGVwcGVycGVwcA==" },
       ),
     },
   };
@@ -402,7 +403,7 @@ const DB_NET: DbNetwork = {
   clients: databaseClients(FOUR_HOSTS as HostSpec[]),
 };
 /** Not what the program generates (alphanumerics), to show the quoting holds. */
-const DB_PASSWORDS: DbPasswords = { appPassword: "app'pass:w0rd", backupPassword: "backup-pass-w0rd" };
+const DB_PASSWORDS: DbPasswords = { appPassword: "app'pass:w0rd", backupPassword: "backup-pass-w0rd", appSalt: "c2FsdHNhbHRzYWx0c2FsdA==", backupSalt: "cGVwcGVycGVwcGVycGVwcA==" };
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -563,6 +564,17 @@ ${preload ? "" : "shared_preload_libraries = ''\n"}`);
 
   it("roles.sql: shithub_backup is a member of pg_read_all_data (and shithub is not)", () => {
     expect(query("SELECT pg_has_role('shithub_backup', 'pg_read_all_data', 'MEMBER') || ' ' || pg_has_role('shithub', 'pg_read_all_data', 'MEMBER')")).toBe("true false");
+  });
+
+  it("roles.sql: the server keeps the program's SCRAM verifiers, and no password in plain reaches pg_stat_statements (pg_monitor reads it)", () => {
+    // What an earlier roles.sql left there: the role statement with its password, as the server tracked it.
+    query("SET pg_stat_statements.track_utility = on; ALTER ROLE shithub_backup PASSWORD 'leaked-before-pw'");
+    expect(Number(query("SELECT count(*) FROM pg_stat_statements WHERE query LIKE '%leaked-before-pw%'", "shithub"))).toBe(1);
+    expect(runRolesSql().status).toBe(0);
+    const statements = query("SELECT coalesce(string_agg(query, E'\\n'), '') FROM pg_stat_statements", "shithub");
+    for (const secret of ["leaked-before-pw", DB_PASSWORDS.appPassword.replace("'", "''"), DB_PASSWORDS.backupPassword, "SCRAM-SHA-256"]) expect(statements).not.toContain(secret);
+    expect(query("SELECT rolpassword FROM pg_authid WHERE rolname = 'shithub'"))
+      .toBe(scramSha256Verifier(DB_PASSWORDS.appPassword, Buffer.from(DB_PASSWORDS.appSalt, "base64")));
   });
 
   it("shithub logs in with its password over TCP; a wrong password is refused (the check can fail)", () => {
