@@ -20,6 +20,12 @@ if [ "$ROLE_DUMP" = 1 ]; then
   dump_user=shithub-backup
 fi
 
+# The PITR drill's scratch server runs as a user of its own: never postgres, whose files are the live cluster's.
+if [ "$ROLE_WAL" = 1 ]; then
+  getent passwd shithub-drill >/dev/null ||
+    useradd --system --user-group --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin shithub-drill
+fi
+
 targets=(
   # libpq uses a password file only when its owner alone may read it.
   "pgpass /etc/shithub-backup/pgpass 0600 $dump_user:$dump_user"
@@ -30,6 +36,7 @@ targets=(
   "shithub-pitr-drill /usr/local/bin/shithub-pitr-drill 0755 root:root"
   "shithub-wal-archive /usr/local/bin/shithub-wal-archive 0755 root:root"
   "shithub-wal-restore /usr/local/bin/shithub-wal-restore 0755 root:root"
+  "shithub-wal-spool /usr/local/bin/shithub-wal-spool 0755 root:root"
   "shithub-basebackup /usr/local/bin/shithub-basebackup 0755 root:root"
   "shithub-backup.service /etc/systemd/system/shithub-backup.service 0644 root:root"
   "shithub-backup.timer /etc/systemd/system/shithub-backup.timer 0644 root:root"

@@ -43,12 +43,17 @@ elif [ -z "$key" ]; then
   key="daily/$key"
 fi
 
+# Root's directory (the dump, the restore's errors) around postgres's (the scratch cluster and its
+# socket): root never writes by name where postgres can; the identity is root's alone, in /run.
 work=$(mktemp -d /var/tmp/shithub-drill.XXXXXX)
-chown postgres: "$work"
+identity=""
+chmod 0711 "$work"
+install -d -m 0700 -o postgres -g postgres "$work/pg"
 as_pg() { runuser -u postgres -- "$@"; }
 cleanup() {
-  as_pg "$pg_bin/pg_ctl" -D "$work/data" -m immediate stop >/dev/null 2>&1 || true
+  as_pg "$pg_bin/pg_ctl" -D "$work/pg/data" -m immediate stop >/dev/null 2>&1 || true
   rm -rf -- "$work"
+  [ -z "$identity" ] || rm -f -- "$identity"
 }
 trap cleanup EXIT
 
@@ -56,34 +61,35 @@ start=$(date +%s)
 if [ -n "$local_name" ]; then
   install -m 0600 "$key" "$work/drill.dump" || { log "FAILED: no local dump $key"; exit 1; }
 elif [[ $key == *.age ]]; then
-  # The identity lives in the scratch directory (root's, 0700) for the drill's length only.
+  # The identity is root's alone (0600 in /run) for the drill's length only.
   [ ! -t 0 ] || { log "FAILED: $key is sealed: give the age identity on stdin (shithub-restore-drill $key < identity)"; exit 1; }
-  (umask 077 && cat >"$work/identity")
-  grep -q '^AGE-SECRET-KEY-1' "$work/identity" || { log "FAILED: $key is sealed and stdin holds no age identity"; exit 1; }
-  rclone cat --s3-no-check-bucket "$BACKUP_REMOTE/$key" | age --decrypt --identity "$work/identity" --output "$work/drill.dump" ||
+  identity=$(mktemp /run/shithub-drill-identity.XXXXXX)
+  cat >"$identity"
+  grep -q '^AGE-SECRET-KEY-1' "$identity" || { log "FAILED: $key is sealed and stdin holds no age identity"; exit 1; }
+  rclone cat --s3-no-check-bucket "$BACKUP_REMOTE/$key" | age --decrypt --identity "$identity" --output "$work/drill.dump" ||
     { log "FAILED: download or decryption of $key (is the identity one of the recipients'?)"; exit 1; }
-  rm -f -- "$work/identity"
+  rm -f -- "$identity"
 else
   rclone copyto --s3-no-check-bucket "$BACKUP_REMOTE/$key" "$work/drill.dump" || { log "FAILED: download of $key"; exit 1; }
 fi
 chown postgres: "$work/drill.dump"
-as_pg "$pg_bin/initdb" -D "$work/data" -A trust -U postgres --no-sync >/dev/null
-as_pg "$pg_bin/pg_ctl" -D "$work/data" -l "$work/server.log" -w \
-  -o "-c listen_addresses='' -c unix_socket_directories=$work -c fsync=off" start >/dev/null
-as_pg psql -h "$work" -X -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE ROLE drill LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION" >/dev/null
-as_pg createdb -h "$work" -O drill drill
+as_pg "$pg_bin/initdb" -D "$work/pg/data" -A trust -U postgres --no-sync >/dev/null
+as_pg "$pg_bin/pg_ctl" -D "$work/pg/data" -l "$work/pg/server.log" -w \
+  -o "-c listen_addresses='' -c unix_socket_directories=$work/pg -c fsync=off" start >/dev/null
+as_pg psql -h "$work/pg" -X -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE ROLE drill LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION" >/dev/null
+as_pg createdb -h "$work/pg" -O drill drill
 for extension in $extensions; do
-  as_pg psql -h "$work" -X -q -v ON_ERROR_STOP=1 -d drill -c "CREATE EXTENSION IF NOT EXISTS \"$extension\"" >/dev/null
+  as_pg psql -h "$work/pg" -X -q -v ON_ERROR_STOP=1 -d drill -c "CREATE EXTENSION IF NOT EXISTS \"$extension\"" >/dev/null
 done
 # --no-comments: COMMENT ON EXTENSION needs the extension's owner, the superuser.
-as_pg pg_restore -h "$work" -U drill --jobs="$jobs" --no-owner --no-privileges --no-comments --exit-on-error -d drill "$work/drill.dump" 2>"$work/restore.err" ||
+as_pg pg_restore -h "$work/pg" -U drill --jobs="$jobs" --no-owner --no-privileges --no-comments --exit-on-error -d drill "$work/drill.dump" 2>"$work/restore.err" ||
   { grep -m 3 -E 'ERROR|error' "$work/restore.err" >&2 || true; log "FAILED: pg_restore of $key (as the unprivileged drill role)"; exit 1; }
 
 # Smoke: the migration table exists and has rows; then every table's row count.
-as_pg psql -h "$work" -U drill -X -q -v ON_ERROR_STOP=1 -d drill \
+as_pg psql -h "$work/pg" -U drill -X -q -v ON_ERROR_STOP=1 -d drill \
   -c "SELECT 1 / (SELECT count(*) FROM goose_db_version)::int" >/dev/null ||
   { log "FAILED: smoke query (goose_db_version) on $key"; exit 1; }
-as_pg psql -h "$work" -U drill -X -At -d drill -c "
+as_pg psql -h "$work/pg" -U drill -X -At -d drill -c "
   SELECT format('%s %s', c.relname, (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM %I.%I', n.nspname, c.relname), false, true, '')))[1]::text)
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
   WHERE c.relkind = 'r' AND n.nspname = 'public' ORDER BY c.relname"

@@ -1,7 +1,8 @@
 #!/bin/bash
 # shithub-wal-restore NAME PATH IDENTITY: a restore_command. Fetches the archived WAL file NAME
 # (wal/NAME/<sha256>.age, shithub-wal-archive), opens it with the age identity in IDENTITY and
-# writes it to PATH, checking the digest its name carries. Exits 1 when NAME was never archived
+# writes it to PATH, checking the digest its name carries (of several objects, the one that
+# matches). Exits 1 when NAME was never archived
 # (PostgreSQL's sign that recovery has reached the end of the archive).
 set -euo pipefail
 # shellcheck disable=SC1091 # written on the host by shithub-infra
@@ -14,7 +15,16 @@ rc=(rclone --s3-no-check-bucket --retries 3)
 listing=$("${rc[@]}" lsf --files-only "$WAL_REMOTE/wal/$name/") || { [ $? = 3 ] && exit 1; exit 2; }
 [ -n "$listing" ] || exit 1
 mapfile -t archived <<<"$listing"
-[ "${#archived[@]}" = 1 ] || { echo "shithub-wal-restore: $name is archived ${#archived[@]} times: ${archived[*]}" >&2; exit 2; }
-"${rc[@]}" cat "$WAL_REMOTE/wal/$name/${archived[0]}" | age --decrypt --identity "$identity" --output "$path.partial"
-[ "$(sha256sum "$path.partial" | cut -c1-64).age" = "${archived[0]}" ] || { rm -f -- "$path.partial"; echo "shithub-wal-restore: $name does not match its digest" >&2; exit 2; }
-mv -f -- "$path.partial" "$path"
+# More than one object under a name is someone else's writing (the archiver never writes a
+# second): the one whose opened content has the digest its name carries is the archived one.
+for object in "${archived[@]}"; do
+  if "${rc[@]}" cat "$WAL_REMOTE/wal/$name/$object" | age --decrypt --identity "$identity" --output "$path.partial" &&
+    [ "$(sha256sum "$path.partial" | cut -c1-64).age" = "$object" ]; then
+    [ "${#archived[@]}" = 1 ] || echo "shithub-wal-restore: $name is archived ${#archived[@]} times: took $object, the one that matches its digest" >&2
+    mv -f -- "$path.partial" "$path"
+    exit 0
+  fi
+  rm -f -- "$path.partial"
+done
+echo "shithub-wal-restore: no object of $name matches its digest (${archived[*]})" >&2
+exit 2

@@ -223,6 +223,45 @@ describe("the backup system on a real host", () => {
     expect(sh("ls /var/tmp | grep -c shithub-pitr || true")).toBe("0");
   });
 
+  it("a planted base backup's own settings run nothing, and a planted second object per WAL segment is passed over", () => {
+    // What a holder of the WAL bucket's key can write: a newer base backup (the real one, sealed to
+    // the public recipients) carrying settings that would stop recovery or the server, and a decoy
+    // object beside every archived segment.
+    const psql = (sql: string) => sh(`psql -X -At '${DB_URL}' -c "${sql}"`);
+    psql("INSERT INTO pitr_probe VALUES ('third')");
+    execFileSync("sleep", ["1.5"]);
+    const target = psql("SELECT now()");
+    execFileSync("sleep", ["1.5"]);
+    psql("INSERT INTO pitr_probe VALUES ('fourth')");
+    const archived = Number(sh("runuser -u postgres -- psql -X -At -c 'SELECT archived_count FROM pg_stat_archiver'"));
+    sh("runuser -u postgres -- psql -X -q -c 'SELECT pg_switch_wal()'");
+    sh(`for i in $(seq 100); do [ "$(runuser -u postgres -- psql -X -At -c 'SELECT archived_count FROM pg_stat_archiver')" -gt ${archived} ] && exit 0; sleep 0.2; done; exit 1`);
+    const at = `(timestamptz '${target}' - interval '1 second') AT TIME ZONE 'UTC'`;
+    const planted = `base-${psql(`SELECT to_char(${at}, 'YYYYMMDD') || 'T' || to_char(${at}, 'HH24MISS') || 'Z'`)}.tar.gz.age`;
+    const plant = machine.ssh(`set -euo pipefail
+      . /etc/shithub-backup/backup.env; export RCLONE_CONFIG=$WAL_RCLONE_CONFIG
+      key=$(mktemp); cat >"$key"; d=$(mktemp -d)
+      real=$(rclone lsf --s3-no-check-bucket --files-only "$WAL_REMOTE/base" | sort | tail -n 1)
+      rclone cat --s3-no-check-bucket "$WAL_REMOTE/base/$real" | age -d -i "$key" | tar -xz -C "$d"
+      printf "restore_command = 'false'\\nshared_preload_libraries = 'no_such_library'\\narchive_mode = on\\n" >>"$d/postgresql.auto.conf"
+      tar -cz -C "$d" . | age -R /etc/shithub-backup/recipients | rclone rcat --s3-no-check-bucket "$WAL_REMOTE/base/${planted}"
+      for seg in $(rclone lsf --s3-no-check-bucket --dirs-only "$WAL_REMOTE/wal" | tr -d /); do
+        echo decoy | age -R /etc/shithub-backup/recipients | rclone rcat --s3-no-check-bucket "$WAL_REMOTE/wal/$seg/${"0".repeat(64)}.age"
+      done
+      rm -rf "$key" "$d"`, `${TEST_BACKUP_KEY.identity}\n`);
+    expect({ status: plant.status, stderr: plant.stderr }).toEqual({ status: 0, stderr: "" });
+
+    const settings = ["restore_command", "shared_preload_libraries", "archive_mode"].map((name) => `current_setting('${name}')`).join(" || '|' || ");
+    const r = machine.ssh(`shithub-pitr-drill '${target}' "SELECT string_agg(v, ',' ORDER BY v) || ' ' || ${settings} FROM pitr_probe"`, `${TEST_BACKUP_KEY.identity}\n`);
+    // Had the planted settings applied, recovery would find no WAL, or the server would not start;
+    // the settings in force are the drill's own.
+    expect({ status: r.status, rows: r.stdout.trim() })
+      .toEqual({ status: 0, rows: expect.stringMatching(/^first,second,third \/usr\/local\/bin\/shithub-wal-spool %f %p \/var\/tmp\/shithub-pitr\.\w+\|\|off$/) });
+    expect(r.stderr).toContain(`shithub-pitr-drill: recovered to ${target} from ${planted} and the archived WAL`);
+    expect(r.stderr).toMatch(/shithub-wal-restore: [0-9A-F]{24} is archived 2 times: took [0-9a-f]{64}\.age, the one that matches its digest/);
+    expect(sh("ls /var/tmp /run | grep -c 'shithub-pitr' || true")).toBe("0");
+  });
+
   it("a recovery target before every base backup is refused, naming why", () => {
     const r = machine.ssh("shithub-pitr-drill '2001-01-01 00:00:00+00'");
     expect(r.status).toBe(1);
