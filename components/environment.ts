@@ -116,13 +116,13 @@ export class ShithubEnvironment extends pulumi.ComponentResource {
       .apply(([accessKey, secretKey, bucket, password]) => ({ endpoint: `https://${bucketEndpoint(config.backups.buckets, "repos")}`, bucket, accessKey, secretKey, password })));
     const drKey = this.backups.keys["dr-sync"];
     const drSync = pulumi.secret(pulumi.all([drKey.accessKey, drKey.secretKey,
-      pulumi.all([bucketName("backups"), bucketName("backups-dr"), bucketName("wal"), bucketName("wal-dr"), bucketName("repos"), bucketName("repos-dr")])])
-      .apply(([accessKey, secretKey, [backups, backupsDr, wal, walDr, repos, reposDr]]) => ({
+      pulumi.all([bucketName("backups"), bucketName("backups-dr"), bucketName("wal"), bucketName("wal-dr"), bucketName("repos"), bucketName("repos-dr"), bucketName("objects"), bucketName("objects-dr")])])
+      .apply(([accessKey, secretKey, [backups, backupsDr, wal, walDr, repos, reposDr, objects, objectsDr]]) => ({
         provider: "DigitalOcean",
         endpoint: bucketEndpoint(config.backups.buckets, "backups"),
         drEndpoint: bucketEndpoint(config.backups.buckets, "backups-dr"),
         accessKey, secretKey,
-        buckets: { backups, backupsDr, wal, walDr, repos, reposDr },
+        buckets: { backups, backupsDr, wal, walDr, repos, reposDr, objects, objectsDr },
       })));
     this.roleSteps = new ShithubRoleSteps(`${stack}-roles`, { config, hosts: this.hosts, roleOptions, after: [this.firewalls], database, backupObserver, reposBackup, drSync }, { parent: this });
     const dbReady = this.roleSteps.of("db");

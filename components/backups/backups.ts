@@ -33,7 +33,7 @@ const GRANTS: ReadonlyArray<readonly [KeyName, ReadonlyArray<readonly [BucketId,
   // The app hosts' restic repository of /data/repos (restic prunes and unlocks: it deletes).
   ["repos", [["repos", "readwrite"]]],
   // The DR sync, on the monitoring host: reads the primaries, adds to the copies.
-  ["dr-sync", [["backups", "read"], ["wal", "read"], ["repos", "read"], ["backups-dr", "readwrite"], ["wal-dr", "readwrite"], ["repos-dr", "readwrite"]]],
+  ["dr-sync", [["backups", "read"], ["wal", "read"], ["repos", "read"], ["objects", "read"], ["backups-dr", "readwrite"], ["wal-dr", "readwrite"], ["repos-dr", "readwrite"], ["objects-dr", "readwrite"]]],
   // shithubd itself: its runtime objects only.
   ["app", [["objects", "readwrite"]]],
   // The web hosts' backup heartbeats: list (and so read) the dumps and their DR copies, nothing else.

@@ -3,7 +3,7 @@ import type { LifecycleRule } from "./lifecycle";
 /** Regions with Spaces. */
 export const SPACES_REGIONS = ["nyc3", "sfo2", "sfo3", "ams3", "fra1", "sgp1", "syd1", "blr1", "lon1", "tor1", "atl1"] as const;
 
-export type BucketId = "backups" | "backups-dr" | "wal" | "wal-dr" | "repos" | "repos-dr" | "objects";
+export type BucketId = "backups" | "backups-dr" | "wal" | "wal-dr" | "repos" | "repos-dr" | "objects" | "objects-dr";
 
 /**
  * What the bucket's policy refuses to every key: "objects", deleting anything (only lifecycle
@@ -35,13 +35,19 @@ export interface RetentionSettings {
   readonly extraRules: ReadonlyArray<{ readonly bucket: BucketId; readonly rule: LifecycleRule }>;
 }
 
+/**
+ * Days a replaced or deleted version of shithubd's runtime objects stays at least: they are users'
+ * data (attachments, avatars, Actions artifacts and logs, LFS objects) with no other copy.
+ */
+export const OBJECTS_NONCURRENT_DAYS = 30;
+
 /** Days restic keeps the repositories' snapshots (its forget policy; the newest 7 daily, 5 weekly and 12 monthly). */
 export const REPOS_RETENTION = { daily: 7, weekly: 5, monthly: 12 } as const;
 const REPOS_RETENTION_DAYS = REPOS_RETENTION.monthly * 31;
 
 /**
- * The environment's buckets: dumps, WAL and the repositories' restic repository (each with a DR
- * copy in a second region) and the runtime bucket shithubd's S3 storage uses. Dumps live under
+ * The environment's buckets: dumps, WAL, the repositories' restic repository and the runtime
+ * bucket shithubd's S3 storage uses, each with a DR copy in a second region. Dumps live under
  * `daily/` (and `pre-release/<version>/` for the backups taken before a major schema change), WAL
  * segments under `wal/` and base backups under `base/` in their own bucket, so no rule of one can
  * expire the other. restic prunes its own repository: no expiry there, or packs it still needs go.
@@ -78,7 +84,10 @@ export function bucketPlans(s: RetentionSettings): BucketPlan[] {
     dr("wal-dr", wal),
     plan("repos", s.region, [abort, noncurrent], "versions"),
     dr("repos-dr", [abort], REPOS_RETENTION_DAYS),
-    plan("objects", s.region, [abort, noncurrent], "none"),
+    // shithubd's own key deletes objects as users do; a deleted object's versions stay, and the DR
+    // copy keeps every version it ever saw.
+    plan("objects", s.region, [abort, noncurrentFor(Math.max(s.noncurrentDays, OBJECTS_NONCURRENT_DAYS))], "versions"),
+    dr("objects-dr", [abort], OBJECTS_NONCURRENT_DAYS),
   ];
 }
 

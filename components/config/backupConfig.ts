@@ -17,9 +17,9 @@ export interface BackupConfig {
   readonly reposPassword: Sensitive;
 }
 
-const BUCKET_IDS: readonly BucketId[] = ["backups", "backups-dr", "wal", "wal-dr", "repos", "repos-dr", "objects"];
+const BUCKET_IDS: readonly BucketId[] = ["backups", "backups-dr", "wal", "wal-dr", "repos", "repos-dr", "objects", "objects-dr"];
 /** The buckets an operator may add lifecycle rules to: restic prunes its own repository, and an expiry there would cut packs out from under it. */
-const RULE_BUCKET_IDS: readonly BucketId[] = ["backups", "backups-dr", "wal", "wal-dr", "objects"];
+const RULE_BUCKET_IDS: readonly BucketId[] = ["backups", "backups-dr", "wal", "wal-dr", "objects", "objects-dr"];
 
 type ExtraRule = { bucket: BucketId; rule: LifecycleRule; index: number };
 

@@ -30,6 +30,8 @@ export interface DrBuckets {
   readonly walDr: string;
   readonly repos: string;
   readonly reposDr: string;
+  readonly objects: string;
+  readonly objectsDr: string;
 }
 
 export interface DrSyncInputs {

@@ -22,7 +22,7 @@ const rgw = join(work, "rgw");
 const RGW_SH = join(__dirname, "rgw.sh");
 const ACCESS = "HOSTTESTACCESS";
 const SECRET = "hosttestsecret";
-const BUCKETS = { backups: "t-backups", backupsDr: "t-backups-dr", wal: "t-wal", walDr: "t-wal-dr", repos: "t-repos", reposDr: "t-repos-dr" };
+const BUCKETS = { backups: "t-backups", backupsDr: "t-backups-dr", wal: "t-wal", walDr: "t-wal-dr", repos: "t-repos", reposDr: "t-repos-dr", objects: "t-objects", objectsDr: "t-objects-dr" };
 const PLATFORM = platformOf(IMAGE)!;
 const RESTIC_PASSWORD = "restic-host-test-password-0123456789";
 const DB_URL = "postgresql://shithub:backup-test-pw@127.0.0.1:5432/shithub";
@@ -269,6 +269,8 @@ describe("the backup system on a real host", () => {
   });
 
   it("the DR sync (its own user) copies dumps and WAL to the DR buckets, and never overwrites a copy with what changed in a primary", () => {
+    writeFileSync(join(work, "avatar"), "an avatar\n");
+    rclone("copyto", "--s3-no-check-bucket", join(work, "avatar"), `s:${BUCKETS.objects}/avatars/1.png`);
     const inputs = { provider: "Ceph", endpoint: `http://${HOST_IP}:7480`, drEndpoint: `http://${HOST_IP}:7480`, accessKey: ACCESS, secretKey: SECRET, buckets: BUCKETS };
     const setup = machine.ssh(BUNDLE_COMMAND, roleSetupBundle(drSync, SINGLE_DROPLET.name, PLATFORM, {}, { ...drSyncFiles(BUCKETS), ...drSyncSecretFiles(inputs) }));
     expect({ status: setup.status, stderr: setup.stderr }).toMatchObject({ status: 0, stderr: expect.stringContaining("shithub-dr-sync-setup: DR copies four times a day") });
@@ -276,6 +278,8 @@ describe("the backup system on a real host", () => {
     expect(sh("systemctl show -p User --value shithub-dr-sync.service")).toBe("shithub-dr");
     expect(objects(BUCKETS.backupsDr).map((o) => o.Path).sort()).toEqual(objects(BUCKETS.backups).map((o) => o.Path).sort());
     expect(objects(BUCKETS.walDr).length).toBe(objects(BUCKETS.wal).length);
+    // shithubd's runtime objects too (users' attachments and the like: no other copy).
+    expect(objects(BUCKETS.objectsDr).map((o) => o.Path)).toEqual(["avatars/1.png"]);
     expect(Number(sh("cat /var/lib/shithub-dr/last-success"))).toBeGreaterThan(1_700_000_000);
 
     // Garbage over a dump in the primary (what a stolen dump key could write) does not reach the copy.

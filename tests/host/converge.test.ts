@@ -477,6 +477,17 @@ describe("the production topology, converged from a fresh stack", () => {
       expect(denied(APP, `${rc} ${inDr("repos-dr")} lsf r:${bucket(fresh, "repos-dr")}`)).toEqual(REFUSED);
     });
 
+    it("the app host (shithubd's key): it deletes an object as a user would, never a version; no DR copy reached", () => {
+      const before = versions("objects");
+      expect(before).toBeGreaterThan(0); // each release's storage check left a deleted object's versions
+      const rc = "set -a; . /etc/shithub/web.env; set +a; RCLONE_CONFIG_O_TYPE=s3 RCLONE_CONFIG_O_PROVIDER=DigitalOcean " +
+        "RCLONE_CONFIG_O_ACCESS_KEY_ID=$SHITHUB_STORAGE__S3__ACCESS_KEY_ID RCLONE_CONFIG_O_SECRET_ACCESS_KEY=$SHITHUB_STORAGE__S3__SECRET_ACCESS_KEY " +
+        "RCLONE_CONFIG_O_ENDPOINT=$SHITHUB_STORAGE__S3__ENDPOINT rclone --retries 1 --low-level-retries 1 --s3-no-check-bucket";
+      expect(denied(APP, `${rc} backend cleanup-hidden o:${bucket(fresh, "objects")}`)).toEqual(REFUSED);
+      expect(versions("objects")).toBe(before);
+      expect(denied(APP, `${rc} ${inDr("objects-dr")} lsf o:${bucket(fresh, "objects-dr")}`)).toEqual(REFUSED);
+    });
+
     it("the monitoring host (DR key): nothing in a DR copy deleted; and the owner's full-access key deletes no backup either", () => {
       const rc = "rclone --config /etc/shithub-dr/rclone.conf --retries 1 --low-level-retries 1 --s3-no-check-bucket";
       expect(denied(MONITORING, `${rc} deletefile dr:${bucket(fresh, "backups-dr")}/daily/${newest("backups-dr", "daily")}`)).toEqual(REFUSED);

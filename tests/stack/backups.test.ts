@@ -14,7 +14,7 @@ describe("production buckets", () => {
     const { resources } = await plan(ROOT, "production");
     const buckets = resources.filter((r) => r.type === BUCKET).sort((a, b) => a.name.localeCompare(b.name));
     expect(buckets.map((b) => [b.inputs.name, b.inputs.region])).toEqual([
-      ["shithub-backups", "nyc3"], ["shithub-backups-dr", "sfo3"], ["shithub-objects", "nyc3"], ["shithub-repos", "nyc3"], ["shithub-repos-dr", "sfo3"],
+      ["shithub-backups", "nyc3"], ["shithub-backups-dr", "sfo3"], ["shithub-objects", "nyc3"], ["shithub-objects-dr", "sfo3"], ["shithub-repos", "nyc3"], ["shithub-repos-dr", "sfo3"],
       ["shithub-wal", "nyc3"], ["shithub-wal-dr", "sfo3"],
     ]);
     for (const b of buckets) {
@@ -37,8 +37,8 @@ describe("production buckets", () => {
       "shithub-production-wal": [{ bucket: "shithub-wal", permission: "readwrite" }],
       "shithub-production-repos": [{ bucket: "shithub-repos", permission: "readwrite" }],
       "shithub-production-dr-sync": [
-        { bucket: "shithub-backups", permission: "read" }, { bucket: "shithub-wal", permission: "read" }, { bucket: "shithub-repos", permission: "read" },
-        { bucket: "shithub-backups-dr", permission: "readwrite" }, { bucket: "shithub-wal-dr", permission: "readwrite" }, { bucket: "shithub-repos-dr", permission: "readwrite" },
+        { bucket: "shithub-backups", permission: "read" }, { bucket: "shithub-wal", permission: "read" }, { bucket: "shithub-repos", permission: "read" }, { bucket: "shithub-objects", permission: "read" },
+        { bucket: "shithub-backups-dr", permission: "readwrite" }, { bucket: "shithub-wal-dr", permission: "readwrite" }, { bucket: "shithub-repos-dr", permission: "readwrite" }, { bucket: "shithub-objects-dr", permission: "readwrite" },
       ],
       "shithub-production-app": [{ bucket: "shithub-objects", permission: "readwrite" }],
       // The web hosts' heartbeats: read the dumps' bucket and its DR copy, write nothing.
@@ -57,7 +57,7 @@ describe("production buckets", () => {
     ]);
   });
 
-  it("a delete guard on every backup bucket: nothing deletes a dump, WAL or DR object, nor a version of the repositories' (S3 API, through @pulumi/aws)", async () => {
+  it("a delete guard on every bucket: nothing deletes a dump, WAL or DR object, nor a version of the repositories' or of shithubd's objects (S3 API, through @pulumi/aws)", async () => {
     const { resources } = await plan(ROOT, "production");
     const policies = resources.filter((r) => r.type === "aws:s3/bucketPolicy:BucketPolicy");
     const denied = Object.fromEntries(policies.map((p) => {
@@ -70,6 +70,8 @@ describe("production buckets", () => {
     expect(denied).toEqual({
       "shithub-backups": both, "shithub-backups-dr": both, "shithub-wal": both, "shithub-wal-dr": both,
       "shithub-repos": ["s3:DeleteObjectVersion"], "shithub-repos-dr": both,
+      // shithubd deletes users' objects as they do; their versions stay (security review N6).
+      "shithub-objects": ["s3:DeleteObjectVersion"], "shithub-objects-dr": both,
     });
     // Each through the S3 provider of its bucket's region.
     const providers = resources.filter((r) => r.type === "pulumi:providers:aws");

@@ -80,8 +80,8 @@ describe("production: the four-droplet topology", () => {
     const project = ofType(resources, "digitalocean:index/project:Project")[0]!;
     expect(project.inputs.environment).toBe("Production");
     const urns = project.inputs.resources as string[];
-    // 4 droplets, 2 volumes, 1 reserved IP, 7 buckets.
-    expect(urns).toHaveLength(14);
+    // 4 droplets, 2 volumes, 1 reserved IP, 8 buckets.
+    expect(urns).toHaveLength(15);
     expect(urns.every((u) => /^do:(droplet|volume|reservedip|space):/.test(u))).toBe(true);
   });
 

@@ -122,7 +122,7 @@ describe("the backup heartbeat units on web hosts", () => {
 
 describe.each([
   ["the repositories' backup units on app hosts", reposBackupFiles(), ["shithub-repos-backup", "shithub-repos-drill"]],
-  ["the DR copy's units on the monitoring host", drSyncFiles({ backups: "b", backupsDr: "bd", wal: "w", walDr: "wd", repos: "r", reposDr: "rd" }), ["shithub-dr-sync"]],
+  ["the DR copy's units on the monitoring host", drSyncFiles({ backups: "b", backupsDr: "bd", wal: "w", walDr: "wd", repos: "r", reposDr: "rd", objects: "o", objectsDr: "od" }), ["shithub-dr-sync"]],
 ])("%s", (_what, files, scripts) => {
   const units = Object.keys(files).filter((n) => /\.(service|timer)$/.test(n));
 

@@ -6,13 +6,13 @@ import { problemsOf, rawConfig, configOf } from "../helpers";
 const rules = (list: unknown[]) => ({ "shithubd:lifecycleRules": JSON.stringify(list) });
 
 describe("backup buckets and lifecycle", () => {
-  it("plans seven buckets with the retention of docs/backups.md", () => {
+  it("plans eight buckets with the retention of docs/backups.md", () => {
     const { backups } = configOf(rawConfig());
     expect(backups.buckets.map((b) => [b.name, b.region, b.guard])).toEqual([
       ["shithub-staging-backups", "nyc3", "objects"], ["shithub-staging-backups-dr", "sfo3", "objects"],
       ["shithub-staging-wal", "nyc3", "objects"], ["shithub-staging-wal-dr", "sfo3", "objects"],
       ["shithub-staging-repos", "nyc3", "versions"], ["shithub-staging-repos-dr", "sfo3", "objects"],
-      ["shithub-staging-objects", "nyc3", "none"],
+      ["shithub-staging-objects", "nyc3", "versions"], ["shithub-staging-objects-dr", "sfo3", "objects"],
     ]);
     const backupsRules = backups.buckets[0]!.rules;
     expect(backupsRules).toEqual(expect.arrayContaining([
@@ -49,14 +49,14 @@ describe("backup buckets and lifecycle", () => {
   it("an overwritten or expired version in a DR copy outlives everything its bucket keeps; restic's buckets have no expiry", () => {
     const { backups } = configOf(rawConfig({ set: { "shithubd:walRetentionDays": "45" } }));
     const noncurrent = (id: string) => backups.buckets.find((b) => b.id === id)!.rules.find((r) => r.id === "noncurrent-versions")!.noncurrentDays;
-    expect([noncurrent("backups"), noncurrent("backups-dr"), noncurrent("wal"), noncurrent("wal-dr"), noncurrent("repos"), noncurrent("repos-dr")])
-      .toEqual([7, 365, 7, 52, 7, 372]);
+    expect([noncurrent("backups"), noncurrent("backups-dr"), noncurrent("wal"), noncurrent("wal-dr"), noncurrent("repos"), noncurrent("repos-dr"), noncurrent("objects"), noncurrent("objects-dr")])
+      .toEqual([7, 365, 7, 52, 7, 372, 30, 30]);
     for (const id of ["repos", "repos-dr"]) expect(backups.buckets.find((b) => b.id === id)!.rules.filter((r) => r.expirationDays !== undefined)).toEqual([]);
   });
 
   it("refuses an operator rule on restic's bucket, which prunes itself", () => {
     const [p] = problemsOf(rawConfig({ set: rules([{ bucket: "repos", id: "x", prefix: "data/", expirationDays: 30 }]) }));
-    expect(p).toMatchObject({ key: "shithubd:lifecycleRules[0]", message: expect.stringContaining("bucket: backups|backups-dr|wal|wal-dr|objects") });
+    expect(p).toMatchObject({ key: "shithubd:lifecycleRules[0]", message: expect.stringContaining("bucket: backups|backups-dr|wal|wal-dr|objects|objects-dr") });
   });
 
   it.each([
