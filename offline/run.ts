@@ -114,7 +114,8 @@ export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
 }
 
 /** Stands in for unset backup recipients in an offline plan: a well-formed age recipient (32 zero bytes) whose identity nobody holds. */
-const PLACEHOLDER_RECIPIENT = ageRecipientOf(new Uint8Array(32));
+// Two, as production requires (an operator's and an escrow identity); not real keys.
+const PLACEHOLDER_RECIPIENTS = [ageRecipientOf(new Uint8Array(32)), ageRecipientOf(new Uint8Array(32).fill(1))];
 
 /** Values only an operator can supply (secrets, the release checksum): planned with placeholders when unset. */
 function operatorSupplied(key: string): { secret: boolean } | undefined {
@@ -148,7 +149,7 @@ export async function runOffline(cfg: StackFileConfig, options: OfflineOptions =
   const placeholders = new Set([...cfg.secureKeys].filter((k) => !(k in secretValues)));
   const unset = options.placeholdersForUnsetValues === false ? [] : unsetOperatorValues({ ...cfg, values }, secretKeys);
   for (const { key } of unset) {
-    values[key] = key === qualified("backupRecipients") ? JSON.stringify([PLACEHOLDER_RECIPIENT]) : secretPlaceholder(key, `not set in ${cfg.file}`);
+    values[key] = key === qualified("backupRecipients") ? JSON.stringify(PLACEHOLDER_RECIPIENTS) : secretPlaceholder(key, `not set in ${cfg.file}`);
     placeholders.add(key);
     if (operatorSupplied(key)?.secret === true) secretKeys.add(key);
   }

@@ -28,6 +28,8 @@ export function ageKeyPair(): { identity: string; recipient: string } {
   return { identity, recipient: recipientOf(identity)! };
 }
 export const BACKUP_KEY = ageKeyPair();
+/** The escrow recipient production requires beside the operators' (no test opens with it). */
+export const ESCROW_KEY = ageKeyPair();
 export const SSH_KEY = "3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa";
 
 /** The launch topology: one droplet with every role. */
@@ -66,7 +68,7 @@ export function rawConfig(options: {
     "shithubd:artifactSha256": ARTIFACT_SHA256,
     "shithubd:sshPrivateKey": SSH_PRIVATE_KEY,
     "shithubd:reposBackupPassword": REPOS_BACKUP_PASSWORD,
-    "shithubd:backupRecipients": JSON.stringify([BACKUP_KEY.recipient]),
+    "shithubd:backupRecipients": JSON.stringify([BACKUP_KEY.recipient, ESCROW_KEY.recipient]),
   };
   const secretKeys = new Set(["shithubd:SHITHUB_SESSION_KEY", "shithubd:SHITHUB_TOTP_KEY", "shithubd:sshPrivateKey", "shithubd:reposBackupPassword"]);
   for (const [k, v] of Object.entries(options.set ?? {})) {

@@ -133,6 +133,15 @@ export function parseHostsConfig(
       });
     }
   }
+  const recipients = items.backupRecipients ?? [];
+  if (production && lists.backupRecipients !== undefined && new Set(recipients.map((r) => r.trim())).size < 2) {
+    // Every dump, base backup and WAL segment opens with one of these identities only.
+    problems.push({
+      stack, key: qualified("backupRecipients"),
+      message: `lists ${new Set(recipients).size} distinct recipient(s); production needs at least two, kept apart (an operator's identity and an offline escrow one, paper or a hardware token in a safe), so that one lost identity cannot make every backup unreadable`,
+      fix: `age-keygen -o escrow.key && pulumi config set --path '${qualified("backupRecipients")}[${recipients.length}]' "$(age-keygen -y escrow.key)" -s ${stack}  # then put escrow.key offline`,
+    });
+  }
   if (problems.length > 0 || hosts === undefined) return { problems };
   return {
     config: {

@@ -17,9 +17,13 @@ export const TEST_SECRETS: Readonly<Record<string, string>> = {
   "shithubd:reposBackupPassword": "repos-backup-host-test-password-42",
 };
 
-/** The operators' age key of the test stacks: its recipient in the plans, its identity given to the drills. */
+/**
+ * The operators' age key of the test stacks: its recipient in the plans, its identity given to the
+ * drills; and the escrow key production requires beside it, whose identity no test uses.
+ */
 export const TEST_BACKUP_KEY = ageKeyPair();
-export const TEST_BACKUP_RECIPIENTS = { "shithubd:backupRecipients": JSON.stringify([TEST_BACKUP_KEY.recipient]) };
+const TEST_ESCROW_KEY = ageKeyPair();
+export const TEST_BACKUP_RECIPIENTS = { "shithubd:backupRecipients": JSON.stringify([TEST_BACKUP_KEY.recipient, TEST_ESCROW_KEY.recipient]) };
 
 /** The offline plan of a one-droplet test stack at `version` from `artifacts`: the program under Pulumi's mock runtime, with real secret values. */
 export async function planSingleDroplet(domain: string, version: string, artifacts: ArtifactServer, set: Record<string, string> = {},

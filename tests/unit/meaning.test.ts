@@ -160,6 +160,20 @@ describe("the backups' age recipients", () => {
     expect(JSON.stringify(p)).not.toContain(text.slice(20));
   });
 
+  it.each([
+    ["one recipient", () => [BACKUP_KEY.recipient], 1],
+    ["the same recipient twice", () => [BACKUP_KEY.recipient, BACKUP_KEY.recipient], 2],
+  ])("production refuses %s: one lost identity would make every backup unreadable", (_what, recipients, next) => {
+    const found = problemsOf(rawConfig({ stack: "production", set: { "shithubd:backupRecipients": JSON.stringify(recipients()) } }));
+    expect(found.filter((p) => p.key.startsWith("shithubd:backupRecipients"))).toEqual([expect.objectContaining({
+      stack: "production", key: "shithubd:backupRecipients",
+      message: expect.stringMatching(/^lists 1 distinct recipient\(s\); production needs at least two, kept apart \(an operator's identity and an offline escrow one/),
+      fix: `age-keygen -o escrow.key && pulumi config set --path 'shithubd:backupRecipients[${next}]' "$(age-keygen -y escrow.key)" -s production  # then put escrow.key offline`,
+    })]);
+    // Staging may run with the operators' one.
+    expect(configOf(rawConfig({ set: { "shithubd:backupRecipients": JSON.stringify(recipients()) } })).hosts.backupRecipients).toEqual(recipients());
+  });
+
   it("are required: without one no dump could be read back", () => {
     const raw = rawConfig();
     delete (raw.values as Record<string, string>)["shithubd:backupRecipients"];
