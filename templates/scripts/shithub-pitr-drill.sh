@@ -41,6 +41,7 @@ done < <(rclone lsf --s3-no-check-bucket --files-only "$WAL_REMOTE/base" | sort)
 # which overrides any file; and the age identity stays root's: root's feeder fetches and opens each
 # WAL file the server asks for (shithub-wal-spool) into a spool the server only reads.
 drill_user=shithub-drill
+cd /
 getent passwd "$drill_user" >/dev/null || fail "no user $drill_user (the backup setup step makes it)"
 work=$(mktemp -d /var/tmp/shithub-pitr.XXXXXX)
 identity=$(mktemp /run/shithub-pitr-identity.XXXXXX)
@@ -115,7 +116,7 @@ feeder=$!
 # Every setting that could run code or reach out, on the command line: it overrides every file.
 systemd-run --quiet --unit="$unit" --collect --service-type=exec \
   -p User="$drill_user" -p Group="$drill_user" -p PrivateNetwork=yes -p ProtectSystem=strict -p ProtectHome=yes \
-  -p PrivateTmp=yes -p PrivateDevices=yes -p NoNewPrivileges=yes -p CapabilityBoundingSet= -p RestrictSUIDSGID=yes \
+  -p PrivateDevices=yes -p NoNewPrivileges=yes -p CapabilityBoundingSet= -p RestrictSUIDSGID=yes \
   -p ReadWritePaths="$work/data $work/run $work/want" -p InaccessiblePaths="-/etc/shithub-backup" \
   -p KillSignal=SIGQUIT -p StandardOutput="file:$work/server.log" -p StandardError="file:$work/server.log" \
   -- "$pg_bin/postgres" -D "$work/data" -c config_file="$work/conf/postgresql.conf" \
