@@ -12,6 +12,13 @@ import type { CanaryVerdict } from "./promotion/canaryVerdict";
 import { judgePromotion, overrideWarning, refusalMessage } from "./promotion/promotionGate";
 import type { PromotionDecision } from "./promotion/promotionGate";
 import { readOwnRelease, readUpstreamRelease } from "./promotion/upstreamRelease";
+import { judgeDeployKey } from "./promotion/sharedDeployKey";
+import { publicKeyOf, sshFingerprint } from "./hosts/sshKeys";
+
+/** The fingerprint of the stack's deploy key (validated at config: it always has a public half). */
+function deployKeyFingerprint(config: StackConfig): string {
+  return sshFingerprint(publicKeyOf(config.release.sshPrivateKey.reveal()) ?? "");
+}
 
 /** What an operator needs of a host. */
 export interface HostOutput {
@@ -39,6 +46,8 @@ export interface StackOutputs {
   readonly release: { readonly version: string; readonly hosts: Readonly<Record<string, pulumi.Output<HostRelease | null>>> };
   /** The canary's recorded verdict on this stack's release (null before any): the gate downstream reads it. */
   readonly canary: CanaryVerdict | null;
+  /** The fingerprint of the stack's deploy key: a downstream stack refuses to share it. */
+  readonly deployKey: string;
   /** The promotion gate's decision, on a stack that has one (production). */
   readonly promotion?: PromotionDecision;
 }
@@ -71,6 +80,9 @@ export async function deploy(opts?: pulumi.ComponentResourceOptions, now: () => 
   let promotion: PromotionDecision | undefined;
   if (config.promotion !== undefined) {
     const [upstream, current] = await Promise.all([readUpstreamRelease(config.promotion.from), readOwnRelease()]);
+    const key = judgeDeployKey(config.stack, config.promotion.from, deployKeyFingerprint(config), upstream.deployKey, config.hosts.authorizedKeys.length > 0);
+    if (key.verdict === "refused") throw new pulumi.RunError(key.message);
+    if (key.verdict === "rotating") pulumi.log.warn(key.message);
     promotion = judgePromotion({ stack: config.stack, version: config.version, promotion: config.promotion, upstream, current, now: now() });
     if (promotion.verdict === "refused") throw new pulumi.RunError(refusalMessage(config.stack, promotion));
     const warning = overrideWarning(config.stack, promotion);
@@ -113,6 +125,7 @@ function build(config: StackConfig, templates: Readonly<Record<EnvFileName, EnvT
       buckets: Object.fromEntries(config.backups.buckets.map((b) => [b.id, { name: b.name, region: b.region }])),
       release: { version: config.version, hosts: environment.service.reports },
       canary: config.canary ?? null,
+      deployKey: deployKeyFingerprint(config),
       ...(promotion !== undefined ? { promotion } : {}),
     },
   };

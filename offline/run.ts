@@ -11,6 +11,7 @@ import type { StackFileConfig } from "./stackFile";
 import { mockResource } from "./mockState";
 import { secretPlaceholder } from "./stackFile";
 import { judgePromotion, refusalMessage } from "../components/promotion/promotionGate";
+import { judgeDeployKey } from "../components/promotion/sharedDeployKey";
 import type { PromotionDecision, UpstreamOutputs } from "../components/promotion/promotionGate";
 
 // Resolves once every registration the program started has reached the (mock) monitor.
@@ -183,6 +184,8 @@ export async function runOffline(cfg: StackFileConfig, options: OfflineOptions =
   let decision: PromotionDecision | undefined;
   if (gate !== undefined && options.promotion !== undefined) {
     const { upstream, current, now } = options.promotion;
+    const key = judgeDeployKey(cfg.stack, gate.from, String((outputs as { deployKey?: unknown }).deployKey), upstream.deployKey, built.config.hosts.authorizedKeys.length > 0);
+    if (key.verdict === "refused") return { ok: false, message: key.message, resources };
     decision = judgePromotion({ stack: cfg.stack, version: built.config.version, promotion: gate, upstream, current, now: now ?? new Date() });
     if (decision.verdict === "refused") return { ok: false, message: refusalMessage(cfg.stack, decision), resources };
   }

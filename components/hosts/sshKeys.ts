@@ -1,4 +1,4 @@
-import { createPublicKey } from "node:crypto";
+import { createHash, createPublicKey } from "node:crypto";
 
 /** SSH wire format: a uint32 length, then the bytes. */
 export function sshString(b: Buffer): Buffer {
@@ -75,4 +75,10 @@ export function publicKeyProblem(line: string): string | undefined {
   if (m === null) return "must be one OpenSSH public key as ssh-keygen writes it (ssh-ed25519 AAAA... comment), without options";
   const type = readString(Buffer.from(m[2]!, "base64"), 0)?.value.toString();
   return type === m[1] ? undefined : `is not a ${m[1]} key: its data names ${type === undefined ? "no type" : type}`;
+}
+
+/** A public key's fingerprint as `ssh-keygen -l` prints it (`SHA256:` and unpadded base64 of the key's blob). */
+export function sshFingerprint(publicKey: string): string {
+  const blob = Buffer.from(publicKey.trim().split(/\s+/)[1] ?? "", "base64");
+  return `SHA256:${createHash("sha256").update(blob).digest("base64").replace(/=+$/, "")}`;
 }

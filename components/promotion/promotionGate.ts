@@ -32,6 +32,8 @@ export interface PromotionDecision {
 export interface UpstreamOutputs {
   readonly release: unknown;
   readonly canary: unknown;
+  /** The upstream stack's deploy key fingerprint (absent from an update before it was exported). */
+  readonly deployKey?: unknown;
 }
 
 export interface PromotionInput {

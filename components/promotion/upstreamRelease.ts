@@ -19,7 +19,7 @@ export async function readOwnRelease(): Promise<unknown> {
 
 export async function readUpstreamRelease(from: string): Promise<UpstreamOutputs> {
   const reference = new pulumi.StackReference(`promote-from-${stackNameOf(from)}`, { name: from });
-  const [release, canary] = await Promise.all([reference.getOutputDetails("release"), reference.getOutputDetails("canary")]);
-  // Secret or not, they hold versions, times and signal names only; the gate never prints more.
-  return { release: release.value ?? release.secretValue, canary: canary.value ?? canary.secretValue };
+  const [release, canary, deployKey] = await Promise.all(["release", "canary", "deployKey"].map((name) => reference.getOutputDetails(name)));
+  // Secret or not, they hold versions, times, signal names and a fingerprint only; the gate never prints more.
+  return { release: release!.value ?? release!.secretValue, canary: canary!.value ?? canary!.secretValue, deployKey: deployKey!.value ?? deployKey!.secretValue };
 }

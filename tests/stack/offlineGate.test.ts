@@ -31,4 +31,23 @@ describe("the offline plan with the promotion gate's inputs", () => {
     const r = await runOffline(production());
     expect(r.ok && [r.promotion, r.decision]).toEqual([{ from: "organization/shithubd/staging", soakMinutes: 30 }, undefined]);
   });
+
+  it("refuses to run with the deploy key of the stack it promotes from, unless it is rotating away from it (security review M4)", async () => {
+    const plain = await runOffline(production());
+    const own = plain.ok ? String(plain.outputs.deployKey) : "";
+    expect(own).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
+    const soaked = { upstream: { ...upstream, canary: verdict }, now: new Date("2026-12-02T20:31:00Z") };
+    const shared = await runOffline(production(), { promotion: { ...soaked, upstream: { ...soaked.upstream, deployKey: own } } });
+    expect(shared.ok).toBe(false);
+    if (!shared.ok) {
+      expect(shared.message).toMatch(new RegExp(`^Stack 'production' refuses to run: the deploy key of stack 'production' \\(shithubd:sshPrivateKey, ${own.replace(/[+/]/g, "\\$&")}\\) is the one organization/shithubd/staging uses`));
+      expect(shared.message).toContain("pulumi config set --path 'shithubd:authorizedKeys[0]' \"$(cat ~/.ssh/shithub_deploy_production.next.pub)\" -s production && pulumi up -s production");
+    }
+    // The first update of the rotation the message gives goes on; a key of its own passes.
+    const next = (await import("../../offline/sshKeyPair")).ed25519KeyPair("the next production key").publicKeyOpenssh.trim();
+    const rotating = production();
+    const withNext = { ...rotating, values: { ...rotating.values, "shithubd:authorizedKeys": JSON.stringify([next]) } };
+    expect((await runOffline(withNext, { promotion: { ...soaked, upstream: { ...soaked.upstream, deployKey: own } } })).ok).toBe(true);
+    expect((await runOffline(production(), { promotion: { ...soaked, upstream: { ...soaked.upstream, deployKey: "SHA256:staging's own" } } })).ok).toBe(true);
+  });
 });

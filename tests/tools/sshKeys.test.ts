@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { publicKeyOf, publicKeyProblem } from "../../components/hosts/sshKeys";
+import { publicKeyOf, publicKeyProblem, sshFingerprint } from "../../components/hosts/sshKeys";
 import { accessFiles } from "../../components/roles/access";
 
 // Root's keys as OpenSSH reads them: the deploy key's public half is what ssh-keygen derives from
@@ -28,6 +28,9 @@ describe("the deploy key's public half", () => {
     const { privateKey, publicKey } = keygen(name.replace(/\W+/g, "-"), ...args);
     expect(publicKeyOf(privateKey)).toBe(publicKey);
     expect(publicKeyProblem(publicKey)).toBeUndefined();
+    // The fingerprint a downstream stack compares (it refuses to share the key): ssh-keygen -l's.
+    const file = join(dir, `${name.replace(/\W+/g, "-")}.pub`);
+    expect(sshFingerprint(publicKey)).toBe(execFileSync("ssh-keygen", ["-l", "-E", "sha256", "-f", file], { encoding: "utf8" }).split(" ")[1]);
   });
 
   it("a passphrase-protected key is refused: the engine has no one to ask", () => {
