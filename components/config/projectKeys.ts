@@ -3,6 +3,7 @@ import { valid as validSemver } from "semver";
 import { DEFAULT_IMAGE, describeImage, PLATFORMS } from "../hosts/platform";
 import { vpcRangeProblem } from "./addressRanges";
 import { artifactUrlProblem } from "./artifactUrl";
+import { minisignKeyProblem } from "./minisignKey";
 import { publicKeyOf } from "../hosts/sshKeys";
 import { overrideShapeProblem, stackReferenceProblem } from "../promotion/promotionValues";
 import { canaryVerdictProblem } from "../promotion/canaryVerdict";
@@ -142,6 +143,14 @@ export const PROJECT_KEYS: readonly ProjectKey[] = [
     optional: true,
     example: "\"$(sha256sum shithubd-linux-amd64 | cut -d' ' -f1)\"",
     check: (v) => (/^[0-9a-f]{64}$/.test(v) ? undefined : "must be a sha256 in lower-case hex (64 characters)"),
+  },
+  {
+    name: "artifactSigningKey",
+    type: "string",
+    description: "The minisign public key shithubd's releases are signed with: each app host then also checks <artifactUrl>.minisig with it, on top of the sha256.",
+    optional: true,
+    example: "RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3",
+    check: minisignKeyProblem,
   },
   {
     name: "artifactPath",

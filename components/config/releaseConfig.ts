@@ -6,7 +6,7 @@ import { configSetCommand } from "./problems";
 import { Sensitive } from "./sensitive";
 
 export type Artifact =
-  | { readonly kind: "url"; readonly url: string; readonly sha256: string }
+  | { readonly kind: "url"; readonly url: string; readonly sha256: string; readonly signingKey?: string }
   | { readonly kind: "file"; readonly path: string; readonly sha256: string };
 
 export interface ReleaseConfig {
@@ -55,8 +55,16 @@ export function parseReleaseConfig(
         kind: "missing",
       });
     } else {
-      artifact = { kind: "url", url: url.replaceAll("{version}", version), sha256: sha };
+      const signingKey = project.get("artifactSigningKey");
+      artifact = { kind: "url", url: url.replaceAll("{version}", version), sha256: sha, ...(signingKey !== undefined ? { signingKey } : {}) };
     }
+  } else if (path !== undefined && project.get("artifactSigningKey") !== undefined) {
+    problems.push({
+      stack,
+      key: qualified("artifactSigningKey"),
+      message: "is set with shithubd:artifactPath: a signature is checked on what the hosts download from shithubd:artifactUrl, and a binary from this machine has none to check",
+      fix: `pulumi config rm ${qualified("artifactSigningKey")} -s ${stack}`,
+    });
   } else if (path !== undefined) {
     if (!existsSync(path) || !statSync(path).isFile()) {
       problems.push({ stack, key: qualified("artifactPath"), message: `is not a file here (${path})`, fix: configSetCommand(stack, qualified("artifactPath"), "./bin/shithubd", false) });

@@ -16,6 +16,8 @@ export interface ReleaseInputs {
   readonly version: string;
   readonly artifact: ArtifactSource;
   readonly sha256: string;
+  /** The minisign public key the download's signature (<url>.minisig) must verify with; empty: none checked. */
+  readonly signingKey: string;
   /** Every one must answer 2xx before a restarted web counts as healthy. */
   readonly healthUrls: readonly string[];
   readonly healthTimeoutSeconds: number;
@@ -42,6 +44,7 @@ export function releaseBundle(inputs: ReleaseInputs): string {
       ARTIFACT_URL: url,
       ARTIFACT_UPLOAD: upload,
       ARTIFACT_SHA256: inputs.sha256,
+      ARTIFACT_SIGNING_KEY: inputs.signingKey,
       HEALTH_URLS: inputs.healthUrls.join(" "),
       HEALTH_TIMEOUT: inputs.healthTimeoutSeconds,
       KEEP_RELEASES: inputs.keepReleases,

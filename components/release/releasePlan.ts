@@ -44,6 +44,7 @@ export function releaseInputs(
     version: config.version,
     artifact: release.artifact.kind === "url" ? { url: release.artifact.url } : { uploadedTo: uploadPath(config.version, release.artifact.sha256) },
     sha256: release.artifact.sha256,
+    signingKey: release.artifact.kind === "url" ? release.artifact.signingKey ?? "" : "",
     healthUrls: release.healthPath.split(" ").map((path) => `http://${webAddress(config)}${path}`),
     healthTimeoutSeconds: release.healthTimeoutSeconds,
     keepReleases: release.keepReleases,

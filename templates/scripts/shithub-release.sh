@@ -6,7 +6,7 @@
 # after the switch it puts the previous release, env files and units back, restarts them and
 # exits non-zero with a one-line reason on stderr. It never prints a file's contents.
 
-: "${RELEASE_VERSION:?}" "${ARTIFACT_SHA256:?}" "${ARTIFACT_URL?}" "${ARTIFACT_UPLOAD?}"
+: "${RELEASE_VERSION:?}" "${ARTIFACT_SHA256:?}" "${ARTIFACT_URL?}" "${ARTIFACT_UPLOAD?}" "${ARTIFACT_SIGNING_KEY?}"
 : "${HEALTH_URLS:?}" "${HEALTH_TIMEOUT:?}" "${KEEP_RELEASES:?}" "${STAGE:?}"
 
 # Everything root trusts lives in root-owned places the service user cannot write: the releases,
@@ -158,6 +158,25 @@ fetch_binary() {
   if [ "$got" != "$ARTIFACT_SHA256" ]; then
     rm -f "$tmp"
     fail "checksum mismatch for $RELEASE_VERSION: expected $ARTIFACT_SHA256, got $got"
+  fi
+  # The publisher's signature beside the binary, when the stack names their key: the checksum in
+  # the stack says which binary, the signature that its publisher made it.
+  if [ -n "$ARTIFACT_SIGNING_KEY" ]; then
+    # New hosts have it from their first boot; a host older than the check gets it now.
+    if ! command -v minisign >/dev/null; then
+      { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq minisign >/dev/null 2>&1 ||
+        { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq minisign >/dev/null 2>&1; }; } ||
+        { rm -f "$tmp"; fail "minisign is not installed and apt-get could not install it"; }
+    fi
+    if ! curl -fsSL --proto =https --proto-redir =https --globoff --retry 3 --max-time 60 -o "$tmp.minisig" "$ARTIFACT_URL.minisig"; then
+      rm -f "$tmp" "$tmp.minisig"
+      fail "download of the signature $ARTIFACT_URL.minisig failed"
+    fi
+    if ! minisign -V -q -P "$ARTIFACT_SIGNING_KEY" -m "$tmp" -x "$tmp.minisig" >/dev/null 2>&1; then
+      rm -f "$tmp" "$tmp.minisig"
+      fail "the signature $ARTIFACT_URL.minisig does not verify $RELEASE_VERSION with shithubd:artifactSigningKey"
+    fi
+    rm -f "$tmp.minisig"
   fi
   install -d -m 0755 -o root -g root "$NEW_DIR"
   install -m 0755 -o root -g root "$tmp" "$NEW_BIN.new"

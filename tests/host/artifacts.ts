@@ -1,7 +1,7 @@
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { HOST_IP, RELEASES_HOST, worldCertificate } from "./machine";
 
@@ -27,11 +27,34 @@ export class ArtifactServer {
     return `https://${RELEASES_HOST}:${this.port}/redirect-to-http/{version}/shithubd`;
   }
 
-  /** Publishes `version` with `flags`; returns its sha256 (`shithubd:artifactSha256`). */
+  /** The publisher's minisign key (made at the first publish, no passphrase): its public half as shithubd:artifactSigningKey takes it. */
+  get signingKey(): string {
+    return readFileSync(this.keyFile("publisher", "pub"), "utf8").split("\n")[1]!.trim();
+  }
+
+  private keyFile(who: string, kind: "pub" | "sec"): string {
+    const file = join(this.dir, "..", `minisign-${who}.${kind}`);
+    if (kind === "sec" && !existsSync(file)) {
+      mkdirSync(join(this.dir, ".."), { recursive: true });
+      execFileSync("minisign", ["-G", "-W", "-f", "-p", this.keyFile(who, "pub"), "-s", file], { stdio: "ignore" });
+    }
+    if (kind === "pub" && !existsSync(file)) this.keyFile(who, "sec");
+    return file;
+  }
+
+  /** Signs `version` again, with a key that is not the publisher's: what a swapped binary's signature would be. */
+  forgeSignature(version: string): void {
+    const file = join(this.dir, version, "shithubd");
+    execFileSync("minisign", ["-S", "-s", this.keyFile("forger", "sec"), "-m", file, "-x", `${file}.minisig`], { stdio: "ignore" });
+  }
+
+  /** Publishes `version` with `flags`, signed by the publisher's key (shithubd:artifactSigningKey); returns its sha256 (`shithubd:artifactSha256`). */
   publish(version: string, flags: string): string {
     const text = readFileSync(join(__dirname, "fake-shithubd.py"), "utf8").replace("@VERSION@", version).replace("@FLAGS@", flags);
     mkdirSync(join(this.dir, version), { recursive: true });
-    writeFileSync(join(this.dir, version, "shithubd"), text);
+    const file = join(this.dir, version, "shithubd");
+    writeFileSync(file, text);
+    execFileSync("minisign", ["-S", "-s", this.keyFile("publisher", "sec"), "-m", file, "-x", `${file}.minisig`], { stdio: "ignore" });
     const sha = createHash("sha256").update(text).digest("hex");
     this.sums.set(version, sha);
     return sha;

@@ -29,11 +29,11 @@ VPC_BRIDGE=shithub-vpc
 HOST_IP=10.213.0.1
 METADATA_IP=169.254.169.254
 
-HOST_PACKAGES="systemd-container mmdebstrap dpkg-dev iproute2 procps util-linux openssh-client curl git openssl postgresql-client nftables python3-aiosmtpd pebble"
+HOST_PACKAGES="systemd-container mmdebstrap dpkg-dev iproute2 procps util-linux openssh-client curl git openssl postgresql-client nftables python3-aiosmtpd pebble minisign"
 
 need_tools() {
   local tool
-  for tool in systemd-nspawn mmdebstrap dpkg-scanpackages ip pgrep nsenter ssh ssh-keygen curl git openssl psql nft pebble pebble-challtestsrv; do
+  for tool in systemd-nspawn mmdebstrap dpkg-scanpackages ip pgrep nsenter ssh ssh-keygen curl git openssl psql nft pebble pebble-challtestsrv minisign; do
     command -v "$tool" >/dev/null && [ -d /usr/lib/python3/dist-packages/aiosmtpd ] && continue
     export DEBIAN_FRONTEND=noninteractive
     # shellcheck disable=SC2086 # a list of package names

@@ -1,4 +1,5 @@
 import { runOffline } from "../../offline/run";
+import { ed25519KeyPair } from "../../offline/sshKeyPair";
 import { loadStackFile } from "../../offline/stackFile";
 
 // The offline plan judges production's promotion gate when it is given the outputs the gate reads
@@ -44,7 +45,7 @@ describe("the offline plan with the promotion gate's inputs", () => {
       expect(shared.message).toContain("pulumi config set --path 'shithubd:authorizedKeys[0]' \"$(cat ~/.ssh/shithub_deploy_production.next.pub)\" -s production && pulumi up -s production");
     }
     // The first update of the rotation the message gives goes on; a key of its own passes.
-    const next = (await import("../../offline/sshKeyPair")).ed25519KeyPair("the next production key").publicKeyOpenssh.trim();
+    const next = ed25519KeyPair("the next production key").publicKeyOpenssh.trim();
     const rotating = production();
     const withNext = { ...rotating, values: { ...rotating.values, "shithubd:authorizedKeys": JSON.stringify([next]) } };
     expect((await runOffline(withNext, { promotion: { ...soaked, upstream: { ...soaked.upstream, deployKey: own } } })).ok).toBe(true);

@@ -200,3 +200,26 @@ describe("root's keys", () => {
     expect(configOf(rawConfig()).hosts.authorizedKeys).toEqual([]);
   });
 });
+
+describe("shithubd:artifactSigningKey is a minisign public key", () => {
+  // A key as minisign -G writes it: "Ed", an 8-byte key id, a 32-byte Ed25519 key.
+  const key = Buffer.concat([Buffer.from("Ed"), Buffer.alloc(8, 7), Buffer.alloc(32, 9)]).toString("base64");
+
+  it.each([
+    ["the whole .pub file", `untrusted comment: minisign public key 0707070707070707\n${key}`],
+    ["an SSH key", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHk"],
+    ["a key of another algorithm", Buffer.concat([Buffer.from("XX"), Buffer.alloc(40)]).toString("base64")],
+  ])("refuses %s", (_what, value) => {
+    expect(onlyProblem(rawConfig({ set: { "shithubd:artifactSigningKey": value } }))).toMatchObject({
+      key: "shithubd:artifactSigningKey", message: "must be a minisign public key: the second line of minisign.pub (RW and 54 more characters)",
+    });
+  });
+
+  it("reaches the release step with the download; with a binary from this machine it is refused", () => {
+    expect(configOf(rawConfig({ set: { "shithubd:artifactSigningKey": key } })).release.artifact).toMatchObject({ kind: "url", signingKey: key });
+    const local = rawConfig({ set: { "shithubd:artifactSigningKey": key, "shithubd:artifactPath": __filename } });
+    delete (local.values as Record<string, string>)["shithubd:artifactUrl"];
+    delete (local.values as Record<string, string>)["shithubd:artifactSha256"];
+    expect(onlyProblem(local)).toMatchObject({ key: "shithubd:artifactSigningKey", message: expect.stringContaining("is set with shithubd:artifactPath"), fix: "pulumi config rm shithubd:artifactSigningKey -s staging" });
+  });
+});
