@@ -174,7 +174,10 @@ export const PROJECT_KEYS: readonly ProjectKey[] = [
     description: "The password of the repositories' restic repository (restic encrypts every snapshot with it). Keep a copy away from the stack: a restore after losing everything needs it. Changing it does not re-key the repository: docs/backups.md has how.",
     secret: true,
     example: "\"$(openssl rand -base64 32)\"",
-    check: (v) => (v.length >= 24 ? undefined : `is ${v.length} characters: restic's key derivation is only as strong as the password, use at least 24 (openssl rand -base64 32)`),
+    // restic.env is read by systemd (EnvironmentFile=) and sourced by bash (the setup and drill
+    // scripts): only characters both read the same, unquoted, are taken.
+    check: (v) => (!/^[A-Za-z0-9+/=._~-]*$/.test(v) ? "may hold only letters, digits and + / = . _ ~ - (systemd and bash both read restic.env, and read other characters differently): openssl rand -base64 32 makes one"
+      : v.length >= 24 ? undefined : `is ${v.length} characters: restic's key derivation is only as strong as the password, use at least 24 (openssl rand -base64 32)`),
   },
   {
     name: "healthPath",

@@ -33,11 +33,12 @@ export const BUNDLE_END = "# end of shithub-infra bundle";
  * Runs a bundle from stdin, kept meanwhile in a root-only file on tmpfs, only once it arrived
  * whole, as a transient systemd unit: a dropped SSH connection does not stop it halfway (the
  * release completes or rolls back on the host, and the unit deletes the bundle), and while the
- * connection holds, its output and exit status come back as if it ran in the session.
+ * connection holds, its output and exit status come back as if it ran in the session. Its
+ * output files are root's alone (UMask=0077: systemd creates them with the unit's umask).
  */
 export const BUNDLE_COMMAND =
   'umask 077 && f=$(mktemp /run/shithub-release.XXXXXX) && cat >"$f" && ' +
   `if [ "$(tail -n 1 "$f")" != '${BUNDLE_END}' ]; then rm -f "$f"; echo 'shithub: the bundle arrived incomplete; nothing ran' >&2; exit 1; fi && ` +
-  '{ systemd-run --quiet --wait --collect --unit="shithub-step-${f##*.}" -p StandardOutput="file:$f.out" -p StandardError="file:$f.err" ' +
+  '{ systemd-run --quiet --wait --collect --unit="shithub-step-${f##*.}" -p UMask=0077 -p StandardOutput="file:$f.out" -p StandardError="file:$f.err" ' +
   '-- bash -c \'bash "$1"; rc=$?; rm -f "$1"; exit $rc\' shithub-step "$f"; rc=$?; ' +
   'cat "$f.out" 2>/dev/null; cat "$f.err" >&2 2>/dev/null; rm -f "$f.out" "$f.err"; exit $rc; }';

@@ -8,6 +8,7 @@ import { readTemplate } from "../../components/templates";
 import { backupObserverFiles } from "../../components/roles/backupObserver";
 import { drSyncFiles } from "../../components/roles/drSync";
 import { reposBackupFiles } from "../../components/roles/reposBackup";
+import { metricsFiles } from "../../components/roles/metrics";
 import { renderUnits, UNIT_NAMES } from "../../components/release/units";
 import type { UnitOptions } from "../../components/release/units";
 
@@ -175,5 +176,17 @@ describe("the checks can fail", () => {
     const score = exposure("existing-web.service", existing);
     console.log(`systemd-analyze security --offline=true existing shithubd-web.service: ${score}`);
     expect(score).toBeGreaterThan(6);
+  });
+});
+
+describe("the host metrics job every host runs", () => {
+  it("shithub-node-metrics.service, a root job, passes systemd-analyze verify and scores at most 4.0 in systemd-analyze security", () => {
+    const files = metricsFiles({ env: "staging", host: "h", mode: { kind: "agent", receiver: "http://10.0.0.5:9090/api/v1/write" }, caddy: true, postgres: true, domain: "example.org" });
+    writeFileSync(join(root, "usr", "local", "bin", "shithub-node-metrics"), "#!/bin/sh\n");
+    chmodSync(join(root, "usr", "local", "bin", "shithub-node-metrics"), 0o755);
+    expect(verify("shithub-node-metrics.service", files["shithub-node-metrics.service"]!)).toEqual({ status: 0, output: "" });
+    const score = exposure("shithub-node-metrics.service", files["shithub-node-metrics.service"]!);
+    console.log(`systemd-analyze security --offline=true shithub-node-metrics.service: ${score}`);
+    expect(score).toBeLessThanOrEqual(4.0);
   });
 });

@@ -223,3 +223,15 @@ describe("shithubd:artifactSigningKey is a minisign public key", () => {
     expect(onlyProblem(local)).toMatchObject({ key: "shithubd:artifactSigningKey", message: expect.stringContaining("is set with shithubd:artifactPath"), fix: "pulumi config rm shithubd:artifactSigningKey -s staging" });
   });
 });
+
+describe("shithubd:reposBackupPassword as systemd and bash both read restic.env", () => {
+  it.each([["a dollar sign", "repos-backup-$HOME-password-0123456789"], ["a space", "repos backup test password 0123456789"], ["a quote", "repos-backup-'test'-password-0123456789"]])(
+    "refuses %s (bash would expand or split it, systemd would not)", (_what, value) => {
+      expect(onlyProblem(rawConfig({ secret: { "shithubd:reposBackupPassword": value } }))).toMatchObject({
+        key: "shithubd:reposBackupPassword", message: expect.stringMatching(/^may hold only letters, digits and \+ \/ = \. _ ~ - \(systemd and bash both read restic\.env/),
+      });
+    });
+  it("takes what openssl rand -base64 makes", () => {
+    expect(configOf(rawConfig({ secret: { "shithubd:reposBackupPassword": "q9Zr1V+ZkX/3bS8pQ0nL4mT7yW2eR5uI6oA8sD1fG0h=" } })).backups.reposPassword.reveal()).toContain("q9Zr1V+");
+  });
+});
