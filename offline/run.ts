@@ -22,6 +22,8 @@ export interface RecordedOptions {
   readonly protect: boolean;
   readonly retainOnDelete: boolean;
   readonly ignoreChanges: readonly string[];
+  /** Outputs the engine keeps encrypted in state (besides those the provider marks). */
+  readonly additionalSecretOutputs: readonly string[];
   /** Names of the resources it explicitly depends on. */
   dependsOn: string[];
 }
@@ -94,6 +96,7 @@ export function recordOptions(into: Map<string, RecordedOptions>): pulumi.Resour
       protect: opts.protect === true,
       retainOnDelete: opts.retainOnDelete === true,
       ignoreChanges: opts.ignoreChanges ?? [],
+      additionalSecretOutputs: (opts as pulumi.CustomResourceOptions).additionalSecretOutputs ?? [],
       dependsOn: [],
     };
     into.set(`${type}::${name}`, recorded);

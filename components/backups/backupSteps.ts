@@ -96,7 +96,7 @@ export class ShithubBackupSteps extends pulumi.ComponentResource {
         update: preReleaseBackupCommand(config.version),
         logging: "stderr",
         addPreviousOutputInEnv: false,
-      }, { parent: this, dependsOn: [setups.get(this.dumpHost.spec.name)!] }));
+      }, { parent: this, dependsOn: [setups.get(this.dumpHost.spec.name)!], additionalSecretOutputs: ["stdout", "stderr"] }));
     }
     this.registerOutputs({});
   }
@@ -110,6 +110,6 @@ export class ShithubBackupSteps extends pulumi.ComponentResource {
       update: postReleaseDrillCommand(config.version),
       logging: "stderr",
       addPreviousOutputInEnv: false,
-    }, { parent: this, dependsOn: [...after] });
+    }, { parent: this, dependsOn: [...after], additionalSecretOutputs: ["stdout", "stderr"] });
   }
 }

@@ -141,3 +141,13 @@ describe("a release flagged as a major schema change", () => {
     }
   });
 });
+
+describe("what remote steps leave in state", () => {
+  it.each(["staging", "production"])("%s: every step's output is kept encrypted, as its input is (security review L1)", async (stack) => {
+    // A major schema change adds the pre-release backup and, on staging, the post-release drill.
+    const { resources } = await plan(stackCopy(stack, (c) => { c["shithubd:majorSchemaChange"] = true; }), stack);
+    const steps = resources.filter((r) => r.type === "command:remote:Command");
+    expect(steps.map((s) => s.name)).toEqual(expect.arrayContaining([expect.stringMatching(/-pre-release-backup$/)]));
+    for (const s of steps) expect([s.name, s.options?.additionalSecretOutputs]).toEqual([s.name, expect.arrayContaining(["stdout", "stderr"])]);
+  });
+});
