@@ -39,6 +39,8 @@ function bigIntToIp(n: bigint, family: 4 | 6): string {
 
 /** Parses a CIDR by meaning (an address the platform reads, a prefix that fits it); a string says what is wrong. */
 export function parseCidr(text: string): AddressRange | string {
+  // A zone index (fe80::1%eth0) names an interface of one machine, not a network a firewall or sshd can match.
+  if (text.includes("%")) return "must not carry a zone index (%...): a firewall rule or sshd matches addresses, not one machine's interfaces";
   const m = /^([^/\s]+)\/(\d{1,3})$/.exec(text);
   const family = m === null ? 0 : isIP(m[1]!);
   if (m === null || (family !== 4 && family !== 6)) return "must be an IPv4 or IPv6 CIDR such as 203.0.113.10/32";

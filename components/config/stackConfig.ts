@@ -25,6 +25,18 @@ import { Sensitive } from "./sensitive";
 import { didYouMean } from "./suggest";
 import type { EnvFileName, EnvTemplate } from "../env/envTemplate";
 
+/** A stack name with "prod" or "production" as a word of it (prod-eu, eu_production), not "product". */
+const NAMED_LIKE_PRODUCTION = /(^|[^a-z])prod(uction)?([^a-z]|$)/i;
+/** The public CAs' test directories (Let's Encrypt's staging, Buypass's test4, Google's test-api): certificates no browser trusts. */
+const PUBLIC_TEST_CA = /(^|[.-])staging([.-]|$)|(^|\.)test\d|(^|[.-])test-api\./i;
+const hostOf = (url: string): string => {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return url;
+  }
+};
+
 /** A stack's config as the engine hands it to the program: every value a string. */
 export interface RawStackConfig {
   readonly stack: string;
@@ -161,6 +173,11 @@ export function parseStackConfig(raw: RawStackConfig, templates: Readonly<Record
   const gitSsh = project.get("gitSsh") === "true";
   // Production is a property of the stack (shithubd:production), by default from its name.
   const production = project.has("production") ? project.get("production") === "true" : productionByName(stack);
+  if (!project.has("production") && !productionByName(stack) && NAMED_LIKE_PRODUCTION.test(stack)) {
+    // prod-eu reads as production to its operators: it says which it is, or it is refused.
+    const key = qualified("production");
+    problems.push({ stack, key, message: `is unset, and a stack named ${stack} reads as production: say which it is (true applies production's rules)`, fix: `${configSetCommand(stack, key, "true", false)}  # or false, for a stack that is not production` });
+  }
   if (!production && productionByName(stack)) {
     // Its name says production to every operator and tool: the rules cannot be switched off under it.
     const key = qualified("production");
@@ -200,6 +217,11 @@ export function parseStackConfig(raw: RawStackConfig, templates: Readonly<Record
     // Reported with every other problem, not after them.
     const key = qualified("tls");
     problems.push({ stack, key, message: "is internal: no browser trusts Caddy's own CA, so production must use acme", fix: configSetCommand(stack, key, "acme", false) });
+  }
+  const caUrl = project.get("acmeCaUrl");
+  if (production && caUrl !== undefined && PUBLIC_TEST_CA.test(hostOf(caUrl))) {
+    const key = qualified("acmeCaUrl");
+    problems.push({ stack, key, message: `is a test CA (${hostOf(caUrl)}): no browser trusts its certificates, so production takes Let's Encrypt's own`, fix: `pulumi config rm ${key} -s ${stack}` });
   }
   if (problems.length > 0 || !version || !domain || !region || !image || !swap || !hosts.config || !release.config || !backups.config || !monitoring.config) return { ok: false, problems };
   const dnsZone = project.get("dnsZone");

@@ -1,5 +1,6 @@
 import { jsonValueOf } from "../config/problems";
 import { isUtcSecond, RELEASE_TAG } from "../release/releaseReport";
+import { UNPRINTABLE } from "../config/unprintable";
 
 /**
  * The canary's verdict on a release, as `npm run canary -- --record` writes it into the judged
@@ -29,7 +30,10 @@ export function canaryVerdictOf(value: unknown): CanaryVerdict | undefined {
   if (verdict !== "pass" && verdict !== "fail") return undefined;
   if (!isUtcSecond(judgedAt) || !isUtcSecond(releasedAt)) return undefined;
   if (typeof windowSeconds !== "number" || !Number.isInteger(windowSeconds) || windowSeconds <= 0) return undefined;
-  if (!Array.isArray(failed) || !failed.every((f) => typeof f === "string")) return undefined;
+  // A verdict looks at a release after it: one judged before it judged nothing.
+  if (Date.parse(judgedAt) < Date.parse(releasedAt)) return undefined;
+  // Signal names as the canary prints them: no control or bidirectional characters in an audit trail.
+  if (!Array.isArray(failed) || !failed.every((f) => typeof f === "string" && !UNPRINTABLE.test(f))) return undefined;
   if ((verdict === "pass") !== (failed.length === 0)) return undefined;
   return { version, verdict, judgedAt, releasedAt, windowSeconds, failed };
 }
@@ -38,7 +42,7 @@ export function canaryVerdictOf(value: unknown): CanaryVerdict | undefined {
 export function canaryVerdictProblem(text: string): string | undefined {
   const value = jsonValueOf(text);
   return canaryVerdictOf(value) === undefined
-    ? "must be a verdict as npm run canary -- --record writes it: {version, verdict pass|fail, judgedAt, releasedAt, windowSeconds, failed}"
+    ? "must be a verdict as npm run canary -- --record writes it: {version, verdict pass|fail, judgedAt (not before releasedAt), releasedAt, windowSeconds, failed}"
     : undefined;
 }
 

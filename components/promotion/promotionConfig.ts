@@ -1,4 +1,5 @@
 import { qualified } from "../config/projectKeys";
+import { UNPRINTABLE } from "../config/unprintable";
 import type { Problem } from "../config/problems";
 import { configSetCommand, shellQuote } from "../config/problems";
 
@@ -19,6 +20,7 @@ export interface PromotionConfig {
 
 export const OVERRIDE_KEY = qualified("promotionOverride");
 const FROM_KEY = qualified("promoteFrom");
+const SOAK_KEY = qualified("soakMinutes");
 /** What the override command asks the operator to fill in: left as is, it says nothing. */
 const OVERRIDE_BLANKS = { by: "<your name>", reason: "<why production cannot wait>" } as const;
 
@@ -59,6 +61,9 @@ export function parsePromotionConfig(
     }
     return { problems };
   }
+  if (production && project.get("soakMinutes") === "0") {
+    problems.push({ stack, key: SOAK_KEY, message: "is 0: production would take a version the moment staging runs it, before anyone or the canary saw it run", fix: `pulumi config rm ${SOAK_KEY} -s ${stack}` });
+  }
   if (from.split("/").pop() === stack) {
     problems.push({ stack, key: FROM_KEY, message: `names this stack (${stack}); a stack promotes what another stack has soaked`, fix: configSetCommand(stack, FROM_KEY, "organization/shithubd/staging", false) });
   }
@@ -75,10 +80,10 @@ export function parsePromotionConfig(
         message: `is for ${o.version}, but shithubd:version is ${version}: an override covers the one release it names`,
         fix: removeOverrideCommand(stack),
       });
-    } else if (by === "" || by === OVERRIDE_BLANKS.by || /[\n\r]/.test(o.by) || by.length > 100) {
+    } else if (by === "" || by === OVERRIDE_BLANKS.by || UNPRINTABLE.test(o.by) || by.length > 100) {
       problems.push({ stack, key: `${OVERRIDE_KEY}.by`, message: "must name who overrides the gate (one line, at most 100 characters)", fix: `pulumi config set --path '${OVERRIDE_KEY}.by' ${shellQuote(OVERRIDE_BLANKS.by)} -s ${stack}` });
-    } else if (reason.length < 10 || reason === OVERRIDE_BLANKS.reason) {
-      problems.push({ stack, key: `${OVERRIDE_KEY}.reason`, message: "must say why production cannot wait for staging's soak (at least 10 characters)", fix: `pulumi config set --path '${OVERRIDE_KEY}.reason' ${shellQuote(OVERRIDE_BLANKS.reason)} -s ${stack}` });
+    } else if (reason.length < 10 || reason === OVERRIDE_BLANKS.reason || UNPRINTABLE.test(o.reason)) {
+      problems.push({ stack, key: `${OVERRIDE_KEY}.reason`, message: "must say why production cannot wait for staging's soak (at least 10 characters, no control or bidirectional characters)", fix: `pulumi config set --path '${OVERRIDE_KEY}.reason' ${shellQuote(OVERRIDE_BLANKS.reason)} -s ${stack}` });
     } else {
       override = { version: o.version, by, reason };
     }

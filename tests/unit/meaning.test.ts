@@ -235,3 +235,47 @@ describe("shithubd:reposBackupPassword as systemd and bash both read restic.env"
     expect(configOf(rawConfig({ secret: { "shithubd:reposBackupPassword": "q9Zr1V+ZkX/3bS8pQ0nL4mT7yW2eR5uI6oA8sD1fG0h=" } })).backups.reposPassword.reveal()).toContain("q9Zr1V+");
   });
 });
+
+describe("values read as their consumers read them (security review, families 11 to 13)", () => {
+  const keyed = (stack: string, set: Record<string, string>, key: string) =>
+    problemsOf(rawConfig({ stack, set })).filter((p) => p.key.startsWith(key)).map((p) => p.message);
+
+  it.each(["fe80::1%eth0/64", "fe80::%25eth0/64"])("an admin range with a zone index (%s) is refused, not a crash", (range) => {
+    expect(keyed("staging", { "shithubd:adminCidrs": JSON.stringify([range]) }, "shithubd:adminCidrs")).toEqual([
+      "must not carry a zone index (%...): a firewall rule or sshd matches addresses, not one machine's interfaces",
+    ]);
+  });
+
+  it("an artifact URL is read as curl reads it: an IPv6 literal host is a URL; a backslash, an invisible character or a zone index is refused", () => {
+    expect(configOf(rawConfig({ set: { "shithubd:artifactUrl": "https://[2001:db8::1]:8443/shithubd/{version}/shithubd" } })).release.artifact).toMatchObject({ url: "https://[2001:db8::1]:8443/shithubd/v1.0.0/shithubd".replace("v1.0.0", configOf(rawConfig()).version) });
+    for (const [url, message] of [
+      ["https://releases.example.org\\@evil.example/{version}/x", "must not contain a backslash: curl and this check would read the URL differently"],
+      ["https://releases.example.org/\u200b{version}/x", "must be printable ASCII (percent-encode anything else): invisible and non-ASCII characters read differently in curl"],
+      ["https://[fe80::1%25eth0]/{version}/x", "must not carry an IPv6 zone index: it names an interface of one machine"],
+      ["https://releases.example.org/[1-9]/{version}/x", "must not contain [ ] { } besides {version}: curl would read them as a pattern of several URLs"],
+    ]) expect([url, keyed("staging", { "shithubd:artifactUrl": url! }, "shithubd:artifactUrl")]).toEqual([url, [message]]);
+  });
+
+  it("production refuses a soak of 0 and a test CA's certificates", () => {
+    expect(keyed("production", { "shithubd:soakMinutes": "0" }, "shithubd:soakMinutes")).toEqual([
+      "is 0: production would take a version the moment staging runs it, before anyone or the canary saw it run",
+    ]);
+    expect(keyed("production", { "shithubd:acmeCaUrl": "https://acme-staging-v02.api.letsencrypt.org/directory" }, "shithubd:acmeCaUrl")).toEqual([
+      "is a test CA (acme-staging-v02.api.letsencrypt.org): no browser trusts its certificates, so production takes Let's Encrypt's own",
+    ]);
+    expect(configOf(rawConfig({ set: { "shithubd:acmeCaUrl": "https://acme-staging-v02.api.letsencrypt.org/directory" } })).edge.acmeCaUrl).toContain("staging");
+  });
+
+  it("a stack named like production says whether it is; one that says is judged by what it says", () => {
+    expect(keyed("prod-eu", {}, "shithubd:production")).toEqual(["is unset, and a stack named prod-eu reads as production: say which it is (true applies production's rules)"]);
+    expect(configOf(rawConfig({ stack: "prod-eu", set: { "shithubd:production": "false" } })).production).toBe(false);
+    expect(configOf(rawConfig({ stack: "product-demo" })).production).toBe(false);
+  });
+
+  it("an override's who and why take no control or bidirectional characters", () => {
+    const override = (by: string, reason: string) => ({ "shithubd:promotionOverride": JSON.stringify({ version: configOf(rawConfig()).version, by, reason }) });
+    const set = { "shithubd:promoteFrom": "organization/shithubd/staging" };
+    expect(keyed("staging", { ...set, ...override("Alice\u202eecilA", "a reason long enough") }, "shithubd:promotionOverride")).toEqual([expect.stringMatching(/^must name who overrides the gate/)]);
+    expect(keyed("staging", { ...set, ...override("Alice", "CVE fix\u2066hidden\u2069 now") }, "shithubd:promotionOverride")).toEqual([expect.stringMatching(/^must say why production cannot wait/)]);
+  });
+});

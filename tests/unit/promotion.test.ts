@@ -2,6 +2,7 @@ import { utcSecond } from "../../components/release/releaseReport";
 import { thresholdsOf } from "../../canary/thresholds";
 import { DEFAULT_THRESHOLDS } from "../../canary/judge";
 import { judgePromotion, refusalMessage } from "../../components/promotion/promotionGate";
+import { canaryVerdictProblem } from "../../components/promotion/canaryVerdict";
 import type { PromotionConfig } from "../../components/promotion/promotionConfig";
 import { parseReleaseReport } from "../../components/release/releaseReport";
 import { problemsOf, configOf, rawConfig } from "../helpers";
@@ -9,8 +10,9 @@ import { problemsOf, configOf, rawConfig } from "../helpers";
 const NOW = new Date("2026-11-26T12:00:00Z");
 const at = (minutesAgo: number, seconds = 0): string => utcSecond(NOW.getTime() - minutesAgo * 60_000 - seconds * 1000);
 const GATE: PromotionConfig = { from: "organization/shithubd/staging", soakMinutes: 30 };
-/** A passing canary on `version` released at `releasedAt`, judged a minute ago after the full soak. */
-const passed = (version = "v1.9.0", releasedAt = at(40)) => ({ version, verdict: "pass", judgedAt: at(1), releasedAt, windowSeconds: 1800, failed: [] });
+/** A passing canary on `version` released at `releasedAt`, judged a minute ago (or as it was released, if later: never before). */
+const passed = (version = "v1.9.0", releasedAt = at(40)) =>
+  ({ version, verdict: "pass", judgedAt: [at(1), releasedAt].sort().pop()!, releasedAt, windowSeconds: 1800, failed: [] });
 /** The canary that judged what `release` says its hosts run (the newest of their release times). */
 function passedFor(release: unknown, version: string): unknown {
   const hosts = Object.values((release as { hosts?: Record<string, { releasedAt?: string } | null> } | undefined)?.hosts ?? {});
@@ -161,5 +163,13 @@ describe("the canary's thresholds from stack config", () => {
   it("are settings the program accepts, with the same defaults", () => {
     expect(configOf(rawConfig({ set: { "shithubd:canaryP95Ratio": "2.5", "shithubd:canaryWebReadyPercent": "95" } })).stack).toBe("staging");
     expect(problemsOf(rawConfig({ set: { "shithubd:canaryWebReadyPercent": "150" } }))[0]).toMatchObject({ key: "shithubd:canaryWebReadyPercent" });
+  });
+});
+
+describe("the audit trail's text", () => {
+  it("a verdict judged before the release it names judged nothing: refused", () => {
+    const early = { ...passed("v1.9.0", at(40)), judgedAt: at(41) };
+    expect(canaryVerdictProblem(JSON.stringify(early))).toMatch(/^must be a verdict as npm run canary -- --record writes it: .*judgedAt \(not before releasedAt\)/);
+    expect(canaryVerdictProblem(JSON.stringify({ ...passed(), verdict: "fail", failed: ["error\u202erates"] }))).toBeDefined();
   });
 });
