@@ -133,12 +133,42 @@ installed_binary() {
   done
 }
 
+# The publisher's signature beside the binary, when the stack names their key: the checksum in the
+# stack says which binary, the signature that its publisher made it. Checked for an installed
+# binary too: the key may be newer than the download. Sets SIGNATURE_PROBLEM when it fails.
+SIGNATURE_PROBLEM=""
+verify_signature() {
+  local file=$1 sig
+  [ -n "$ARTIFACT_SIGNING_KEY" ] || return 0
+  # New hosts have it from their first boot; a host older than the check gets it now.
+  if ! command -v minisign >/dev/null; then
+    { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq minisign >/dev/null 2>&1 ||
+      { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq minisign >/dev/null 2>&1; }; } ||
+      { SIGNATURE_PROBLEM="minisign is not installed and apt-get could not install it"; return 1; }
+  fi
+  sig=$(mktemp "$WORK/signature.XXXXXX")
+  if ! curl -fsSL --proto =https --proto-redir =https --globoff --retry 3 --max-time 60 -o "$sig" "$ARTIFACT_URL.minisig"; then
+    rm -f "$sig"
+    SIGNATURE_PROBLEM="download of the signature $ARTIFACT_URL.minisig failed"
+    return 1
+  fi
+  if ! minisign -V -q -P "$ARTIFACT_SIGNING_KEY" -m "$file" -x "$sig" >/dev/null 2>&1; then
+    rm -f "$sig"
+    SIGNATURE_PROBLEM="the signature $ARTIFACT_URL.minisig does not verify $RELEASE_VERSION with shithubd:artifactSigningKey"
+    return 1
+  fi
+  rm -f "$sig"
+}
+
 fetch_binary() {
   install -d -m 0755 -o root -g root /opt/shithub "$RELEASES"
   if [ -e "$NEW_BIN" ]; then
     local installed
     installed=$(sha256_of "$NEW_BIN")
-    [ "$installed" = "$ARTIFACT_SHA256" ] && return 0
+    if [ "$installed" = "$ARTIFACT_SHA256" ]; then
+      verify_signature "$NEW_BIN" || fail "$SIGNATURE_PROBLEM"
+      return 0
+    fi
     # A published release never changes: a binary that may be running is never replaced under its name.
     fail "$RELEASE_VERSION is installed with checksum $installed, not $ARTIFACT_SHA256; a release never changes: publish a new version"
   fi
@@ -159,25 +189,7 @@ fetch_binary() {
     rm -f "$tmp"
     fail "checksum mismatch for $RELEASE_VERSION: expected $ARTIFACT_SHA256, got $got"
   fi
-  # The publisher's signature beside the binary, when the stack names their key: the checksum in
-  # the stack says which binary, the signature that its publisher made it.
-  if [ -n "$ARTIFACT_SIGNING_KEY" ]; then
-    # New hosts have it from their first boot; a host older than the check gets it now.
-    if ! command -v minisign >/dev/null; then
-      { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq minisign >/dev/null 2>&1 ||
-        { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq minisign >/dev/null 2>&1; }; } ||
-        { rm -f "$tmp"; fail "minisign is not installed and apt-get could not install it"; }
-    fi
-    if ! curl -fsSL --proto =https --proto-redir =https --globoff --retry 3 --max-time 60 -o "$tmp.minisig" "$ARTIFACT_URL.minisig"; then
-      rm -f "$tmp" "$tmp.minisig"
-      fail "download of the signature $ARTIFACT_URL.minisig failed"
-    fi
-    if ! minisign -V -q -P "$ARTIFACT_SIGNING_KEY" -m "$tmp" -x "$tmp.minisig" >/dev/null 2>&1; then
-      rm -f "$tmp" "$tmp.minisig"
-      fail "the signature $ARTIFACT_URL.minisig does not verify $RELEASE_VERSION with shithubd:artifactSigningKey"
-    fi
-    rm -f "$tmp.minisig"
-  fi
+  verify_signature "$tmp" || { rm -f "$tmp"; fail "$SIGNATURE_PROBLEM"; }
   install -d -m 0755 -o root -g root "$NEW_DIR"
   install -m 0755 -o root -g root "$tmp" "$NEW_BIN.new"
   mv -f "$NEW_BIN.new" "$NEW_BIN"

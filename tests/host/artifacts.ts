@@ -32,14 +32,14 @@ export class ArtifactServer {
     return readFileSync(this.keyFile("publisher", "pub"), "utf8").split("\n")[1]!.trim();
   }
 
+  /** A minisign key pair of `who`'s beside the published files (made once, no passphrase). */
   private keyFile(who: string, kind: "pub" | "sec"): string {
-    const file = join(this.dir, "..", `minisign-${who}.${kind}`);
-    if (kind === "sec" && !existsSync(file)) {
+    const file = (k: string) => join(this.dir, "..", `minisign-${who}.${k}`);
+    if (!existsSync(file("sec"))) {
       mkdirSync(join(this.dir, ".."), { recursive: true });
-      execFileSync("minisign", ["-G", "-W", "-f", "-p", this.keyFile(who, "pub"), "-s", file], { stdio: "ignore" });
+      execFileSync("minisign", ["-G", "-W", "-f", "-p", file("pub"), "-s", file("sec")], { stdio: "ignore" });
     }
-    if (kind === "pub" && !existsSync(file)) this.keyFile(who, "sec");
-    return file;
+    return file(kind);
   }
 
   /** Signs `version` again, with a key that is not the publisher's: what a swapped binary's signature would be. */
