@@ -1,4 +1,5 @@
-import { ANYWHERE } from "../components/hosts/firewallRules";
+import { ADMIN_LIMIT, parseCidr, unionSize } from "../components/config/addressRanges";
+import type { AddressRange } from "../components/config/addressRanges";
 
 /**
  * The stack's invariants as plain functions of what a preview registers: the policy pack
@@ -34,9 +35,27 @@ function covers(portRange: string | undefined, port: number): boolean {
   return low !== undefined && port >= low && port <= (high ?? low);
 }
 
-const publicRules = (r: PolicyResource, port: number) =>
-  ((r.inputs.inboundRules ?? []) as Rule[]).filter((rule) => (rule.protocol ?? "tcp") === "tcp" && covers(rule.portRange, port) &&
-    (rule.sourceAddresses ?? []).some((a) => (ANYWHERE as readonly string[]).includes(a)));
+/**
+ * Whether addresses together admit the internet: more than a /8 of IPv4 or a /24 of IPv6 (the
+ * production limit on adminCidrs), however they are written (0.0.0.0/1 and 128.0.0.0/1 are
+ * 0.0.0.0/0). A source that does not read as an address or range counts as the internet.
+ */
+function admitsInternet(sources: readonly string[]): boolean {
+  const ranges: AddressRange[] = [];
+  for (const source of sources) {
+    const range = parseCidr(source.includes("/") ? source : `${source}/${source.includes(":") ? 128 : 32}`);
+    if (typeof range === "string") return true;
+    ranges.push(range);
+  }
+  const size = unionSize(ranges);
+  return size[4] > ADMIN_LIMIT[4] || size[6] > ADMIN_LIMIT[6];
+}
+
+/** The inbound tcp rules that reach `port`, when together they admit the internet. */
+const publicRules = (r: PolicyResource, port: number): Rule[] => {
+  const reaching = ((r.inputs.inboundRules ?? []) as Rule[]).filter((rule) => (rule.protocol ?? "tcp") === "tcp" && covers(rule.portRange, port));
+  return admitsInternet(reaching.flatMap((rule) => rule.sourceAddresses ?? [])) ? reaching : [];
+};
 
 /** Things a stack must never hold, whatever its config: each is a way to lose the forge or its data. */
 export const POLICIES: ReadonlyArray<{ readonly name: string; readonly description: string; readonly check: (r: PolicyResource, stack: { readonly name: string; readonly production: boolean }) => string | undefined }> = [

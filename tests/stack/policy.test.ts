@@ -37,6 +37,11 @@ describe("the policy pack's invariants", () => {
       ["stateful-protected-in-production", "digitalocean:index/volume:Volume shithub-data", "holds state (data, backups or what guards them) and is not protected"]]);
     expect(found(broken(prod, "shithub-backups", (r) => ({ ...r, inputs: { ...r.inputs, acl: "public-read" } }), "digitalocean:index/spacesBucket:SpacesBucket"))).toEqual([
       ["buckets-private", "digitalocean:index/spacesBucket:SpacesBucket shithub-backups", "is acl public-read: buckets stay private and are never emptied by a destroy"]]);
+    // The internet written as halves, in two rules (security review N10): the union is judged, not the text.
+    const halves = (r: PolicyResource) => ({ ...r, inputs: { ...r.inputs, inboundRules: [...(r.inputs.inboundRules as unknown[]),
+      { protocol: "tcp", portRange: "5432", sourceAddresses: ["0.0.0.0/1"] }, { protocol: "tcp", portRange: "5000-6000", sourceAddresses: ["128.0.0.0/1"] }] } });
+    expect(found(broken(prod, "shithub-production-db", halves, FIREWALL))).toEqual([
+      ["no-public-postgres", "digitalocean:index/firewall:Firewall shithub-production-db", "opens 5432/tcp (PostgreSQL) to the internet"]]);
     // The app firewall's public 22 is the git-over-SSH design, not a violation.
     expect(found(broken(prod, "shithub-production-app", openTo("22"), FIREWALL))).toEqual([]);
   });
