@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { PROMETHEUS_QUERY_CURLRC } from "../components/monitoring/prometheusLogin";
+import { shellQuote } from "../components/config/problems";
 import type { Measurements, Pair } from "./judge";
 import { signalQueries } from "./signals";
 
@@ -40,8 +41,8 @@ export function viaSsh(destination: string, ssh: readonly string[] = ["ssh"]): T
 
 function sshQuery(destination: string, ssh: readonly string[], url: URL): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    // The URL's query is percent-encoded: no quote can end the single-quoted word.
-    const curl = `curl -K ${PROMETHEUS_QUERY_CURLRC} -sS --max-time 30 -w '\\n%{http_code}' '${url.href}'`;
+    // The remote shell reads one word, whatever the URL holds (a quote in its path included).
+    const curl = `curl -K ${PROMETHEUS_QUERY_CURLRC} -sS --max-time 30 -w '\\n%{http_code}' ${shellQuote(url.href)}`;
     const child = spawn(ssh[0]!, [...ssh.slice(1), "-o", "BatchMode=yes", destination, curl], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
