@@ -289,7 +289,10 @@ export const PROJECT_KEYS: readonly ProjectKey[] = [
     description: "Days WAL segments are kept (base backups 7 days longer).",
     default: "30",
     example: "30",
-    check: (v) => wholeNumber(v, 1, 3650),
+    // Recovery replays every segment since the newest base backup, taken weekly (shithub-basebackup.timer).
+    check: (v) => wholeNumber(v, 1, 3650) ?? (Number(v) < 8
+      ? `is ${v} days, less than the weekly base backup's 7 plus a day: the segments between the newest base backup and now would expire before the next one, and recovery could not reach the present`
+      : undefined),
   },
   {
     name: "multipartAbortDays",

@@ -147,3 +147,13 @@ describe("the backup jobs' database password", () => {
     expect(files.pgpass).toBe("10.10.0.3:5432:shithub:shithub_backup:s3cret\n");
   });
 });
+
+describe("settings that must agree with each other (security review family 10)", () => {
+  it("WAL is kept at least as long as the weekly base backup it replays on, plus a day", () => {
+    expect(problemsOf(rawConfig({ set: { "shithubd:walRetentionDays": "6" } })).map((p) => [p.key, p.message])).toEqual([[
+      "shithubd:walRetentionDays",
+      "is 6 days, less than the weekly base backup's 7 plus a day: the segments between the newest base backup and now would expire before the next one, and recovery could not reach the present",
+    ]]);
+    expect(configOf(rawConfig({ set: { "shithubd:walRetentionDays": "8" } })).backups.buckets.find((b) => b.id === "wal")!.rules).toContainEqual({ id: "wal", prefix: "wal/", expirationDays: 8 });
+  });
+});
