@@ -189,13 +189,23 @@ describe("the release script on a real systemd host", () => {
     ["a failed health check", () => bundle("v1.5.0"), /FAILED: shithubd-web is not healthy at http:\/\/127\.0\.0\.1:8080\/readyz; rolled back to v1\.1\.0; it is healthy$/m],
     ["a worker that crash-loops", () => bundle("v1.6.0"), /FAILED: shithubd-worker exited after it started; rolled back to v1\.1\.0; it is healthy$/m],
     // shithubd's storage check, with the new binary and web.env, before anything is switched.
-    ["a repositories' root that is not there", () => bundle("v1.2.1", { set: { "shithubd:SHITHUB_STORAGE__REPOS_ROOT": "/data/nowhere", "shithubd:SHITHUB_WORKERS": "7" } }),
+    // The repositories' root is /data/repos (the config refuses any other): here it is gone, as on a volume that did not mount.
+    ["a repositories' root that is not there", () => {
+      sh("mv /data/repos /data/repos.away");
+      putBack = () => sh("mv /data/repos.away /data/repos");
+      return bundle("v1.2.1", { set: { "shithubd:SHITHUB_WORKERS": "7" } });
+    },
       /shithubd storage check: .*repos_root: stat[^\n]*\n(.*\n)*.*FAILED: shithubd v1\.2\.1 storage check failed with the new web\.env \(the repositories' root or the object store\); nothing was changed/],
     ["an object store that does not answer", () => bundle("v1.2.1", { s3: true, set: { "shithubd:SHITHUB_WORKERS": "7" } }),
       /shithubd storage check: .*s3: [^\n]*\n(.*\n)*.*FAILED: shithubd v1\.2\.1 storage check failed/],
     ["a version re-published with another checksum", () => bundle("v1.1.0", { sha: "1".repeat(64), set: { "shithubd:SHITHUB_WORKERS": "7" } }),
       /FAILED: v1\.1\.0 is installed with checksum [0-9a-f]{64}, not 1{64}; a release never changes: publish a new version; nothing was changed/],
   ];
+  let putBack: (() => void) | undefined;
+  afterEach(() => {
+    putBack?.();
+    putBack = undefined;
+  });
   it.each(failures)("%s exits non-zero with one line, and the old release keeps serving", (_what, make, reason) => {
     const envBefore = sh("sha256sum /etc/shithub/*.env /etc/systemd/system/shithubd-*");
     const r = release(make());

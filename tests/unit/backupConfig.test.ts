@@ -157,3 +157,12 @@ describe("settings that must agree with each other (security review family 10)",
     expect(configOf(rawConfig({ set: { "shithubd:walRetentionDays": "8" } })).backups.buckets.find((b) => b.id === "wal")!.rules).toContainEqual({ id: "wal", prefix: "wal/", expirationDays: 8 });
   });
 });
+
+it("the repositories' root is where the volume, the units' sandbox and the repositories' backup expect it", () => {
+  expect(problemsOf(rawConfig({ set: { "shithubd:SHITHUB_STORAGE__REPOS_ROOT": "/srv/git" } })).map((p) => [p.key, p.message, p.fix])).toEqual([[
+    "shithubd:SHITHUB_STORAGE__REPOS_ROOT",
+    "is /srv/git, but the repositories live at /data/repos: the app host's volume, the only path the units may write, and what the repositories' backup snapshots",
+    "pulumi config rm shithubd:SHITHUB_STORAGE__REPOS_ROOT -s staging",
+  ]]);
+  expect(configOf(rawConfig({ set: { "shithubd:SHITHUB_STORAGE__REPOS_ROOT": "/data/repos" } })).stack).toBe("staging");
+});
