@@ -118,7 +118,9 @@ describe("edge: the Caddyfile, checked by Caddy", () => {
 
   describe.each(EDGE_CASES)("%s, %s: as Caddy adapts it", (domain, what, inputs) => {
     const json = adapt(write(`Caddyfile-${domain}-${what.replace(/\W+/g, "-")}-adapt`, renderCaddyfile(inputs)));
-    const routes: Json[] = json.apps.http.servers.srv0.routes;
+    // The public server (:443); the loopback metrics server is another.
+    const server: Json = (Object.values(json.apps.http.servers) as Json[]).find((s) => s.listen.includes(":443"));
+    const routes: Json[] = server.routes;
     const site = routes.find((r) => JSON.stringify(r.match) === JSON.stringify([{ host: [domain] }]));
 
     it("every reverse_proxy waits edgeWaitSeconds for shithubd, retrying every 250ms", () => {
@@ -166,7 +168,7 @@ describe("edge: the Caddyfile, checked by Caddy", () => {
     });
 
     it("answers 502/503/504 with the maintenance page, as a 503 with Retry-After", () => {
-      const errors = json.apps.http.servers.srv0.errors.routes;
+      const errors = server.errors.routes;
       const unavailable = findAll(errors, (n) => Array.isArray(n.match) && n.match.some((m: Json) => m.expression !== undefined));
       expect(unavailable).toHaveLength(1);
       expect(unavailable[0].match).toEqual([{ expression: "{http.error.status_code} in [502, 503, 504]" }]);
@@ -615,5 +617,14 @@ ${preload ? "" : "shared_preload_libraries = ''\n"}`);
       query("SELECT pg_reload_conf()");
     }
     expect(hbaRules().filter((r) => r.error !== null)).toEqual([]);
+  });
+});
+
+describe("edge: Caddy's admin API and metrics (security review N14)", () => {
+  it("the admin API is a socket in caddy's directory, not a port; metrics are served on loopback only", () => {
+    const json = adapt(write("Caddyfile-admin", renderCaddyfile(edgeInputs("staging.shithub.sh"))));
+    expect(json.admin).toEqual({ listen: "unix//var/lib/caddy/admin.sock" });
+    const metrics = (Object.values(json.apps.http.servers) as Json[]).filter((s) => findAll(s, (n) => n.handler === "metrics").length > 0);
+    expect(metrics.map((s) => s.listen)).toEqual([["127.0.0.1:2020"]]);
   });
 });
