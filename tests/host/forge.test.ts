@@ -354,6 +354,24 @@ describe("a fresh `pulumi up` of one host with every role", () => {
     });
   });
 
+  it("Caddy's admin API is a socket, not a port; an edge from before it moves there by a reload, and its metrics stay on loopback (security review N14)", () => {
+    const edge = remoteSteps(plannedFresh).find((st) => st.name === `${HOST}-edge-setup`)!;
+    // The edge as it was: the same file without the admin line, so the API on Caddy's default port.
+    machine.sh("sed -i '/^[[:space:]]*admin unix/d' /etc/caddy/Caddyfile && systemctl restart caddy.service && " +
+      "for i in $(seq 50); do curl -s -o /dev/null http://localhost:2019/config/ && exit 0; sleep 0.1; done; exit 1");
+    const pid = machine.sh("systemctl show -p MainPID --value caddy.service");
+    const r = machine.ssh(edge.command, edge.stdin, edge.hostKey, edge.privateKey);
+    expect({ status: r.status, stderr: r.stderr }).toMatchObject({ status: 0, stderr: expect.stringMatching(/changed: .*Caddyfile/) });
+    // A reload, not a restart: the same process serves on, its API now on the socket only.
+    expect(machine.sh("systemctl show -p MainPID --value caddy.service")).toBe(pid);
+    expect(machine.ssh("curl -s -o /dev/null http://localhost:2019/config/").status).not.toBe(0);
+    expect(machine.sh("test -S /var/lib/caddy/admin.sock && stat -c '%U' /var/lib/caddy/admin.sock")).toBe("caddy");
+    expect(machine.ssh("runuser -u shithub -- curl -s --unix-socket /var/lib/caddy/admin.sock http://admin/config/").status).not.toBe(0);
+    expect(machine.sh("curl -s http://127.0.0.1:2020/metrics | grep -c '^caddy_' || true")).not.toBe("0");
+    expect(machine.sh(`ss -Hltn 'sport = :2020' | awk '{print $4}'`)).toBe("127.0.0.1:2020");
+    expect(curl(`https://${DOMAIN}/`, "-o", "/dev/null", "-w", "%{http_code}").stdout).toBe("200");
+  });
+
   it("admits root only from the admin networks: a login from another address is refused", () => {
     const other = "10.213.0.5";
     ip("addr", "add", `${other}/32`, "dev", PUBLIC_BRIDGE);
