@@ -1,4 +1,6 @@
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { parse } from "yaml";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { lintWorkflows } from "../../scripts/lintWorkflows";
@@ -29,5 +31,26 @@ describe("the GitHub workflows", () => {
     for (const f of ["preview.yml", "deploy.yml"]) expect(readFileSync(join(WORKFLOWS, f), "utf8")).toContain("policyPacks: policy");
     // The comment job never checks out the pull request's code.
     expect(readFileSync(join(WORKFLOWS, "plan-comment.yml"), "utf8")).not.toContain("actions/checkout");
+  });
+});
+
+describe("plan-comment.yml's comment (security review N11)", () => {
+  it("fences the artifact's text with more backticks than it holds: a fork's text cannot end the block", () => {
+    const doc = parse(readFileSync(join(WORKFLOWS, "plan-comment.yml"), "utf8")) as { jobs: { comment: { steps: Array<{ run?: string }> } } };
+    const script = doc.jobs.comment.steps.find((s) => s.run !== undefined)!.run!;
+    const dir = mkdtempSync(join(tmpdir(), "plan-comment-"));
+    mkdirSync(join(dir, "plan-diff"));
+    mkdirSync(join(dir, "bin"));
+    writeFileSync(join(dir, "plan-diff", "pr-number"), "42\n");
+    writeFileSync(join(dir, "plan-diff", "staging.txt"), "+ a change\n````\n## forged heading\n");
+    writeFileSync(join(dir, "plan-diff", "production.txt"), "no change\n");
+    // gh stands in for the comment: it keeps the body it was given.
+    writeFileSync(join(dir, "bin", "gh"), `#!/bin/sh\nwhile [ $# -gt 0 ]; do [ "$1" = --body-file ] && cp "$2" "${dir}/posted.md"; shift; done\n`);
+    chmodSync(join(dir, "bin", "gh"), 0o755);
+    const run = spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", script], { cwd: dir, encoding: "utf8", env: { ...process.env, PATH: `${join(dir, "bin")}:${process.env.PATH}`, GH_TOKEN: "t", REPO: "o/r" } });
+    expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: "" });
+    const body = readFileSync(join(dir, "posted.md"), "utf8");
+    expect(body).toContain("`````diff\n+ a change\n````\n## forged heading\n\n`````\n</details>");
+    expect(body).toContain("```diff\nno change\n\n```\n</details>");
   });
 });
