@@ -187,7 +187,7 @@ export async function runOffline(cfg: StackFileConfig, options: OfflineOptions =
   let decision: PromotionDecision | undefined;
   if (gate !== undefined && options.promotion !== undefined) {
     const { upstream, current, now } = options.promotion;
-    const key = judgeDeployKey(cfg.stack, gate.from, String((outputs as { deployKey?: unknown }).deployKey), upstream.deployKey, built.config.hosts.authorizedKeys.length > 0);
+    const key = judgeDeployKey(cfg.stack, gate.from, built.outputs.deployKey, upstream.deployKey, built.config.hosts.authorizedKeys.length > 0);
     if (key.verdict === "refused") return { ok: false, message: key.message, resources };
     decision = judgePromotion({ stack: cfg.stack, version: built.config.version, promotion: gate, upstream, current, now: now ?? new Date() });
     if (decision.verdict === "refused") return { ok: false, message: refusalMessage(cfg.stack, decision), resources };

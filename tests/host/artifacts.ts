@@ -36,6 +36,8 @@ export class ArtifactServer {
   private keyFile(who: string, kind: "pub" | "sec"): string {
     const file = (k: string) => join(this.dir, "..", `minisign-${who}.${k}`);
     if (!existsSync(file("sec"))) {
+      // minisign is one of the host tier's tools: cloud.sh installs them (publish may come before the cloud boots).
+      execFileSync("bash", [join(__dirname, "cloud.sh"), "tools"], { stdio: "ignore" });
       mkdirSync(join(this.dir, ".."), { recursive: true });
       execFileSync("minisign", ["-G", "-W", "-f", "-p", file("pub"), "-s", file("sec")], { stdio: "ignore" });
     }

@@ -203,18 +203,26 @@ describe("the backup system on a real host", () => {
     sh("rm -f /var/tmp/seg");
   });
 
-  it("point-in-time recovery from the base backup and the archived WAL gives exactly what was committed before the target", () => {
-    const psql = (sql: string) => sh(`psql -X -At '${DB_URL}' -c "${sql}"`);
-    psql("CREATE TABLE pitr_probe (v text)");
-    psql("INSERT INTO pitr_probe VALUES ('first')");
+  const psql = (sql: string) => sh(`psql -X -At '${DB_URL}' -c "${sql}"`);
+  /**
+   * A recovery target between two commits to pitr_probe, a second from each, both archived:
+   * recovery must see a commit after the target to stop before it.
+   */
+  const targetBetween = (before: string, after: string): string => {
+    psql(`INSERT INTO pitr_probe VALUES ('${before}')`);
     execFileSync("sleep", ["1.5"]);
     const target = psql("SELECT now()");
     execFileSync("sleep", ["1.5"]);
-    psql("INSERT INTO pitr_probe VALUES ('second')");
-    // Both commits archived: recovery must see a commit after the target to stop before it.
+    psql(`INSERT INTO pitr_probe VALUES ('${after}')`);
     const archived = Number(sh("runuser -u postgres -- psql -X -At -c 'SELECT archived_count FROM pg_stat_archiver'"));
     sh("runuser -u postgres -- psql -X -q -c 'SELECT pg_switch_wal()'");
     sh(`for i in $(seq 100); do [ "$(runuser -u postgres -- psql -X -At -c 'SELECT archived_count FROM pg_stat_archiver')" -gt ${archived} ] && exit 0; sleep 0.2; done; exit 1`);
+    return target;
+  };
+
+  it("point-in-time recovery from the base backup and the archived WAL gives exactly what was committed before the target", () => {
+    psql("CREATE TABLE pitr_probe (v text)");
+    const target = targetBetween("first", "second");
     const r = machine.ssh(`shithub-pitr-drill '${target}' "SELECT string_agg(v, ',' ORDER BY v) FROM pitr_probe"`, `${TEST_BACKUP_KEY.identity}\n`);
     expect(r.stderr).toMatch(/shithub-pitr-drill: recovered to .* from base-\d{8}T\d{6}Z\.tar\.gz\.age and the archived WAL in \d+ s/);
     expect({ status: r.status, rows: r.stdout.trim() }).toEqual({ status: 0, rows: "first" });
@@ -227,15 +235,7 @@ describe("the backup system on a real host", () => {
     // What a holder of the WAL bucket's key can write: a newer base backup (the real one, sealed to
     // the public recipients) carrying settings that would stop recovery or the server, and a decoy
     // object beside every archived segment.
-    const psql = (sql: string) => sh(`psql -X -At '${DB_URL}' -c "${sql}"`);
-    psql("INSERT INTO pitr_probe VALUES ('third')");
-    execFileSync("sleep", ["1.5"]);
-    const target = psql("SELECT now()");
-    execFileSync("sleep", ["1.5"]);
-    psql("INSERT INTO pitr_probe VALUES ('fourth')");
-    const archived = Number(sh("runuser -u postgres -- psql -X -At -c 'SELECT archived_count FROM pg_stat_archiver'"));
-    sh("runuser -u postgres -- psql -X -q -c 'SELECT pg_switch_wal()'");
-    sh(`for i in $(seq 100); do [ "$(runuser -u postgres -- psql -X -At -c 'SELECT archived_count FROM pg_stat_archiver')" -gt ${archived} ] && exit 0; sleep 0.2; done; exit 1`);
+    const target = targetBetween("third", "fourth");
     const at = `(timestamptz '${target}' - interval '1 second') AT TIME ZONE 'UTC'`;
     const planted = `base-${psql(`SELECT to_char(${at}, 'YYYYMMDD') || 'T' || to_char(${at}, 'HH24MISS') || 'Z'`)}.tar.gz.age`;
     const plant = machine.ssh(`set -euo pipefail
