@@ -12,6 +12,8 @@ export type ValueType =
   | { readonly kind: "duration" }
   | { readonly kind: "url"; readonly schemes: readonly string[] }
   | { readonly kind: "hostPort" }
+  /** A sender as a From header writes it: `shithub <noreply@example.org>` or a bare address. */
+  | { readonly kind: "mailbox" }
   | { readonly kind: "loopbackHostPort" }
   | { readonly kind: "base64Key32" }
   | { readonly kind: "base64" }
@@ -98,7 +100,7 @@ const TOML_KEYS: ReadonlyArray<readonly [string, ValueType]> = [
   ["auth.require_email_verification", bool],
   ["auth.base_url", httpUrl],
   ["auth.site_name", str],
-  ["auth.email_from", str],
+  ["auth.email_from", { kind: "mailbox" }],
   ["auth.email_backend", enumOf("stdout", "smtp", "postmark", "resend")],
   ["auth.smtp.addr", { kind: "hostPort" }],
   ["auth.smtp.username", str],

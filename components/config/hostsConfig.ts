@@ -5,6 +5,7 @@ import type { Problem } from "./problems";
 import { parseJsonList, substitutedCommand } from "./problems";
 import { ageRecipientProblem } from "../backups/ageKeys";
 import { publicKeyProblem } from "../hosts/sshKeys";
+import { mailAddressProblem } from "./mailAddress";
 import { checkTopology } from "../hosts/topology";
 import type { HostSpec, PathProblem } from "../hosts/topology";
 
@@ -29,7 +30,6 @@ export interface HostsConfig {
 }
 
 const FINGERPRINT = /^([0-9a-f]{2}:){15}[0-9a-f]{2}$|^\d+$/;
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 type ItemCheck = (text: string) => string | undefined;
 
@@ -46,7 +46,7 @@ const ITEM_CHECKS: Record<Exclude<ListKey, "hosts">, { check: ItemCheck; example
     example: "203.0.113.10/32",
   },
   alertEmails: {
-    check: (t) => (EMAIL.test(t) ? undefined : "must be an email address"),
+    check: mailAddressProblem,
     example: "ops@example.org",
   },
   authorizedKeys: {

@@ -4,6 +4,7 @@ import { DEFAULT_IMAGE, describeImage, PLATFORMS } from "../hosts/platform";
 import { vpcRangeProblem } from "./addressRanges";
 import { artifactUrlProblem } from "./artifactUrl";
 import { minisignKeyProblem } from "./minisignKey";
+import { mailAddressProblem, mailboxProblem } from "./mailAddress";
 import { publicKeyOf } from "../hosts/sshKeys";
 import { overrideShapeProblem, stackReferenceProblem } from "../promotion/promotionValues";
 import { canaryVerdictProblem } from "../promotion/canaryVerdict";
@@ -67,6 +68,24 @@ function healthPathProblem(v: string): string | undefined {
     if (url.pathname + url.search !== path) return `${JSON.stringify(path)} is not a normalised URL path (no . or .. segments, no #fragment, no characters a URL must escape)`;
     if (/[[\]{}]/.test(path)) return `${JSON.stringify(path)} must not contain [ ] { }: curl would read them as a pattern of several URLs`;
   }
+  return undefined;
+}
+
+/**
+ * An ACME directory as Caddy's `acme_ca` takes it: an https URL the WHATWG parser reads back
+ * unchanged, so it holds no space, quote, brace (a Caddy placeholder), backslash or character
+ * outside printable ASCII, and no credentials or fragment.
+ */
+function acmeDirectoryProblem(v: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    return "must be an https URL of an ACME directory";
+  }
+  if (url.protocol !== "https:" || url.hostname === "") return "must be an https URL of an ACME directory";
+  if (url.username !== "" || url.password !== "" || url.hash !== "") return "must be an https URL without credentials or #fragment";
+  if (url.href !== v || /[{}"'`\\]/.test(v)) return "must be an https URL written as a URL parser writes it back (no spaces, quotes, braces, backslashes or characters outside printable ASCII: percent-encode them)";
   return undefined;
 }
 
@@ -241,7 +260,7 @@ export const PROJECT_KEYS: readonly ProjectKey[] = [
     description: "ACME account email of the edge's certificate; default: the first of shithubd:alertEmails.",
     optional: true,
     example: "ops@example.org",
-    check: (v) => (/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v) ? undefined : "must be an email address"),
+    check: mailAddressProblem,
   },
   {
     name: "acmeCaUrl",
@@ -249,7 +268,7 @@ export const PROJECT_KEYS: readonly ProjectKey[] = [
     description: "ACME directory of another CA, e.g. Let's Encrypt's staging CA for a staging stack.",
     optional: true,
     example: "https://acme-staging-v02.api.letsencrypt.org/directory",
-    check: (v) => (/^https:\/\/[^\s/]+\/\S*$/.test(v) ? undefined : "must be an https URL of an ACME directory"),
+    check: acmeDirectoryProblem,
   },
   {
     name: "edgeWaitSeconds",
@@ -340,7 +359,7 @@ export const PROJECT_KEYS: readonly ProjectKey[] = [
     description: "The sender of alert mail; default: shithubd's SHITHUB_AUTH__EMAIL_FROM address.",
     optional: true,
     example: "alerts@example.org",
-    check: (v) => (/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(v) ? undefined : "must be an email address"),
+    check: mailboxProblem,
   },
   {
     name: "alertSmtpUsername",

@@ -1,7 +1,7 @@
 import { CATALOGUE } from "./catalogue";
 import { ENV_DEFAULTS, derivedEnv, productionByName } from "../env/envDefaults";
 import type { EnvValue, EnvValues } from "../env/envValues";
-import { DATABASE_URL_VALUE, textOf } from "../env/envValues";
+import { DATABASE_URL_VALUE } from "../env/envValues";
 import { platformOf } from "../hosts/platform";
 import type { Platform } from "../hosts/platform";
 import { checkEnv, S3_KEYS } from "../env/envRules";
@@ -23,6 +23,7 @@ import type { Problem } from "./problems";
 import { ConfigError, configSetCommand, reencryptCommand, renameCommand } from "./problems";
 import { Sensitive } from "./sensitive";
 import { didYouMean } from "./suggest";
+import { consistencyProblems } from "./consistency";
 import type { EnvFileName, EnvTemplate } from "../env/envTemplate";
 
 /** A stack name with "prod" or "production" as a word of it (prod-eu, eu_production), not "product". */
@@ -193,16 +194,9 @@ export function parseStackConfig(raw: RawStackConfig, templates: Readonly<Record
     for (const [name, value] of runtimeBucketEnv(stack, region, project.get("bucketPrefix"))) env.set(name, value);
   }
   problems.push(...checkEnv({ stack, version, values: env, templates }));
-  // The repositories' root has more readers than shithubd: the volume is mounted at /data, the
-  // units may write only there, and the repositories' backup snapshots /data/repos. Another root
-  // would be refused by the sandbox, or silently left out of every backup.
-  const reposRoot = env.get("SHITHUB_STORAGE__REPOS_ROOT");
-  const reposKey = qualified("SHITHUB_STORAGE__REPOS_ROOT");
-  if (reposRoot?.origin === "stack" && !reposRoot.placeholder && textOf(reposRoot) !== ENV_DEFAULTS.SHITHUB_STORAGE__REPOS_ROOT && !problems.some((p) => p.key === reposKey)) {
-    problems.push({ stack, key: reposKey, message: `is ${textOf(reposRoot)}, but the repositories live at ${ENV_DEFAULTS.SHITHUB_STORAGE__REPOS_ROOT}: the app host's volume, the only path the units may write, and what the repositories' backup snapshots`, fix: `pulumi config rm ${reposKey} -s ${stack}` });
-  }
   const hosts = parseHostsConfig(stack, lists, production);
   problems.push(...hosts.problems);
+  problems.push(...consistencyProblems(stack, env, hosts.config?.hosts, problems));
 
   // A release key already reported invalid is not reported again as missing.
   const releaseKeyReported = problems.some((p) => ["artifactUrl", "artifactPath", "artifactSha256"].some((k) => p.key === qualified(k)));

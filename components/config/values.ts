@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import type { ValueType } from "./catalogue";
+import { mailboxProblem } from "./mailAddress";
 
 /** Go's strconv.ParseBool, which shithubd uses; `yes`/`on` are errors there too. */
 const GO_BOOLS = new Set(["1", "t", "T", "TRUE", "true", "True", "0", "f", "F", "FALSE", "false", "False"]);
@@ -11,15 +12,25 @@ export function isTrue(text: string): boolean {
   return ["1", "t", "T", "TRUE", "true", "True"].includes(text);
 }
 
-function hostPort(text: string): { host: string; port: number } | undefined {
+/** A host name as a resolver reads it (letters, digits, hyphens, dots), not free text. */
+const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+
+/**
+ * Go's host:port, with a host that is an IP literal (IPv6 in brackets, no zone), a host name or
+ * empty (every interface): the address reaches systemd's ExecStart, the Caddyfile and Prometheus
+ * as well, where spaces, `%`, `#` or braces would be read as something else.
+ */
+export function hostPort(text: string): { host: string; port: number } | undefined {
   const m = /^(\[([0-9A-Fa-f:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text);
   if (!m) return undefined;
   const port = Number(m[4]);
   if (port < 1 || port > 65535) return undefined;
-  return { host: m[2] ?? m[3] ?? "", port };
+  const host = m[2] ?? m[3] ?? "";
+  if (m[2] !== undefined ? isIP(host) !== 6 : host !== "" && isIP(host) !== 4 && !HOST_NAME.test(host)) return undefined;
+  return { host, port };
 }
 
-function isLoopbackLiteral(host: string): boolean {
+export function isLoopbackLiteral(host: string): boolean {
   if (isIP(host) === 4) return host.startsWith("127.");
   if (isIP(host) === 6) return host === "::1";
   return false;
@@ -116,7 +127,9 @@ export function checkValue(type: ValueType, text: string): string | undefined {
         : `must be an absolute URL (${type.schemes.join(" or ")})`;
     }
     case "hostPort":
-      return hostPort(text) ? undefined : "must be host:port, e.g. 127.0.0.1:8080";
+      return hostPort(text) ? undefined : "must be host:port, e.g. 127.0.0.1:8080 (an IP address, [IPv6] or a host name, and a port from 1 to 65535)";
+    case "mailbox":
+      return mailboxProblem(text);
     case "loopbackHostPort": {
       const hp = hostPort(text);
       return hp && isLoopbackLiteral(hp.host)

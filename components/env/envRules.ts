@@ -44,6 +44,8 @@ export function exampleValue(type: ValueType): string {
       return "127.0.0.1:6060";
     case "absPath":
       return "/data/repos";
+    case "mailbox":
+      return "'shithub <noreply@example.org>'";
     default:
       return "'<value>'";
   }

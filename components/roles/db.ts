@@ -1,3 +1,4 @@
+import { APP_CONNECTION_LIMIT } from "./dbCapacity";
 import type { HostSpec } from "../hosts/topology";
 import { postgresConfDir } from "../hosts/platform";
 import type { Platform } from "../hosts/platform";
@@ -103,6 +104,7 @@ export function dbRolesSql(passwords: DbPasswords): string {
   return renderTemplate(readTemplate("postgresql", "roles.sql.mustache"), {
     database: DATABASE,
     appUser: APP_USER,
+    appConnectionLimit: APP_CONNECTION_LIMIT,
     backupUser: BACKUP_USER,
     appVerifier: sqlLiteral(scramSha256Verifier(passwords.appPassword, Buffer.from(passwords.appSalt, "base64"))),
     backupVerifier: sqlLiteral(scramSha256Verifier(passwords.backupPassword, Buffer.from(passwords.backupSalt, "base64"))),

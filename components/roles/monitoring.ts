@@ -1,3 +1,4 @@
+import { yamlString } from "../monitoring/yamlString";
 import type { AlertSmtp } from "../monitoring/monitoringConfig";
 import { PROMETHEUS_QUERY_CURLRC } from "../monitoring/prometheusLogin";
 import type { PrometheusLogin } from "../monitoring/prometheusLogin";
@@ -37,13 +38,13 @@ export interface AlertmanagerInputs {
 export function renderAlertmanagerConfig(inputs: AlertmanagerInputs): string {
   return renderTemplate(readTemplate("monitoring", "alertmanager.yml.mustache"), {
     stack: inputs.stack,
-    // JSON strings are YAML strings: no value can end its quotes or the line.
+    // Quoted and escaped: no value can end its quotes or the line, or be folded.
     smtp: inputs.smtp === undefined ? false : {
-      smarthost: JSON.stringify(inputs.smtp.smarthost),
-      from: JSON.stringify(inputs.smtp.from),
-      username: inputs.smtp.username === undefined ? false : JSON.stringify(inputs.smtp.username),
-      password: JSON.stringify(inputs.smtp.password ?? ""),
-      emails: inputs.alertEmails.map((email) => ({ email: JSON.stringify(email) })),
+      smarthost: yamlString(inputs.smtp.smarthost),
+      from: yamlString(inputs.smtp.from),
+      username: inputs.smtp.username === undefined ? false : yamlString(inputs.smtp.username),
+      password: yamlString(inputs.smtp.password ?? ""),
+      emails: inputs.alertEmails.map((email) => ({ email: yamlString(email) })),
     },
   });
 }

@@ -105,6 +105,7 @@ describe("a release flagged as a major schema change", () => {
   it("backs up first: every release step waits for the tagged backup", async () => {
     const threeApps = (c: Record<string, unknown>) => {
       c["shithubd:majorSchemaChange"] = true;
+      c["shithubd:SHITHUB_DB__MAX_CONNS"] = "13";
       c["shithubd:hosts"] = [
         ...[1, 2].map((i) => ({ name: `app-${i}`, size: "s-2vcpu-4gb", roles: ["app"], volume: { name: `app-${i}-data`, sizeGib: 50 } })),
         { name: "db-1", size: "s-2vcpu-4gb", roles: ["db", "backup"], volume: { name: "db-1-data", sizeGib: 50 } },

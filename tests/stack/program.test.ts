@@ -49,7 +49,7 @@ describe.each(["staging", "production"])("the program on Pulumi.%s.yaml", (stack
 describe("a stack copy with a bad config fails with the key and the fix, and registers nothing", () => {
   const cases: Array<[string, (c: Record<string, unknown>) => void, RegExp]> = [
     ["missing a required variable", (c) => delete c["shithubd:SHITHUB_AUTH__EMAIL_FROM"],
-      /shithubd:SHITHUB_AUTH__EMAIL_FROM: is required by templates\/env\/web\.env\.mustache but is not set\n\s+fix: pulumi config set shithubd:SHITHUB_AUTH__EMAIL_FROM '<value>' -s staging/],
+      /shithubd:SHITHUB_AUTH__EMAIL_FROM: is required by templates\/env\/web\.env\.mustache but is not set\n\s+fix: pulumi config set shithubd:SHITHUB_AUTH__EMAIL_FROM 'shithub <noreply@example\.org>' -s staging/],
     ["a misnamed variable", (c) => { c["shithubd:SHITHUB_AUTH__EMAIL_BACKNED"] = "postmark"; },
       /shithubd:SHITHUB_AUTH__EMAIL_BACKNED: .*did you mean SHITHUB_AUTH__EMAIL_BACKEND\?\n\s+fix: pulumi config set shithubd:SHITHUB_AUTH__EMAIL_BACKEND/],
     ["a plaintext session key", (c) => { c["shithubd:SHITHUB_SESSION_KEY"] = SESSION_KEY; },

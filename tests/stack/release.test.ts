@@ -18,6 +18,8 @@ const threeApps = (c: Record<string, unknown>) => {
     ...[1, 2, 3].map((i) => ({ name: `app-${i}`, size: "s-2vcpu-4gb", roles: ["app"], volume: { name: `app-${i}-data`, sizeGib: 50 } })),
     { name: "db-1", size: "s-2vcpu-4gb", roles: ["db"], volume: { name: "db-1-data", sizeGib: 50 } },
   ];
+  // Three app hosts' pools share one database: 8 is the largest that fits.
+  c["shithubd:SHITHUB_DB__MAX_CONNS"] = "8";
 };
 
 const changed = (a: RecordedResource[], b: RecordedResource[]): string[] => changedResources(a, b).map((r) => r.name).sort();

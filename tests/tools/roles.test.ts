@@ -12,6 +12,7 @@ import { webAddress } from "../../components/release/releasePlan";
 import { splitPassword } from "../../components/backups/pgpass";
 import { databaseClients, databaseUrl, dbSetupFiles, dbSetupVars } from "../../components/roles/db";
 import { scramSha256Verifier } from "../../components/roles/scram";
+import { APP_CONNECTION_LIMIT, MAX_CONNECTIONS } from "../../components/roles/dbCapacity";
 import type { DbNetwork, DbPasswords } from "../../components/roles/db";
 import { edgeFiles, renderCaddyfile } from "../../components/roles/edge";
 import type { EdgeInputs } from "../../components/roles/edge";
@@ -550,6 +551,15 @@ ${preload ? "" : "shared_preload_libraries = ''\n"}`);
     expect(queryJson("SELECT rolname, rolcanlogin, rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls FROM pg_roles WHERE rolname LIKE 'shithub%' ORDER BY rolname")).toEqual([
       { rolname: "shithub", rolcanlogin: true, rolsuper: false, rolcreatedb: false, rolcreaterole: false, rolreplication: false, rolbypassrls: false },
       { rolname: "shithub_backup", rolcanlogin: true, rolsuper: false, rolcreatedb: false, rolcreaterole: false, rolreplication: false, rolbypassrls: false },
+    ]);
+  });
+
+  it("roles.sql: shithub's connections are limited below max_connections, which the plan's pool check assumes (family 10)", () => {
+    expect(Number(query("SHOW max_connections"))).toBe(MAX_CONNECTIONS);
+    expect(Number(query("SHOW superuser_reserved_connections"))).toBe(3);
+    expect(queryJson("SELECT rolname, rolconnlimit FROM pg_roles WHERE rolname LIKE 'shithub%' ORDER BY rolname")).toEqual([
+      { rolname: "shithub", rolconnlimit: APP_CONNECTION_LIMIT },
+      { rolname: "shithub_backup", rolconnlimit: -1 },
     ]);
   });
 

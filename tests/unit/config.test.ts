@@ -32,7 +32,7 @@ describe("each kind of bad input is one clear problem naming stack, key and fix"
     const p = onlyProblem(rawConfig({ drop: ["shithubd:SHITHUB_AUTH__EMAIL_FROM"] }));
     expect(p).toMatchObject({ stack: "staging", key: "shithubd:SHITHUB_AUTH__EMAIL_FROM", kind: "missing" });
     expect(p.message).toBe("is required by templates/env/web.env.mustache but is not set");
-    expect(p.fix).toBe("pulumi config set shithubd:SHITHUB_AUTH__EMAIL_FROM '<value>' -s staging");
+    expect(p.fix).toBe("pulumi config set shithubd:SHITHUB_AUTH__EMAIL_FROM 'shithub <noreply@example.org>' -s staging");
   });
 
   it("a missing required secret is set with --secret and a generated key", () => {

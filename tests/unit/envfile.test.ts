@@ -57,10 +57,10 @@ describe("renderEnvFile", () => {
   const templates = realTemplates();
 
   it("writes hostile values through the real template without HTML escaping", () => {
-    const config = configOf(rawConfig({ set: { "shithubd:SHITHUB_AUTH__EMAIL_FROM": `shithub & co <noreply@x.sh> "q" 'a'=b $HOME #` } }));
+    const config = configOf(rawConfig({ set: { "shithubd:SHITHUB_AUTH__SITE_NAME": `shithub & co <noreply@x.sh> "q" 'a'=b $HOME #` } }));
     const web = renderEnvFile(templates.web, config.env, config.version);
     expect(web.content).not.toMatch(/&amp;|&lt;|&gt;|&quot;|&#39;|&#x3D;/);
-    expect(readBack(web.content, "SHITHUB_AUTH__EMAIL_FROM")).toBe(`shithub & co <noreply@x.sh> "q" 'a'=b $HOME #`);
+    expect(readBack(web.content, "SHITHUB_AUTH__SITE_NAME")).toBe(`shithub & co <noreply@x.sh> "q" 'a'=b $HOME #`);
     expect(readBack(web.content, "SHITHUB_SESSION_KEY")).toBe(SESSION_KEY);
   });
 

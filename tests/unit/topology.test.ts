@@ -90,7 +90,7 @@ describe("network and access settings", () => {
     ["shithubd:adminCidrs", ["2001:db8::1/64"], /^has host bits set: the network it names is 2001:db8::\/64$/],
     ["shithubd:adminCidrs", ["2001:db8::/129"], /\/128 at most/],
     ["shithubd:sshKeys", ["ssh-ed25519 AAAA"], /fingerprint/],
-    ["shithubd:alertEmails", ["ops"], /email/],
+    ["shithubd:alertEmails", ["ops"], /must be a mail address/],
   ])("%s %j is refused", (key, value, message) => {
     const [p, ...rest] = problemsOf(rawConfig({ set: { [key]: JSON.stringify(value) } }));
     expect(rest).toEqual([]);
