@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { isMap, isScalar, isSeq, LineCounter, parse, parseDocument } from "yaml";
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parse, parseDocument } from "yaml";
 import type { Node } from "yaml";
 
 /** A config key declared in Pulumi.yaml. */
@@ -89,6 +89,35 @@ function valueText(node: Node | null): { text: string; scalar: boolean } {
   return { text: JSON.stringify(node.toJSON()), scalar: false };
 }
 
+/** The ciphertext the passphrase provider writes (`pulumi config set --secret`): v1:<nonce>:<sealed>, both base64. */
+const PASSPHRASE_CIPHERTEXT = /^v1:[A-Za-z0-9+/]+={0,2}:[A-Za-z0-9+/]+={0,2}$/;
+
+/**
+ * Why a value's YAML would not reach the program as this plan reads it, or undefined. Tags
+ * (`!!binary`, `!!int`, `!custom`) and aliases are resolved differently by the CLI's Go reader
+ * and by this one; a `secure:` value is a mapping of that one key to the ciphertext the stack's
+ * secrets provider wrote, and nowhere else (a list or object holds no secrets here).
+ */
+function shapeProblem(node: Node | null, passphrase: boolean, top = true): string | undefined {
+  if (node === null) return undefined;
+  if (isAlias(node)) return "is a YAML alias (*name): write the value itself";
+  if (node.tag !== undefined) return `carries the YAML tag ${node.tag.replace("tag:yaml.org,2002:", "!!")}, which the CLI and this plan resolve differently: write the value plainly (quoted if it must stay text)`;
+  if (isMap(node) && node.has("secure")) {
+    if (!top) return "holds a secure: value inside a list or object: secrets here are whole keys, set with --secret";
+    const cipher = node.get("secure", true);
+    if (node.items.length !== 1 || !isScalar(cipher) || typeof cipher.value !== "string" || cipher.tag !== undefined) return "is a secure: value with another shape than the CLI writes (one key, secure, and the ciphertext as text)";
+    if (passphrase ? !PASSPHRASE_CIPHERTEXT.test(cipher.value) : !/^[\x21-\x7e]+$/.test(cipher.value)) return "is a secure: value whose ciphertext is not what this stack's secrets provider writes (it cannot be decrypted)";
+    return undefined;
+  }
+  const children = isMap(node) ? node.items.flatMap((p) => [p.key as Node | null, p.value as Node | null]) : isSeq(node) ? (node.items as Array<Node | null>) : [];
+  for (const child of children) {
+    if (isScalar(child) && child.value === "<<" && child.type === "PLAIN") return "uses a YAML merge key (<<): write the entries out";
+    const problem = shapeProblem(child, passphrase, false);
+    if (problem !== undefined) return problem;
+  }
+  return undefined;
+}
+
 /**
  * Reads `Pulumi.<stack>.yaml` and merges the project's defaults under it, like the CLI does
  * before it starts the program. File-level errors (not YAML, a repeated key, the wrong shape)
@@ -137,11 +166,18 @@ export function loadStackFile(dir: string, stack: string, project: ProjectFile =
   }
   const values: Record<string, string> = {};
   const secureKeys = new Set<string>();
+  // A stack file with an encryption salt uses the passphrase provider.
+  const passphrase = isMap(root) && root.has("encryptionsalt");
 
   for (const pair of isMap(configNode) ? configNode.items : []) {
     const key = qualify(project.name, String(isScalar(pair.key) ? pair.key.value : pair.key));
     const node = pair.value as Node | null;
-    if (isMap(node) && isScalar(node.get("secure", true))) {
+    const shape = shapeProblem(node, passphrase);
+    if (shape !== undefined) {
+      throw new StackFileError(`${at(node?.range?.[0])}: '${key}' ${shape}`,
+        `pulumi config set ${key} VALUE -s ${stack}${isMap(node) && node.has("secure") ? " --secret" : ""}, which writes the value as the CLI reads it`);
+    }
+    if (isMap(node) && node.has("secure")) {
       secureKeys.add(key);
       values[key] = secretPlaceholder(key, `from ${file}`);
       continue;

@@ -72,4 +72,36 @@ describe("loadStackFile reads a stack file as the CLI does", () => {
     });
     expect(loadStackFile(dir, "staging").values["shithubd:SHITHUB_DB__MAX_CONNS"]).toBe("12");
   });
+
+  // Security review family 12: the plan must read a stack file as the CLI does, or refuse it.
+  it.each([
+    ["a YAML tag", "  shithubd:SHITHUB_WORKERS: !!binary NA==\n", "carries the YAML tag !!binary", ""],
+    ["a custom tag", "  shithubd:domain: !env shithub.example.org\n", "carries the YAML tag !env", ""],
+    ["a tag inside a list", "  shithubd:adminCidrs: [!!str 203.0.113.10/32]\n", "carries the YAML tag !!str", ""],
+    ["an alias", "  shithubd:domain: &d shithub.example.org\n  shithubd:dnsZone: *d\n", "is a YAML alias", ""],
+    ["a merge key", "  shithubd:x: {<<: {a: 1}}\n", "uses a YAML merge key", ""],
+    ["a secure value with another key", "  shithubd:SHITHUB_SESSION_KEY: {secure: \"v1:bm9uY2U=:Y2lwaGVy\", note: x}\n", "another shape than the CLI writes", " --secret"],
+    ["a secure number", "  shithubd:SHITHUB_SESSION_KEY: {secure: 12}\n", "another shape than the CLI writes", " --secret"],
+    ["an empty secure value", "  shithubd:SHITHUB_SESSION_KEY: {secure: \"\"}\n", "ciphertext is not what this stack's secrets provider writes", " --secret"],
+    ["plaintext under secure:", "  shithubd:SHITHUB_SESSION_KEY: {secure: my-password}\n", "ciphertext is not what this stack's secrets provider writes", " --secret"],
+    ["a secure value inside a list", "  shithubd:adminCidrs: [{secure: \"v1:bm9uY2U=:Y2lwaGVy\"}]\n", "inside a list or object", ""],
+  ])("refuses %s: the CLI would read it otherwise, or not at all", (_what, lines, message, secretFlag) => {
+    const dir = stackFileDir("staging", `encryptionsalt: v1:c2FsdA==:v1:bm9uY2U=:Y2lwaGVy\nconfig:\n  shithubd:version: v1.8.0\n${lines}`);
+    let error: StackFileError | undefined;
+    try {
+      loadStackFile(dir, "staging");
+    } catch (e) {
+      error = e as StackFileError;
+    }
+    expect(error).toBeInstanceOf(StackFileError);
+    expect(error!.message).toMatch(new RegExp(`Pulumi\\.staging\\.yaml:\\d+:\\d+: 'shithubd:[A-Za-z_]+' .*${message.replace(/[!.]/g, "\\$&")}`));
+    expect(error!.fix).toMatch(new RegExp(`^pulumi config set shithubd:[A-Za-z_]+ VALUE -s staging${secretFlag}, which writes`));
+  });
+
+  it("takes the passphrase provider's ciphertext, and plain values beside it", () => {
+    const dir = stackFileDir("staging", "encryptionsalt: v1:c2FsdA==:v1:bm9uY2U=:Y2lwaGVy\nconfig:\n  shithubd:version: v1.8.0\n  shithubd:SHITHUB_SESSION_KEY:\n    secure: v1:bm9uY2Vub25jZQ==:c2VhbGVkc2VhbGVkc2VhbGVk\n  shithubd:adminCidrs: [\"203.0.113.10/32\"]\n");
+    const cfg = loadStackFile(dir, "staging");
+    expect(cfg.secureKeys).toEqual(new Set(["shithubd:SHITHUB_SESSION_KEY"]));
+    expect(cfg.values["shithubd:adminCidrs"]).toBe("[\"203.0.113.10/32\"]");
+  });
 });
