@@ -55,6 +55,8 @@ export type OfflineResult =
       readonly promotion?: { readonly from: string; readonly soakMinutes: number };
       /** The gate's decision, when the plan was given the outputs it reads (OfflineOptions.promotion). */
       readonly decision?: PromotionDecision;
+      /** The program's own objects, for tools that read what it built (URNs, components). */
+      readonly program: Program;
     }
   | { readonly ok: false; readonly message: string; readonly resources: RecordedResource[] };
 
@@ -193,7 +195,7 @@ export async function runOffline(cfg: StackFileConfig, options: OfflineOptions =
     if (decision.verdict === "refused") return { ok: false, message: refusalMessage(cfg.stack, decision), resources };
   }
   return {
-    ok: true, resources, files, outputs: outputs as unknown as Record<string, unknown>, unsetValues: unset,
+    ok: true, resources, files, outputs: outputs as unknown as Record<string, unknown>, unsetValues: unset, program: built,
     ...(gate !== undefined ? { promotion: { from: gate.from, soakMinutes: gate.soakMinutes } } : {}),
     ...(decision !== undefined ? { decision } : {}),
   };

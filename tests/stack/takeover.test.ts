@@ -1,0 +1,69 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { bucketImportFile, urnParts } from "../../components/takeover/bucketImport";
+import type { ImportFile } from "../../components/takeover/bucketImport";
+import { runOffline } from "../../offline/run";
+import { loadStackFile } from "../../offline/stackFile";
+import { ROOT } from "./stackCopy";
+
+/** `npm run takeover -- ARGS`, as an operator runs it. */
+function takeover(...args: string[]) {
+  const result = spawnSync(join(ROOT, "node_modules", ".bin", "ts-node"), ["--swc", join(ROOT, "scripts", "takeover.ts"), ...args], { cwd: ROOT, encoding: "utf8" });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const work = mkdtempSync(join(tmpdir(), "takeover-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe("adopting the live forge's buckets (npm run takeover -- import-file)", () => {
+  it("writes an import file of every bucket of the stack, under the components the program declares them in", async () => {
+    const out = join(work, "import.json");
+    const run = takeover("import-file", "--stack", "production", "--out", out);
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(run.stdout).toContain(`pulumi import --file ${out} --generate-code=false -s production`);
+    const file = JSON.parse(readFileSync(out, "utf8")) as ImportFile;
+    expect(file.resources.slice(0, 2)).toEqual([
+      { type: "shithub:index:Environment", name: "production", component: true },
+      { type: "shithub:index:Backups", name: "production-backups", component: true, parent: "production" },
+    ]);
+    const buckets = file.resources.slice(2);
+    expect(buckets.map((r) => r.id).sort()).toEqual([
+      "nyc3,shithub-backups", "nyc3,shithub-objects", "nyc3,shithub-repos", "nyc3,shithub-wal",
+      "sfo3,shithub-backups-dr", "sfo3,shithub-objects-dr", "sfo3,shithub-repos-dr", "sfo3,shithub-wal-dr",
+    ]);
+    expect(new Set(buckets.map((r) => `${r.type} ${r.parent}`))).toEqual(new Set(["digitalocean:index/spacesBucket:SpacesBucket production-backups"]));
+  });
+
+  it("names each bucket exactly as the program registers it: the import lands on the resources the next up manages", async () => {
+    const result = await runOffline(loadStackFile(ROOT, "production"));
+    if (!result.ok) throw new Error(result.message);
+    const registered = result.resources.filter((r) => r.type === "digitalocean:index/spacesBucket:SpacesBucket").map((r) => `${r.name} ${String(r.inputs.region)},${String(r.inputs.name)}`);
+    const file = JSON.parse(readFileSync(join(work, "import.json"), "utf8")) as ImportFile;
+    expect(file.resources.filter((r) => r.id !== undefined).map((r) => `${r.name} ${r.id}`).sort()).toEqual(registered.sort());
+  });
+
+  it("refuses a bad command line with its usage, and a bad stack with the plan's own message", () => {
+    expect(takeover("import-files", "--stack", "production")).toMatchObject({ code: 2, stderr: expect.stringContaining("usage: npm run takeover -- import-file --stack <name>") });
+    expect(takeover("import-file", "--stack", "nope")).toMatchObject({ code: 3, stderr: expect.stringContaining("there is no stack named 'nope' here") });
+    expect(takeover("--help")).toMatchObject({ code: 0, stdout: expect.stringContaining("usage:") });
+  });
+});
+
+describe("bucketImportFile", () => {
+  it("creates the parent components empty and imports each bucket by region,name", () => {
+    expect(bucketImportFile([{ type: "a:b:C", name: "root" }], [{ type: "t", name: "b1", region: "nyc3", bucket: "live-b1" }])).toEqual({
+      resources: [{ type: "a:b:C", name: "root", component: true }, { type: "t", name: "b1", id: "nyc3,live-b1", parent: "root" }],
+    });
+  });
+
+  it("refuses two resources of one name: parents are referred to by name", () => {
+    expect(() => bucketImportFile([{ type: "a", name: "x" }], [{ type: "t", name: "x", region: "r", bucket: "b" }])).toThrow(/named x/);
+  });
+
+  it("reads a URN's type and name, nested types and all", () => {
+    expect(urnParts("urn:pulumi:production::shithubd::shithub:index:Environment$shithub:index:Backups::production-backups")).toEqual({ type: "shithub:index:Backups", name: "production-backups" });
+    expect(() => urnParts("production-backups")).toThrow(/not a URN/);
+  });
+});
