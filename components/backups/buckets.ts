@@ -24,6 +24,8 @@ export interface BucketPlan {
 
 export interface RetentionSettings {
   readonly prefix: string;
+  /** Names that are not `<prefix>-<id>`: a bucket that already exists, adopted (the live forge's runtime bucket). */
+  readonly names?: Partial<Readonly<Record<BucketId, string>>>;
   readonly region: string;
   readonly drRegion: string;
   readonly dailyDays: number;
@@ -72,7 +74,7 @@ export function bucketPlans(s: RetentionSettings): BucketPlan[] {
     abort,
   ];
   const plan = (id: BucketId, region: string, rules: LifecycleRule[], guard: DeleteGuard): BucketPlan =>
-    ({ id, name: bucketName(s.prefix, id), region, versioning: true, rules: [...rules, ...s.extraRules.filter((e) => e.bucket === id).map((e) => e.rule)], guard });
+    ({ id, name: s.names?.[id] ?? bucketName(s.prefix, id), region, versioning: true, rules: [...rules, ...s.extraRules.filter((e) => e.bucket === id).map((e) => e.rule)], guard });
   const dr = (id: BucketId, rules: LifecycleRule[], floor = 0): BucketPlan => {
     const own = plan(id, s.drRegion, rules, "objects");
     return { ...own, rules: [...own.rules, longest(own.rules, floor)] };

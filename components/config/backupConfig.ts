@@ -63,11 +63,11 @@ function parseExtraRules(stack: string, text: string | undefined, problems: Prob
  * shithubd's S3 settings when the stack does not point it elsewhere: the environment's runtime
  * bucket, and its scoped key, which exists only once created (deferred until then).
  */
-export function runtimeBucketEnv(stack: string, region: string, prefix: string | undefined): Map<string, EnvValue> {
+export function runtimeBucketEnv(stack: string, region: string, prefix: string | undefined, objectsBucket?: string): Map<string, EnvValue> {
   const deferred = (key: DeferredKey): EnvValue => ({ value: new Sensitive(`<${key} of the runtime bucket>`), origin: "derived", placeholder: true, deferred: key });
   return new Map<string, EnvValue>([
     ["SHITHUB_STORAGE__S3__ENDPOINT", { value: spacesEndpoint(region), origin: "derived", placeholder: false }],
-    ["SHITHUB_STORAGE__S3__BUCKET", { value: bucketName(prefix ?? defaultBucketPrefix(stack), "objects"), origin: "derived", placeholder: false }],
+    ["SHITHUB_STORAGE__S3__BUCKET", { value: objectsBucket ?? bucketName(prefix ?? defaultBucketPrefix(stack), "objects"), origin: "derived", placeholder: false }],
     ["SHITHUB_STORAGE__S3__ACCESS_KEY_ID", deferred("s3AccessKey")],
     ["SHITHUB_STORAGE__S3__SECRET_ACCESS_KEY", deferred("s3SecretKey")],
   ]);
@@ -102,8 +102,10 @@ export function parseBackupConfig(stack: string, region: string, project: Readon
     }
   }
   const extraRules = parseExtraRules(stack, project.get("lifecycleRules"), problems);
+  const objectsBucket = project.get("objectsBucket");
   const buckets = bucketPlans({
     prefix,
+    ...(objectsBucket !== undefined ? { names: { objects: objectsBucket } } : {}),
     region,
     drRegion,
     dailyDays: Number(project.get("backupRetentionDays") ?? "90"),

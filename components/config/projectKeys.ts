@@ -5,6 +5,7 @@ import { vpcRangeProblem } from "./addressRanges";
 import { artifactUrlProblem } from "./artifactUrl";
 import { minisignKeyProblem } from "./minisignKey";
 import { mailAddressProblem, mailboxProblem } from "./mailAddress";
+import { bucketNameProblem } from "../backups/bucketName";
 import { publicKeyOf } from "../hosts/sshKeys";
 import { overrideShapeProblem, stackReferenceProblem } from "../promotion/promotionValues";
 import { canaryVerdictProblem } from "../promotion/canaryVerdict";
@@ -285,6 +286,14 @@ export const PROJECT_KEYS: readonly ProjectKey[] = [
     optional: true,
     example: "shithub",
     check: (v) => (/^[a-z0-9][a-z0-9-]{1,40}[a-z0-9]$/.test(v) ? undefined : "must be 3 to 42 lower-case letters, digits and -"),
+  },
+  {
+    name: "objectsBucket",
+    type: "string",
+    description: "The name of shithubd's runtime object bucket when it already exists (a live forge's, adopted with npm run takeover -- import-file); default: <bucketPrefix>-objects.",
+    optional: true,
+    example: "shithub-prod",
+    check: (v) => (bucketNameProblem(v) === undefined ? undefined : `must be a bucket name S3 takes: ${bucketNameProblem(v)!}`),
   },
   {
     name: "drRegion",

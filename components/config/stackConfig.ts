@@ -191,7 +191,7 @@ export function parseStackConfig(raw: RawStackConfig, templates: Readonly<Record
   const region = project.get("region");
   // shithubd's object storage is the environment's runtime bucket unless the stack points it elsewhere.
   if (region !== undefined && !S3_KEYS.some((k) => env.get(k)?.origin === "stack")) {
-    for (const [name, value] of runtimeBucketEnv(stack, region, project.get("bucketPrefix"))) env.set(name, value);
+    for (const [name, value] of runtimeBucketEnv(stack, region, project.get("bucketPrefix"), project.get("objectsBucket"))) env.set(name, value);
   }
   problems.push(...checkEnv({ stack, version, values: env, templates }));
   const hosts = parseHostsConfig(stack, lists, production);

@@ -6,7 +6,7 @@ import { bucketImportFile, urnParts } from "../../components/takeover/bucketImpo
 import type { ImportFile } from "../../components/takeover/bucketImport";
 import { runOffline } from "../../offline/run";
 import { loadStackFile } from "../../offline/stackFile";
-import { ROOT } from "./stackCopy";
+import { planOf, ROOT, stackCopy } from "./stackCopy";
 
 /** `npm run takeover -- ARGS`, as an operator runs it. */
 function takeover(...args: string[]) {
@@ -42,6 +42,31 @@ describe("adopting the live forge's buckets (npm run takeover -- import-file)", 
     const registered = result.resources.filter((r) => r.type === "digitalocean:index/spacesBucket:SpacesBucket").map((r) => `${r.name} ${String(r.inputs.region)},${String(r.inputs.name)}`);
     const file = JSON.parse(readFileSync(join(work, "import.json"), "utf8")) as ImportFile;
     expect(file.resources.filter((r) => r.id !== undefined).map((r) => `${r.name} ${r.id}`).sort()).toEqual(registered.sort());
+  });
+
+  it("adopts the live runtime bucket under its own name: the import file, shithubd's env and its scoped key all name it", async () => {
+    const dir = stackCopy("production", (c) => {
+      c["shithubd:objectsBucket"] = "shithub-prod";
+    });
+    const out = join(work, "import-prod.json");
+    expect(takeover("import-file", "--stack", "production", "--dir", dir, "--out", out)).toMatchObject({ code: 0, stderr: "" });
+    const ids = (JSON.parse(readFileSync(out, "utf8")) as ImportFile).resources.map((r) => r.id);
+    expect(ids).toContain("nyc3,shithub-prod");
+    expect(ids).toContain("sfo3,shithub-objects-dr");
+    expect(ids).not.toContain("nyc3,shithub-objects");
+    const plan = await planOf(dir, "production");
+    expect(plan.files.find((f) => f.path === "/etc/shithub/web.env")!.content).toContain('SHITHUB_STORAGE__S3__BUCKET="shithub-prod"');
+    const appKey = plan.resources.find((r) => r.type === "digitalocean:index/spacesKey:SpacesKey" && r.name === "shithub-production-app")!;
+    expect(appKey.inputs.grants).toEqual([{ bucket: "shithub-prod", permission: "readwrite" }]);
+  });
+
+  it("refuses an objectsBucket S3 would refuse, naming the key", async () => {
+    const dir = stackCopy("production", (c) => {
+      c["shithubd:objectsBucket"] = "Shithub_Prod";
+    });
+    const result = await runOffline(loadStackFile(dir, "production"));
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.message).toMatch(/shithubd:objectsBucket: must be a bucket name S3 takes: may hold only lower-case letters/);
   });
 
   it("refuses a bad command line with its usage, and a bad stack with the plan's own message", () => {
