@@ -12,6 +12,17 @@ function stackFileDir(stack: string, text: string): string {
   return dir;
 }
 
+/** The error loading the staging stack file of `dir` raises (the test fails if it raises none). */
+function stackFileError(dir: string): StackFileError {
+  try {
+    loadStackFile(dir, "staging");
+  } catch (e) {
+    if (e instanceof StackFileError) return e;
+    throw e;
+  }
+  throw new Error("the stack file was read without an error");
+}
+
 describe("loadStackFile reads a stack file as the CLI does", () => {
   it("merges Pulumi.yaml defaults under the stack's own values", () => {
     const cfg = loadStackFile(ROOT, "staging");
@@ -55,15 +66,9 @@ describe("loadStackFile reads a stack file as the CLI does", () => {
       "put each setting on its own line indented under 'config:' (KEY: VALUE), as pulumi config set -s staging writes it"],
   ])("refuses %s, naming the file, its line and the fix", (_what, text, where, fix) => {
     const dir = stackFileDir("staging", text);
-    let error: StackFileError | undefined;
-    try {
-      loadStackFile(dir, "staging");
-    } catch (e) {
-      error = e as StackFileError;
-    }
-    expect(error).toBeInstanceOf(StackFileError);
-    expect(error!.message).toContain(`${join(dir, "Pulumi.staging.yaml")}${where}`);
-    expect(error!.fix).toBe(fix);
+    const error = stackFileError(dir);
+    expect(error.message).toContain(`${join(dir, "Pulumi.staging.yaml")}${where}`);
+    expect(error.fix).toBe(fix);
   });
 
   it("passes undeclared non-string values through as the CLI does (as text)", () => {
@@ -87,15 +92,9 @@ describe("loadStackFile reads a stack file as the CLI does", () => {
     ["a secure value inside a list", "  shithubd:adminCidrs: [{secure: \"v1:bm9uY2U=:Y2lwaGVy\"}]\n", "inside a list or object", ""],
   ])("refuses %s: the CLI would read it otherwise, or not at all", (_what, lines, message, secretFlag) => {
     const dir = stackFileDir("staging", `encryptionsalt: v1:c2FsdA==:v1:bm9uY2U=:Y2lwaGVy\nconfig:\n  shithubd:version: v1.8.0\n${lines}`);
-    let error: StackFileError | undefined;
-    try {
-      loadStackFile(dir, "staging");
-    } catch (e) {
-      error = e as StackFileError;
-    }
-    expect(error).toBeInstanceOf(StackFileError);
-    expect(error!.message).toMatch(new RegExp(`Pulumi\\.staging\\.yaml:\\d+:\\d+: 'shithubd:[A-Za-z_]+' .*${message.replace(/[!.]/g, "\\$&")}`));
-    expect(error!.fix).toMatch(new RegExp(`^pulumi config set shithubd:[A-Za-z_]+ VALUE -s staging${secretFlag}, which writes`));
+    const error = stackFileError(dir);
+    expect(error.message).toMatch(new RegExp(`Pulumi\\.staging\\.yaml:\\d+:\\d+: 'shithubd:[A-Za-z_]+' .*${message.replace(/[!.]/g, "\\$&")}`));
+    expect(error.fix).toMatch(new RegExp(`^pulumi config set shithubd:[A-Za-z_]+ VALUE -s staging${secretFlag}, which writes`));
   });
 
   it("takes the passphrase provider's ciphertext, and plain values beside it", () => {
