@@ -27,6 +27,8 @@ export interface BackupHostInputs {
   readonly dump: boolean;
   /** Runs PostgreSQL: WAL archiving and base backups. */
   readonly wal: boolean;
+  /** A takeover's standby: the live forge still dumps into the same bucket, so this host's daily dump waits for the window. */
+  readonly holdDump?: boolean;
   /** PostgreSQL runs on this host (order the dump after it). */
   readonly dbLocal: boolean;
   readonly databaseUrl: string;
@@ -114,7 +116,7 @@ export function backupPackages(platform: Platform): string[] {
 
 /** The bundle of the backup setup step of one host. */
 export function backupSetupBundle(inputs: BackupHostInputs): string {
-  return setupBundle("backup-setup", inputs.host, backupPackages(inputs.platform), { ROLE_DUMP: inputs.dump ? 1 : 0, ROLE_WAL: inputs.wal ? 1 : 0 }, backupHostFiles(inputs));
+  return setupBundle("backup-setup", inputs.host, backupPackages(inputs.platform), { ROLE_DUMP: inputs.dump ? 1 : 0, ROLE_WAL: inputs.wal ? 1 : 0, HOLD_DUMP: inputs.holdDump === true ? 1 : 0 }, backupHostFiles(inputs));
 }
 
 /** The command of the pre-deploy backup: a dump tagged with the release, checked in the bucket. */

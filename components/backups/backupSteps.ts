@@ -54,6 +54,7 @@ export class ShithubBackupSteps extends pulumi.ComponentResource {
       ]).apply(([dumpKey, walKey, b, w, databaseUrl]): BackupHostInputs => ({
         host: host.spec.name,
         ...jobs,
+        holdDump: config.release.standby,
         dbLocal: jobs.wal,
         databaseUrl,
         platform: config.platform,

@@ -468,6 +468,14 @@ export const PROJECT_KEYS: readonly ProjectKey[] = [
     check: overrideShapeProblem,
   },
   {
+    name: "takeover",
+    type: "string",
+    description: "standby while a live forge is taken over (docs/takeover.md): app hosts get shithubd but do not run it until the window.",
+    optional: true,
+    example: "standby",
+    check: (v) => (v === "standby" ? undefined : "must be standby (remove the key when the takeover is done: pulumi config rm shithubd:takeover)"),
+  },
+  {
     name: "majorSchemaChange",
     type: "boolean",
     description: "The pinned release changes the schema a lot: back up and verify before any host restarts.",

@@ -16,6 +16,11 @@ export interface ReleaseConfig {
   readonly healthTimeoutSeconds: number;
   readonly keepReleases: number;
   readonly migrationTimeout: string;
+  /**
+   * A takeover is in progress (shithubd:takeover standby): the app hosts get the release's binary,
+   * env files and units, but shithubd does not run, since the database is still the live forge's copy.
+   */
+  readonly standby: boolean;
 }
 
 export function sha256File(path: string): string {
@@ -100,6 +105,7 @@ export function parseReleaseConfig(
       healthTimeoutSeconds: Number(project.get("healthTimeoutSeconds") ?? "60"),
       keepReleases: Number(project.get("keepReleases") ?? "5"),
       migrationTimeout: project.get("migrationTimeout") ?? "15min",
+      standby: project.get("takeover") === "standby",
     },
     problems,
   };

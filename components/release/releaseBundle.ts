@@ -22,6 +22,8 @@ export interface ReleaseInputs {
   readonly healthUrls: readonly string[];
   readonly healthTimeoutSeconds: number;
   readonly keepReleases: number;
+  /** Install, never start: a takeover's standby (ReleaseConfig.standby). */
+  readonly standby: boolean;
   readonly files: Readonly<Record<StagedName, string>>;
 }
 
@@ -48,6 +50,7 @@ export function releaseBundle(inputs: ReleaseInputs): string {
       HEALTH_URLS: inputs.healthUrls.join(" "),
       HEALTH_TIMEOUT: inputs.healthTimeoutSeconds,
       KEEP_RELEASES: inputs.keepReleases,
+      STANDBY: inputs.standby ? 1 : 0,
     },
     inputs.files,
     SCRIPT,

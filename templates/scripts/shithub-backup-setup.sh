@@ -3,7 +3,7 @@
 # (1 or 0). Idempotent: unchanged files are left alone; PostgreSQL is restarted only when its
 # archive settings change.
 
-: "${STAGE:?}" "${ROLE_DUMP:?}" "${ROLE_WAL:?}" "${PACKAGES:?}"
+: "${STAGE:?}" "${ROLE_DUMP:?}" "${ROLE_WAL:?}" "${HOLD_DUMP:?}" "${PACKAGES:?}"
 
 # shellcheck disable=SC2086 # a list of package names
 ensure_packages $PACKAGES
@@ -61,7 +61,12 @@ done
 
 systemctl daemon-reload
 timers=()
-if [ "$ROLE_DUMP" = 1 ]; then timers+=(shithub-backup.timer); fi
+# A takeover's standby: the live forge still dumps into the same bucket; this host's dump waits.
+if [ "$ROLE_DUMP" = 1 ] && [ "$HOLD_DUMP" = 1 ]; then
+  systemctl disable --now shithub-backup.timer >/dev/null 2>&1 || true
+elif [ "$ROLE_DUMP" = 1 ]; then
+  timers+=(shithub-backup.timer)
+fi
 if [ "$ROLE_WAL" = 1 ]; then
   timers+=(shithub-basebackup.timer)
   restart_pg=0

@@ -7,7 +7,7 @@
 # exits non-zero with a one-line reason on stderr. It never prints a file's contents.
 
 : "${RELEASE_VERSION:?}" "${ARTIFACT_SHA256:?}" "${ARTIFACT_URL?}" "${ARTIFACT_UPLOAD?}" "${ARTIFACT_SIGNING_KEY?}"
-: "${HEALTH_URLS:?}" "${HEALTH_TIMEOUT:?}" "${KEEP_RELEASES:?}" "${STAGE:?}"
+: "${HEALTH_URLS:?}" "${HEALTH_TIMEOUT:?}" "${KEEP_RELEASES:?}" "${STAGE:?}" "${STANDBY:?}"
 
 # Everything root trusts lives in root-owned places the service user cannot write: the releases,
 # the download in progress and the rollback copies. /var/lib/shithub is shithubd's state only.
@@ -375,6 +375,13 @@ prune_releases() {
   done < <(printf '%s\n' "${candidates[@]}" | sort -rn)
 }
 
+# Standby's end state: installed, stopped, disabled; the window's `npm run takeover` starts them.
+stand_by() {
+  systemctl disable --now shithubd-web.service shithubd-worker.service shithubd-cron.timer >/dev/null 2>&1 || true
+  if systemctl is-active --quiet shithubd-web.service shithubd-worker.service; then fail "shithubd still runs on a standby host"; fi
+  log "standby (a takeover is in progress): $RELEASE_VERSION installed, shithubd not running"
+}
+
 main() {
   # Never act relative to the SSH session's working directory.
   cd /
@@ -420,6 +427,12 @@ main() {
   done
   if [ "$binary_changed" = 1 ]; then web=1 worker=1; fi
 
+  # A takeover's standby: the database is the live forge's copy, so nothing of shithubd may run on
+  # it (a worker would run the live forge's jobs twice). Everything is installed; nothing starts.
+  if [ "$STANDBY" = 1 ] && [ "$files$web$worker" = 000 ]; then
+    stand_by
+    exit 0
+  fi
   if [ "$files$web$worker" = 000 ]; then
     local start=()
     systemctl is-active --quiet shithubd-web.service || start+=(shithubd-web.service)
@@ -429,6 +442,9 @@ main() {
       report
       exit 0
     fi
+    # After a takeover's standby the units are installed but disabled: enabled, with the cron timer.
+    systemctl enable --no-reload shithubd-web.service shithubd-worker.service shithubd-cron.timer >/dev/null 2>&1 || fail "systemctl enable failed"
+    systemctl is-active --quiet shithubd-cron.timer || start+=(shithubd-cron.timer)
     systemctl start "${start[@]}" || true
     local want_web=0 want_worker=0
     [[ " ${start[*]} " == *" shithubd-web.service "* ]] && want_web=1
@@ -450,6 +466,14 @@ main() {
   install_binary "$NEW_BIN" || fail "could not install $NEW_BIN at $BIN"
   # systemd rereads unit files only when one changed; enabling links without a second reload.
   if [ "$units" = 1 ]; then systemctl daemon-reload; fi
+  if [ "$STANDBY" = 1 ]; then
+    rm -rf -- "$BACKUP"
+    touch "$NEW_DIR"
+    prune_releases
+    [ -z "$ARTIFACT_UPLOAD" ] || rm -f -- "$ARTIFACT_UPLOAD"
+    stand_by
+    exit 0
+  fi
   systemctl enable --no-reload shithubd-web.service shithubd-worker.service shithubd-cron.timer >/dev/null 2>&1 ||
     fail "systemctl enable failed"
 

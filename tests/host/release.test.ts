@@ -377,4 +377,23 @@ describe("the release script on a real systemd host", () => {
     }
     expect(sh("ls /opt/shithub/releases | sort")).toBe("v1.0.0\nv1.1.0");
   });
+
+  it("a takeover's standby installs the release and runs no shithubd (the database is the live forge's copy); leaving it starts shithubd, enabled", () => {
+    const keep = { "shithubd:keepReleases": "2", "shithubd:SHITHUB_WORKERS": "7" };
+    const states = () => sh("systemctl is-active shithubd-web.service shithubd-worker.service shithubd-cron.timer || true; systemctl is-enabled shithubd-web.service shithubd-worker.service shithubd-cron.timer || true").split("\n");
+    const standing = release(bundle("v1.1.0", { set: { ...keep, "shithubd:takeover": "standby" } }));
+    expect({ status: standing.status, stderr: standing.stderr }).toEqual({ status: 0, stderr: "shithub-release v1.1.0: standby (a takeover is in progress): v1.1.0 installed, shithubd not running\n" });
+    expect(states()).toEqual(["inactive", "inactive", "inactive", "disabled", "disabled", "disabled"]);
+    // A version bump in standby installs the new binary and still starts nothing.
+    const bumped = release(bundle("v1.0.0", { set: { ...keep, "shithubd:takeover": "standby" } }));
+    expect({ status: bumped.status, stderr: bumped.stderr }).toEqual({ status: 0, stderr: expect.stringContaining("standby (a takeover is in progress): v1.0.0 installed") });
+    expect(sh("sha256sum /usr/local/bin/shithubd | cut -d' ' -f1")).toBe(artifacts.sha("v1.0.0"));
+    expect(states()).toEqual(["inactive", "inactive", "inactive", "disabled", "disabled", "disabled"]);
+    expect(health()).toMatch(/ 000$/);
+    // The takeover is done: the same release without standby starts it all, enabled for the next boot.
+    const live = release(bundle("v1.0.0", { set: keep }));
+    expect({ status: live.status, stderr: live.stderr }).toEqual({ status: 0, stderr: expect.stringContaining("unchanged; started shithubd-web.service shithubd-worker.service shithubd-cron.timer") });
+    expect(states()).toEqual(["active", "active", "active", "enabled", "enabled", "enabled"]);
+    expect(health()).toMatch(/ 200$/);
+  });
 });

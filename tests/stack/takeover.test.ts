@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { bucketImportFile, urnParts } from "../../components/takeover/bucketImport";
 import type { ImportFile } from "../../components/takeover/bucketImport";
 import { runOffline } from "../../offline/run";
+import { unwrapSecret } from "../../offline/summary";
 import { loadStackFile } from "../../offline/stackFile";
 import { planOf, ROOT, stackCopy } from "./stackCopy";
 
@@ -90,5 +91,25 @@ describe("bucketImportFile", () => {
   it("reads a URN's type and name, nested types and all", () => {
     expect(urnParts("urn:pulumi:production::shithubd::shithub:index:Environment$shithub:index:Backups::production-backups")).toEqual({ type: "shithub:index:Backups", name: "production-backups" });
     expect(() => urnParts("production-backups")).toThrow(/not a URN/);
+  });
+});
+
+describe("a takeover's standby (shithubd:takeover)", () => {
+  it("sends each app host's release in standby, and nothing else changes", async () => {
+    const normal = await planOf(stackCopy("production", () => undefined), "production");
+    const standby = await planOf(stackCopy("production", (c) => {
+      c["shithubd:takeover"] = "standby";
+    }), "production");
+    const bundleOf = (plan: typeof normal) => String(unwrapSecret(plan.resources.find((r) => r.name === "shithub-app-release")!.inputs.stdin));
+    expect(bundleOf(normal)).toContain("STANDBY=0");
+    expect(bundleOf(standby)).toContain("STANDBY=1");
+    expect(bundleOf(standby).replace("STANDBY=1", "STANDBY=0")).toBe(bundleOf(normal));
+  });
+
+  it("refuses any other value, with the command that ends a takeover", async () => {
+    const result = await runOffline(loadStackFile(stackCopy("production", (c) => {
+      c["shithubd:takeover"] = "done";
+    }), "production"));
+    expect(!result.ok && result.message).toMatch(/shithubd:takeover: must be standby \(remove the key when the takeover is done: pulumi config rm shithubd:takeover\)/);
   });
 });

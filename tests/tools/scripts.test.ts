@@ -42,7 +42,7 @@ describe("host scripts pass shellcheck", () => {
     const file = join(dir, "bundle.sh");
     writeFileSync(file, releaseBundle({
       host: "shithub-app", version: "v1.8.0", artifact, sha256: "0".repeat(64), signingKey: "",
-      healthUrls: ["http://127.0.0.1:8080/readyz"], healthTimeoutSeconds: 60, keepReleases: 5,
+      healthUrls: ["http://127.0.0.1:8080/readyz"], healthTimeoutSeconds: 60, keepReleases: 5, standby: false,
       files: { "web.env": 'SHITHUB_X="it\'s $HOME"\n', "worker.env": "SHITHUB_Y=\"1\"\n", "ssh.env": "SHITHUB_Z=\"2\"\n", ...renderUnits({ dbLocal: true, migrate: true, migrationTimeout: "15min", webAddr: "127.0.0.1:8080" }) },
     }));
     expect(shellcheck(file)).toEqual({ status: 0, output: "" });
