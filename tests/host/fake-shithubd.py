@@ -53,8 +53,9 @@ Errors end like cobra's Execute: "shithubd: <error>" on stderr, exit 1 (cmd/shit
                    (0017_repos.sql@16871101), jobs and push_events
                    (0018_jobs_and_push_events.sql@e659af39, protocol widened to 'web' by
                    0052_push_events_web_protocol.sql@24ab2505); file k>1 creates schema_v<k>.
-                   migration_runs (a test-only table) gets one row per run that applied at least
-                   one file. Not modelled: goose's version-0 row (tests count rows).
+                   shithub_double.migration_runs (a test-only table, in a schema of its own so
+                   nothing that copies shithub's public schema, a takeover's publication among
+                   them, carries it) gets one row per run that applied at least one file. Not modelled: goose's version-0 row (tests count rows).
   web [--addr A]   cmd/shithubd/web.go@730b0d29: the --addr/-a flag defaults to ":8080" and
                    overrides web.addr, so SHITHUB_WEB__ADDR is ignored unless --addr is given as
                    "". internal/web/server.go@05bcb8a6 (+ id 61989859761) Run: config.Load;
@@ -891,7 +892,8 @@ def migrate(argv):
         rows = psql(url,
                     "CREATE TABLE IF NOT EXISTS goose_db_version (id serial PRIMARY KEY, version_id bigint NOT NULL,"
                     " is_applied boolean NOT NULL DEFAULT true, tstamp timestamptz DEFAULT now());"
-                    "CREATE TABLE IF NOT EXISTS migration_runs (id serial PRIMARY KEY, release text, at timestamptz DEFAULT now());"
+                    "CREATE SCHEMA IF NOT EXISTS shithub_double;"
+                    "CREATE TABLE IF NOT EXISTS shithub_double.migration_runs (id serial PRIMARY KEY, release text, at timestamptz DEFAULT now());"
                     + version_sql)
     except DBError as e:
         return fail(f"migrate: {e}")
@@ -914,7 +916,7 @@ def migrate(argv):
     try:
         reached = int(psql(url, version_sql)[-1][0])
         if reached > current:
-            psql(url, "INSERT INTO migration_runs (release) VALUES (:'release');", {"release": VERSION})
+            psql(url, "INSERT INTO shithub_double.migration_runs (release) VALUES (:'release');", {"release": VERSION})
     except DBError as e:
         return fail(f"migrate: {e}")
     if error is not None:

@@ -70,7 +70,8 @@ const run = promisify(execFile);
 /** Every package a role may install on the image's platform: the local archive cloud-init installs from. */
 export function rolePackages(): string[] {
   const platform = platformOf(IMAGE)!;
-  return [...new Set([...BASE_PACKAGES, ...Object.values(ROLE_MODULES).flatMap((m) => m.packages(platform))])].sort();
+  // cron: the live forge's jobs are root's crontab (tests/host/legacyBox.ts boots that box here too).
+  return [...new Set([...BASE_PACKAGES, ...Object.values(ROLE_MODULES).flatMap((m) => m.packages(platform)), "cron"])].sort();
 }
 
 /**

@@ -70,7 +70,7 @@ const health = (): string => sh(`curl -s -o - -w ' %{http_code}' http://127.0.0.
 const installed = (): string => sh("test -f /usr/local/bin/shithubd && test ! -L /usr/local/bin/shithubd && stat -c '%U:%G %a' /usr/local/bin/shithubd && " +
   "for d in /opt/shithub/releases/v*/; do cmp -s /usr/local/bin/shithubd \"$d/shithubd\" && basename \"$d\"; done || true");
 const mainPid = (unit: string): string => sh(`systemctl show -p MainPID --value ${unit}`);
-const migrationRuns = (): number => Number(sh(`runuser -u postgres -- psql -At shithub -c 'SELECT count(*) FROM migration_runs'`));
+const migrationRuns = (): number => Number(sh(`runuser -u postgres -- psql -At shithub -c 'SELECT count(*) FROM shithub_double.migration_runs'`));
 
 beforeAll(async () => {
   ({ machine, cloud } = await bootMachine(work));
