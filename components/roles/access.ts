@@ -9,10 +9,13 @@ import type { RoleModule } from "./role";
  */
 export const access: RoleModule = {
   id: "access",
-  summary: "root's SSH keys: the stack's deploy key and shithubd:authorizedKeys, from adminCidrs only",
+  summary: "root's SSH keys: the stack's deploy key and shithubd:authorizedKeys, from adminCidrs only; fail2ban never bans adminCidrs",
   packages: () => [],
   openings: [],
-  files: () => [{ name: "authorized_keys", path: "/root/.ssh/authorized_keys", mode: "0600", owner: "root:root" }],
+  files: () => [
+    { name: "authorized_keys", path: "/root/.ssh/authorized_keys", mode: "0600", owner: "root:root" },
+    { name: "fail2ban-admins.conf", path: "/etc/fail2ban/jail.d/60-shithub-admins.conf", mode: "0644", owner: "root:root" },
+  ],
   step: { name: "access-setup", after: [] },
 };
 
@@ -33,5 +36,6 @@ export function accessFiles(keys: AccessKeys): Record<string, string> {
       deployKey: keys.deployKey ?? "<the public key of shithubd:sshPrivateKey>",
       keys: keys.authorizedKeys.map((key) => ({ key })),
     }),
+    "fail2ban-admins.conf": renderTemplate(readTemplate("access", "fail2ban-admins.conf.mustache"), { stack: keys.stack, cidrs: keys.adminCidrs.join(" ") }),
   };
 }

@@ -346,6 +346,12 @@ describe("the production topology, converged from a fresh stack", () => {
     }
   });
 
+  it("fail2ban on every host never bans the admin networks (security review N14)", () => {
+    for (const m of cloud.machines) {
+      expect(`${m.name}: ${m.sh("fail2ban-client get sshd ignoreip")}`).toMatch(new RegExp(`^${m.name}: [^]*\\b${HOST_IP.replaceAll(".", "\\.")}(/32)?(\\s|$)`));
+    }
+  });
+
   it("the cloud firewalls the program declares hold: each host reaches what its roles need, and nothing it must not", () => {
     // A TCP connection from a host to this host's servers beyond the firewalls (the world's Spaces, releases and mail relay).
     const connects = (from: string, port: string | number) => machine(from).ssh(`timeout 4 bash -c '</dev/tcp/${HOST_IP}/${port}'`).status === 0;
