@@ -7,6 +7,8 @@
 # Logical replication works across PostgreSQL majors, either way (16 on the old box, the image's
 # major on the new). Run as root on the host named; psql runs as postgres over the local socket.
 #
+#   source-listen ADDRESS    (old box) logical WAL, and the server listening on ADDRESS besides
+#                            localhost: one restart of PostgreSQL (a few seconds), before the window
 #   source-prepare CIDR      (old box) role, publication and a pg_hba line for the subscriber at
 #                            CIDR; reads the role's SCRAM verifier on stdin (never its password)
 #   source-caught-up SECONDS (old box) waits until the subscriber confirmed every byte written so
@@ -46,6 +48,23 @@ wait_for() { # SECONDS QUERY: until QUERY prints t
 hba_line() { printf 'hostssl %s %s %s scram-sha-256 # shithub-takeover\n' "$DB" "$ROLE" "$1"; }
 
 case ${1:-} in
+  source-listen)
+    address=${2:?source-listen needs the address the subscriber reaches this server at}
+    [[ $address =~ ^[0-9a-fA-F:.]+$ ]] || die "not an address: $address" 2
+    sql -v address="$address" <<'SQL'
+ALTER SYSTEM SET wal_level = logical;
+SELECT format('ALTER SYSTEM SET listen_addresses = %L', 'localhost,' || :'address')\gexec
+SQL
+    cluster=$(sql -c "SELECT setting FROM pg_settings WHERE name = 'cluster_name'")
+    if [ -n "$cluster" ] && systemctl list-units --plain --no-legend "postgresql@${cluster/\//-}.service" | grep -q .; then
+      systemctl restart "postgresql@${cluster/\//-}.service"
+    else
+      systemctl restart postgresql.service
+    fi
+    for _ in $(seq 1 60); do sql -c 'SELECT 1' >/dev/null 2>&1 && break; sleep 1; done
+    [ "$(sql -c 'SHOW wal_level')" = logical ] || die "PostgreSQL did not come back with wal_level = logical"
+    echo "logical WAL on; listening on localhost and $address"
+    ;;
   source-prepare)
     cidr=${2:?source-prepare needs the address range of the subscriber}
     check_cidr "$cidr"

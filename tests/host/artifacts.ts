@@ -62,6 +62,12 @@ export class ArtifactServer {
     return sha;
   }
 
+  /** The published file of `version`: what a host downloads as shithubd. */
+  fileOf(version: string): string {
+    if (!this.sums.has(version)) throw new Error(`${version} is not published`);
+    return join(this.dir, version, "shithubd");
+  }
+
   sha(version: string): string {
     const sha = this.sums.get(version);
     if (sha === undefined) throw new Error(`${version} is not published`);

@@ -47,6 +47,8 @@ export function renderCloudFirewall(plan: Pick<Plan, "resources">, droplets: rea
   const byId = new Map(droplets.map((d) => [Number(mockResource(DROPLET, d.name, {}).id), d]));
   const inbound = new Map<string, Rule[]>(droplets.map((d) => [d.name, []]));
   const outbound = new Map<string, Rule[]>(droplets.map((d) => [d.name, []]));
+  // A droplet no firewall names is open, as on DigitalOcean (a box the plan does not own: a takeover's old one).
+  const covered = new Set<string>();
   for (const fw of plan.resources.filter((r) => r.type === FIREWALL)) {
     const ids = (fw.inputs.dropletIds as number[] | undefined) ?? [];
     const ins = ((fw.inputs.inboundRules as Array<{ protocol: string; portRange?: string; sourceAddresses?: string[] }> | undefined) ?? [])
@@ -56,6 +58,7 @@ export function renderCloudFirewall(plan: Pick<Plan, "resources">, droplets: rea
     for (const id of ids) {
       const d = byId.get(Number(id));
       if (d === undefined) throw new Error(`firewall ${String(fw.inputs.name)} names droplet ${id}, which the test cloud did not boot`);
+      covered.add(d.name);
       inbound.get(d.name)!.push(...ins);
       outbound.get(d.name)!.push(...outs);
     }
@@ -63,6 +66,7 @@ export function renderCloudFirewall(plan: Pick<Plan, "resources">, droplets: rea
   const chain = (name: string, rules: readonly Rule[], far: "saddr" | "daddr") =>
     [`\tchain ${name} {`, ...rules.flatMap((r) => match(r, far) ?? []).map((l) => `\t\t${l}`), `\t\tcounter drop`, "\t}"];
   const slug = (name: string) => name.replace(/[^A-Za-z0-9]/g, "_");
+  const ruled = () => droplets.filter((d) => covered.has(d.name));
   const addresses = (d: FirewalledDroplet) => `{ ${d.publicIp}, ${d.privateIp} }`;
   return [
     `table inet ${CLOUD_FIREWALL_TABLE}`,
@@ -72,10 +76,10 @@ export function renderCloudFirewall(plan: Pick<Plan, "resources">, droplets: rea
     "\tchain droplets {",
     "\t\tct state established,related accept",
     `\t\tip daddr ${METADATA_IP} accept`,
-    ...droplets.map((d) => `\t\tip saddr ${addresses(d)} jump out_${slug(d.name)}`),
-    ...droplets.map((d) => `\t\tip daddr ${addresses(d)} jump in_${slug(d.name)}`),
+    ...ruled().map((d) => `\t\tip saddr ${addresses(d)} jump out_${slug(d.name)}`),
+    ...ruled().map((d) => `\t\tip daddr ${addresses(d)} jump in_${slug(d.name)}`),
     "\t}",
-    ...droplets.flatMap((d) => [...chain(`out_${slug(d.name)}`, outbound.get(d.name)!, "daddr"), ...chain(`in_${slug(d.name)}`, inbound.get(d.name)!, "saddr")]),
+    ...ruled().flatMap((d) => [...chain(`out_${slug(d.name)}`, outbound.get(d.name)!, "daddr"), ...chain(`in_${slug(d.name)}`, inbound.get(d.name)!, "saddr")]),
     "}",
     "",
   ].join("\n");

@@ -2,21 +2,36 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { scramSha256Verifier } from "../../components/roles/scram";
+import { dropletUserData, Stack } from "./applyPlan";
+import type { Plan } from "./applyPlan";
+import { ArtifactServer } from "./artifacts";
 import { Browser } from "./browser";
 import { legacyBox } from "./legacyBox";
-import { bootCloud, publicIpOf } from "./machine";
+import { bootCloud, holdTimers, publicIpOf, SINGLE_DROPLET } from "./machine";
 import type { Cloud, Machine } from "./machine";
+import { bucketHosts, TestSpaces } from "./spaces";
+import { planSingleDroplet } from "./testStack";
 
-// The takeover tier, its first part: the live forge as it runs today (tests/host/legacy/), booted
-// in the test cloud, filled with users and repositories with history, and checked to serve and
-// take pushes as the live box does. The takeover onto the production stack builds on it.
+// The takeover tier: the live forge as it runs today (tests/host/legacy/), booted in the test
+// cloud beside a stack's droplet (the one-droplet shape for now), filled with users and
+// repositories with history, then taken over: the stack up in standby, the database replicated
+// and the repositories copied while the old forge serves, the window, the checks, the switch.
 
 const DOMAIN = "shithub.test";
 const VERSION = "v1.8.0";
 const work = mkdtempSync(join(tmpdir(), "shithub-takeover-"));
-const shithubd = readFileSync(join(__dirname, "fake-shithubd.py"), "utf8").replace("@VERSION@", VERSION).replace("@FLAGS@", "migrations=1");
-const legacy = legacyBox(DOMAIN, shithubd);
+const artifacts = new ArtifactServer(join(work, "artifacts"), 8093);
+const spaces = new TestSpaces(work);
+artifacts.publish(VERSION, "migrations=1");
+// The live box runs the very binary the stack releases: the same migrations make both schemas.
+const legacy = legacyBox(DOMAIN, readFileSync(artifacts.fileOf(VERSION), "utf8"));
 const LEGACY_IP = publicIpOf(0);
+const STACK_IP = publicIpOf(1);
+let standbyPlan: Plan;
+let stack: Stack;
+let neu: Machine;
 const PASSWORD = "correct horse battery staple 42";
 let cloud: Cloud | undefined;
 let old: Machine;
@@ -63,8 +78,16 @@ const gitSsh = (key: string): string =>
   `ssh -i ${key} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o HostName=${LEGACY_IP}`;
 
 beforeAll(async () => {
-  cloud = await bootCloud(work, [{ name: "shithub-app", userData: legacy.userData, privateIp: "10.40.0.2", vpcPrefix: 24, volume: false }], { names: [DOMAIN] });
+  standbyPlan = await planSingleDroplet(DOMAIN, VERSION, artifacts, { "shithubd:takeover": "standby" });
+  cloud = await bootCloud(work, [
+    { name: "shithub-app", userData: legacy.userData, privateIp: "10.40.0.2", vpcPrefix: 24, volume: false },
+    { name: SINGLE_DROPLET.name, userData: dropletUserData(standbyPlan, SINGLE_DROPLET.name), privateIp: "10.30.0.2", vpcPrefix: 24, volume: true },
+  ], { names: [DOMAIN, ...bucketHosts(standbyPlan)], firewalls: standbyPlan, alongside: (ca) => spaces.up(ca) });
   old = cloud.machine("shithub-app");
+  neu = cloud.machine(SINGLE_DROPLET.name);
+  artifacts.start(cloud.worldCa);
+  await spaces.provide(standbyPlan);
+  stack = new Stack(() => neu, () => holdTimers(neu));
   caCert = join(work, "legacy-caddy-root.crt");
   // Caddy's internal CA stands in for Let's Encrypt on the live box: clients here trust it.
   const root = "/var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt";
@@ -74,6 +97,8 @@ beforeAll(async () => {
 }, 1_500_000);
 
 afterAll(() => {
+  artifacts.stop();
+  spaces.down();
   cloud?.down();
   rmSync(work, { recursive: true, force: true });
 }, 300_000);
@@ -141,16 +166,79 @@ describe("the live forge as it runs today (the takeover's starting point)", () =
       expect(old.sh("crontab -l | grep -c '^[0-9]'")).toBe("5");
       expect(old.sh("grep -c 'shithub-takeover' /etc/ssh/sshd_config || true")).toBe("0");
     });
+  });
 
-    it("retire: after the switch nothing of the old forge runs again (no second dump, no WAL into the same bucket), and its data stays", () => {
-      expect(source("window-start 60").status).toBe(0);
-      const retired = source("retire");
-      expect({ status: retired.status, stderr: retired.stderr }).toEqual({ status: 0, stderr: expect.stringContaining("retired") });
+  describe("the takeover onto a stack", () => {
+    const DB_SCRIPT = readFileSync(join(__dirname, "..", "..", "templates", "takeover", "shithub-takeover-db.sh"), "utf8");
+    const password = randomBytes(24).toString("base64url");
+    /** The database half on `m`, as root: the script uploaded once, then run with `input` on stdin. */
+    const db = (m: Machine, args: string, input = "") => {
+      if (m.ssh("test -x /root/shithub-takeover-db").status !== 0) m.sh(`cat > /root/shithub-takeover-db <<'SCRIPT'\n${DB_SCRIPT}SCRIPT\nchmod 0700 /root/shithub-takeover-db`);
+      return m.ssh(`/root/shithub-takeover-db ${args}`, input);
+    };
+    const must = (what: string, r: { status: number; stdout: string; stderr: string }): string => {
+      if (r.status !== 0) throw new Error(`${what}: exit ${r.status}\n${r.stderr}`);
+      return r.stdout.trim();
+    };
+    /** Every repository's refs on `m`, one line each, sorted: what a clone of each would get. */
+    const refs = (m: Machine): string => m.sh("cd /data/repos && for r in $(find . -name '*.git' -type d -prune | sort); do runuser -u shithub -- git -C \"$r\" for-each-ref --format=\"$r %(refname) %(objectname)\"; done");
+    /** The repositories from the old box to the stack's, as root on both (owners kept by name). */
+    const copyRepositories = () => {
+      const root = `ssh -i ${join(work, "id_ed25519")} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR`;
+      const r = run("bash", ["-o", "pipefail", "-c", `${root} root@${LEGACY_IP} 'tar -C /data/repos -cf - .' | ${root} root@${STACK_IP} 'tar -C /data/repos -xpf - --same-owner'`]);
+      if (r.status !== 0) throw new Error(`copying the repositories failed:\n${r.stderr}`);
+    };
+
+    it("the stack comes up in standby: shithubd installed, not running; no daily dump while the live forge still dumps", async () => {
+      await stack.up(standbyPlan);
+      expect(neu.sh("systemctl is-active shithubd-web.service shithubd-worker.service shithub-backup.timer || true").split("\n")).toEqual(["inactive", "inactive", "inactive"]);
+    }, 900_000);
+
+    it("while the old forge serves: its database replicates into the stack's, and its repositories are copied", () => {
+      // The stack's schema from the release's own migrations, as the web unit would have made it.
+      must("migrate up", neu.ssh("systemd-run --quiet --wait --pipe --collect -p User=shithub -p Group=shithub -p EnvironmentFile=/etc/shithub/web.env /usr/local/bin/shithubd migrate up"));
+      must("source-listen", db(old, `source-listen ${LEGACY_IP}`));
+      must("source-prepare", db(old, `source-prepare ${STACK_IP}/32`, `${scramSha256Verifier(password, randomBytes(16))}\n`));
+      must("target-subscribe", db(neu, `target-subscribe ${LEGACY_IP} 5432`, `${password}\n`));
+      must("target-ready", db(neu, "target-ready 300"));
+      copyRepositories();
+      // The old forge keeps taking writes meanwhile.
+      for (let i = 0; i < 60 && https().status !== "200"; i++) execFileSync("sleep", ["1"]);
+      expect(commitAndPush("pushed while the copies run").status).toBe(0);
+    }, 600_000);
+
+    it("the window: every row and every ref is equal, git fsck is clean, and the stack serves the pushes from before", async () => {
+      must("window-start", source("window-start 120"));
+      must("source-caught-up", db(old, "source-caught-up 120"));
+      must("target-sequences", db(neu, "target-sequences", `${must("sequences", db(old, "sequences"))}\n`));
+      copyRepositories();
+      const counts = must("counts", db(old, "counts"));
+      expect(counts).toContain("push_events\t3");
+      expect(must("counts", db(neu, "counts"))).toBe(counts);
+      expect(refs(neu)).toBe(refs(old));
+      must("git fsck", neu.ssh("cd /data/repos && for r in $(find . -name '*.git' -type d -prune); do runuser -u shithub -- git -C \"$r\" fsck --no-progress --strict || exit 1; done"));
+      must("target-finish", db(neu, "target-finish"));
+      must("source-finish", db(old, `source-finish ${STACK_IP}/32`));
+      // The switch: the stack leaves standby; its shithubd starts on the taken-over data.
+      await stack.up(await planSingleDroplet(DOMAIN, VERSION, artifacts));
+      expect(neu.sh("systemctl is-active shithubd-web.service shithubd-worker.service").split("\n")).toEqual(["active", "active"]);
+    }, 900_000);
+
+    it("after the switch: a push over SSH works on the stack, and the old forge takes no write and runs nothing twice", () => {
+      const viaStack = run("git", ["-C", local, "push", "-q", `git@${DOMAIN}:alice/hello.git`, "trunk"], { GIT_SSH_COMMAND: gitSsh(alice.key).replace(`HostName=${LEGACY_IP}`, `HostName=${STACK_IP}`) });
+      writeFileSync(join(local, "README"), "the first push to the stack\n");
+      expect(git(["-C", local, "commit", "-q", "-a", "-m", "first on the stack"]).status).toBe(0);
+      const pushed = run("git", ["-C", local, "push", "-q", `git@${DOMAIN}:alice/hello.git`, "trunk"], { GIT_SSH_COMMAND: gitSsh(alice.key).replace(`HostName=${LEGACY_IP}`, `HostName=${STACK_IP}`) });
+      expect({ before: viaStack.status, status: pushed.status }).toEqual({ before: 0, status: 0 });
+      expect(neu.sh("runuser -u postgres -- psql -At -d shithub -c 'SELECT count(*) FROM push_events'")).toBe("4");
+      expect(neu.sh(`runuser -u shithub -- git -C /data/repos/al/alice/hello.git rev-parse trunk`)).toBe(git(["-C", local, "rev-parse", "trunk"]).stdout.trim());
+
+      must("retire", source("retire"));
       expect(old.sh("systemctl is-enabled shithubd-web.service shithubd-worker.service shithubd-cron.timer caddy.service postgresql.service || true").split("\n"))
         .toEqual(["disabled", "disabled", "disabled", "disabled", "disabled"]);
       expect(old.ssh("pgrep -x postgres").status).toBe(1);
       expect(old.ssh("crontab -l").stdout).toBe("");
-      expect(commitAndPush("pushed after the switch, to the old name").status).not.toBe(0);
+      expect(commitAndPush("pushed to the old box after the switch").status).not.toBe(0);
       expect(old.sh("test -f /data/pgdata/PG_VERSION && test -d /data/repos/al/alice/hello.git && echo kept")).toBe("kept");
     });
   });
