@@ -1,4 +1,5 @@
 import { isIP } from "node:net";
+import { isDnsName } from "./dnsName";
 
 /**
  * Mail addresses as their consumers read them: Caddy's ACME `email` (a Caddyfile token, in which
@@ -9,7 +10,6 @@ import { isIP } from "node:net";
  * `. _ + -` (dot-separated, as a dot-atom), and a host name. Nothing else reaches a file.
  */
 const LOCAL_PART = /^[A-Za-z0-9_+-]+(\.[A-Za-z0-9_+-]+)*$/;
-const DOMAIN = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/;
 /** A display name of words: letters, digits, spaces and `. _ - '` (what needs no quoting anywhere). */
 const DISPLAY_NAME = /^[A-Za-z0-9._'-]+( [A-Za-z0-9._'-]+)*$/;
 
@@ -22,7 +22,7 @@ export function mailAddressProblem(text: string): string | undefined {
   const local = text.slice(0, at);
   const domain = text.slice(at + 1);
   if (local.length > 64 || !LOCAL_PART.test(local)) return `must be a mail address such as ops@example.org: ${WHY}`;
-  if (isIP(domain) !== 0 || !DOMAIN.test(domain)) return `must be a mail address such as ops@example.org: ${WHY}`;
+  if (isIP(domain) !== 0 || !isDnsName(domain)) return `must be a mail address such as ops@example.org: ${WHY}`;
   return undefined;
 }
 

@@ -5,6 +5,7 @@ import { vpcRangeProblem } from "./addressRanges";
 import { artifactUrlProblem } from "./artifactUrl";
 import { minisignKeyProblem } from "./minisignKey";
 import { mailAddressProblem, mailboxProblem } from "./mailAddress";
+import { isLowerCaseDnsName } from "./dnsName";
 import { bucketNameProblem } from "../backups/bucketName";
 import { publicKeyOf } from "../hosts/sshKeys";
 import { overrideShapeProblem, stackReferenceProblem } from "../promotion/promotionValues";
@@ -90,7 +91,6 @@ function acmeDirectoryProblem(v: string): string | undefined {
   return undefined;
 }
 
-const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 
 export const PROJECT_KEYS: readonly ProjectKey[] = [
   {
@@ -105,7 +105,7 @@ export const PROJECT_KEYS: readonly ProjectKey[] = [
     type: "string",
     description: "Public DNS name of the forge; gives SHITHUB_AUTH__BASE_URL and SHITHUB_AUTH__SSH__HOST.",
     example: "shithub.example.org",
-    check: (v) => (HOSTNAME.test(v) ? undefined : "must be a lower-case DNS name such as shithub.example.org"),
+    check: (v) => (isLowerCaseDnsName(v) ? undefined : "must be a lower-case DNS name such as shithub.example.org"),
   },
   {
     name: "region",
@@ -138,7 +138,7 @@ export const PROJECT_KEYS: readonly ProjectKey[] = [
     description: "A DigitalOcean-managed DNS zone holding shithubd:domain; unset: the records to create are stack outputs.",
     optional: true,
     example: "shithub.example.org",
-    check: (v) => (HOSTNAME.test(v) ? undefined : "must be a lower-case DNS zone such as shithub.example.org"),
+    check: (v) => (isLowerCaseDnsName(v) ? undefined : "must be a lower-case DNS zone such as shithub.example.org"),
   },
   {
     name: "vpcIpRange",

@@ -1,6 +1,5 @@
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
@@ -9,6 +8,8 @@ import { runOffline } from "../../offline/run";
 import { loadStackFile } from "../../offline/stackFile";
 import { stagedFile } from "../helpers";
 import { stackCopy } from "../stack/stackCopy";
+import { findAll, freePort } from "./toolHelpers";
+import type { Json } from "./toolHelpers";
 
 // Security review family 9: a stack value that reaches a config language is read back by that
 // language's own program exactly as the stack file holds it, or the plan refuses it naming the
@@ -44,14 +45,6 @@ function fileOf(files: PlannedFile[], path: string): string {
   return f.content;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
-
-function findAll(tree: Json, pick: (node: Json) => boolean): Json[] {
-  if (Array.isArray(tree)) return tree.flatMap((n) => findAll(n, pick));
-  if (tree === null || typeof tree !== "object") return [];
-  return [...(pick(tree) ? [tree] : []), ...Object.values(tree).flatMap((n) => findAll(n, pick))];
-}
 
 /** What Caddy runs for a Caddyfile: `caddy adapt`, which also substitutes {$ENV} as `caddy run` would. */
 function caddyJson(caddyfile: string): Json {
@@ -69,14 +62,6 @@ function acmeIssuers(caddyfile: string): Array<{ email?: string; ca?: string }> 
   return findAll(caddyJson(caddyfile), (n) => n.module === "acme") as Array<{ email?: string; ca?: string }>;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * YAML as Go's writer (YAML 1.1) writes it, read as Go reads it: 1.1 keeps U+2028 and U+2029 as

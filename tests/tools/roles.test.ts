@@ -1,7 +1,6 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import type { SpawnSyncReturns } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
@@ -24,6 +23,8 @@ import { accessFiles } from "../../components/roles/access";
 import { backupObserverFiles, backupObserverSecretFiles } from "../../components/roles/backupObserver";
 import { publicKeyOf } from "../../components/hosts/sshKeys";
 import { configOf, FOUR_HOSTS, rawConfig, SSH_PRIVATE_KEY } from "../helpers";
+import { findAll, freePort } from "./toolHelpers";
+import type { Json } from "./toolHelpers";
 
 // The host files of the edge, git-ssh and db roles, checked by the real tools (Debian's caddy,
 // OpenSSH, PostgreSQL, bash and shellcheck; .ci/run installs them). Tests run as root.
@@ -73,15 +74,6 @@ function adapt(file: string): Json {
   return JSON.parse(run.stdout) as Json;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
-
-/** Every object in `tree` (depth first) for which `pick` holds. */
-function findAll(tree: Json, pick: (node: Json) => boolean): Json[] {
-  if (Array.isArray(tree)) return tree.flatMap((n) => findAll(n, pick));
-  if (tree === null || typeof tree !== "object") return [];
-  return [...(pick(tree) ? [tree] : []), ...Object.values(tree).flatMap((n) => findAll(n, pick))];
-}
 
 const reverseProxies = (tree: Json): Json[] => findAll(tree, (n) => n.handler === "reverse_proxy");
 
@@ -408,16 +400,6 @@ const DB_NET: DbNetwork = {
 /** Not what the program generates (alphanumerics), to show the quoting holds. */
 const DB_PASSWORDS: DbPasswords = { appPassword: "app'pass:w0rd", backupPassword: "backup-pass-w0rd", appSalt: "c2FsdHNhbHRzYWx0c2FsdA==", backupSalt: "cGVwcGVycGVwcGVycGVwcA==" };
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe("db: PostgreSQL reads the rendered files", () => {
   const files = dbSetupFiles(DB_NET, DB_PASSWORDS);

@@ -1,10 +1,10 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, chownSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { scramSha256Verifier } from "../../components/roles/scram";
+import { freePort } from "./toolHelpers";
 
 // The database half of the takeover (templates/takeover/shithub-takeover-db.sh) between two real
 // PostgreSQL clusters on this machine: the live forge's (publishing) and the stack's db host's
@@ -21,14 +21,6 @@ const uid = Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" }))
 const gid = Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" }));
 chownSync(base, uid, gid);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** A throwaway cluster listening on loopback with TLS (the subscription asks for it). */
 class Cluster {
