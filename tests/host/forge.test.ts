@@ -14,6 +14,7 @@ import { loadStackFile } from "../../offline/stackFile";
 import { parseReleaseReport, utcSecond } from "../../components/release/releaseReport";
 import { bootCloud, clientAddresses, failedUnits, holdTimers, HOST_IP, METADATA_IP, METADATA_USER_DATA, publicIpOf, TEST_DEPLOY_KEY, worldCertificate } from "./machine";
 import { Browser } from "./browser";
+import { userKey } from "./userKeys";
 import type { Cloud, Machine } from "./machine";
 
 // A fresh stack is a working forge: Pulumi.staging.yaml as committed (its one host with every role,
@@ -77,12 +78,6 @@ function gitSsh(key: string): string {
   return `ssh -i ${key} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o HostName=${CONTAINER_IP}`;
 }
 
-function newKey(name: string): { key: string; fingerprint: string; pub: string } {
-  const key = join(work, name);
-  execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", key]);
-  const fingerprint = execFileSync("ssh-keygen", ["-lf", `${key}.pub`, "-E", "sha256"], { encoding: "utf8" }).split(" ")[1]!;
-  return { key, fingerprint, pub: readFileSync(`${key}.pub`, "utf8").trim() };
-}
 
 const psqlAsPostgres = (sql: string, db = "shithub") => machine.sh(`runuser -u postgres -- psql -X -At -d ${db} -c "${sql}"`);
 
@@ -196,8 +191,8 @@ describe("a fresh `pulumi up` of one host with every role", () => {
     };
 
     beforeAll(() => {
-      Object.assign(alice, newKey("alice"));
-      stranger.key = newKey("stranger").key;
+      Object.assign(alice, userKey(work, "alice"));
+      stranger.key = userKey(work, "stranger").key;
       browser = new Browser({ domain: DOMAIN, address: CONTAINER_IP, ca: caCert, dir: work, name: "alice" });
     });
 

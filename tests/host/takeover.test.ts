@@ -8,6 +8,7 @@ import { dropletUserData, Stack } from "./applyPlan";
 import type { Plan } from "./applyPlan";
 import { ArtifactServer } from "./artifacts";
 import { Browser } from "./browser";
+import { userKey } from "./userKeys";
 import { legacyBox } from "./legacyBox";
 import { bootCloud, holdTimers, publicIpOf, SINGLE_DROPLET } from "./machine";
 import type { Cloud, Machine } from "./machine";
@@ -68,11 +69,6 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}) {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-function newKey(name: string): { key: string; pub: string } {
-  const key = join(work, name);
-  execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", key]);
-  return { key, pub: readFileSync(`${key}.pub`, "utf8").trim() };
-}
 
 const gitSsh = (key: string): string =>
   `ssh -i ${key} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o HostName=${LEGACY_IP}`;
@@ -119,7 +115,7 @@ describe("the live forge as it runs today (the takeover's starting point)", () =
     const link = old.sh(`journalctl -u shithubd-web.service --no-pager -o cat | grep -o 'https://${DOMAIN}/verify-email/[^[:space:]"]*' | tail -n 1`);
     expect(browser.get(link.replace(`https://${DOMAIN}`, ""))).toMatchObject({ status: 303, location: "/login?notice=verified" });
     expect(browser.submit("/login", { username: "alice", password: PASSWORD })).toMatchObject({ status: 303, location: "/" });
-    alice = newKey("alice");
+    alice = userKey(work, "alice");
     expect(browser.submit("/settings/keys", { title: "laptop", key: alice.pub })).toMatchObject({ status: 303 });
     expect(browser.submit("/new", { name: "hello", visibility: "public" })).toMatchObject({ status: 303, location: "/alice/hello" });
 
