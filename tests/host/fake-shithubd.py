@@ -66,8 +66,10 @@ Errors end like cobra's Execute: "shithubd: <error>" on stderr, exit 1 (cmd/shit
                    URL that fails its startup ping, means no pool (a warning, then "auth: no DB
                    pool — signup/login routes not mounted") and then /readyz answers 200 "ready"
                    (no check without a pool), the git, auth, settings and repo routes are not
-                   mounted and the HTML limiter is a no-op (a nil limiter). SIGINT/SIGTERM drain
-                   in-flight requests within web.shutdown_timeout.
+                   mounted and the HTML limiter is a no-op (a nil limiter). SIGINT/SIGTERM run
+                   net/http's Server.Shutdown within web.shutdown_timeout: listener closed, idle
+                   connections closed, a request whose first byte arrived answered whole with
+                   "Connection: close" (tests/tools/webShutdown.test.ts).
                    Routes (internal/web/handlers/handlers.go@05bcb8a6, health.go@78139803):
                    GET /healthz "ok\n"; any-method /readyz pings the pool within 2 s, 200 "ready\n"
                    or 503 "not ready: <reason>\n"; /metrics when metrics.enabled (default true);
@@ -1822,6 +1824,11 @@ class WebState:
         self.metrics = Metrics()
         self.repos_root = os.path.abspath(cfg["storage.repos_root"])
         self.idle = threading.Condition()
+        # net/http's connection states for Server.Shutdown: socket -> "new" | "active" | "idle" |
+        # "closed" (closed by the shutdown while idle); guarded by `idle`.
+        self.conns = {}
+        self.stopping = False
+        self.accepted = {}  # socket -> when it was accepted
         self.html_limits = FixedWindows()  # HTMLRateLimit's counters (Postgres in the real one)
         self.create_limits = FixedWindows()  # repos.Create's repo_create throttle
         self.shithubd_path = web_shithubd_path()
@@ -1879,6 +1886,40 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+    def handle_one_request(self):
+        """net/http's conn.serve: a connection is idle until its next request's first byte, then
+        active until the response is written. Shutdown closes idle connections and waits for
+        active ones; a response written while shutting down closes its connection
+        (server.go: doKeepAlives is false once shuttingDown)."""
+        st, conn = self.state, self.connection
+        try:
+            first = self.rfile.peek(1)
+        except OSError:
+            first = b""
+        with st.idle:
+            if not first or st.conns.get(conn) == "closed":
+                self.close_connection = True
+                return
+            st.conns[conn] = "active"
+        try:
+            super().handle_one_request()
+        finally:
+            with st.idle:
+                if st.stopping:
+                    self.close_connection = True
+                if conn in st.conns:
+                    st.conns[conn] = "idle"
+                st.idle.notify_all()
+
+    def finish(self):
+        try:
+            super().finish()
+        finally:
+            with self.state.idle:
+                self.state.conns.pop(self.connection, None)
+                self.state.accepted.pop(self.connection, None)
+                self.state.idle.notify_all()
+
     def send_response(self, code, message=None):  # no "Server:" header, like net/http
         self.status = code
         self.send_response_only(code, message)
@@ -1900,6 +1941,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if length is not None:
             self.send_header("Content-Length", str(length))
         self.chunked = chunked and self.request_version == "HTTP/1.1"
+        if self.state.stopping:
+            self.send_header("Connection", "close")
         if self.chunked:
             self.send_header("Transfer-Encoding", "chunked")
         elif length is None:
@@ -2633,6 +2676,13 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     allow_reuse_address = True
     request_queue_size = 1024  # Go listens with the system's somaxconn
 
+    def process_request(self, request, client_address):
+        # Registered before its thread starts, so Shutdown sees every connection accepted.
+        with self.RequestHandlerClass.state.idle:
+            self.RequestHandlerClass.state.conns[request] = "new"
+            self.RequestHandlerClass.state.accepted[request] = time.monotonic()
+        super().process_request(request, client_address)
+
     def server_bind(self):  # no getfqdn (a DNS lookup); dual-stack when listening on every interface
         if self.address_family == socket.AF_INET6 and self.server_address[0] == "::":
             self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
@@ -2738,13 +2788,27 @@ def web(argv):
     log("INFO", "shithub web server starting", addr=cfg["web.addr"], env=cfg["env"], db=pool is not None,
         metrics=cfg["metrics.enabled"], tracing=cfg["tracing.enabled"], errrep=cfg["error_reporting.dsn"] != "")
     server.serve_forever(poll_interval=0.1)
-    # srv.Shutdown: stop accepting (done), then wait for in-flight requests within shutdown_timeout.
+    # srv.Shutdown (net/http server.go): close the listener, then until shutdown_timeout: close
+    # the connections that are idle (a request's first byte not yet read), and wait for the
+    # active ones, whose responses go out whole with "Connection: close".
+    server.server_close()
     deadline = time.monotonic() + cfg["web.shutdown_timeout"]
     with state.idle:
-        while state.metrics.in_flight > 0 and time.monotonic() < deadline:
+        state.stopping = True
+        while True:
+            for conn, st in list(state.conns.items()):
+                # A new connection is waited for (its request is on the way) unless it has sent
+                # nothing for 5 s, as closeIdleConns does.
+                if st == "idle" or (st == "new" and time.monotonic() - state.accepted.get(conn, 0) > 5):
+                    state.conns[conn] = "closed"
+                    try:
+                        conn.shutdown(socket.SHUT_RD)  # the thread's read returns: it closes the socket
+                    except OSError:
+                        pass
+            if not state.conns or time.monotonic() >= deadline:
+                break
             state.idle.wait(timeout=0.1)
-    busy = state.metrics.in_flight > 0
-    server.server_close()
+        busy = any(st == "active" for st in state.conns.values())
     if busy:
         return fail("shutdown: context deadline exceeded")
     return 0
