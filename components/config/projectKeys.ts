@@ -11,6 +11,7 @@ import { publicKeyOf } from "../hosts/sshKeys";
 import { overrideShapeProblem, stackReferenceProblem } from "../promotion/promotionValues";
 import { canaryVerdictProblem } from "../promotion/canaryVerdict";
 import { RELEASE_TAG } from "../release/releaseReport";
+import { takeoverSourceProblem } from "../takeover/takeoverSource";
 
 /** The project's config namespace: `Pulumi.yaml` `name:`, so `shithubd:*` keys can be declared there. */
 export const NAMESPACE = "shithubd";
@@ -474,6 +475,14 @@ export const PROJECT_KEYS: readonly ProjectKey[] = [
     optional: true,
     example: "standby",
     check: (v) => (v === "standby" ? undefined : "must be standby (remove the key when the takeover is done: pulumi config rm shithubd:takeover)"),
+  },
+  {
+    name: "takeoverSource",
+    type: "string",
+    description: "While shithubd:takeover is standby: the live box's public address. The db and app hosts may reach its SSH (port 22) and nothing else of it; npm run takeover tunnels its PostgreSQL and copies its repositories that way.",
+    optional: true,
+    example: "203.0.113.10",
+    check: takeoverSourceProblem,
   },
   {
     name: "majorSchemaChange",

@@ -14,6 +14,8 @@ import { parsePromotionConfig } from "../promotion/promotionConfig";
 import { canaryVerdictOf } from "../promotion/canaryVerdict";
 import type { CanaryVerdict } from "../promotion/canaryVerdict";
 import { parseMonitoringConfig } from "../monitoring/monitoringConfig";
+import { parseTakeoverConfig } from "../takeover/takeoverConfig";
+import type { TakeoverConfig } from "../takeover/takeoverConfig";
 import type { MonitoringConfig } from "../monitoring/monitoringConfig";
 import type { PromotionConfig } from "../promotion/promotionConfig";
 import type { HostsConfig, ListKey } from "./hostsConfig";
@@ -76,6 +78,8 @@ export interface StackConfig {
   readonly canary?: CanaryVerdict;
   /** The stack this one promotes from and the soak it needs (production's gate). */
   readonly promotion?: PromotionConfig;
+  /** A takeover of a live forge in progress (shithubd:takeover, shithubd:takeoverSource). */
+  readonly takeover?: TakeoverConfig;
   /** Production: stateful resources are protected and retained. */
   readonly production: boolean;
   /** Every SHITHUB_* value: stack-set, defaults and derived. */
@@ -209,6 +213,9 @@ export function parseStackConfig(raw: RawStackConfig, templates: Readonly<Record
   const promotionKeyReported = problems.some((p) => ["promoteFrom", "soakMinutes", "promotionOverride"].some((k) => p.key === qualified(k)));
   const promotion = promotionKeyReported ? { problems: [] } : parsePromotionConfig(stack, version, production, project);
   problems.push(...promotion.problems);
+  const takeoverKeyReported = problems.some((p) => p.key === qualified("takeover") || p.key === qualified("takeoverSource"));
+  const takeover = takeoverKeyReported ? { problems: [] } : parseTakeoverConfig(stack, project);
+  problems.push(...takeover.problems);
   const emailFrom = env.get("SHITHUB_AUTH__EMAIL_FROM")?.value;
   const monitoring = parseMonitoringConfig(stack, production, project, typeof emailFrom === "string" ? emailFrom : undefined);
   problems.push(...monitoring.problems);
@@ -251,6 +258,7 @@ export function parseStackConfig(raw: RawStackConfig, templates: Readonly<Record
       ...(vpcIpRange !== undefined ? { vpcIpRange } : {}),
       ...(promotion.config !== undefined ? { promotion: promotion.config } : {}),
       ...(canary !== undefined ? { canary } : {}),
+      ...(takeover.config !== undefined ? { takeover: takeover.config } : {}),
     },
   };
 }

@@ -19,12 +19,12 @@ export interface InboundRule {
   readonly why: string;
 }
 
-/** Where a host may connect to: any address, or the environment's VPC. */
+/** Where a host may connect to: any address, the environment's VPC, or fixed addresses. */
 export interface OutboundRule {
   readonly protocol: "tcp" | "udp" | "icmp";
   /** Unset for icmp. */
   readonly ports?: string;
-  readonly destination: "anywhere" | "vpc";
+  readonly destination: "anywhere" | "vpc" | { readonly cidrs: readonly string[] };
   readonly why: string;
 }
 
@@ -53,8 +53,8 @@ export const OPEN_EGRESS: readonly OutboundRule[] = [
 
 /** One DigitalOcean cloud firewall: its rules, and the hosts it applies to. */
 export interface FirewallPlan {
-  /** Suffix of the firewall's name: `base` or a role. */
-  readonly id: "base" | Role;
+  /** Suffix of the firewall's name: `base`, a role, or `takeover` while one runs. */
+  readonly id: "base" | Role | "takeover";
   readonly hosts: readonly string[];
   readonly inbound: readonly InboundRule[];
   /** DigitalOcean applies the union of a host's firewalls: `base` gives every host BASE_EGRESS, a role's may add more. */
@@ -92,7 +92,16 @@ export function firewallPlans(hosts: readonly HostSpec[], adminCidrs: readonly s
       : modules.flatMap((m) => m.egress?.(roles) ?? []).map((e) => ({ ...e, destination: "anywhere" as const }));
     return withRole.length === 0 || inbound.length + outbound.length === 0 ? [] : [{ id: role, hosts: names(withRole), inbound, outbound }];
   });
-  return [base, ...perRole];
+  // A takeover (docs/takeover.md): the db host's subscription and the app host's repository copy
+  // reach the live box through SSH, its one port they need; the rule goes when the takeover ends.
+  const copying = hosts.filter((h) => h.roles.includes("app") || h.roles.includes("db"));
+  const takeover: FirewallPlan[] = roles.takeoverSource === undefined ? [] : [{
+    id: "takeover",
+    hosts: names(copying),
+    inbound: [],
+    outbound: [{ protocol: "tcp", ports: "22", destination: { cidrs: [roles.takeoverSource] }, why: "SSH to the live box being taken over" }],
+  }];
+  return [base, ...perRole, ...takeover];
 }
 
 /** `port/protocol` -> who may reach it, for one host: the union of its firewalls, as DigitalOcean applies them. */
@@ -109,13 +118,14 @@ export function exposureOf(plans: readonly FirewallPlan[], host: string): Map<st
 }
 
 /** `port/protocol` -> where a host may connect to: the union of its firewalls' outbound rules. */
-export function egressOf(plans: readonly FirewallPlan[], host: string): Map<string, Array<"anywhere" | "vpc">> {
-  const out = new Map<string, Array<"anywhere" | "vpc">>();
+export function egressOf(plans: readonly FirewallPlan[], host: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
   for (const plan of plans.filter((p) => p.hosts.includes(host))) {
     for (const rule of plan.outbound) {
       const key = `${rule.ports ?? "all"}/${rule.protocol}`;
       const to = out.get(key) ?? [];
-      if (!to.includes(rule.destination)) out.set(key, [...to, rule.destination]);
+      const destination = typeof rule.destination === "string" ? rule.destination : rule.destination.cidrs.join(" ");
+      if (!to.includes(destination)) out.set(key, [...to, destination]);
     }
   }
   return out;

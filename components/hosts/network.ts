@@ -71,7 +71,7 @@ export class ShithubFirewalls extends pulumi.ComponentResource {
     const outbound = (rule: OutboundRule): inputs.FirewallOutboundRule => ({
       protocol: rule.protocol,
       ...(rule.ports !== undefined ? { portRange: rule.ports } : {}),
-      destinationAddresses: rule.destination === "anywhere" ? [...ANYWHERE] : [args.vpcRange],
+      destinationAddresses: rule.destination === "anywhere" ? [...ANYWHERE] : rule.destination === "vpc" ? [args.vpcRange] : [...rule.destination.cidrs],
     });
     for (const plan of this.plans) {
       const fwName = `shithub-${args.stack}-${plan.id}`;

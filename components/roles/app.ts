@@ -7,7 +7,7 @@ import type { RoleModule } from "./role";
 export const app: RoleModule = {
   id: "app",
   summary: "shithubd web, worker and cron: binary, env files and units, installed by the release step",
-  packages: () => ["git", "minisign"],
+  packages: () => ["git", "minisign", "rsync"],
   openings: [],
   openEgress: "webhooks to any address and port a user configures, and the mail backend",
   // Env files and units: templates/scripts/shithub-release.sh installs them (TARGETS).

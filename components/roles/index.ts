@@ -28,6 +28,8 @@ export interface RoleOptions {
   readonly metrics?: boolean;
   /** The port of shithubd:alertSmtpSmarthost: the monitoring host mails alerts to it. */
   readonly alertSmtpPort?: number;
+  /** A takeover's live box (`address/32`): the app and db hosts may reach its SSH. */
+  readonly takeoverSource?: string;
 }
 
 /**
@@ -43,12 +45,14 @@ export function roleOptionsOf(config: {
   readonly gitSsh: boolean;
   readonly hosts: { readonly hosts: readonly HostSpec[] };
   readonly monitoring?: { readonly smtp?: { readonly port: number } };
+  readonly takeover?: { readonly sourceCidr: string };
 }): RoleOptions {
   const hosts = config.hosts.hosts;
   const smtp = config.monitoring?.smtp;
   return {
     gitSsh: config.gitSsh, drSyncHost: drSyncHostOf(hosts), metrics: hosts.some((h) => h.roles.includes("monitoring")),
     ...(smtp !== undefined ? { alertSmtpPort: smtp.port } : {}),
+    ...(config.takeover !== undefined ? { takeoverSource: config.takeover.sourceCidr } : {}),
   };
 }
 

@@ -7,15 +7,18 @@
 # Logical replication works across PostgreSQL majors, either way (16 on the old box, the image's
 # major on the new). Run as root on the host named; psql runs as postgres over the local socket.
 #
-#   source-listen ADDRESS    (old box) logical WAL, and the server listening on ADDRESS besides
-#                            localhost: one restart of PostgreSQL (a few seconds), before the window
+#   source-logical [ADDRESS] (old box) logical WAL (and, with ADDRESS, the server listening there
+#                            besides localhost): one restart of PostgreSQL (a few seconds) when
+#                            either changes, none when both are already so
 #   source-prepare CIDR      (old box) role, publication and a pg_hba line for the subscriber at
-#                            CIDR; reads the role's SCRAM verifier on stdin (never its password)
+#                            CIDR (127.0.0.1/32 through npm run takeover's SSH tunnel); reads the
+#                            role's SCRAM verifier on stdin (never its password)
 #   source-caught-up SECONDS (old box) waits until the subscriber confirmed every byte written so
 #                            far; exit 1 when it has not within SECONDS
 #   sequences                (old box) prints each sequence's setval, for `target-sequences`
 #   target-subscribe HOST PORT (new db host) subscribes to the old box; reads the role's password
-#                            on stdin (kept in a passfile only postgres reads)
+#                            on stdin (kept in a passfile only postgres reads); TLS required
+#                            unless HOST is loopback (the SSH tunnel is the encryption)
 #   target-ready SECONDS     (new db host) waits until every table's initial copy is done
 #   target-sequences         (new db host) applies `sequences`' output from stdin
 #   counts                   (either) each table's exact row count, `table<TAB>count`, sorted
@@ -45,25 +48,36 @@ wait_for() { # SECONDS QUERY: until QUERY prints t
   done
 }
 
-hba_line() { printf 'hostssl %s %s %s scram-sha-256 # shithub-takeover\n' "$DB" "$ROLE" "$1"; }
+# Over the SSH tunnel the subscriber arrives on loopback, encrypted already; from elsewhere, TLS only.
+hba_line() {
+  local type=hostssl
+  case $1 in 127.0.0.1/32 | ::1/128) type=host ;; esac
+  printf '%s %s %s %s scram-sha-256 # shithub-takeover\n' "$type" "$DB" "$ROLE" "$1"
+}
 
 case ${1:-} in
-  source-listen)
-    address=${2:?source-listen needs the address the subscriber reaches this server at}
-    [[ $address =~ ^[0-9a-fA-F:.]+$ ]] || die "not an address: $address" 2
-    sql -v address="$address" <<'SQL'
-ALTER SYSTEM SET wal_level = logical;
+  source-logical)
+    address=${2:-}
+    [ -z "$address" ] || [[ $address =~ ^[0-9a-fA-F:.]+$ ]] || die "not an address: $address" 2
+    sql -c 'ALTER SYSTEM SET wal_level = logical'
+    [ -z "$address" ] || sql -v address="$address" <<'SQL'
 SELECT format('ALTER SYSTEM SET listen_addresses = %L', 'localhost,' || :'address')\gexec
 SQL
-    cluster=$(sql -c "SELECT setting FROM pg_settings WHERE name = 'cluster_name'")
-    if [ -n "$cluster" ] && systemctl list-units --plain --no-legend "postgresql@${cluster/\//-}.service" | grep -q .; then
-      systemctl restart "postgresql@${cluster/\//-}.service"
-    else
-      systemctl restart postgresql.service
+    # Reloaded, the server says whether what changed needs the restart.
+    sql -c 'SELECT pg_reload_conf()' >/dev/null
+    sleep 1
+    if [ "$(sql -c "SELECT bool_or(pending_restart) FROM pg_settings WHERE name IN ('wal_level', 'listen_addresses')")" = t ]; then
+      cluster=$(sql -c "SELECT setting FROM pg_settings WHERE name = 'cluster_name'")
+      if [ -n "$cluster" ] && systemctl list-units --plain --no-legend "postgresql@${cluster/\//-}.service" | grep -q .; then
+        systemctl restart "postgresql@${cluster/\//-}.service"
+      else
+        systemctl restart postgresql.service
+      fi
+      for _ in $(seq 1 60); do sql -c 'SELECT 1' >/dev/null 2>&1 && break; sleep 1; done
+      echo "PostgreSQL restarted"
     fi
-    for _ in $(seq 1 60); do sql -c 'SELECT 1' >/dev/null 2>&1 && break; sleep 1; done
     [ "$(sql -c 'SHOW wal_level')" = logical ] || die "PostgreSQL did not come back with wal_level = logical"
-    echo "logical WAL on; listening on localhost and $address"
+    echo "logical WAL on${address:+; listening on localhost and $address}"
     ;;
   source-prepare)
     cidr=${2:?source-prepare needs the address range of the subscriber}
@@ -103,7 +117,9 @@ SQL
     [ -n "$password" ] || die "stdin holds no password" 2
     install -m 0600 -o postgres -g postgres /dev/null "$PASSFILE"
     printf '%s:%s:%s:%s:%s\n' "$host" "$port" "$DB" "$ROLE" "${password//:/\\:}" >"$PASSFILE"
-    conninfo="host=$host port=$port dbname=$DB user=$ROLE passfile=$PASSFILE sslmode=${TAKEOVER_SSLMODE:-require}"
+    sslmode=require
+    case $host in 127.0.0.1 | ::1 | localhost) sslmode=disable ;; esac
+    conninfo="host=$host port=$port dbname=$DB user=$ROLE passfile=$PASSFILE sslmode=${TAKEOVER_SSLMODE:-$sslmode}"
     sql -v conninfo="$conninfo" <<SQL
 SELECT format('CREATE SUBSCRIPTION %I CONNECTION %L PUBLICATION %I', '$NAME', :'conninfo', '$NAME')
   WHERE NOT EXISTS (SELECT 1 FROM pg_subscription WHERE subname = '$NAME')\gexec
@@ -155,7 +171,7 @@ SQL
     echo "publication, slot, role and pg_hba line removed"
     ;;
   *)
-    sed -n '2,22s/^# \{0,1\}//p' "$0" >&2
+    sed -n '2,26s/^# \{0,1\}//p' "$0" >&2
     exit 2
     ;;
 esac

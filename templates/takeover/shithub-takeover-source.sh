@@ -9,6 +9,11 @@
 #                         then shithubd and root's cron jobs stop. The database and the repositories
 #                         no longer change.
 #   window-abort          back out of the window: cron jobs, shithubd, SSH and HTTPS as they were.
+#   host-key              prints this box's ed25519 host key, for the stack's hosts to pin
+#   authorize tunnel|copy ADDRESS  lets one stack host in as root with the key on stdin, from
+#                         ADDRESS only and for one thing: tunnel forwards to the local PostgreSQL
+#                         (127.0.0.1:5432) and runs nothing; copy runs rrsync read-only on /data/repos
+#   deauthorize           removes every key and sshd block authorize added
 #   retire                after the switch: nothing of the old forge runs again (shithubd, its cron
 #                         jobs, Caddy, PostgreSQL and its WAL archiving are stopped and disabled;
 #                         the data stays on disk), and git over SSH keeps refusing.
@@ -24,11 +29,31 @@ else
   REFUSE=/usr/local/sbin/shithub-takeover-refuse FORCED=$REFUSE
 fi
 MARK="# shithub-takeover window"
+LINK="# shithub-takeover link"
+KEYS=/root/.ssh/authorized_keys
 UNITS=(shithubd-web.service shithubd-worker.service shithubd-cron.timer)
 CADDY_ADMIN=${TAKEOVER_CADDY_ADMIN:-http://localhost:2019}
 
 die() { printf 'shithub-takeover-source: %s\n' "$*" >&2; exit "${2:-1}"; }
 log() { printf 'shithub-takeover-source: %s\n' "$*" >&2; }
+
+# A block of sshd settings between "MARK" and "MARK end", after the box's own Match blocks.
+add_block() { # MARK TEXT
+  if ! grep -qxF "$1" "$SSHD"; then
+    [ -z "$(tail -c 1 "$SSHD")" ] || echo >>"$SSHD"
+    printf '%s\n%s\n%s end\n' "$1" "$2" "$1" >>"$SSHD"
+  fi
+  sshd -t || die "sshd refuses its config with the takeover's block"
+  systemctl reload ssh
+}
+
+remove_block() { # MARK
+  if grep -qxF "$1" "$SSHD"; then
+    sed -i "\\|^$1\$|,\\|^$1 end\$|d" "$SSHD"
+    sshd -t || die "sshd refuses its config"
+    systemctl reload ssh
+  fi
+}
 
 # git over SSH: a Match block after the box's own, whose ForceCommand wins over the key's command=.
 refuse_git() {
@@ -38,22 +63,11 @@ echo "shithub is moving to new hosts: pushes and clones are paused for a few min
 exit 1
 SH
   chmod 0755 "$REFUSE.new" && mv -f "$REFUSE.new" "$REFUSE"
-  if ! grep -qxF "$MARK" "$SSHD"; then
-    # The block starts on a line of its own, and removing it from the mark on restores the file.
-    [ -z "$(tail -c 1 "$SSHD")" ] || echo >>"$SSHD"
-    printf '%s\nMatch User git\n    ForceCommand %s\n' "$MARK" "$FORCED" >>"$SSHD"
-  fi
-  sshd -t || die "sshd refuses its config with the window's block"
-  systemctl reload ssh
+  add_block "$MARK" "$(printf 'Match User git\n    ForceCommand %s' "$FORCED")"
 }
 
 allow_git() {
-  if grep -qxF "$MARK" "$SSHD"; then
-    # The block is the file's last lines, from the mark on.
-    sed -i "/^$MARK\$/,\$d" "$SSHD"
-  fi
-  sshd -t || die "sshd refuses its config"
-  systemctl reload ssh
+  remove_block "$MARK"
   rm -f -- "$REFUSE"
 }
 
@@ -103,9 +117,47 @@ case ${1:-} in
     rm -rf -- "$STATE"
     log "out of the window: the old forge serves and takes writes again"
     ;;
+  host-key)
+    cat /etc/ssh/ssh_host_ed25519_key.pub
+    ;;
+  authorize)
+    what=${2:-} address=${3:-}
+    [[ $address =~ ^[0-9a-fA-F:.]+$ ]] || die "authorize needs the stack host's address: $address" 2
+    key=$(head -n 1)
+    [[ $key =~ ^ssh-ed25519\ [A-Za-z0-9+/=]+$ ]] || die "stdin holds no ssh-ed25519 public key" 2
+    case $what in
+      tunnel)
+        options="restrict,port-forwarding,permitopen=\"127.0.0.1:5432\",from=\"$address\",command=\"/bin/false\""
+        # The box forwards nothing by default; this one host may reach its PostgreSQL, as root, and nothing else.
+        add_block "$LINK" "$(printf 'Match User root Address %s\n    AllowTcpForwarding local\n    PermitOpen 127.0.0.1:5432' "$address")"
+        ;;
+      copy)
+        rrsync=$(command -v rrsync || echo /usr/share/doc/rsync/scripts/rrsync)
+        [ -x "$rrsync" ] || die "rrsync is not installed (apt-get install rsync)"
+        options="restrict,from=\"$address\",command=\"$rrsync -ro /data/repos\""
+        ;;
+      *) die "authorize tunnel|copy ADDRESS" 2 ;;
+    esac
+    install -d -m 0700 /root/.ssh
+    touch "$KEYS"
+    grep -vF " shithub-takeover-$what" "$KEYS" >"$KEYS.takeover" || true
+    printf '%s %s shithub-takeover-%s\n' "$options" "$key" "$what" >>"$KEYS.takeover"
+    chmod 0600 "$KEYS.takeover" && mv -f "$KEYS.takeover" "$KEYS"
+    log "authorized $address for the $what"
+    ;;
+  deauthorize)
+    if [ -f "$KEYS" ]; then
+      grep -vE " shithub-takeover-(tunnel|copy)\$" "$KEYS" >"$KEYS.takeover" || true
+      chmod 0600 "$KEYS.takeover" && mv -f "$KEYS.takeover" "$KEYS"
+    fi
+    remove_block "$LINK"
+    log "the stack's hosts are no longer let in"
+    ;;
   retire)
     [ -d "$STATE" ] || die "retire comes after window-start (nothing recorded in $STATE)"
     refuse_git
+    remove_block "$LINK"
+    if [ -f "$KEYS" ]; then grep -vE " shithub-takeover-(tunnel|copy)\$" "$KEYS" >"$KEYS.takeover" || true; chmod 0600 "$KEYS.takeover" && mv -f "$KEYS.takeover" "$KEYS"; fi
     crontab -r 2>/dev/null || true
     systemctl disable --now "${UNITS[@]}" caddy.service postgresql.service >/dev/null 2>&1 || true
     for unit in $(systemctl list-units --plain --no-legend 'postgresql@*' | cut -d' ' -f1); do systemctl disable --now "$unit" >/dev/null 2>&1 || true; done
@@ -113,7 +165,7 @@ case ${1:-} in
     log "retired: shithubd, its cron jobs, Caddy and PostgreSQL are stopped and disabled; the data stays in /data"
     ;;
   *)
-    sed -n '2,17s/^# \{0,1\}//p' "$0" >&2
+    sed -n '2,22s/^# \{0,1\}//p' "$0" >&2
     exit 2
     ;;
 esac
