@@ -1,46 +1,64 @@
-import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { randomBytes } from "node:crypto";
-import { scramSha256Verifier } from "../../components/roles/scram";
-import { dropletUserData, Stack } from "./applyPlan";
+import { loadStackFile } from "../../offline/stackFile";
+import { unwrapSecret } from "../../offline/summary";
+import { Stack } from "./applyPlan";
 import type { Plan } from "./applyPlan";
+import { ACME_HOST, Pebble } from "./acme";
 import { ArtifactServer } from "./artifacts";
 import { Browser } from "./browser";
 import { userKey } from "./userKeys";
 import { legacyBox } from "./legacyBox";
-import { bootCloud, holdTimers, publicIpOf, SINGLE_DROPLET } from "./machine";
+import { bootCloud, HOST_IP, holdTimers, publicIpOf, worldCertificate } from "./machine";
 import type { Cloud, Machine } from "./machine";
 import { bucketHosts, TestSpaces } from "./spaces";
-import { planSingleDroplet } from "./testStack";
+import { planCommitted, worldSubstitutions } from "./testStack";
 
 // The takeover tier: the live forge as it runs today (tests/host/legacy/), booted in the test
-// cloud beside a stack's droplet (the one-droplet shape for now), filled with users and
-// repositories with history, then taken over: the stack up in standby, the database replicated
-// and the repositories copied while the old forge serves, the window, the checks, the switch.
+// cloud beside the committed production stack's four droplets, filled with users and
+// repositories with history, then taken over with `npm run takeover`: the stack up in standby,
+// prepare (the database replicated through the db host's SSH tunnel, the repositories copied by
+// rsync) while the old forge serves, the window with its checks, the stack out of standby, and
+// the old box retired. Pulumi.production.yaml is used as committed, with the test world's
+// substitutions (tests/host/testStack.ts) and the takeover's two keys an operator sets.
 
-const DOMAIN = "shithub.test";
+const ROOT = join(__dirname, "..", "..");
+const production = loadStackFile(ROOT, "production");
+const STACK = production.stack;
+const DOMAIN = production.values["shithubd:domain"]!;
+const HOSTS = JSON.parse(production.values["shithubd:hosts"]!) as Array<{ name: string; roles: string[]; volume?: unknown }>;
+const nameOf = (role: string) => HOSTS.find((h) => h.roles.includes(role))!.name;
+const [APP, DB] = [nameOf("app"), nameOf("db")];
 const VERSION = "v1.8.0";
 const work = mkdtempSync(join(tmpdir(), "shithub-takeover-"));
 const artifacts = new ArtifactServer(join(work, "artifacts"), 8093);
 const spaces = new TestSpaces(work);
+const pebble = new Pebble(join(work, "pebble"));
 artifacts.publish(VERSION, "migrations=1");
 // The live box runs the very binary the stack releases: the same migrations make both schemas.
 const legacy = legacyBox(DOMAIN, readFileSync(artifacts.fileOf(VERSION), "utf8"));
+/** The live box is the cloud's first droplet; the stack's follow. */
 const LEGACY_IP = publicIpOf(0);
-const STACK_IP = publicIpOf(1);
+/** What an operator sets before the stack's first up (docs/takeover.md). */
+const TAKEOVER = { "shithubd:takeover": "standby", "shithubd:takeoverSource": LEGACY_IP };
+const plan = (set: Record<string, string>): Promise<Plan> =>
+  planCommitted(production, worldSubstitutions({ artifacts, acmeDirectory: () => pebble.directoryUrl }), { version: VERSION, sha256: artifacts.sha(VERSION) }, set);
 let standbyPlan: Plan;
 let stack: Stack;
-let neu: Machine;
 const PASSWORD = "correct horse battery staple 42";
 let cloud: Cloud | undefined;
 let old: Machine;
+let app: Machine;
+let db: Machine;
 let caCert = "";
 /** alice's key, made when she signs up. */
 let alice: { key: string; pub: string };
 const local = join(work, "hello");
-const SOURCE_SCRIPT = readFileSync(join(__dirname, "..", "..", "templates", "takeover", "shithub-takeover-source.sh"), "utf8");
+const SOURCE_SCRIPT = readFileSync(join(ROOT, "templates", "takeover", "shithub-takeover-source.sh"), "utf8");
+/** The project as the operator's checkout holds it during the takeover: the stack file with the two keys set. */
+const operatorDir = join(work, "checkout");
 
 /** git as alice runs it, against the live forge's name. */
 function git(args: string[]) {
@@ -70,20 +88,62 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}) {
 }
 
 
-const gitSsh = (key: string): string =>
-  `ssh -i ${key} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o HostName=${LEGACY_IP}`;
+const gitSsh = (key: string, address = LEGACY_IP): string =>
+  `ssh -i ${key} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o HostName=${address}`;
+
+/** `npm run takeover -- <verb>` as the operator runs it from the checkout, root on each host with the operator's key. */
+function takeover(verb: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const args = ["ts-node", "--swc", join(ROOT, "scripts", "takeover.ts"), verb, "--stack", STACK, "--dir", operatorDir,
+    "--source", LEGACY_IP, "--app", app.publicIp, "--db", db.publicIp, "--retry-after", "120"];
+  const ssh = `ssh -i ${join(work, "id_ed25519")} -o IdentitiesOnly=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR`;
+  return new Promise((done) => {
+    const child = spawn("npx", args, { cwd: ROOT, env: { ...process.env, SHITHUB_SSH: ssh }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("close", (status) => {
+      console.log(`npm run takeover -- ${verb}: exit ${status}\n${stderr}${stdout}`);
+      done({ status, stdout, stderr });
+    });
+  });
+}
 
 beforeAll(async () => {
-  standbyPlan = await planSingleDroplet(DOMAIN, VERSION, artifacts, { "shithubd:takeover": "standby" });
+  standbyPlan = await plan(TAKEOVER);
+  const hosts = (standbyPlan.outputs as { hosts: Record<string, { privateIpv4: string }> }).hosts;
+  const vpcPrefix = Number(production.values["shithubd:vpcIpRange"]!.split("/")[1]);
+  const droplets = standbyPlan.resources.filter((r) => r.type === "digitalocean:index/droplet:Droplet").map((r) => ({
+    name: String(r.inputs.name),
+    userData: String(unwrapSecret(r.inputs.userData)),
+    privateIp: hosts[String(r.inputs.name)]!.privateIpv4,
+    vpcPrefix,
+    volume: HOSTS.find((h) => h.name === r.inputs.name)!.volume !== undefined,
+  }));
+  // The live box is a droplet of its own, in a VPC of its own; the test cloud names it as DigitalOcean does, by its name.
   cloud = await bootCloud(work, [
-    { name: "shithub-app", userData: legacy.userData, privateIp: "10.40.0.2", vpcPrefix: 24, volume: false },
-    { name: SINGLE_DROPLET.name, userData: dropletUserData(standbyPlan, SINGLE_DROPLET.name), privateIp: "10.30.0.2", vpcPrefix: 24, volume: true },
-  ], { names: [DOMAIN, ...bucketHosts(standbyPlan)], firewalls: standbyPlan, alongside: (ca) => spaces.up(ca) });
-  old = cloud.machine("shithub-app");
-  neu = cloud.machine(SINGLE_DROPLET.name);
+    { name: "shithub-live", userData: legacy.userData, privateIp: "10.40.0.2", vpcPrefix: 24, volume: false },
+    ...droplets,
+  ], {
+    names: [DOMAIN, ...bucketHosts(standbyPlan), ACME_HOST],
+    firewalls: standbyPlan,
+    alongside: async (ca) => {
+      const acme = worldCertificate(ca, work, "acme", [ACME_HOST]);
+      await pebble.start({ listen: HOST_IP, cert: acme.cert, key: acme.key, domainAddress: publicIpOf(1 + droplets.findIndex((d) => d.name === APP)) });
+      await spaces.up(ca);
+    },
+  });
+  old = cloud.machine("shithub-live");
+  app = cloud.machine(APP);
+  db = cloud.machine(DB);
   artifacts.start(cloud.worldCa);
   await spaces.provide(standbyPlan);
-  stack = new Stack(() => neu, () => holdTimers(neu));
+  const byAddress = new Map(Object.entries((standbyPlan.outputs as { hosts: Record<string, { publicIpv4: string }> }).hosts).map(([name, h]) => [h.publicIpv4, name]));
+  stack = new Stack((step) => cloud!.machine(byAddress.get(step.host) ?? step.host), () => { for (const m of cloud!.machines) holdTimers(m); });
+  // The operator's checkout: the committed project, with the takeover's keys set in the stack file.
+  mkdirSync(operatorDir);
+  copyFileSync(join(ROOT, "Pulumi.yaml"), join(operatorDir, "Pulumi.yaml"));
+  writeFileSync(join(operatorDir, `Pulumi.${STACK}.yaml`), `${readFileSync(join(ROOT, `Pulumi.${STACK}.yaml`), "utf8")}  shithubd:takeover: standby\n  shithubd:takeoverSource: ${LEGACY_IP}\n`);
   caCert = join(work, "legacy-caddy-root.crt");
   // Caddy's internal CA stands in for Let's Encrypt on the live box: clients here trust it.
   const root = "/var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt";
@@ -93,6 +153,7 @@ beforeAll(async () => {
 }, 1_500_000);
 
 afterAll(() => {
+  pebble.stop();
   artifacts.stop();
   spaces.down();
   cloud?.down();
@@ -164,78 +225,104 @@ describe("the live forge as it runs today (the takeover's starting point)", () =
     });
   });
 
-  describe("the takeover onto a stack", () => {
-    const DB_SCRIPT = readFileSync(join(__dirname, "..", "..", "templates", "takeover", "shithub-takeover-db.sh"), "utf8");
-    const password = randomBytes(24).toString("base64url");
-    /** The database half on `m`, as root: the script uploaded once, then run with `input` on stdin. */
-    const db = (m: Machine, args: string, input = "") => {
-      if (m.ssh("test -x /root/shithub-takeover-db").status !== 0) m.sh(`cat > /root/shithub-takeover-db <<'SCRIPT'\n${DB_SCRIPT}SCRIPT\nchmod 0700 /root/shithub-takeover-db`);
-      return m.ssh(`/root/shithub-takeover-db ${args}`, input);
-    };
-    const must = (what: string, r: { status: number; stdout: string; stderr: string }): string => {
-      if (r.status !== 0) throw new Error(`${what}: exit ${r.status}\n${r.stderr}`);
-      return r.stdout.trim();
-    };
+  describe("the takeover onto the production stack (npm run takeover)", () => {
+    const sqlOn = (m: Machine, query: string): string => m.sh(`runuser -u postgres -- psql -X -At -d shithub -c "${query}"`);
     /** Every repository's refs on `m`, one line each, sorted: what a clone of each would get. */
     const refs = (m: Machine): string => m.sh("cd /data/repos && for r in $(find . -name '*.git' -type d -prune | sort); do runuser -u shithub -- git -C \"$r\" for-each-ref --format=\"$r %(refname) %(objectname)\"; done");
-    /** The repositories from the old box to the stack's, as root on both (owners kept by name). */
-    const copyRepositories = () => {
-      const root = `ssh -i ${join(work, "id_ed25519")} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR`;
-      const r = run("bash", ["-o", "pipefail", "-c", `${root} root@${LEGACY_IP} 'tar -C /data/repos -cf - .' | ${root} root@${STACK_IP} 'tar -C /data/repos -xpf - --same-owner'`]);
-      if (r.status !== 0) throw new Error(`copying the repositories failed:\n${r.stderr}`);
-    };
+    /** Every table's exact row count on `m`, but the migration ledger's. */
+    const counts = (m: Machine): string => m.sh("runuser -u postgres -- psql -X -At -d shithub -c \"SELECT format('SELECT %L || ''|'' || count(*) FROM %I;', tablename, tablename) FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'goose_db_version' ORDER BY tablename\" | runuser -u postgres -- psql -X -At -d shithub");
 
-    it("the stack comes up in standby: shithubd installed, not running; no daily dump while the live forge still dumps", async () => {
+    it("the stack comes up in standby: shithubd installed, not running; no daily dump while the live forge still dumps; the db host may reach the live box's SSH only", async () => {
       await stack.up(standbyPlan);
-      expect(neu.sh("systemctl is-active shithubd-web.service shithubd-worker.service shithub-backup.timer || true").split("\n")).toEqual(["inactive", "inactive", "inactive"]);
+      expect(app.sh("systemctl is-active shithubd-web.service shithubd-worker.service || true").split("\n")).toEqual(["inactive", "inactive"]);
+      expect(cloud!.machine(nameOf("backup")).sh("systemctl is-active shithub-backup.timer || true")).toBe("inactive");
+      const reach = (port: number) => db.ssh(`timeout 5 bash -c 'exec 3<>/dev/tcp/${LEGACY_IP}/${port}'`).status;
+      // SSH is not in the base egress: the takeover's firewall lets the db host reach it on the live box.
+      expect(reach(22)).toBe(0);
     }, 900_000);
 
-    it("while the old forge serves: its database replicates into the stack's, and its repositories are copied", () => {
-      // The stack's schema from the release's own migrations, as the web unit would have made it.
-      must("migrate up", neu.ssh("systemd-run --quiet --wait --pipe --collect -p User=shithub -p Group=shithub -p EnvironmentFile=/etc/shithub/web.env /usr/local/bin/shithubd migrate up"));
-      must("source-listen", db(old, `source-listen ${LEGACY_IP}`));
-      must("source-prepare", db(old, `source-prepare ${STACK_IP}/32`, `${scramSha256Verifier(password, randomBytes(16))}\n`));
-      must("target-subscribe", db(neu, `target-subscribe ${LEGACY_IP} 5432`, `${password}\n`));
-      must("target-ready", db(neu, "target-ready 300"));
-      copyRepositories();
-      // The old forge keeps taking writes meanwhile.
+    it("a stack file not in standby for this live box is refused before any host is touched, with the fix", async () => {
+      const other = await new Promise<{ status: number | null; stderr: string }>((done) => {
+        const child = spawn("npx", ["ts-node", "--swc", join(ROOT, "scripts", "takeover.ts"), "prepare", "--stack", STACK, "--dir", ROOT, "--source", LEGACY_IP, "--app", app.publicIp],
+          { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
+        let stderr = "";
+        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+        child.on("close", (status) => done({ status, stderr }));
+      });
+      expect(other.status).toBe(3);
+      expect(other.stderr).toContain(`stack ${STACK}: shithubd:takeover is not standby`);
+      expect(other.stderr).toContain(`pulumi config set shithubd:takeoverSource ${LEGACY_IP} -s ${STACK}`);
+      expect(old.ssh("test -e /usr/local/sbin/shithub-takeover-db").status).not.toBe(0);
+    }, 120_000);
+
+    it("prepare, while the old forge serves: its database replicates into the stack's through SSH, its repositories are copied by rsync", async () => {
+      const prepared = await takeover("prepare");
+      expect({ status: prepared.status, stderr: prepared.stderr }).toEqual({ status: 0, stderr: expect.stringContaining("git fsck of every repository") });
+      expect(counts(db)).toBe(counts(old));
+      expect(refs(app)).toBe(refs(old));
+      // The old forge keeps taking writes meanwhile; sync copies the repositories' changes.
       for (let i = 0; i < 60 && https().status !== "200"; i++) execFileSync("sleep", ["1"]);
       expect(commitAndPush("pushed while the copies run").status).toBe(0);
-    }, 600_000);
-
-    it("the window: every row and every ref is equal, git fsck is clean, and the stack serves the pushes from before", async () => {
-      must("window-start", source("window-start 120"));
-      must("source-caught-up", db(old, "source-caught-up 120"));
-      must("target-sequences", db(neu, "target-sequences", `${must("sequences", db(old, "sequences"))}\n`));
-      copyRepositories();
-      const counts = must("counts", db(old, "counts"));
-      expect(counts).toContain("push_events\t3");
-      expect(must("counts", db(neu, "counts"))).toBe(counts);
-      expect(refs(neu)).toBe(refs(old));
-      must("git fsck", neu.ssh("cd /data/repos && for r in $(find . -name '*.git' -type d -prune); do runuser -u shithub -- git -C \"$r\" fsck --no-progress --strict || exit 1; done"));
-      must("target-finish", db(neu, "target-finish"));
-      must("source-finish", db(old, `source-finish ${STACK_IP}/32`));
-      // The switch: the stack leaves standby; its shithubd starts on the taken-over data.
-      await stack.up(await planSingleDroplet(DOMAIN, VERSION, artifacts));
-      expect(neu.sh("systemctl is-active shithubd-web.service shithubd-worker.service").split("\n")).toEqual(["active", "active"]);
+      const synced = await takeover("sync");
+      expect({ status: synced.status, stdout: synced.stdout }).toEqual({ status: 0, stdout: "1 repositories changed since the last copy\n" });
     }, 900_000);
 
-    it("after the switch: a push over SSH works on the stack, and the old forge takes no write and runs nothing twice", () => {
-      const viaStack = run("git", ["-C", local, "push", "-q", `git@${DOMAIN}:alice/hello.git`, "trunk"], { GIT_SSH_COMMAND: gitSsh(alice.key).replace(`HostName=${LEGACY_IP}`, `HostName=${STACK_IP}`) });
+    it("a window whose checks find a difference brings the old forge back out of it, with every write, and says what differs", async () => {
+      // A row the live forge never had: the stack's copy is not the live forge's.
+      sqlOn(db, "INSERT INTO push_events (id, repo_id, pusher_user_id, before_sha, after_sha, ref, protocol) SELECT 1000000, repo_id, pusher_user_id, before_sha, after_sha, ref, protocol FROM push_events LIMIT 1");
+      const failed = await takeover("window");
+      expect(failed.status).toBe(1);
+      expect(failed.stderr).toMatch(/rows stack: push_events\t\d+/);
+      expect(failed.stderr).toContain("the live forge comes back out of it");
+      for (let i = 0; i < 30 && https().status !== "200"; i++) execFileSync("sleep", ["1"]);
+      expect(https()).toEqual({ status: "200", retryAfter: "" });
+      expect(commitAndPush("pushed after the failed window").status).toBe(0);
+      sqlOn(db, "DELETE FROM push_events WHERE id = 1000000");
+    }, 900_000);
+
+    it("the window: a push during it is refused cleanly; every row and ref equal; the stack out of standby serves the pushes from before", async () => {
+      const window = takeover("window");
+      for (let i = 0; i < 120 && https().status !== "503"; i++) execFileSync("sleep", ["0.5"]);
+      const head = serverHead();
+      const refused = commitAndPush("pushed during the window");
+      expect(refused.status).not.toBe(0);
+      expect(refused.stderr).toContain("shithub is moving to new hosts");
+      expect(serverHead()).toBe(head);
+      const done = await window;
+      expect(done.status).toBe(0);
+      console.log(done.stdout);
+      expect(done.stdout).toMatch(/^window: \d+\.\d s without writes; every row and ref equal, git fsck clean\./);
+      // Checked here too, not only by the command.
+      expect(counts(db)).toBe(counts(old));
+      expect(counts(db)).toContain("push_events|4");
+      expect(refs(app)).toBe(refs(old));
+      // Nothing of the takeover is left on either side.
+      expect(old.sh("grep -c 'shithub-takeover' /root/.ssh/authorized_keys /etc/ssh/sshd_config | grep -v ':0$' | grep -v sshd_config || true")).toBe("");
+      expect(sqlOn(old, "SELECT count(*) FROM pg_replication_slots")).toBe("0");
+      expect(sqlOn(db, "SELECT count(*) FROM pg_subscription")).toBe("0");
+      expect(db.ssh("test -e /etc/shithub-takeover").status).not.toBe(0);
+      // The switch: the stack leaves standby (the operator removes the two keys); its shithubd starts on the taken-over data.
+      await stack.up(await plan({}));
+      expect(app.sh("systemctl is-active shithubd-web.service shithubd-worker.service").split("\n")).toEqual(["active", "active"]);
+    }, 900_000);
+
+    it("after the switch: a push over SSH works on the stack, and the old forge takes no write and runs nothing twice", async () => {
+      const viaStack = run("git", ["-C", local, "push", "-q", `git@${DOMAIN}:alice/hello.git`, "trunk"], { GIT_SSH_COMMAND: gitSsh(alice.key, app.publicIp) });
       writeFileSync(join(local, "README"), "the first push to the stack\n");
       expect(git(["-C", local, "commit", "-q", "-a", "-m", "first on the stack"]).status).toBe(0);
-      const pushed = run("git", ["-C", local, "push", "-q", `git@${DOMAIN}:alice/hello.git`, "trunk"], { GIT_SSH_COMMAND: gitSsh(alice.key).replace(`HostName=${LEGACY_IP}`, `HostName=${STACK_IP}`) });
-      expect({ before: viaStack.status, status: pushed.status }).toEqual({ before: 0, status: 0 });
-      expect(neu.sh("runuser -u postgres -- psql -At -d shithub -c 'SELECT count(*) FROM push_events'")).toBe("4");
-      expect(neu.sh(`runuser -u shithub -- git -C /data/repos/al/alice/hello.git rev-parse trunk`)).toBe(git(["-C", local, "rev-parse", "trunk"]).stdout.trim());
+      const pushed = run("git", ["-C", local, "push", "-q", `git@${DOMAIN}:alice/hello.git`, "trunk"], { GIT_SSH_COMMAND: gitSsh(alice.key, app.publicIp) });
+      expect({ before: viaStack.status, status: pushed.status, stderr: pushed.stderr }).toEqual({ before: 0, status: 0, stderr: expect.not.stringMatching(/error|fatal|rejected/i) });
+      expect(sqlOn(db, "SELECT count(*) FROM push_events")).toBe("6");
+      expect(app.sh("runuser -u shithub -- git -C /data/repos/al/alice/hello.git rev-parse trunk")).toBe(git(["-C", local, "rev-parse", "trunk"]).stdout.trim());
 
-      must("retire", source("retire"));
+      const retired = await takeover("retire");
+      expect(retired.status).toBe(0);
       expect(old.sh("systemctl is-enabled shithubd-web.service shithubd-worker.service shithubd-cron.timer caddy.service postgresql.service || true").split("\n"))
         .toEqual(["disabled", "disabled", "disabled", "disabled", "disabled"]);
       expect(old.ssh("pgrep -x postgres").status).toBe(1);
       expect(old.ssh("crontab -l").stdout).toBe("");
       expect(commitAndPush("pushed to the old box after the switch").status).not.toBe(0);
       expect(old.sh("test -f /data/pgdata/PG_VERSION && test -d /data/repos/al/alice/hello.git && echo kept")).toBe("kept");
-    });
+    }, 600_000);
   });
 });

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bucketImportFile, urnParts } from "../../components/takeover/bucketImport";
+import { differences } from "../../components/takeover/takeover";
 import type { ImportFile } from "../../components/takeover/bucketImport";
 import { runOffline } from "../../offline/run";
 import { unwrapSecret } from "../../offline/summary";
@@ -77,6 +78,48 @@ describe("adopting the live forge's buckets (npm run takeover -- import-file)", 
   });
 });
 
+describe("a takeover in standby (shithubd:takeover, shithubd:takeoverSource)", () => {
+  const firewalls = (plan: { resources: ReadonlyArray<{ type: string; name: string; inputs: Record<string, unknown> }> }) =>
+    plan.resources.filter((r) => r.type === "digitalocean:index/firewall:Firewall").map((r) => r.name);
+
+  it("lets the app and db hosts reach the live box's SSH, and nothing else of it; the rule goes with the takeover", async () => {
+    const dir = stackCopy("production", (c) => {
+      c["shithubd:takeover"] = "standby";
+      c["shithubd:takeoverSource"] = "203.0.113.10";
+    });
+    const result = await runOffline(loadStackFile(dir, "production"));
+    if (!result.ok) throw new Error(result.message);
+    const rule = result.resources.find((r) => r.name === "shithub-production-takeover")!;
+    expect(rule.inputs.outboundRules).toEqual([{ protocol: "tcp", portRange: "22", destinationAddresses: ["203.0.113.10/32"] }]);
+    expect(rule.inputs.inboundRules).toEqual([]);
+    expect(rule.inputs.dropletIds).toHaveLength(2);
+    const committed = await runOffline(loadStackFile(ROOT, "production"));
+    if (!committed.ok) throw new Error(committed.message);
+    expect(firewalls(committed)).not.toContain("shithub-production-takeover");
+  });
+
+  it.each([
+    [{ "shithubd:takeover": "standby" }, "shithubd:takeoverSource: is required while shithubd:takeover is standby", "pulumi config set shithubd:takeoverSource 203.0.113.10 -s production"],
+    [{ "shithubd:takeoverSource": "203.0.113.10" }, "shithubd:takeoverSource: is set, but no takeover is in progress", "pulumi config rm shithubd:takeoverSource -s production"],
+    [{ "shithubd:takeover": "standby", "shithubd:takeoverSource": "shithub.example.com" }, "shithubd:takeoverSource: must be the live box's IPv4 or IPv6 address", "pulumi config set shithubd:takeoverSource 203.0.113.10 -s production"],
+    [{ "shithubd:takeover": "standby", "shithubd:takeoverSource": "127.0.0.1" }, "shithubd:takeoverSource: is in 127.0.0.0/8, an address no other machine reaches the live box at", "pulumi config set shithubd:takeoverSource 203.0.113.10 -s production"],
+    [{ "shithubd:takeover": "standby", "shithubd:takeoverSource": "203.0.113.10/32" }, "shithubd:takeoverSource: must be the live box's IPv4 or IPv6 address", "pulumi config set shithubd:takeoverSource"],
+  ])("refuses %j, naming the key and the fix", async (set, message, fix) => {
+    const dir = stackCopy("production", (c) => Object.assign(c, set));
+    const result = await runOffline(loadStackFile(dir, "production"));
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.message).toContain(message);
+    expect(!result.ok && result.message).toContain(fix);
+  });
+});
+
+describe("the takeover's checks (differences)", () => {
+  it("marks each line by the side that has it alone", () => {
+    expect(differences("a\t1\nb\t2\n", "a\t1\nb\t3\nc\t0")).toEqual(["live: b\t2", "stack: b\t3", "stack: c\t0"]);
+    expect(differences("x\n", "x")).toEqual([]);
+  });
+});
+
 describe("bucketImportFile", () => {
   it("creates the parent components empty and imports each bucket by region,name", () => {
     expect(bucketImportFile([{ type: "a:b:C", name: "root" }], [{ type: "t", name: "b1", region: "nyc3", bucket: "live-b1" }])).toEqual({
@@ -99,6 +142,7 @@ describe("a takeover's standby (shithubd:takeover)", () => {
     const normal = await planOf(stackCopy("production", () => undefined), "production");
     const standby = await planOf(stackCopy("production", (c) => {
       c["shithubd:takeover"] = "standby";
+      c["shithubd:takeoverSource"] = "203.0.113.10";
     }), "production");
     const bundleOf = (plan: typeof normal) => String(unwrapSecret(plan.resources.find((r) => r.name === "shithub-app-release")!.inputs.stdin));
     expect(bundleOf(normal)).toContain("STANDBY=0");

@@ -118,10 +118,15 @@ describe("the takeover's database half, between two real clusters", () => {
     const run = source.takeover(["source-prepare", "127.0.0.1/32"], `${scramSha256Verifier(password, randomBytes(16))}\n`);
     expect(run).toMatchObject({ code: 0, stdout: "published 3 tables to 127.0.0.1/32" });
     expect(source.sql("SELECT string_agg(tablename, ' ' ORDER BY tablename) FROM pg_publication_tables WHERE pubname = 'shithub_takeover'")).toBe("issues repos users");
-    expect(source.sql("SELECT count(*) FROM pg_hba_file_rules WHERE 'shithub_takeover' = ANY(user_name) AND type = 'hostssl' AND address = '127.0.0.1' AND auth_method = 'scram-sha-256'", "postgres")).toBe("1");
+    // From loopback (npm run takeover's SSH tunnel, the encryption already) plain host; from any other range, hostssl only.
+    expect(source.sql("SELECT count(*) FROM pg_hba_file_rules WHERE 'shithub_takeover' = ANY(user_name) AND type = 'host' AND address = '127.0.0.1' AND auth_method = 'scram-sha-256'", "postgres")).toBe("1");
     // Idempotent: a second run changes nothing.
     expect(source.takeover(["source-prepare", "127.0.0.1/32"], `${scramSha256Verifier(password, randomBytes(16))}\n`).code).toBe(0);
     expect(readFileSync(source.sql("SHOW hba_file"), "utf8").match(/# shithub-takeover/g)).toHaveLength(1);
+    expect(source.takeover(["source-prepare", "192.0.2.0/24"], `${scramSha256Verifier(password, randomBytes(16))}\n`).code).toBe(0);
+    expect(source.sql("SELECT type FROM pg_hba_file_rules WHERE 'shithub_takeover' = ANY(user_name) AND address = '192.0.2.0'", "postgres")).toBe("hostssl");
+    expect(source.takeover(["source-finish", "192.0.2.0/24"]).code).toBe(0);
+    expect(source.takeover(["source-prepare", "127.0.0.1/32"], `${scramSha256Verifier(password, randomBytes(16))}\n`).code).toBe(0);
   });
 
   it("subscribes and copies every table while the live forge keeps writing", () => {
