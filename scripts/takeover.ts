@@ -9,7 +9,6 @@
 //   abort        back to before prepare, the live forge serving and taking writes
 //   retire       after the switch: nothing of the old forge runs again
 // Hosts are reached as root over SSH (SHITHUB_SSH, default ssh, whose known_hosts must pin them).
-import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -17,7 +16,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { bucketImportFile, urnParts } from "../components/takeover/bucketImport";
 import type { AdoptedBucket } from "../components/takeover/bucketImport";
 import { Takeover, TakeoverError } from "../components/takeover/takeover";
-import type { Ran, Remote, TakeoverHosts, Where } from "../components/takeover/takeover";
+import type { TakeoverHosts } from "../components/takeover/takeover";
+import { sshRemote } from "../components/takeover/sshRemote";
 import { runOffline, valueOf } from "../offline/run";
 import { StackFileError, loadStackFile } from "../offline/stackFile";
 
@@ -155,20 +155,6 @@ async function hostVerb(verb: string, stack: string, dir: string, hosts: Takeove
     throw err;
   }
   return 0;
-}
-
-/** Each host as root over SSH: the command is one word for the remote shell, stdin piped. */
-function sshRemote(ssh: readonly string[], hosts: TakeoverHosts): Remote {
-  return (where: Where, command: string, input?: string) => new Promise<Ran>((done) => {
-    const child = spawn(ssh[0]!, [...ssh.slice(1), "-o", "BatchMode=yes", "-o", "ConnectTimeout=20", `root@${hosts[where]}`, command], { stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", (e) => done({ status: 255, stdout, stderr: `cannot run ${ssh[0]}: ${e.message}` }));
-    child.on("close", (code) => done({ status: code ?? 255, stdout, stderr }));
-    child.stdin.end(input ?? "");
-  });
 }
 
 main().then((code) => process.exit(code), (err: unknown) => {
