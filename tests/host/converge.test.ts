@@ -4,7 +4,6 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describeImage, platformOf } from "../../components/hosts/platform";
-import { unwrapSecret } from "../../offline/summary";
 import { loadStackFile } from "../../offline/stackFile";
 import { parseReleaseReport } from "../../components/release/releaseReport";
 import { ed25519KeyPair } from "../../offline/sshKeyPair";
@@ -19,7 +18,7 @@ import { Browser } from "./browser";
 import type { LoadResult } from "./load";
 import { bootCloud, clientAddresses, failedUnits, holdTimers, HOST_IP, METADATA_IP, publicIpOf, IMAGE, TEST_DEPLOY_KEY, worldCertificate } from "./machine";
 import type { Cloud, Machine } from "./machine";
-import { planCommitted, worldSubstitutions } from "./testStack";
+import { planCommitted, plannedDroplets, worldSubstitutions } from "./testStack";
 import type { Substitution } from "./testStack";
 import { ACME_HOST, Pebble } from "./acme";
 import { bucket, bucketHosts, TestSpaces } from "./spaces";
@@ -219,14 +218,7 @@ beforeAll(async () => {
   // The image the droplets boot is the one the stack ships, not a substitution.
   expect(fresh.resources.filter((r) => r.type === "digitalocean:index/droplet:Droplet").map((r) => r.inputs.image)).toEqual(HOSTS.map(() => IMAGE));
   const hosts = plannedHosts(fresh);
-  const vpcPrefix = Number(production.values["shithubd:vpcIpRange"]!.split("/")[1]);
-  const droplets = fresh.resources.filter((r) => r.type === "digitalocean:index/droplet:Droplet").map((r) => ({
-    name: String(r.inputs.name),
-    userData: String(unwrapSecret(r.inputs.userData)),
-    privateIp: hosts[String(r.inputs.name)]!.privateIpv4,
-    vpcPrefix,
-    volume: HOSTS.find((h) => h.name === r.inputs.name)!.volume !== undefined,
-  }));
+  const droplets = plannedDroplets(fresh, production);
   expect(droplets.map((d) => d.name).sort()).toEqual([APP, BACKUP, DB, MONITORING].sort());
   cloud = await bootCloud(work, droplets, {
     names: [...bucketHosts(fresh), SMTP_HOST, ACME_HOST],

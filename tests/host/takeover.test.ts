@@ -3,7 +3,6 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadStackFile } from "../../offline/stackFile";
-import { unwrapSecret } from "../../offline/summary";
 import { Stack } from "./applyPlan";
 import type { Plan } from "./applyPlan";
 import { ACME_HOST, Pebble } from "./acme";
@@ -14,7 +13,7 @@ import { legacyBox } from "./legacyBox";
 import { bootCloud, HOST_IP, holdTimers, publicIpOf, worldCertificate } from "./machine";
 import type { Cloud, Machine } from "./machine";
 import { bucketHosts, TestSpaces } from "./spaces";
-import { planCommitted, worldSubstitutions } from "./testStack";
+import { planCommitted, plannedDroplets, worldSubstitutions } from "./testStack";
 
 // The takeover tier: the live forge as it runs today (tests/host/legacy/), booted in the test
 // cloud beside the committed production stack's four droplets, filled with users and
@@ -111,15 +110,7 @@ function takeover(verb: string): Promise<{ status: number | null; stdout: string
 
 beforeAll(async () => {
   standbyPlan = await plan(TAKEOVER);
-  const hosts = (standbyPlan.outputs as { hosts: Record<string, { privateIpv4: string }> }).hosts;
-  const vpcPrefix = Number(production.values["shithubd:vpcIpRange"]!.split("/")[1]);
-  const droplets = standbyPlan.resources.filter((r) => r.type === "digitalocean:index/droplet:Droplet").map((r) => ({
-    name: String(r.inputs.name),
-    userData: String(unwrapSecret(r.inputs.userData)),
-    privateIp: hosts[String(r.inputs.name)]!.privateIpv4,
-    vpcPrefix,
-    volume: HOSTS.find((h) => h.name === r.inputs.name)!.volume !== undefined,
-  }));
+  const droplets = plannedDroplets(standbyPlan, production);
   // The live box is a droplet of its own, in a VPC of its own; the test cloud names it as DigitalOcean does, by its name.
   cloud = await bootCloud(work, [
     { name: "shithub-live", userData: legacy.userData, privateIp: "10.40.0.2", vpcPrefix: 24, volume: false },

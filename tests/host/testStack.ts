@@ -7,6 +7,8 @@ import { ageKeyPair, SESSION_KEY, SSH_KEY, TOTP_KEY } from "../helpers";
 import type { Plan } from "./applyPlan";
 import type { ArtifactServer } from "./artifacts";
 import { HOST_IP, IMAGE, SINGLE_DROPLET, TEST_DEPLOY_KEY } from "./machine";
+import type { DropletSpec } from "./machine";
+import { unwrapSecret } from "../../offline/summary";
 
 /** The secret values a test stack's plan is made with (what the engine would decrypt). */
 export const TEST_SECRETS: Readonly<Record<string, string>> = {
@@ -128,4 +130,18 @@ export async function planCommitted(file: StackFileConfig, substitutions: readon
   }, { placeholdersForUnsetValues: false, secretValues: { ...TEST_SECRETS, ...secrets }, ...(promotion !== undefined ? { promotion } : {}) });
   if (!result.ok) throw new Error(result.message);
   return result;
+}
+
+/** The droplets a committed stack file's plan boots: each with its own user data, its planned private address and its volume. */
+export function plannedDroplets(plan: Plan, file: StackFileConfig): DropletSpec[] {
+  const hosts = (plan.outputs as { hosts: Record<string, { privateIpv4: string }> }).hosts;
+  const specs = JSON.parse(file.values["shithubd:hosts"]!) as Array<{ name: string; volume?: unknown }>;
+  const vpcPrefix = Number(file.values["shithubd:vpcIpRange"]!.split("/")[1]);
+  return plan.resources.filter((r) => r.type === "digitalocean:index/droplet:Droplet").map((r) => ({
+    name: String(r.inputs.name),
+    userData: String(unwrapSecret(r.inputs.userData)),
+    privateIp: hosts[String(r.inputs.name)]!.privateIpv4,
+    vpcPrefix,
+    volume: specs.find((h) => h.name === r.inputs.name)!.volume !== undefined,
+  }));
 }
