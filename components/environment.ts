@@ -178,7 +178,8 @@ export class ShithubEnvironment extends pulumi.ComponentResource {
     const appIps = this.hosts.flatMap((h) => (h.reservedIp ? [h.reservedIp.ipAddress] : []));
     const names = dnsNames(config.domain, config.dnsZone);
     this.dnsRecords = names.flatMap((n) => appIps.map((ip) => ({ type: "A" as const, name: n.fqdn, value: ip })));
-    if (config.dnsZone !== undefined) {
+    // In a takeover's standby the name stays on the live box: the records come with the switch.
+    if (config.dnsZone !== undefined && !config.release.standby) {
       const zone = config.dnsZone;
       names.forEach((n) => appIps.forEach((ip, i) => {
         new digitalocean.DnsRecord(`${n.fqdn}-a-${i}`, { domain: zone, type: "A", name: n.inZone ?? "@", value: ip, ttl: 300 }, { parent: this });

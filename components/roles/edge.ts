@@ -24,6 +24,12 @@ export interface EdgeInputs {
   /** shithubd's listen address (loopback). */
   readonly upstream: string;
   readonly edge: EdgeConfig;
+  /**
+   * A takeover's standby: the name still points at the live box, so an ACME order could only
+   * fail, and each failure would lengthen Caddy's wait before the next (up to hours): the edge
+   * serves with Caddy's own CA until the switch, whose reload orders at once.
+   */
+  readonly standby?: boolean;
 }
 
 export function renderCaddyfile(inputs: EdgeInputs): string {
@@ -35,7 +41,8 @@ export function renderCaddyfile(inputs: EdgeInputs): string {
     waitSeconds: String(cfg.waitSeconds),
     acmeEmail: cfg.acmeEmail,
     acmeCaUrl: cfg.acmeCaUrl ?? false,
-    tlsInternal: cfg.tls === "internal",
+    tlsInternal: cfg.tls === "internal" || inputs.standby === true,
+    standby: inputs.standby === true,
   });
 }
 

@@ -135,7 +135,7 @@ export class ShithubRoleSteps extends pulumi.ComponentResource {
           return { files: pulumi.output(postgresMetricsFiles()), vars: {} };
         case "edge":
           return {
-            files: pulumi.output(edgeFiles({ host: host.spec.name, domain: config.domain, upstream: webAddress(config), edge: config.edge })),
+            files: pulumi.output(edgeFiles({ host: host.spec.name, domain: config.domain, upstream: webAddress(config), edge: config.edge, standby: config.release.standby })),
             vars: {},
           };
         case "access":

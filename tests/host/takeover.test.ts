@@ -295,6 +295,16 @@ describe("the live forge as it runs today (the takeover's starting point)", () =
       // The switch: the stack leaves standby (the operator removes the two keys); its shithubd starts on the taken-over data.
       await stack.up(await plan({}));
       expect(app.sh("systemctl is-active shithubd-web.service shithubd-worker.service").split("\n")).toEqual(["active", "active"]);
+      // Out of standby the edge orders its certificate at once (in standby it ordered none, the
+      // name being the live box's); the test world's public DNS already answers with the app host.
+      const pebbleRoot = join(work, "pebble-root.crt");
+      writeFileSync(pebbleRoot, pebble.root(HOST_IP, cloud!.worldCa.cert));
+      const served = () => run("curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", "--cacert", pebbleRoot, "--resolve", `${DOMAIN}:443:${app.publicIp}`, `https://${DOMAIN}/healthz`]);
+      for (const deadline = Date.now() + 120_000; served().stdout !== "200" && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 1000));
+      expect(served().stdout).toBe("200");
+      const clone = run("git", ["-c", `http.curloptResolve=${DOMAIN}:443:${app.publicIp}`, "clone", "-q", `https://${DOMAIN}/alice/hello.git`, join(work, "hello-from-stack")],
+        { GIT_SSL_CAINFO: pebbleRoot, GIT_TERMINAL_PROMPT: "0" });
+      expect({ status: clone.status, stderr: clone.stderr }).toEqual({ status: 0, stderr: "" });
     }, 900_000);
 
     it("after the switch: a push over SSH works on the stack, and the old forge takes no write and runs nothing twice", async () => {

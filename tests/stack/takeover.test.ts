@@ -8,6 +8,7 @@ import type { ImportFile } from "../../components/takeover/bucketImport";
 import { runOffline } from "../../offline/run";
 import { unwrapSecret } from "../../offline/summary";
 import { loadStackFile } from "../../offline/stackFile";
+import { stagedFile } from "../helpers";
 import { planOf, ROOT, stackCopy } from "./stackCopy";
 
 /** `npm run takeover -- ARGS`, as an operator runs it. */
@@ -148,6 +149,22 @@ describe("a takeover's standby (shithubd:takeover)", () => {
     expect(bundleOf(normal)).toContain("STANDBY=0");
     expect(bundleOf(standby)).toContain("STANDBY=1");
     expect(bundleOf(standby).replace("STANDBY=1", "STANDBY=0")).toBe(bundleOf(normal));
+  });
+
+  it("keeps the name on the live box until the switch: no A records in a managed zone, and an edge that orders no certificate", async () => {
+    const edit = (standby: boolean) => stackCopy("production", (c) => {
+      c["shithubd:dnsZone"] = "shithub.sh";
+      if (standby) Object.assign(c, { "shithubd:takeover": "standby", "shithubd:takeoverSource": "203.0.113.10" });
+    });
+    const [during, after] = [await planOf(edit(true), "production"), await planOf(edit(false), "production")];
+    const records = (plan: typeof during) => plan.resources.filter((r) => r.type === "digitalocean:index/dnsRecord:DnsRecord").map((r) => r.inputs.name);
+    expect({ during: records(during), after: records(after) }).toEqual({ during: [], after: ["@", "www"] });
+    const caddyfile = (plan: typeof during) => {
+      const bundle = String(unwrapSecret(plan.resources.find((r) => r.name === "shithub-app-edge-setup")!.inputs.stdin));
+      return stagedFile(bundle, "Caddyfile") ?? "";
+    };
+    expect(caddyfile(during).match(/^\ttls internal$/gm)).toHaveLength(2);
+    expect(caddyfile(after)).not.toContain("tls internal");
   });
 
   it("refuses any other value, with the command that ends a takeover", async () => {

@@ -5,13 +5,17 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { scramSha256Verifier } from "../../components/roles/scram";
 import { freePort } from "./toolHelpers";
+import { otherPostgres } from "./otherPostgres";
 
 // The database half of the takeover (templates/takeover/shithub-takeover-db.sh) between two real
-// PostgreSQL clusters on this machine: the live forge's (publishing) and the stack's db host's
-// (subscribing). Both schemas are made alike, as shithubd's own `migrate up` makes them at one
+// PostgreSQL clusters on this machine, of two majors as in a real takeover: the live forge's
+// (publishing, a newer major: Debian trixie's, tests/tools/otherPostgres.ts, as the live box runs
+// Ubuntu's 16) and the stack's db host's (subscribing, this machine's: the stack's image ships
+// Debian 12's 15). Both schemas are made alike, as shithubd's own `migrate up` makes them at one
 // version, each with its own migration ledger. The script runs as postgres here (tests run as
-// root, and the hosts run it as root, which becomes postgres); the clusters are reached through
-// PGHOST/PGPORT instead of the hosts' default socket: the one substitution.
+// root, and the hosts run it as root, which becomes postgres), with this machine's psql on both
+// sides; the clusters are reached through PGHOST/PGPORT instead of the hosts' default socket:
+// the one substitution.
 
 const SCRIPT = join(__dirname, "..", "..", "templates", "takeover", "shithub-takeover-db.sh");
 const PG_MAJOR = readdirSync("/usr/lib/postgresql").filter((d) => /^\d+$/.test(d)).map(Number).sort((a, b) => b - a)[0]!;
@@ -22,15 +26,35 @@ const gid = Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" }))
 chownSync(base, uid, gid);
 
 
+/** Where a cluster's server runs: this machine's binaries, or another major's in its own root. */
+interface Server {
+  readonly bin: string;
+  readonly root?: string;
+}
+
+/**
+ * A server program as postgres: in `root`, a private mount namespace lends it the test's
+ * directory at the same path (so the server and this machine's clients name the same files).
+ */
+function asServer(server: Server, argv: string[]): { status: number | null; stderr: string } {
+  const program = [join(server.bin, argv[0]!), ...argv.slice(1)];
+  if (server.root === undefined) return spawnSync("runuser", ["-u", "postgres", "--", ...program], { encoding: "utf8" });
+  const r = server.root;
+  execFileSync("mkdir", ["-p", join(r, base), join(r, "dev"), join(r, "proc")]);
+  const q = (a: string) => `'${a.replace(/'/g, "'\\''")}'`;
+  return spawnSync("unshare", ["--mount", "--propagation", "private", "--", "sh", "-ec",
+    `mount --bind ${q(base)} ${q(join(r, base))}; mount --rbind /dev ${q(join(r, "dev"))}; mount -t proc proc ${q(join(r, "proc"))}; exec chroot ${q(r)} runuser -u postgres -- ${program.map(q).join(" ")}`], { encoding: "utf8" });
+}
+
 /** A throwaway cluster listening on loopback with TLS (the subscription asks for it). */
 class Cluster {
   readonly data: string;
-  constructor(readonly name: string, readonly port: number) {
+  constructor(readonly name: string, readonly port: number, readonly server: Server = { bin: PG_BIN }) {
     this.data = join(base, name);
   }
 
   start(settings: string): void {
-    const init = spawnSync("runuser", ["-u", "postgres", "--", join(PG_BIN, "initdb"), "-D", this.data, "-E", "UTF8", "--locale=C.UTF-8", "--auth-local=peer", "--auth-host=scram-sha-256"], { encoding: "utf8" });
+    const init = asServer(this.server, ["initdb", "-D", this.data, "-E", "UTF8", "--locale=C.UTF-8", "--auth-local=peer", "--auth-host=scram-sha-256"]);
     if (init.status !== 0) throw new Error(init.stderr);
     execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost", "-keyout", join(this.data, "server.key"), "-out", join(this.data, "server.crt")], { stdio: "ignore" });
     for (const f of ["server.key", "server.crt"]) chownSync(join(this.data, f), uid, gid);
@@ -42,12 +66,12 @@ unix_socket_directories = '${base}'
 ssl = on
 ${settings}
 `);
-    const run = spawnSync("runuser", ["-u", "postgres", "--", join(PG_BIN, "pg_ctl"), "-D", this.data, "-l", join(base, `${this.name}.log`), "-w", "-t", "60", "start"], { encoding: "utf8" });
-    if (run.status !== 0) throw new Error(`${run.stderr}${readFileSync(join(base, `${this.name}.log`), "utf8")}`);
+    const run = asServer(this.server, ["pg_ctl", "-D", this.data, "-l", join(base, `${this.name}.log`), "-w", "-t", "60", "start"]);
+    if (run.status !== 0) throw new Error(`${String(run.stderr)}${readFileSync(join(base, `${this.name}.log`), "utf8")}`);
   }
 
   stop(): void {
-    spawnSync("runuser", ["-u", "postgres", "--", join(PG_BIN, "pg_ctl"), "-D", this.data, "-m", "fast", "-w", "-t", "60", "stop"]);
+    asServer(this.server, ["pg_ctl", "-D", this.data, "-m", "fast", "-w", "-t", "60", "stop"]);
   }
 
   sql(text: string, database = "shithub"): string {
@@ -75,7 +99,8 @@ CREATE TABLE repos (id bigserial PRIMARY KEY, owner_id bigint NOT NULL REFERENCE
 CREATE TABLE issues (id bigserial PRIMARY KEY, repo_id bigint NOT NULL REFERENCES repos (id), title text NOT NULL, body text);
 `;
 
-const source = new Cluster("live", 0);
+const OTHER = otherPostgres();
+const source = new Cluster("live", 0, OTHER);
 const target = new Cluster("stack", 0);
 const clusters: Cluster[] = [];
 const password = randomBytes(24).toString("base64url");
@@ -85,7 +110,7 @@ const digests = (c: Cluster) => c.sql("SELECT string_agg(t || '=' || d, ' ' ORDE
 
 beforeAll(async () => {
   for (const [c, settings] of [[source, "wal_level = logical"], [target, ""]] as const) {
-    const started = new Cluster(c.name, await freePort());
+    const started = new Cluster(c.name, await freePort(), c.server);
     Object.assign(c, { port: started.port });
     c.start(settings);
     clusters.push(c);
@@ -96,7 +121,10 @@ beforeAll(async () => {
   source.sql("INSERT INTO users (username) SELECT 'user' || g FROM generate_series(1, 200) g");
   source.sql("INSERT INTO repos (owner_id, name) SELECT 1 + g % 200, 'repo' || g FROM generate_series(1, 500) g");
   source.sql("INSERT INTO issues (repo_id, title, body) SELECT 1 + g % 500, 'issue ' || g, repeat('x', g % 300) FROM generate_series(1, 2000) g");
-}, 180_000);
+  // Two majors, the live one the newer, as Ubuntu 24.04's 16 onto Debian 12's 15.
+  expect([Number(source.sql("SHOW server_version_num")) / 10_000 | 0, Number(target.sql("SHOW server_version_num")) / 10_000 | 0]).toEqual([OTHER.major, PG_MAJOR]);
+  expect(OTHER.major).toBeGreaterThan(PG_MAJOR);
+}, 900_000);
 
 afterAll(() => {
   for (const c of clusters) c.stop();
