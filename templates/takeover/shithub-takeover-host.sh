@@ -23,7 +23,7 @@ TUNNEL_PORT=15432
 die() { printf 'shithub-takeover-host: %s\n' "$*" >&2; exit "${2:-1}"; }
 check_address() { [[ ${1:-} =~ ^[0-9a-fA-F:.]+$ ]] || die "not an address: ${1:-}" 2; }
 ssh_to() { # NAME: the ssh command line with key NAME, against the pinned host key only
-  printf 'ssh -i %s/%s -o IdentitiesOnly=yes -o BatchMode=yes -o UserKnownHostsFile=%s/known_hosts -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes -o ConnectTimeout=20' "$DIR" "$1" "$DIR"
+  printf 'ssh -i %s/%s -o IdentitiesOnly=yes -o BatchMode=yes -o UserKnownHostsFile=%s/known_hosts -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes -o ConnectTimeout=10' "$DIR" "$1" "$DIR"
 }
 # Repositories are the directories named *.git under /data/repos (at any depth).
 repositories() { (cd "$REPOS" && find . -name '*.git' -type d -prune | sed 's|^\./||' | sort); }
