@@ -378,14 +378,17 @@ describe("the release script on a real systemd host", () => {
     expect(sh("ls /opt/shithub/releases | sort")).toBe("v1.0.0\nv1.1.0");
   });
 
+  /** A takeover's two keys, as an operator sets them (the live box's address is not reached by the release step). */
+  const STANDBY = { "shithubd:takeover": "standby", "shithubd:takeoverSource": "203.0.113.10" };
+
   it("a takeover's standby installs the release and runs no shithubd (the database is the live forge's copy); leaving it starts shithubd, enabled", () => {
     const keep = { "shithubd:keepReleases": "2", "shithubd:SHITHUB_WORKERS": "7" };
     const states = () => sh("systemctl is-active shithubd-web.service shithubd-worker.service shithubd-cron.timer || true; systemctl is-enabled shithubd-web.service shithubd-worker.service shithubd-cron.timer || true").split("\n");
-    const standing = release(bundle("v1.1.0", { set: { ...keep, "shithubd:takeover": "standby" } }));
+    const standing = release(bundle("v1.1.0", { set: { ...keep, ...STANDBY } }));
     expect({ status: standing.status, stderr: standing.stderr }).toEqual({ status: 0, stderr: "shithub-release v1.1.0: standby (a takeover is in progress): v1.1.0 installed, shithubd not running\n" });
     expect(states()).toEqual(["inactive", "inactive", "inactive", "disabled", "disabled", "disabled"]);
     // A version bump in standby installs the new binary and still starts nothing.
-    const bumped = release(bundle("v1.0.0", { set: { ...keep, "shithubd:takeover": "standby" } }));
+    const bumped = release(bundle("v1.0.0", { set: { ...keep, ...STANDBY } }));
     expect({ status: bumped.status, stderr: bumped.stderr }).toEqual({ status: 0, stderr: expect.stringContaining("standby (a takeover is in progress): v1.0.0 installed") });
     expect(sh("sha256sum /usr/local/bin/shithubd | cut -d' ' -f1")).toBe(artifacts.sha("v1.0.0"));
     expect(states()).toEqual(["inactive", "inactive", "inactive", "disabled", "disabled", "disabled"]);
