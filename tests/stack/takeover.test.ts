@@ -73,8 +73,11 @@ describe("adopting the live forge's buckets (npm run takeover -- import-file)", 
   });
 
   it("refuses a bad command line with its usage, and a bad stack with the plan's own message", () => {
-    expect(takeover("import-files", "--stack", "production")).toMatchObject({ code: 2, stderr: expect.stringContaining("usage: npm run takeover -- import-file --stack <name>") });
-    expect(takeover("import-file", "--stack", "nope")).toMatchObject({ code: 3, stderr: expect.stringContaining("there is no stack named 'nope' here") });
+    expect(takeover("import-files", "--stack", "production")).toMatchObject({ code: 64, stderr: expect.stringContaining("unknown verb 'import-files' (known: import-file, prepare") });
+    expect(takeover("import-file", "--stack", "production", "--stak", "x")).toMatchObject({ code: 64, stderr: expect.stringContaining("usage:\n  npm run takeover -- import-file --stack <name>") });
+    expect(takeover("import-file", "--stack", "nope")).toMatchObject({ code: 1, stderr: expect.stringContaining("there is no stack named 'nope' here") });
+    expect(takeover("window", "-s", "production", "--source", "203.0.113.10", "--app", "198.51.100.7", "--retry-after", "soon")).toMatchObject({ code: 64, stderr: expect.stringContaining("--retry-after soon is not a whole number of seconds") });
+    expect(takeover("window", "-s", "production", "--source", "203.0.113.10", "--app", "198.51.100.7")).toMatchObject({ code: 1, stderr: expect.stringContaining("stack production: shithubd:takeover is not standby") });
     expect(takeover("--help")).toMatchObject({ code: 0, stdout: expect.stringContaining("usage:") });
   });
 });
