@@ -43,7 +43,7 @@ function sshQuery(destination: string, ssh: readonly string[], url: URL): Promis
   return new Promise((resolve, reject) => {
     // The remote shell reads one word, whatever the URL holds (a quote in its path included).
     const curl = `curl -K ${PROMETHEUS_QUERY_CURLRC} -sS --max-time 30 -w '\\n%{http_code}' ${shellQuote(url.href)}`;
-    const child = spawn(ssh[0]!, [...ssh.slice(1), "-o", "BatchMode=yes", destination, curl], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(ssh[0]!, [...ssh.slice(1), "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", destination, curl], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));

@@ -3,6 +3,8 @@
 // after a warm-up run: per stack file, then for synthetic stacks of many app hosts. Most of the
 // time per resource is the Pulumi SDK capturing a stack trace for every promise it creates
 // (runtime/debuggable.js), made dearer by ts-node's source maps; `pulumi up` pays the same.
+import { EXIT, runCommand } from "./cli/command";
+import type { CommandSpec } from "./cli/command";
 import { performance } from "node:perf_hooks";
 import { runOffline } from "../offline/run";
 import { changedResources } from "../offline/compare";
@@ -76,7 +78,17 @@ async function main(): Promise<void> {
   for (const apps of [1, 10]) await releaseFigures(apps);
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
+
+export const BENCH_COMMAND: CommandSpec = {
+  script: "bench",
+  summary: "how long the Pulumi program takes to evaluate under the mock runtime, per stack file and for synthetic stacks of many app hosts",
+  synopsis: [""],
+  options: {},
+  env: { BENCH_RUNS: "runs per figure (default 9)" },
+  exits: { [EXIT.ok]: "the figures are printed", [EXIT.fail]: "the benchmark could not run (the message says why)", [EXIT.usage]: "the command line is wrong" },
+};
+
+if (require.main === module) runCommand(BENCH_COMMAND, async () => {
+  await main();
+  return EXIT.ok;
 });

@@ -6,6 +6,8 @@
 // of bare repositories of distinct content (BENCH_REPOS of them, each BENCH_REPO_COMMITS commits of
 // 100 KB) snapshotted by the program's restic unit and restored by its drill (restore, refs,
 // git fsck on each), next to a plain copy of /data/repos.
+import { EXIT, Refusal, runCommand } from "./cli/command";
+import type { CommandSpec } from "./cli/command";
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -38,7 +40,7 @@ function timed(machine: Machine, what: string, command: string, input?: string):
 }
 
 async function main(): Promise<void> {
-  if (process.getuid?.() !== 0) throw new Error("npm run bench:backup boots containers: run it as root");
+  if (process.getuid?.() !== 0) throw new Refusal("npm run bench:backup boots containers: run it as root");
   const work = mkdtempSync(join(tmpdir(), "shithub-bench-backup-"));
   const rgw = join(work, "rgw");
   const bucketsDown = () => {
@@ -114,7 +116,17 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: unknown) => {
-  console.error(e instanceof Error ? e.message : e);
-  process.exit(1);
+
+export const BENCH_BACKUP_COMMAND: CommandSpec = {
+  script: "bench:backup",
+  summary: "(as root) the database's and the repositories' backup round trips on a booted droplet, against the bare tools",
+  synopsis: [""],
+  options: {},
+  env: { BENCH_ROWS: "rows of about 1 KB (default 1,000,000: about 1 GB)", BENCH_REPOS: "repositories (default 40)", BENCH_REPO_COMMITS: "commits of 100 KB each (default 50)" },
+  exits: { [EXIT.ok]: "the figures are printed", [EXIT.fail]: "the benchmark could not run (the message says why)", [EXIT.usage]: "the command line is wrong" },
+};
+
+if (require.main === module) runCommand(BENCH_BACKUP_COMMAND, async () => {
+  await main();
+  return EXIT.ok;
 });

@@ -11,6 +11,8 @@
 //  4. with REPOS (1,000) repositories: `shithubd hooks reinstall --all` (what a host moving off the
 //     old symlink layout runs once) and a version bump's time, against the same bump without them.
 // The load comes from 200 client addresses, each in a network of its own (shithubd's rate limits).
+import { EXIT, Refusal, runCommand } from "./cli/command";
+import type { CommandSpec } from "./cli/command";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -40,7 +42,7 @@ async function underLoad(machine: Machine, ca: Buffer, during: () => Promise<voi
 }
 
 async function main(): Promise<void> {
-  if (process.getuid?.() !== 0) throw new Error("npm run bench:release boots containers: run it as root");
+  if (process.getuid?.() !== 0) throw new Refusal("npm run bench:release boots containers: run it as root");
   const work = mkdtempSync(join(tmpdir(), "shithub-bench-release-"));
   const artifacts = new ArtifactServer(join(work, "artifacts"), 8095);
   const versions = ["v1.0.0", "v1.1.0", "v1.2.0"];
@@ -112,7 +114,16 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: unknown) => {
-  console.error(e instanceof Error ? e.message : e);
-  process.exit(1);
+
+export const BENCH_RELEASE_COMMAND: CommandSpec = {
+  script: "bench:release",
+  summary: "(as root) what users feel during a release and what a release costs, on a booted droplet, against a bare restart",
+  synopsis: [""],
+  options: {},
+  exits: { [EXIT.ok]: "the figures are printed", [EXIT.fail]: "the benchmark could not run (the message says why)", [EXIT.usage]: "the command line is wrong" },
+};
+
+if (require.main === module) runCommand(BENCH_RELEASE_COMMAND, async () => {
+  await main();
+  return EXIT.ok;
 });

@@ -7,6 +7,8 @@
 // are written), and the window runs. The bare figures: a final pg_dump | pg_restore plus rsync of
 // everything (what a takeover without replication would stop writes for), and rsync of the same
 // delta onto a copy made before it (the bare final sync of the delta).
+import { EXIT, Refusal, runCommand } from "./cli/command";
+import type { CommandSpec } from "./cli/command";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -56,7 +58,7 @@ runuser -u shithub -- git push -q /data/repos/${repo} trunk
 cd / && rm -rf "$w"`;
 
 async function main(): Promise<void> {
-  if (process.getuid?.() !== 0) throw new Error("npm run bench:takeover boots containers: run it as root");
+  if (process.getuid?.() !== 0) throw new Refusal("npm run bench:takeover boots containers: run it as root");
   const work = mkdtempSync(join(tmpdir(), "shithub-bench-takeover-"));
   const artifacts = new ArtifactServer(join(work, "artifacts"), 8094);
   const spaces = new TestSpaces(work);
@@ -126,7 +128,17 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(() => process.exit(0), (err: unknown) => {
-  console.error(err instanceof Error ? err.stack ?? err.message : String(err));
-  process.exit(1);
+
+export const BENCH_TAKEOVER_COMMAND: CommandSpec = {
+  script: "bench:takeover",
+  summary: "(as root) the takeover's window for about 1 GB of database and 1 GB of repositories, against a bare final sync of everything and of the delta",
+  synopsis: [""],
+  options: {},
+  env: { BENCH_ROWS: "rows of about 1 KB (default 1,000,000)", BENCH_REPOS: "repositories (default 20)", BENCH_REPO_MB: "MB per repository (default 50)", BENCH_DELTA_REPOS: "repositories that change before the window (default 3)" },
+  exits: { [EXIT.ok]: "the figures are printed", [EXIT.fail]: "the benchmark could not run (the message says why)", [EXIT.usage]: "the command line is wrong" },
+};
+
+if (require.main === module) runCommand(BENCH_TAKEOVER_COMMAND, async () => {
+  await main();
+  return EXIT.ok;
 });

@@ -6,6 +6,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { WORKFLOW_POLICY, workflowPolicyProblems } from "./workflowPolicy";
+import { EXIT, runCommand } from "./cli/command";
+import type { CommandSpec } from "./cli/command";
 
 /** The inputs of pulumi/actions v7.0.0 (its action.yml). */
 export const PULUMI_ACTIONS_V7_INPUTS: readonly string[] = [
@@ -74,9 +76,17 @@ export function lintWorkflows(dir: string): string[] {
   })];
 }
 
-if (require.main === module) {
+export const LINT_WORKFLOWS_COMMAND: CommandSpec = {
+  script: "lint:workflows",
+  summary: "actionlint on every workflow, then the pulumi/actions inputs and where the stacks' secrets may go (workflow policy)",
+  synopsis: [""],
+  options: {},
+  exits: { [EXIT.ok]: "clean", [EXIT.fail]: "problems, one per line", [EXIT.usage]: "the command line is wrong" },
+};
+
+if (require.main === module) runCommand(LINT_WORKFLOWS_COMMAND, () => {
   const problems = lintWorkflows(join(process.cwd(), ".github", "workflows"));
   for (const p of problems) console.error(p);
   console.log(problems.length === 0 ? "workflows: clean" : `workflows: ${problems.length} problem(s)`);
-  process.exit(problems.length === 0 ? 0 : 1);
-}
+  return problems.length === 0 ? EXIT.ok : EXIT.fail;
+});

@@ -6,14 +6,31 @@
 // as a unified diff per host, secret values masked.
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { PlanDiffError, snapshotOf, withTreeAt } from "../offline/planAtRef";
 import { diffPlans, renderPlanDiff } from "../offline/planDiff";
 import { runOffline } from "../offline/run";
 import { countsByType, fileLine, resourceLines } from "../offline/summary";
 import { StackFileError, loadStackFile } from "../offline/stackFile";
+import { DIR_OPTION, EXIT, optional, required, runCommand, STACK_OPTION } from "./cli/command";
+import type { CommandSpec, Parsed } from "./cli/command";
 
-const USAGE = "usage: npm run plan -- --stack <staging|production> [--out DIR] [--dir PROJECT_DIR] [--strict] [--diff GIT_REF]";
+export const PLAN_COMMAND: CommandSpec = {
+  script: "plan",
+  summary: "the stack's plan offline (the Pulumi program under its mock runtime): every resource, every host file written under --out, or the diff against a commit",
+  synopsis: ["--stack <name> [--out <dir>] [--dir <dir>] [--strict]", "--stack <name> --diff <git-ref> [--dir <dir>]"],
+  options: {
+    stack: STACK_OPTION,
+    out: { type: "string", value: "<dir>", help: "where the host files go (default: plan/<stack>)" },
+    dir: DIR_OPTION,
+    strict: { type: "boolean", default: false, help: "unset secrets are problems, as pulumi preview has them (default: planned with placeholders)" },
+    diff: { type: "string", value: "<git-ref>", help: "the working tree's plan against the stack's at that commit: resources and host files, secrets masked" },
+  },
+  exits: {
+    [EXIT.ok]: "planned (or diffed)",
+    [EXIT.fail]: "the stack's config or file has problems (each with its fix); nothing written",
+    [EXIT.usage]: "the command line is wrong",
+  },
+};
 
 interface PlanOutputs {
   version: string;
@@ -25,27 +42,9 @@ interface PlanOutputs {
   buckets: Record<string, { name: string; region: string }>;
 }
 
-async function main(): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      options: {
-        stack: { type: "string" },
-        out: { type: "string" },
-        dir: { type: "string", default: "." },
-        strict: { type: "boolean", default: false },
-        diff: { type: "string" },
-      },
-    }).values;
-  } catch (err) {
-    console.error(`${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (args.stack === undefined) {
-    console.error(USAGE);
-    return 2;
-  }
-  const stack = args.stack;
+async function main(parsed: Parsed): Promise<number> {
+  const stack = required(parsed, "stack");
+  const args = { out: optional(parsed, "out"), dir: optional(parsed, "dir") ?? ".", strict: parsed.values.strict === true, diff: optional(parsed, "diff") };
   const out = resolve(args.out ?? join("plan", stack));
   if (args.diff !== undefined) return planDiff(resolve(args.dir), stack, args.diff);
 
@@ -116,10 +115,4 @@ function planDiff(dir: string, stack: string, ref: string): number {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(3);
-  },
-);
+if (require.main === module) runCommand(PLAN_COMMAND, main);

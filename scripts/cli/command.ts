@@ -45,7 +45,7 @@ export interface CommandSpec {
 
 /** The stack option every stack command shares. */
 export const STACK_OPTION: OptionSpec = { type: "string", short: "s", value: "<name>", help: "the stack (Pulumi.<name>.yaml)" };
-export const DIR_OPTION: OptionSpec = { type: "string", default: ".", value: "<dir>", help: "the project directory (default: the current one)" };
+export const DIR_OPTION: OptionSpec = { type: "string", default: ".", value: "<dir>", help: "the project directory" };
 export const HELP_OPTION: OptionSpec = { type: "boolean", short: "h", help: "print this help and exit 0" };
 
 /** A wrong command line: its message, then the usage, exit 64. */

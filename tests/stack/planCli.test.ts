@@ -50,7 +50,9 @@ describe("npm run plan", () => {
 
   it("names a missing stack file with the fix, exit 1 like pulumi preview; shows usage without --stack", () => {
     expect(plan("--stack", "nope")).toMatchObject({ code: 1, stderr: expect.stringMatching(/Pulumi\.nope\.yaml does not exist: there is no stack named 'nope' here\n {2}fix: pulumi stack init nope/) });
-    expect(plan()).toMatchObject({ code: 2, stderr: expect.stringMatching(/^usage: npm run plan/) });
+    expect(plan()).toMatchObject({ code: 64, stderr: expect.stringMatching(/^error: --stack is required\nusage:\n {2}npm run plan -- --stack <name>/) });
+    expect(plan("-s", "nope")).toMatchObject({ code: 1 });
+    expect(plan("--stack", "staging", "--strikt")).toMatchObject({ code: 64, stderr: expect.stringContaining("Unknown option '--strikt'") });
   });
 
   it("a file-level error of the stack file: its path, line and fix, exit 1, nothing written", () => {
