@@ -11,6 +11,15 @@ import type { HostSpec, PathProblem } from "../hosts/topology";
 
 /** The list-valued keys: set with `pulumi config set --path 'shithubd:adminCidrs[0]' ...`. */
 export const LIST_KEYS = ["hosts", "sshKeys", "adminCidrs", "alertEmails", "authorizedKeys", "backupRecipients"] as const;
+/** What each list holds, for the reference (docs/reference/config.md). */
+export const LIST_KEY_DOCS: Readonly<Record<ListKey, string>> = {
+  hosts: "the droplets: each a name, a size, its roles (app, db, backup, monitoring) and an optional volume {name, sizeGib}",
+  sshKeys: "DigitalOcean SSH key fingerprints (or ids) installed for root on new hosts",
+  adminCidrs: "the networks SSH (22/tcp) to the hosts is allowed from",
+  alertEmails: "who receives the resource, uptime and Alertmanager alerts",
+  authorizedKeys: "OpenSSH public keys root accepts besides the deploy key's (operators; the next deploy key during a rotation); optional",
+  backupRecipients: "age recipients every dump, base backup and WAL segment is encrypted to (production: at least two)",
+};
 /** Lists that may be unset (an empty list). */
 const OPTIONAL_LISTS: readonly ListKey[] = ["authorizedKeys"];
 export type ListKey = (typeof LIST_KEYS)[number];
