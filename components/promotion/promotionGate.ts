@@ -13,8 +13,12 @@ export interface ExportedRelease {
 
 /** The gate's decision, exported by the stack that took it (never a secret). */
 export interface PromotionDecision {
-  /** `unchanged`: every app host of this stack already runs the version (promoted before); nothing was judged. */
-  readonly verdict: "passed" | "refused" | "overridden" | "unchanged";
+  /**
+   * `unchanged`: every app host of this stack already runs the version (promoted before); nothing
+   * was judged. `returning`: every app host has run it before (a rollback): it passed this gate
+   * then, so the upstream is not asked again.
+   */
+  readonly verdict: "passed" | "refused" | "overridden" | "unchanged" | "returning";
   readonly from: string;
   readonly version: string;
   readonly soakMinutes: number;
@@ -77,6 +81,10 @@ export function judgePromotion(input: PromotionInput): PromotionDecision {
   const running = current === undefined ? [] : Object.values(current.hosts);
   if (running.length > 0 && running.every((r) => r !== null && r.version === version)) {
     return { verdict: "unchanged", ...base, reasons: [], ...(promotion.override !== undefined ? { override: promotion.override } : {}) };
+  }
+  // A rollback: back to a version every app host here switched to before, and ran.
+  if (running.length > 0 && running.every((r) => r !== null && (r.ran ?? []).includes(version))) {
+    return { verdict: "returning", ...base, reasons: [], ...(promotion.override !== undefined ? { override: promotion.override } : {}) };
   }
   const reasons: string[] = [];
   let since: number | undefined;
@@ -158,7 +166,8 @@ export function overrideWarning(stack: string, decision: PromotionDecision): str
   const o = decision.override;
   if (o === undefined) return undefined;
   if (decision.verdict !== "overridden") {
-    return `shithubd:promotionOverride is set (by ${o.by}) but not needed: ${decision.version} ${decision.verdict === "unchanged" ? "already runs here" : "passed the promotion gate"}. Remove it: ${removeOverrideCommand(stack)}`;
+    const why = decision.verdict === "unchanged" ? "already runs here" : decision.verdict === "returning" ? "ran here before (a rollback)" : "passed the promotion gate";
+    return `shithubd:promotionOverride is set (by ${o.by}) but not needed: ${decision.version} ${why}. Remove it: ${removeOverrideCommand(stack)}`;
   }
   return (
     `PROMOTION GATE OVERRIDDEN for shithubd ${decision.version} by ${o.by}: "${o.reason}". ` +

@@ -8,6 +8,8 @@ export interface HostRelease {
   readonly version: string;
   /** RFC 3339 UTC, to the second. */
   readonly releasedAt: string;
+  /** Every version the host has switched to, oldest first (absent from a report of an older program). */
+  readonly ran?: readonly string[];
 }
 
 /** The line's prefix (templates/scripts/shithub-release.sh `report`). */
@@ -28,9 +30,10 @@ export function isUtcSecond(value: unknown): value is string {
 /** A release report as a value, or undefined when `value` is not one (a missing, older or foreign output). */
 export function hostReleaseOf(value: unknown): HostRelease | undefined {
   if (typeof value !== "object" || value === null) return undefined;
-  const { version, releasedAt } = value as Record<string, unknown>;
+  const { version, releasedAt, ran } = value as Record<string, unknown>;
   if (typeof version !== "string" || !RELEASE_TAG.test(version) || !isUtcSecond(releasedAt)) return undefined;
-  return { version, releasedAt };
+  const versions = Array.isArray(ran) ? ran.filter((v): v is string => typeof v === "string" && RELEASE_TAG.test(v)) : undefined;
+  return { version, releasedAt, ...(versions !== undefined ? { ran: versions } : {}) };
 }
 
 /** The report in a release step's stdout (its last report line), or undefined when it has none. */

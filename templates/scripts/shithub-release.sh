@@ -38,9 +38,16 @@ RUNNING="$WORK/running"
 # down would put the scrapes that found it restarting (a refused connection, stamped with the
 # scrape's start) inside the canary's soak, which begins at the release time.
 ready_since_utc() { date -u -d "@$(($(date +%s) + 1))" +%Y-%m-%dT%H:%M:%SZ; }
+# Every version this host has switched to, once each, oldest first: production's promotion gate
+# lets it return to one of them (a rollback) without staging running it.
+RAN="$WORK/ran"
 record_running() {
   printf '%s %s\n' "$RELEASE_VERSION" "$1" >"$RUNNING.new"
   mv -f "$RUNNING.new" "$RUNNING"
+  if ! grep -qxF "$RELEASE_VERSION" "$RAN" 2>/dev/null; then
+    { cat "$RAN" 2>/dev/null || true; echo "$RELEASE_VERSION"; } >"$RAN.new"
+    mv -f "$RAN.new" "$RAN"
+  fi
 }
 
 # The one line on stdout (components/release/releaseReport.ts): the program exports it, and
@@ -55,7 +62,10 @@ report() {
   local at
   # Never a failure here: the release itself is done.
   at=$(running_since) || { log "no record of when $RELEASE_VERSION was released here ($RUNNING); nothing reported"; return 0; }
-  printf 'shithub-release-report {"version":"%s","releasedAt":"%s"}\n' "$RELEASE_VERSION" "$at"
+  local ran
+  # Release tags only (shithubd:version's check): no character of them needs JSON escaping.
+  ran=$({ grep -E '^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$' "$RAN" 2>/dev/null || echo "$RELEASE_VERSION"; } | sed 's/.*/"&"/' | paste -sd, -)
+  printf 'shithub-release-report {"version":"%s","releasedAt":"%s","ran":[%s]}\n' "$RELEASE_VERSION" "$at" "$ran"
 }
 
 # Targets of the staged files: name, path, mode, owner.

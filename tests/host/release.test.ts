@@ -245,6 +245,8 @@ describe("the release script on a real systemd host", () => {
     expect(roll.status).toBe(0);
     // Back on v1.0.0 from now on: its old release time does not count.
     expect(reportOf(roll).version).toBe("v1.0.0");
+    // The versions this host switched to, once each: production's gate lets it return to them.
+    expect(reportOf(roll).ran).toEqual(["v1.0.0", "v1.1.0"]);
     expect(Date.parse(reportOf(roll).releasedAt)).toBeGreaterThan(Date.parse(bumpedReport.releasedAt));
     expect(health()).toBe("shithubd v1.0.0\n 200");
     // Nothing downloaded: no release directory that was not there before (pruning may take old ones).

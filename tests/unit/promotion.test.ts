@@ -42,6 +42,34 @@ describe("a release step's report", () => {
 });
 
 describe("the promotion decision", () => {
+  describe("a rollback (docs/releases.md): production returns to a version its app hosts ran before", () => {
+    /** Production's own release output: its app host runs `version` and has run `ran`. */
+    const production = (version: string, ran: string[]) => ({ version, hosts: { "shithub-app": { version, releasedAt: at(60), ran } } });
+    const rollback = (current: unknown, version: string, upstream: unknown) =>
+      judgePromotion({ stack: "production", version, promotion: GATE, upstream: { release: upstream, canary: passedFor(upstream, "v1.9.0") }, current, now: NOW });
+
+    it("is let through without staging running it or a new soak", () => {
+      const d = rollback(production("v1.9.0", ["v1.8.0", "v1.9.0"]), "v1.8.0", oneHost("v1.9.0", at(1)));
+      expect({ verdict: d.verdict, reasons: d.reasons }).toEqual({ verdict: "returning", reasons: [] });
+    });
+
+    it("a version new to production is still judged, and refused when staging has not soaked it", () => {
+      const d = rollback(production("v1.9.0", ["v1.8.0", "v1.9.0"]), "v1.9.1", oneHost("v1.9.1", at(5)));
+      expect(d.verdict).toBe("refused");
+      expect(d.reasons[0]).toMatch(/^v1\.9\.1 has run on staging for 5 of the 30 minutes it must soak/);
+    });
+
+    it("only when every app host ran it: a host that never did is judged as new", () => {
+      const current = { version: "v1.9.0", hosts: { a: { version: "v1.9.0", releasedAt: at(60), ran: ["v1.8.0", "v1.9.0"] }, b: { version: "v1.9.0", releasedAt: at(60), ran: ["v1.9.0"] } } };
+      expect(rollback(current, "v1.8.0", oneHost("v1.9.0", at(40))).verdict).toBe("refused");
+    });
+
+    it("reads the versions a release report says the host ran", () => {
+      expect(parseReleaseReport('shithub-release-report {"version":"v1.9.0","releasedAt":"2026-11-26T10:00:00Z","ran":["v1.8.0","v1.9.0","latest"]}\n'))
+        .toEqual({ version: "v1.9.0", releasedAt: "2026-11-26T10:00:00Z", ran: ["v1.8.0", "v1.9.0"] });
+    });
+  });
+
   it("passes at exactly the soak, not a second before", () => {
     expect(judge(oneHost("v1.9.0", at(30))).verdict).toBe("passed");
     const early = judge(oneHost("v1.9.0", at(29, 59)));
