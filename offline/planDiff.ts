@@ -40,6 +40,8 @@ export type ResourceChange = { readonly op: "create" | "delete" | "update" | "re
 
 export interface PlanDiff {
   readonly resources: readonly ResourceChange[];
+  /** Per app host whose release step changes its version or binary: `v1.8.1 → v1.9.0`, with the checksums. */
+  readonly releases: ReadonlyArray<{ readonly host: string; readonly from?: Release; readonly to?: Release }>;
   /** Per host, the unified diff of each host file that differs (secret values masked). */
   readonly files: ReadonlyArray<{ readonly host: string; readonly path: string; readonly patch: string }>;
 }
@@ -74,6 +76,38 @@ function masker(): (text: string) => string {
 /** The bundles a step sends carry the very files listed beside them: their change shows as the step's update. */
 const isBundle = (path: string) => /^\/run\/shithub-.*\.bundle$/.test(path);
 
+interface Release {
+  readonly version: string;
+  readonly sha256: string;
+}
+
+/**
+ * What a reviewer reads of a step's bundle (components/hosts/bundle.ts): the script it runs and
+ * each program it stages (a file starting with `#!`: the scripts and libraries root runs), in the
+ * clear; its variables as masked `KEY=` lines (a bundle's variables may be secrets); and for a
+ * release, its version and checksum. Staged data files are the host files listed beside it.
+ */
+export function bundleParts(text: string): { variables: string; programs: Record<string, string>; release?: Release } {
+  const lines = text.split("\n");
+  const stage = lines.findIndex((l) => l.startsWith("STAGE=$(mktemp"));
+  const variables = lines.slice(0, Math.max(stage, 0)).filter((l) => /^[A-Z_][A-Z0-9_]*=/.test(l));
+  const programs: Record<string, string> = {};
+  let end = 0;
+  for (const m of text.matchAll(/^stage_file (\S+) <<'(\w+)'\n([^]*?)\n\2$/gm)) {
+    const content = Buffer.from(m[3]!.replace(/\n/g, ""), "base64").toString("utf8");
+    if (content.startsWith("#!")) programs[m[1]!] = content;
+    end = m.index + m[0].length;
+  }
+  programs["(the step's script)"] = text.slice(end).replace(/^\n+/, "");
+  const value = (name: string) => {
+    const line = variables.find((l) => l.startsWith(`${name}=`));
+    return line === undefined ? undefined : line.slice(name.length + 1).replace(/^'(.*)'$/, "$1");
+  };
+  const version = value("RELEASE_VERSION");
+  const sha256 = value("ARTIFACT_SHA256");
+  return { variables: variables.join("\n"), programs, ...(version !== undefined && sha256 !== undefined ? { release: { version, sha256 } } : {}) };
+}
+
 /** What changes from `before` (the stack at a git ref) to `after` (the working tree). */
 export function diffPlans(before: PlanSnapshot, after: PlanSnapshot, labels: { readonly before: string; readonly after: string }): PlanDiff {
   const key = (r: { type: string; name: string }) => `${r.type}\u0000${r.name}`;
@@ -97,8 +131,23 @@ export function diffPlans(before: PlanSnapshot, after: PlanSnapshot, labels: { r
   for (const [k, r] of old) if (!next.has(k)) resources.push({ op: "delete", type: r.type, name: r.name, inputs: [] });
 
   const fileKey = (f: { host: string; path: string }) => `${f.host}\u0000${f.path}`;
-  const oldFiles = new Map(before.files.filter((f) => !isBundle(f.path)).map((f) => [fileKey(f), f]));
-  const newFiles = new Map(after.files.filter((f) => !isBundle(f.path)).map((f) => [fileKey(f), f]));
+  // A bundle as its parts: its programs in the clear, its variables masked.
+  type Part = { host: string; path: string; content: string; secret: boolean };
+  const releases: Array<{ host: string; from?: Release; to?: Release }> = [];
+  const partsOf = (files: PlanSnapshot["files"], side: "from" | "to"): Part[] => files.flatMap((f): Part[] => {
+    if (!isBundle(f.path)) return [f];
+    const parts = bundleParts(f.content);
+    if (parts.release !== undefined) {
+      const entry = releases.find((r) => r.host === f.host) ?? (releases.push({ host: f.host }), releases[releases.length - 1]!);
+      entry[side] = parts.release;
+    }
+    return [
+      { host: f.host, path: `${f.path} (variables)`, content: parts.variables, secret: true },
+      ...Object.entries(parts.programs).map(([name, content]) => ({ host: f.host, path: name.startsWith("(") ? `${f.path} ${name}` : `${f.path}: ${name}`, content, secret: false })),
+    ];
+  });
+  const oldFiles = new Map(partsOf(before.files, "from").map((f) => [fileKey(f), f]));
+  const newFiles = new Map(partsOf(after.files, "to").map((f) => [fileKey(f), f]));
   const files: Array<{ host: string; path: string; patch: string }> = [];
   for (const k of [...new Set([...oldFiles.keys(), ...newFiles.keys()])].sort()) {
     const a = oldFiles.get(k);
@@ -110,19 +159,27 @@ export function diffPlans(before: PlanSnapshot, after: PlanSnapshot, labels: { r
       a === undefined ? "(absent)" : labels.before, b === undefined ? "(absent)" : labels.after);
     files.push({ host, path, patch: patch.replace(/^=+\n/, "") });
   }
-  return { resources, files };
+  const changedReleases = releases.filter((r) => r.from?.version !== r.to?.version || r.from?.sha256 !== r.to?.sha256);
+  return { resources, releases: changedReleases, files };
 }
 
 /** The diff as a reviewer reads it: resources by operation, then each host's file diffs. */
 export function renderPlanDiff(stack: string, diff: PlanDiff, labels: { readonly before: string; readonly after: string }): string {
   const head = `Plan diff of stack '${stack}': ${labels.after} against ${labels.before}`;
-  if (diff.resources.length === 0 && diff.files.length === 0) return `${head}\nno changes`;
+  if (diff.resources.length === 0 && diff.files.length === 0 && diff.releases.length === 0) return `${head}\nno changes`;
   const sign = { create: "+", delete: "-", update: "~", replace: "+-" } as const;
   const count = (op: ResourceChange["op"]) => diff.resources.filter((r) => r.op === op).length;
   const out = [head, `Resources: ${count("create")} to create, ${count("update")} to update, ${count("replace")} to replace, ${count("delete")} to delete`];
   for (const r of diff.resources) out.push(`  ${sign[r.op].padEnd(2)} ${r.type} ${r.name}${r.inputs.length > 0 ? ` (${r.inputs.join(", ")})` : ""}`);
+  const short = (sha: string) => (/^[0-9a-f]{64}$/.test(sha) ? `${sha.slice(0, 12)}…` : sha);
+  for (const r of diff.releases) {
+    const from = r.from === undefined ? "(none)" : r.from.version;
+    const to = r.to === undefined ? "(none)" : r.to.version;
+    const sums = `sha256 ${r.from === undefined ? "(none)" : short(r.from.sha256)} → ${r.to === undefined ? "(none)" : short(r.to.sha256)}`;
+    out.push(`Release on ${r.host}: ${from} → ${to} (${sums})`);
+  }
   const hosts = [...new Set(diff.files.map((f) => f.host))];
-  out.push(`Host files: ${diff.files.length} changed on ${hosts.length} host${hosts.length === 1 ? "" : "s"}`);
+  out.push(`Host files and steps' programs: ${diff.files.length} changed on ${hosts.length} host${hosts.length === 1 ? "" : "s"}`);
   for (const host of hosts) {
     out.push(`\n${host}:`);
     for (const f of diff.files.filter((x) => x.host === host)) out.push(f.patch.trimEnd());

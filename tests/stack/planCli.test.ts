@@ -89,8 +89,34 @@ describe("npm run plan", () => {
         const run = plan("--stack", "production", "--dir", clone, "--diff", "HEAD");
         expect(run.code).toBe(0);
         expect(run.stdout).toContain("Resources: 0 to create, 1 to update, 0 to replace, 0 to delete\n  ~  command:remote:Command shithub-app-release (stdin [secret])\n");
-        expect(run.stdout).toContain("Host files: 1 changed on 1 host\n\nshithub-app:\n--- a/etc/systemd/system/shithubd-web.service\tHEAD\n");
+        expect(run.stdout).toContain("Host files and steps' programs: 1 changed on 1 host\n\nshithub-app:\n--- a/etc/systemd/system/shithubd-web.service\tHEAD\n");
         expect(run.stdout).toContain("-RestartSec=2\n+RestartSec=3\n");
+      } finally {
+        execFileSync("git", ["-C", clone, "checkout", "-q", "--", "."]);
+      }
+    });
+
+    it("a version bump: the release per app host, version and checksum, and its step's variables masked", () => {
+      const file = join(clone, "Pulumi.staging.yaml");
+      writeFileSync(file, readFileSync(file, "utf8").replace(/shithubd:version: v1\.8\.1/, "shithubd:version: v1.9.0"));
+      try {
+        const run = plan("--stack", "staging", "--dir", clone, "--diff", "HEAD");
+        expect(run.code).toBe(0);
+        expect(run.stdout).toMatch(/^Release on shithub-staging: v1\.8\.1 → v1\.9\.0 \(sha256 .+ → .+\)$/m);
+        expect(run.stdout).toMatch(/^\+RELEASE_VERSION=<secret value \d+>$/m);
+      } finally {
+        execFileSync("git", ["-C", clone, "checkout", "-q", "--", "."]);
+      }
+    });
+
+    it("a setup script edited: its unified diff under the step that runs it, on every host that runs it", () => {
+      const script = join(clone, "templates", "scripts", "shithub-db-setup.sh");
+      writeFileSync(script, `${readFileSync(script, "utf8")}# reviewed\n`);
+      try {
+        const run = plan("--stack", "production", "--dir", clone, "--diff", "HEAD");
+        expect(run.code).toBe(0);
+        expect(run.stdout).toMatch(/^shithub-db:\n--- a\/run\/shithub-db-setup\.bundle/m);
+        expect(run.stdout).toContain("+# reviewed\n");
       } finally {
         execFileSync("git", ["-C", clone, "checkout", "-q", "--", "."]);
       }

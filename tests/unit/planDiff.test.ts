@@ -1,12 +1,18 @@
 import { diffPlans, renderPlanDiff } from "../../offline/planDiff";
 import type { PlanSnapshot } from "../../offline/planDiff";
 import { SECRET_SIG } from "../../offline/summary";
+import { stagedBundle } from "../../components/hosts/bundle";
 
 const secret = (value: string) => ({ [SECRET_SIG]: "1b47061264138c4ac30d75fd1eb44270", value });
 const labels = { before: "HEAD~1", after: "the working tree" };
 const droplet = (userData: string, size = "s-1vcpu-2gb") => ({ type: "digitalocean:index/droplet:Droplet", name: "app", custom: true, inputs: { size, userData: secret(userData) } });
 const step = (stdin: string) => ({ type: "command:remote:Command", name: "app-release", custom: true, inputs: { create: "run", stdin: secret(stdin) } });
 const file = (path: string, content: string, isSecret = false) => ({ host: "app", path, content, secret: isSecret });
+const SHA = { a: "a".repeat(64), b: "b".repeat(64) };
+/** A release step's bundle as the program builds it: variables (one a secret), a staged unit, a staged library, the script. */
+const bundle = (unit: string, o: { version?: string; sha?: string; library?: string; password?: string } = {}) => stagedBundle("release",
+  { RELEASE_VERSION: o.version ?? "v1.8.0", ARTIFACT_SHA256: o.sha ?? SHA.a, DB_PASSWORD: o.password ?? "hunter2" },
+  { "shithubd-web.service": unit, "release-lib.sh": o.library ?? "#!/bin/bash\nswitch() { mv -f new current; }\n" }, "switch\n");
 
 describe("the plan diff", () => {
   const before: PlanSnapshot = {
@@ -14,19 +20,42 @@ describe("the plan diff", () => {
     files: [
       file("/etc/systemd/system/shithubd-web.service", "[Service]\nRestartSec=2\n"),
       file("/etc/shithub/web.env", "SHITHUB_SESSION_KEY=\"old-session-key\"\nSHITHUB_WORKERS=\"4\"\n", true),
-      file("/run/shithub-release.bundle", "bundle 1", true),
+      file("/run/shithub-release.bundle", bundle("[Service]\nRestartSec=2\n"), true),
     ],
   };
 
   it("says no changes when nothing differs", () => {
     const d = diffPlans(before, before, labels);
-    expect(d).toEqual({ resources: [], files: [] });
+    expect(d).toEqual({ resources: [], releases: [], files: [] });
     expect(renderPlanDiff("staging", d, labels)).toBe("Plan diff of stack 'staging': the working tree against HEAD~1\nno changes");
+  });
+
+  it("a version bump: the release's version and checksum per app host, its variables masked, no secret printed", () => {
+    const after: PlanSnapshot = { ...before, files: [before.files[0]!, before.files[1]!, file("/run/shithub-release.bundle", bundle("[Service]\nRestartSec=2\n", { version: "v1.9.0", sha: SHA.b }), true)] };
+    const d = diffPlans(before, after, labels);
+    expect(d.releases).toEqual([{ host: "app", from: { version: "v1.8.0", sha256: SHA.a }, to: { version: "v1.9.0", sha256: SHA.b } }]);
+    const text = renderPlanDiff("production", d, labels);
+    expect(text).toContain("Release on app: v1.8.0 → v1.9.0 (sha256 aaaaaaaaaaaa… → bbbbbbbbbbbb…)");
+    expect(d.files.map((f) => f.path)).toEqual(["/run/shithub-release.bundle (variables)"]);
+    expect(d.files[0]!.patch).toMatch(/^-RELEASE_VERSION=<secret value \d+>$/m);
+    expect(d.files[0]!.patch).toMatch(/^\+RELEASE_VERSION=<secret value \d+>$/m);
+    expect(d.files[0]!.patch).toMatch(/^ DB_PASSWORD=<secret value \d+>$/m);
+    expect(text).not.toContain("hunter2");
+  });
+
+  it("a changed library a step stages: its unified diff in the clear, under the step's bundle", () => {
+    const after: PlanSnapshot = { ...before, files: [before.files[0]!, before.files[1]!,
+      file("/run/shithub-release.bundle", bundle("[Service]\nRestartSec=2\n", { library: "#!/bin/bash\nswitch() { mv -f -T new current; }\n", password: "hunter3" }), true)] };
+    const d = diffPlans(before, after, labels);
+    expect(d.files.map((f) => f.path)).toEqual(["/run/shithub-release.bundle (variables)", "/run/shithub-release.bundle: release-lib.sh"]);
+    expect(d.files[1]!.patch).toContain("-switch() { mv -f new current; }\n+switch() { mv -f -T new current; }\n");
+    expect(renderPlanDiff("production", d, labels)).not.toMatch(/hunter[23]/);
+    expect(d.releases).toEqual([]);
   });
 
   it("a changed unit: the step that sends it updates, and the unit's diff is all the files show (not the bundle that carries it)", () => {
     const after: PlanSnapshot = { ...before, resources: [before.resources[0]!, step("bundle 2"), before.resources[2]!],
-      files: [file("/etc/systemd/system/shithubd-web.service", "[Service]\nRestartSec=3\n"), before.files[1]!, file("/run/shithub-release.bundle", "bundle 2", true)] };
+      files: [file("/etc/systemd/system/shithubd-web.service", "[Service]\nRestartSec=3\n"), before.files[1]!, file("/run/shithub-release.bundle", bundle("[Service]\nRestartSec=3\n"), true)] };
     const d = diffPlans(before, after, labels);
     expect(d.resources).toEqual([{ op: "update", type: "command:remote:Command", name: "app-release", inputs: ["stdin [secret]"] }]);
     expect(d.files.map((f) => f.path)).toEqual(["/etc/systemd/system/shithubd-web.service"]);
