@@ -34,6 +34,8 @@ export interface CatalogueEntry {
   /** shithubd redacts it (`config print`), so the stack must hold it as a Pulumi secret. */
   readonly secret: boolean;
   readonly scope: Scope;
+  /** The first shithubd release that reads it (`1.9.0`); unset: every release this project deploys. */
+  readonly since?: string;
 }
 
 const str = { kind: "string" } as const;
@@ -171,8 +173,16 @@ function scopeOf(name: string): Scope {
   return WORKER_ONLY.test(name) ? "worker" : "both";
 }
 
+/**
+ * Keys a later shithubd release reads first, and that release: a stack pinned before it cannot
+ * set the key (shithubd would ignore it), and a template may require it only inside that
+ * release's `{{#since_vX_Y_Z}}` section. A key added to the catalogue for a new release goes here.
+ */
+export const SINCE: Readonly<Record<string, string>> = {};
+
 function entry(name: string, type: ValueType): CatalogueEntry {
-  return { name, type, secret: isSecretName(name), scope: scopeOf(name) };
+  const since = SINCE[name];
+  return { name, type, secret: isSecretName(name), scope: scopeOf(name), ...(since !== undefined ? { since } : {}) };
 }
 
 export const CATALOGUE: ReadonlyMap<string, CatalogueEntry> = new Map(

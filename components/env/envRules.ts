@@ -1,4 +1,4 @@
-import { CATALOGUE, lookup } from "../config/catalogue";
+import { CATALOGUE, lookup as lookupInCatalogue } from "../config/catalogue";
 import type { CatalogueEntry, ValueType } from "../config/catalogue";
 import { DERIVED_FROM } from "./envDefaults";
 import { UNWRITABLE, gateOpen } from "./envFile";
@@ -17,6 +17,8 @@ export interface EnvCheckInput {
   readonly version: string | undefined;
   readonly values: EnvValues;
   readonly templates: Readonly<Record<EnvFileName, EnvTemplate>>;
+  /** shithubd's key catalogue (components/config/catalogue.ts); a test may give another. */
+  readonly catalogue?: (name: string) => CatalogueEntry | undefined;
 }
 
 /** A value that passes shithubd's check for `type`, to show in a fix command. */
@@ -116,6 +118,7 @@ const PRODUCTION_RULES: ReadonlyArray<readonly [string, (v: string) => boolean, 
  */
 export function checkEnv(input: EnvCheckInput): Problem[] {
   const { stack, values } = input;
+  const lookup = input.catalogue ?? lookupInCatalogue;
   const problems: Problem[] = [];
   const add = (name: string, message: string, fix: string): void => {
     problems.push({ stack, key: qualified(name), message, fix });
@@ -135,7 +138,34 @@ export function checkEnv(input: EnvCheckInput): Problem[] {
       problems.push(unknownName(stack, name, v));
       continue;
     }
+    if (entry.since !== undefined && input.version !== undefined && !gateOpen(input.version, entry.since)) {
+      add(name, `is read by shithubd from v${entry.since} on; this stack pins ${input.version}, which would silently ignore it`,
+        `pulumi config rm ${qualified(name)} -s ${stack}   # or pin shithubd:version v${entry.since} or later`);
+      continue;
+    }
     checkStackValue(stack, entry, v, add, setCommand);
+  }
+
+  // The templates against the catalogue: every name they write is one shithubd reads, from the
+  // release they write it for. A template edit that misses the catalogue is reported, not thrown.
+  const notInCatalogue = new Set<string>();
+  for (const template of Object.values(input.templates)) {
+    for (const { name, since } of [...template.required, ...template.optional.map((o) => ({ name: o.name, since: undefined }))]) {
+      const entry = lookup(name);
+      if (entry === undefined) {
+        if (!notInCatalogue.has(name)) {
+          notInCatalogue.add(name);
+          problems.push({ stack, key: qualified(name), message: `is written by ${template.path}, but shithubd's key catalogue does not have it`,
+            fix: `add it to components/config/catalogue.ts: its TOML path and type in TOML_KEYS, and in SINCE the first shithubd release that reads it (docs/configuration.md)` });
+        }
+        continue;
+      }
+      if (entry.since !== undefined && (since === undefined || !gateOpen(`v${since}`, entry.since))) {
+        const gate = `since_v${entry.since.replace(/\./g, "_")}`;
+        problems.push({ stack, key: qualified(name), message: `is required by ${template.path}${since === undefined ? " on every release" : ` from v${since}`}, but shithubd reads it only from v${entry.since}`,
+          fix: `in ${template.path}, put its line inside {{#${gate}}}...{{/${gate}}}` });
+      }
+    }
   }
 
   // Which names are required, and why; each missing name is reported once.
@@ -167,7 +197,7 @@ export function checkEnv(input: EnvCheckInput): Problem[] {
   }
   for (const [name, why] of missing) {
     const entry = lookup(name);
-    if (entry === undefined) throw new Error(`templates name ${name}, which is not in shithubd's key catalogue`);
+    if (entry === undefined) continue; // reported above, with the file to edit
     problems.push({ stack, key: qualified(name), message: `${why} but is not set`, fix: setCommand(entry), kind: "missing" });
   }
 
@@ -192,7 +222,7 @@ function unknownName(stack: string, name: string, v: EnvValue): Problem {
       fix: `pulumi config rm ${key} -s ${stack}`,
     };
   }
-  const secret = isSecretValue(v) || (lookup(suggestion)?.secret ?? false);
+  const secret = isSecretValue(v) || (lookupInCatalogue(suggestion)?.secret ?? false);
   return {
     stack,
     key,

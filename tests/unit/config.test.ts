@@ -2,6 +2,9 @@ import { parseStackConfig } from "../../components/config/stackConfig";
 import { ConfigError, formatProblems } from "../../components/config/problems";
 import { readStackConfig } from "../../components/config/stackConfig";
 import { analyseTemplate } from "../../components/env/envTemplate";
+import { checkEnv } from "../../components/env/envRules";
+import { CATALOGUE } from "../../components/config/catalogue";
+import { Sensitive } from "../../components/config/sensitive";
 import { configOf, DATABASE_URL, problemsOf, rawConfig, realTemplates, SESSION_KEY, TOTP_KEY } from "../helpers";
 
 /** The one problem of a config that must have exactly one. */
@@ -267,6 +270,44 @@ describe("release gates", () => {
     expect(problems).toHaveLength(1);
     expect(problems[0]!.message).toBe(`is required from shithubd v1.9.0 on (this stack pins ${version}) but is not set`);
     expect(problems[0]!.fix).toMatch(/--secret shithubd:SHITHUB_NOTIF__UNSUBSCRIBE_KEY_B64/);
+  });
+});
+
+describe("a versioned catalogue: which shithubd release reads each key", () => {
+  // A catalogue in which v1.9.0 first reads SHITHUB_NOTIF__UNSUBSCRIBE_KEY_B64 (SINCE in catalogue.ts).
+  const catalogue = (name: string) => {
+    const entry = CATALOGUE.get(name);
+    return entry !== undefined && name === "SHITHUB_NOTIF__UNSUBSCRIBE_KEY_B64" ? { ...entry, since: "1.9.0" } : entry;
+  };
+  const values = (set: Record<string, string>) => {
+    const env = new Map(configOf(rawConfig({})).env);
+    for (const [name, value] of Object.entries(set)) env.set(name, { value: new Sensitive(value), origin: "stack", placeholder: false });
+    return env;
+  };
+  const template = (text: string) => ({ web: analyseTemplate("web", "templates/env/web.env.mustache", `SHITHUB_DATABASE_URL={{{SHITHUB_DATABASE_URL}}}\n${text}`), worker: analyseTemplate("worker", "templates/env/worker.env.mustache", "") });
+  const KEY = { SHITHUB_NOTIF__UNSUBSCRIBE_KEY_B64: "c2VjcmV0" };
+
+  it("a stack pinned before the release that reads a key cannot set it; from that release on it can", () => {
+    const before = checkEnv({ stack: "staging", version: "v1.8.1", values: values(KEY), templates: template(""), catalogue });
+    expect(before.map((p) => [p.key, p.message, p.fix])).toEqual([["shithubd:SHITHUB_NOTIF__UNSUBSCRIBE_KEY_B64",
+      "is read by shithubd from v1.9.0 on; this stack pins v1.8.1, which would silently ignore it",
+      "pulumi config rm shithubd:SHITHUB_NOTIF__UNSUBSCRIBE_KEY_B64 -s staging   # or pin shithubd:version v1.9.0 or later"]]);
+    expect(checkEnv({ stack: "staging", version: "v1.9.0", values: values(KEY), templates: template(""), catalogue })).toEqual([]);
+  });
+
+  it("a template that requires a key on every release shithubd reads only from one: the file and the section to use", () => {
+    const problems = checkEnv({ stack: "staging", version: "v1.9.0", values: values(KEY), templates: template("SHITHUB_NOTIF__UNSUBSCRIBE_KEY_B64={{{SHITHUB_NOTIF__UNSUBSCRIBE_KEY_B64}}}\n"), catalogue });
+    expect(problems.map((p) => [p.message, p.fix])).toEqual([["is required by templates/env/web.env.mustache on every release, but shithubd reads it only from v1.9.0",
+      "in templates/env/web.env.mustache, put its line inside {{#since_v1_9_0}}...{{/since_v1_9_0}}"]]);
+    const gated = template("{{#since_v1_9_0}}SHITHUB_NOTIF__UNSUBSCRIBE_KEY_B64={{{SHITHUB_NOTIF__UNSUBSCRIBE_KEY_B64}}}\n{{/since_v1_9_0}}");
+    expect(checkEnv({ stack: "staging", version: "v1.9.0", values: values(KEY), templates: gated, catalogue })).toEqual([]);
+  });
+
+  it("a template naming a key the catalogue lacks is a numbered problem with the file to edit, never a throw", () => {
+    const problems = problemsOf(rawConfig({}), template("SHITHUB_FOO__BAR={{{SHITHUB_FOO__BAR}}}\n"));
+    expect(problems.map((p) => [p.key, p.message, p.fix])).toEqual([["shithubd:SHITHUB_FOO__BAR", "is written by templates/env/web.env.mustache, but shithubd's key catalogue does not have it",
+      "add it to components/config/catalogue.ts: its TOML path and type in TOML_KEYS, and in SINCE the first shithubd release that reads it (docs/configuration.md)"]]);
+    expect(formatProblems(problems)).toMatch(/^Stack 'staging' has 1 configuration problem;[^]*\n {2}1\. shithubd:SHITHUB_FOO__BAR: /);
   });
 });
 
