@@ -81,7 +81,7 @@ async function main(parsed: Parsed): Promise<number> {
       if (set.error !== undefined || set.status !== 0) {
         throw new Refusal(`could not record the verdict (${set.error?.message ?? `pulumi exited ${set.status}`}); run:\n  ${command}`);
       }
-      console.log(`recorded: ${command}\nthen: pulumi up -s ${args.stack} (exports it for the promotion gate)`);
+      console.log(`recorded: ${command}\nthen: commit Pulumi.${args.stack}.yaml in a pull request; merged, CI's deploy of ${args.stack} exports it for the promotion gate (docs/releases.md)`);
     }
     return code;
   } catch (err) {

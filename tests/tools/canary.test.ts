@@ -157,7 +157,7 @@ describe("npm run canary against a real Prometheus", () => {
     const r = spawnSync("npx", ["ts-node", "--swc", "scripts/canary.ts", "--stack", "staging", "--prometheus", url, "--window", "30", "--record"],
       { cwd: root, encoding: "utf8", env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
     expect(r.stdout).toContain("verdict: PASS");
-    expect(r.stdout).toContain("then: pulumi up -s staging");
+    expect(r.stdout).toContain("then: commit Pulumi.staging.yaml in a pull request; merged, CI's deploy of staging exports it for the promotion gate");
     expect(r.status).toBe(0);
     const args = readFileSync(join(work, "pulumi-args"), "utf8").trimEnd().split("\n");
     expect(args.slice(0, 3)).toEqual(["config", "set", "shithubd:canaryVerdict"]);
