@@ -134,7 +134,7 @@ export function judgePromotion(input: PromotionInput): PromotionDecision {
 
 /** What the canary's verdict on the upstream stack says against promoting `version`, released there at `since`. */
 function canaryReasons(value: unknown, version: string, upstream: string, since: number, soakMinutes: number): string[] {
-  const record = `after the soak, npm run canary -- --stack ${upstream} --record, then pulumi up -s ${upstream}`;
+  const record = `after the soak, npm run canary -- --stack ${upstream} --record, and merge Pulumi.${upstream}.yaml through a pull request (CI deploys ${upstream})`;
   const canary = canaryVerdictOf(value);
   if (canary === undefined || canary.version !== version) {
     return [`${upstream} has no canary verdict on ${version}${canary === undefined ? "" : ` (its last is on ${canary.version})`}: ${record}`];

@@ -183,7 +183,7 @@ describe("production's promotion gate, from staging's exported release", () => {
     expect(refusal(await production("v1.9.0", await stagingOutputs(stdout, canaryVerdict("v1.9.0", minutesAgo(45), "fail")))))
       .toContain(`staging's canary failed v1.9.0 (judged ${minutesAgo(1)}: DB calls per request)`);
     expect(refusal(await production("v1.9.0", await stagingOutputs(stdout))))
-      .toContain("staging has no canary verdict on v1.9.0: after the soak, npm run canary -- --stack staging --record, then pulumi up -s staging");
+      .toContain("staging has no canary verdict on v1.9.0: after the soak, npm run canary -- --stack staging --record, and merge Pulumi.staging.yaml through a pull request (CI deploys staging)");
   });
 
   it("a hand-written verdict that is not one the canary writes is a config problem on staging", async () => {

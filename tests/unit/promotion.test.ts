@@ -107,7 +107,7 @@ describe("the promotion decision", () => {
   it("takes only a version staging's canary passed, after its current release there", () => {
     expect(judge(oneHost("v1.9.0", at(40))).verdict).toBe("passed");
     const none = judge(oneHost("v1.9.0", at(40)), "v1.9.0", GATE, null);
-    expect(none.reasons).toEqual(["staging has no canary verdict on v1.9.0: after the soak, npm run canary -- --stack staging --record, then pulumi up -s staging"]);
+    expect(none.reasons).toEqual(["staging has no canary verdict on v1.9.0: after the soak, npm run canary -- --stack staging --record, and merge Pulumi.staging.yaml through a pull request (CI deploys staging)"]);
     expect(judge(oneHost("v1.9.0", at(40)), "v1.9.0", GATE, passed("v1.8.0")).reasons[0]).toMatch(/^staging has no canary verdict on v1\.9\.0 \(its last is on v1\.8\.0\)/);
     const failed = judge(oneHost("v1.9.0", at(40)), "v1.9.0", GATE, { ...passed(), verdict: "fail", judgedAt: at(2), failed: ["DB calls per request"] });
     expect(failed.reasons).toEqual([`staging's canary failed v1.9.0 (judged ${at(2)}: DB calls per request)`]);
@@ -116,7 +116,7 @@ describe("the promotion decision", () => {
       .toMatch(/^staging's canary judged v1\.9\.0 as released at .*, not its current release there/);
     // A canary that watched less than the soak (--window 1) does not count.
     expect(judge(oneHost("v1.9.0", at(40)), "v1.9.0", GATE, { ...passed(), windowSeconds: 60 }).reasons)
-      .toEqual(["staging's canary watched v1.9.0 for 1 minutes, less than the 30 of shithubd:soakMinutes: after the soak, npm run canary -- --stack staging --record, then pulumi up -s staging"]);
+      .toEqual(["staging's canary watched v1.9.0 for 1 minutes, less than the 30 of shithubd:soakMinutes: after the soak, npm run canary -- --stack staging --record, and merge Pulumi.staging.yaml through a pull request (CI deploys staging)"]);
     // A verdict that is not one the canary writes is none.
     expect(judge(oneHost("v1.9.0", at(40)), "v1.9.0", GATE, { ...passed(), failed: ["x"] }).verdict).toBe("refused");
   });
