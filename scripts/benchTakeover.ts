@@ -100,7 +100,7 @@ async function main(): Promise<void> {
     const rsync = `rsync -a --delete -e 'ssh -i /root/.ssh/bench -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR' root@${source}:/data/repos/ /data/bare-repos/`;
     must(neu, "runuser -u postgres -- createdb bare");
     const bareDb = timed("bare pg_dump | pg_restore of everything", () => execFileSync("bash", ["-o", "pipefail", "-c",
-      `${ssh.join(" ")} root@${source} 'runuser -u postgres -- pg_dump -Fc -Z1 shithub' | ${ssh.join(" ")} root@${neu.publicIp} 'runuser -u postgres -- pg_restore -d bare --no-owner'`]));
+      `${ssh.join(" ")} root@${source} 'cd /tmp && runuser -u postgres -- pg_dump -Fc -Z1 shithub' | ${ssh.join(" ")} root@${neu.publicIp} 'cd /tmp && runuser -u postgres -- pg_restore -d bare --no-owner --no-privileges'`]));
     const bareRepos = timed("bare rsync of every repository", () => must(neu, rsync));
 
     console.error(`the delta, while the forge serves: ${DELTA_REPOS} repositories get 5 MB each, 10,000 rows`);

@@ -133,11 +133,13 @@ export class Takeover {
     const started = process.hrtime.bigint();
     await this.timed("the live forge stops taking writes", () => this.must("source", this.script("source", `window-start ${retryAfterSeconds}`)));
     try {
-      const [, changed] = await this.timed("the last changes: database caught up, repositories copied", () => Promise.all([
+      // Nothing writes any more: the sequences are final too, read beside the last changes.
+      const [, changed, sequences] = await this.timed("the last changes: database caught up, repositories copied, sequences read", () => Promise.all([
         this.must("source", this.script("db", "source-caught-up 600")),
         this.must("app", this.script("host", `copy ${this.hosts.source}`)),
+        this.must("source", this.script("db", "sequences")),
       ]));
-      await this.timed("the sequences", async () => this.must("db", this.script("db", "target-sequences"), `${await this.must("source", this.script("db", "sequences"))}\n`));
+      await this.timed("the sequences set", () => this.must("db", this.script("db", "target-sequences"), `${sequences}\n`));
       const repos = changed === "" ? [] : changed.split("\n");
       const [theirCounts, ourCounts, theirRefs, ourRefs] = await this.timed(`the checks: rows, refs, git fsck of ${repos.length} changed repositories`, () => Promise.all([
         this.must("source", this.script("db", "counts")),

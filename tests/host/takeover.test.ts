@@ -251,6 +251,11 @@ describe("the live forge as it runs today (the takeover's starting point)", () =
       expect({ status: prepared.status, stderr: prepared.stderr }).toEqual({ status: 0, stderr: expect.stringContaining("git fsck of every repository") });
       expect(counts(db)).toBe(counts(old));
       expect(refs(app)).toBe(refs(old));
+      // The fsck the copies rely on fails on a damaged object, naming the repository.
+      app.sh("cp -a /data/repos/al/alice/hello.git /data/repos/al/alice/damaged.git && f=$(find /data/repos/al/alice/damaged.git/objects -type f -path '*/objects/??/*' | head -n 1) && chmod u+w \"$f\" && printf 'x' | dd of=\"$f\" bs=1 seek=8 conv=notrunc 2>/dev/null");
+      const damaged = app.ssh("/usr/local/sbin/shithub-takeover-host fsck", "al/alice/hello.git\nal/alice/damaged.git\n");
+      app.sh("rm -rf /data/repos/al/alice/damaged.git");
+      expect({ status: damaged.status, stderr: damaged.stderr }).toEqual({ status: 1, stderr: expect.stringContaining("git fsck --strict failed in al/alice/damaged.git") });
       // The old forge keeps taking writes meanwhile; sync copies the repositories' changes.
       for (let i = 0; i < 60 && https().status !== "200"; i++) execFileSync("sleep", ["1"]);
       expect(commitAndPush("pushed while the copies run").status).toBe(0);
