@@ -1,8 +1,8 @@
 import { ed25519KeyPair } from "../../offline/sshKeyPair";
 import { execFile, execFileSync, spawn, spawnSync } from "node:child_process";
 import type { ChildProcess, StdioOptions } from "node:child_process";
-import { createHash } from "node:crypto";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { promisify } from "node:util";
@@ -149,19 +149,30 @@ export function worldCertificate(ca: { cert: string; key: string }, dir: string,
   return { cert, key };
 }
 
+/**
+ * A file named by its content, written once and whole (a temporary name, then a rename): steps
+ * that run at once on one host read it while another would be rewriting it, and a truncated
+ * known_hosts or key fails their SSH login.
+ */
+function contentFile(path: string, content: string): string {
+  if (!existsSync(path)) {
+    const temporary = `${path}.${process.pid}.${randomBytes(4).toString("hex")}`;
+    writeFileSync(temporary, content, { mode: 0o600 });
+    renameSync(temporary, path);
+  }
+  return path;
+}
+
 function sshTo(key: string, address: string): Pick<Machine, "ssh" | "sshAsync"> {
   /** A step's own key, in a file ssh reads (0600), next to the cloud's. */
   const keyFile = (privateKey: string | undefined): string => {
     if (privateKey === undefined) return key;
-    const file = `${key}.step.${createHash("sha256").update(privateKey).digest("hex").slice(0, 12)}`;
-    writeFileSync(file, privateKey, { mode: 0o600 });
-    return file;
+    return contentFile(`${key}.step.${createHash("sha256").update(privateKey).digest("hex").slice(0, 12)}`, privateKey);
   };
   const args = (command: string, hostKey?: string, privateKey?: string) => {
     let trust = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"];
     if (hostKey !== undefined) {
-      const knownHosts = `${key}.known_hosts.${createHash("sha256").update(address + hostKey).digest("hex").slice(0, 12)}`;
-      writeFileSync(knownHosts, `${address} ${hostKey}\n`);
+      const knownHosts = contentFile(`${key}.known_hosts.${createHash("sha256").update(address + hostKey).digest("hex").slice(0, 12)}`, `${address} ${hostKey}\n`);
       trust = ["-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${knownHosts}`, "-o", "HostKeyAlgorithms=ssh-ed25519"];
     }
     return ["-i", keyFile(privateKey), "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", ...trust, "-o", "LogLevel=ERROR", `root@${address}`, command];

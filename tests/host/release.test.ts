@@ -150,7 +150,7 @@ describe("the release script on a real systemd host", () => {
     const r = release(bundle("v1.0.0"));
     expect(r.status).toBe(0);
     expect(r.stderr.trim()).toBe("shithub-release v1.0.0: released (previous: v1.0.0); restarted: nothing");
-    expect(reportOf(r)).toEqual({ version: "v1.0.0", releasedAt: "2026-01-02T03:04:05Z" });
+    expect(reportOf(r)).toEqual({ version: "v1.0.0", releasedAt: "2026-01-02T03:04:05Z", ran: ["v1.0.0"] });
     firstReport = reportOf(r);
     expect(sh("stat -c '%a %U %G' /etc/shithub/web.env /etc/shithub/worker.env /etc/shithub/ssh.env")).toBe("600 root root\n600 root root\n640 root shithub");
     expect([mainPid("shithubd-web.service"), mainPid("shithubd-worker.service")]).toEqual(before);

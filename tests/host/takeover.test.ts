@@ -279,6 +279,9 @@ describe("the live forge as it runs today (the takeover's starting point)", () =
     it("the window: a push during it is refused cleanly; every row and ref equal; the stack out of standby serves the pushes from before", async () => {
       const window = takeover("window");
       for (let i = 0; i < 120 && https().status !== "503"; i++) execFileSync("sleep", ["0.5"]);
+      // git over SSH refuses once sshd has reloaded with the window's block (a reload re-creates
+      // its listener: a connection in that instant is refused outright).
+      for (let i = 0; i < 120 && old.ssh("grep -qxF '# shithub-takeover window end' /etc/ssh/sshd_config && sleep 1").status !== 0; i++) execFileSync("sleep", ["0.5"]);
       const head = serverHead();
       const refused = commitAndPush("pushed during the window");
       expect(refused.status).not.toBe(0);
