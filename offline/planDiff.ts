@@ -1,4 +1,5 @@
 import { createTwoFilesPatch } from "diff";
+import { isSecretName } from "../components/config/catalogue";
 import { SECRET_SIG } from "./summary";
 
 /** What a plan leaves behind that a diff compares: its resources' inputs and every host file. */
@@ -56,20 +57,48 @@ function changedInputs(before: Record<string, unknown>, after: Record<string, un
   return keys.filter((k) => stable(before[k]) !== stable(after[k])).map((k) => (isSecret(before[k]) || isSecret(after[k]) ? `${k} [secret]` : k));
 }
 
+const KEY_LINE = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/;
+/** A `KEY=` line whose value the masker may print: its name is not secret by shithubd's rule. */
+const clearLine = (line: string): { key: string; value: string } | undefined => {
+  const m = KEY_LINE.exec(line);
+  return m !== null && !isSecretName(m[1]!) ? { key: m[1]!, value: m[2]! } : undefined;
+};
+
 /**
- * A secret file's lines as tokens: equal lines share a token, different lines get different
- * ones, and no token is derived from a value. `KEY=VALUE` keeps its key, so the reader sees
- * which setting changed. The table is shared by both sides of one diff.
+ * The values a secret file holds under a secret name (shithubd's redaction rule: key, token,
+ * password, url, ...) or on a line that is not `KEY=VALUE`: what no line of the diff may print,
+ * whatever the name it appears under.
  */
-function masker(): (text: string) => string {
+export function secretValues(texts: readonly string[]): Set<string> {
+  const values = new Set<string>();
+  for (const line of texts.flatMap((t) => t.split("\n"))) {
+    if (line === "" || clearLine(line) !== undefined) continue;
+    const m = KEY_LINE.exec(line);
+    const value = (m === null ? line : m[2]!).replace(/^(["'])(.*)\1$/, "$2");
+    if (value.length >= 4) values.add(value);
+  }
+  return values;
+}
+
+/**
+ * A secret file's lines as a reviewer may read them. `KEY=VALUE` keeps its key; its value is in
+ * the clear only when the name is not secret and the value holds none of `secrets`, so
+ * `SHITHUB_LOG__FORMAT=json` reads as itself. Every other value is a token: equal values share
+ * one, different values get different ones, and no token is derived from a value. The table is
+ * shared by both sides of one diff.
+ */
+function masker(secrets: ReadonlySet<string>): (text: string) => string {
   const tokens = new Map<string, string>();
   const token = (value: string) => {
     if (!tokens.has(value)) tokens.set(value, `<secret value ${tokens.size + 1}>`);
     return tokens.get(value)!;
   };
+  const holdsSecret = (value: string) => [...secrets].some((s) => value.includes(s));
   return (text) => text.split("\n").map((line) => {
-    const m = /^([A-Za-z_][A-Za-z0-9_]*=)(.*)$/.exec(line);
-    return m !== null ? `${m[1]}${m[2] === "" ? "" : token(m[2]!)}` : line === "" ? "" : token(line);
+    const clear = clearLine(line);
+    if (clear !== undefined && !holdsSecret(clear.value)) return line;
+    const m = KEY_LINE.exec(line);
+    return m !== null ? `${m[1]}=${m[2] === "" ? "" : token(m[2]!)}` : line === "" ? "" : token(line);
   }).join("\n");
 }
 
@@ -84,7 +113,7 @@ interface Release {
 /**
  * What a reviewer reads of a step's bundle (components/hosts/bundle.ts): the script it runs and
  * each program it stages (a file starting with `#!`: the scripts and libraries root runs), in the
- * clear; its variables as masked `KEY=` lines (a bundle's variables may be secrets); and for a
+ * clear; its variables as `KEY=` lines, masked as a secret file's are; and for a
  * release, its version and checksum. Staged data files are the host files listed beside it.
  */
 export function bundleParts(text: string): { variables: string; programs: Record<string, string>; release?: Release } {
@@ -131,7 +160,7 @@ export function diffPlans(before: PlanSnapshot, after: PlanSnapshot, labels: { r
   for (const [k, r] of old) if (!next.has(k)) resources.push({ op: "delete", type: r.type, name: r.name, inputs: [] });
 
   const fileKey = (f: { host: string; path: string }) => `${f.host}\u0000${f.path}`;
-  // A bundle as its parts: its programs in the clear, its variables masked.
+  // A bundle as its parts: its programs in the clear, its variables as a secret file.
   type Part = { host: string; path: string; content: string; secret: boolean };
   const releases: Array<{ host: string; from?: Release; to?: Release }> = [];
   const partsOf = (files: PlanSnapshot["files"], side: "from" | "to"): Part[] => files.flatMap((f): Part[] => {
@@ -148,13 +177,14 @@ export function diffPlans(before: PlanSnapshot, after: PlanSnapshot, labels: { r
   });
   const oldFiles = new Map(partsOf(before.files, "from").map((f) => [fileKey(f), f]));
   const newFiles = new Map(partsOf(after.files, "to").map((f) => [fileKey(f), f]));
+  const secrets = secretValues([...oldFiles.values(), ...newFiles.values()].filter((f) => f.secret).map((f) => f.content));
   const files: Array<{ host: string; path: string; patch: string }> = [];
   for (const k of [...new Set([...oldFiles.keys(), ...newFiles.keys()])].sort()) {
     const a = oldFiles.get(k);
     const b = newFiles.get(k);
     if (a?.content === b?.content) continue;
     const { host, path } = (b ?? a)!;
-    const mask = a?.secret === true || b?.secret === true ? masker() : (t: string) => t;
+    const mask = a?.secret === true || b?.secret === true ? masker(secrets) : (t: string) => t;
     const patch = createTwoFilesPatch(`a${path}`, `b${path}`, a === undefined ? "" : mask(a.content), b === undefined ? "" : mask(b.content),
       a === undefined ? "(absent)" : labels.before, b === undefined ? "(absent)" : labels.after);
     files.push({ host, path, patch: patch.replace(/^=+\n/, "") });
@@ -175,7 +205,9 @@ export function renderPlanDiff(stack: string, diff: PlanDiff, labels: { readonly
   for (const r of diff.releases) {
     const from = r.from === undefined ? "(none)" : r.from.version;
     const to = r.to === undefined ? "(none)" : r.to.version;
-    const sums = `sha256 ${r.from === undefined ? "(none)" : short(r.from.sha256)} → ${r.to === undefined ? "(none)" : short(r.to.sha256)}`;
+    const sums = r.from !== undefined && r.to !== undefined && r.from.sha256 === r.to.sha256
+      ? `sha256 unchanged: ${short(r.to.sha256)}`
+      : `sha256 ${r.from === undefined ? "(none)" : short(r.from.sha256)} → ${r.to === undefined ? "(none)" : short(r.to.sha256)}`;
     out.push(`Release on ${r.host}: ${from} → ${to} (${sums})`);
   }
   const hosts = [...new Set(diff.files.map((f) => f.host))];

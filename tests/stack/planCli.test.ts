@@ -96,14 +96,15 @@ describe("npm run plan", () => {
       }
     });
 
-    it("a version bump: the release per app host, version and checksum, and its step's variables masked", () => {
+    it("a version bump: the release per app host, version and checksum, and its step's variables, secret names masked", () => {
       const file = join(clone, "Pulumi.staging.yaml");
       writeFileSync(file, readFileSync(file, "utf8").replace(/shithubd:version: v1\.8\.1/, "shithubd:version: v1.9.0"));
       try {
         const run = plan("--stack", "staging", "--dir", clone, "--diff", "HEAD");
         expect(run.code).toBe(0);
-        expect(run.stdout).toMatch(/^Release on shithub-staging: v1\.8\.1 → v1\.9\.0 \(sha256 .+ → .+\)$/m);
-        expect(run.stdout).toMatch(/^\+RELEASE_VERSION=<secret value \d+>$/m);
+        expect(run.stdout).toMatch(/^Release on shithub-staging: v1\.8\.1 → v1\.9\.0 \(sha256 unchanged: .+\)$/m);
+        expect(run.stdout).toMatch(/^\+RELEASE_VERSION=.*v1\.9\.0/m);
+        expect(run.stdout).toMatch(/^\+ARTIFACT_URL=<secret value \d+>$/m);
       } finally {
         execFileSync("git", ["-C", clone, "checkout", "-q", "--", "."]);
       }
