@@ -3,12 +3,14 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { commandsReference } from "./cli/commands";
 import { configReference } from "./cli/configReference";
+import { outputsReference } from "./cli/outputsReference";
 import { EXIT, runCommand } from "./cli/command";
 import type { CommandSpec } from "./cli/command";
 
 export const REFERENCES: Readonly<Record<string, () => string>> = {
   "docs/reference/commands.md": commandsReference,
   "docs/reference/config.md": configReference,
+  "docs/reference/outputs.md": outputsReference,
 };
 
 export const DOCS_REFERENCE_COMMAND: CommandSpec = {
