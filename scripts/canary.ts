@@ -19,7 +19,7 @@ import type { CommandSpec, Parsed } from "./cli/command";
 
 export const CANARY_COMMAND: CommandSpec = {
   script: "canary",
-  summary: "judge the release the stack runs from the monitoring host's Prometheus: the soak after the release against the same time before it (docs/releases.md)",
+  summary: "judge the release the stack runs from the monitoring host's Prometheus: the soak after the release against the same time before it (docs/explanation/releases.md)",
   synopsis: ["--stack <name> --prometheus http://<monitoring host's private address>:9090 --via root@<monitoring host's public address> [--at <time>] [--window <minutes>] [--record] [--dir <dir>]"],
   options: {
     stack: STACK_OPTION,
@@ -81,7 +81,7 @@ async function main(parsed: Parsed): Promise<number> {
       if (set.error !== undefined || set.status !== 0) {
         throw new Refusal(`could not record the verdict (${set.error?.message ?? `pulumi exited ${set.status}`}); run:\n  ${command}`);
       }
-      console.log(`recorded: ${command}\nthen: commit Pulumi.${args.stack}.yaml in a pull request; merged, CI's deploy of ${args.stack} exports it for the promotion gate (docs/releases.md)`);
+      console.log(`recorded: ${command}\nthen: commit Pulumi.${args.stack}.yaml in a pull request; merged, CI's deploy of ${args.stack} exports it for the promotion gate (docs/runbooks/release.md)`);
     }
     return code;
   } catch (err) {

@@ -1,4 +1,4 @@
-// npm run takeover -- <verb>: taking a live forge over (docs/takeover.md); --help lists the verbs.
+// npm run takeover -- <verb>: taking a live forge over (docs/runbooks/takeover.md); --help lists the verbs.
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
@@ -14,7 +14,7 @@ import type { CommandSpec, Parsed } from "./cli/command";
 
 export const TAKEOVER_COMMAND: CommandSpec = {
   script: "takeover",
-  summary: "take a live forge over onto a stack, with nothing lost and a short, measured window (docs/takeover.md)",
+  summary: "take a live forge over onto a stack, with nothing lost and a short, measured window (docs/runbooks/takeover.md)",
   synopsis: [
     "import-file --stack <name> [--out <file>] [--dir <dir>]",
     "prepare|sync|window|abort|retire --stack <name> --source <address> --app <address> [--db <address>] [--retry-after <seconds>] [--dir <dir>]",
@@ -94,7 +94,7 @@ async function hostVerb(verb: string, stack: string, dir: string, hosts: Takeove
       const seconds = await takeover.window(retryAfter);
       process.stdout.write([
         `window: ${seconds.toFixed(1)} s without writes; every row and ref equal, git fsck clean.`,
-        "Now, while the live forge answers 503 (docs/takeover.md):",
+        "Now, while the live forge answers 503 (docs/runbooks/takeover.md):",
         `  point the domain's A/AAAA records at the stack's app host (${hosts.app}), then`,
         `  pulumi config rm shithubd:takeover -s ${stack} && pulumi config rm shithubd:takeoverSource -s ${stack} && pulumi up -s ${stack}`,
         `  npm run takeover -- retire --stack ${stack} --source ${hosts.source} --app ${hosts.app}`,

@@ -1,4 +1,4 @@
-// What the workflows may do with the stacks' secrets (docs/ci.md), as checks on their text:
+// What the workflows may do with the stacks' secrets (docs/explanation/ci.md), as checks on their text:
 // no secret of a stack reaches code no reviewer approved, and nothing runs unpinned.
 import { parse } from "yaml";
 
@@ -66,7 +66,7 @@ export function workflowPolicyProblems(text: string, file: string, policy: Workf
     const jobText = JSON.stringify(job);
     const env = environmentName(job);
     const usesSecrets = /\bsecrets\.(?!GITHUB_TOKEN\b)/.test(jobText) || /secrets:\s*inherit/.test(jobText);
-    if (usesSecrets && env === undefined) problems.push(`${where}: reads secrets without an environment: a stack's secrets are environment secrets (docs/ci.md), never repository secrets`);
+    if (usesSecrets && env === undefined) problems.push(`${where}: reads secrets without an environment: a stack's secrets are environment secrets (docs/explanation/ci.md), never repository secrets`);
     // An expression (a stack input) can name any environment: it counts as a deploy one.
     const deploys = env !== undefined && (policy.deployEnvironments.includes(env) || env.includes("${{"));
     if (env !== undefined && !deploys && !policy.previewEnvironments.includes(env)) problems.push(`${where}: environment ${env} is neither a stack's (${policy.deployEnvironments.join(", ")}) nor a preview's (${policy.previewEnvironments.join(", ")})`);

@@ -63,7 +63,7 @@ export const BACKUP_FILE_PATHS: Readonly<Record<string, string>> = {
 };
 
 /** Postgres's archive_timeout: a segment with any WAL in it is archived within this; the WAL alert allows two. */
-export const WAL_ARCHIVE_TIMEOUT_SECONDS = 300;
+export const WAL_ARCHIVE_TIMEOUT_SECONDS = 60;
 
 /** Every file the backup setup installs, by the name the setup script knows it by. */
 export function backupHostFiles(inputs: BackupHostInputs): Record<string, string> {

@@ -21,7 +21,7 @@ export interface ScopedKey {
 export type KeyName = "dump" | "wal" | "repos" | "dr-sync" | "app" | "observer";
 
 /**
- * One key per job, each on the hosts that run the job only (docs/backups.md: what a compromised
+ * One key per job, each on the hosts that run the job only (docs/explanation/backups.md: what a compromised
  * host can destroy). `readwrite` lets a key delete; the buckets' delete guards (bucketPolicy.ts)
  * take that back wherever a job has no reason to.
  */

@@ -91,7 +91,7 @@ export function parseHostsConfig(
     const text = values[key];
     const exampleItem = key === "hosts" ? "{...}" : ITEM_CHECKS[key].example;
     const setFirst = key === "hosts"
-      ? `pulumi config set --path 'shithubd:hosts[0].name' shithub-app -s ${stack}  # then .size, .roles[0], .volume (see docs/configuration.md)`
+      ? `pulumi config set --path 'shithubd:hosts[0].name' shithub-app -s ${stack}  # then .size, .roles[0], .volume (see docs/reference/config.md)`
       : `pulumi config set --path '${qualified(key)}[0]' ${exampleItem} -s ${stack}`;
     if (text === undefined && OPTIONAL_LISTS.includes(key)) continue;
     if (text === undefined) {

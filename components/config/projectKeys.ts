@@ -184,7 +184,7 @@ export const PROJECT_KEYS: readonly ProjectKey[] = [
   {
     name: "sshPrivateKey",
     type: "string",
-    description: "This stack's deploy key: every step logs in to root@ each host with it, and the access step keeps its public half (and only it, with shithubd:authorizedKeys) in root's authorized_keys. One per stack; docs/hosts.md has the rotation.",
+    description: "This stack's deploy key: every step logs in to root@ each host with it, and the access step keeps its public half (and only it, with shithubd:authorizedKeys) in root's authorized_keys. One per stack; docs/runbooks/rotate-keys-and-secrets.md has the rotation.",
     secret: true,
     example: "\"$(cat ~/.ssh/shithub_deploy)\"",
     check: (v) => (publicKeyOf(v) !== undefined ? undefined : "must be an unencrypted ed25519 or RSA private key, as ssh-keygen writes it (OpenSSH or PEM)"),
@@ -192,7 +192,7 @@ export const PROJECT_KEYS: readonly ProjectKey[] = [
   {
     name: "reposBackupPassword",
     type: "string",
-    description: "The password of the repositories' restic repository (restic encrypts every snapshot with it). Keep a copy away from the stack: a restore after losing everything needs it. Changing it does not re-key the repository: docs/backups.md has how.",
+    description: "The password of the repositories' restic repository (restic encrypts every snapshot with it). Keep a copy away from the stack: a restore after losing everything needs it. Changing it does not re-key the repository: docs/runbooks/rotate-keys-and-secrets.md has how.",
     secret: true,
     example: "\"$(openssl rand -base64 32)\"",
     // restic.env is read by systemd (EnvironmentFile=) and sourced by bash (the setup and drill
@@ -299,7 +299,7 @@ export const PROJECT_KEYS: readonly ProjectKey[] = [
   {
     name: "drRegion",
     type: "string",
-    description: "Second Spaces region holding the DR copies of dumps and WAL.",
+    description: "Second Spaces region holding the DR copies: dumps, WAL and base backups, the repositories' restic repository, and shithubd's objects.",
     default: "sfo3",
     example: "sfo3",
     check: (v) => (REGIONS.includes(v) ? undefined : `must be a DigitalOcean region: ${REGIONS.join(", ")}`),
@@ -471,7 +471,7 @@ export const PROJECT_KEYS: readonly ProjectKey[] = [
   {
     name: "takeover",
     type: "string",
-    description: "standby while a live forge is taken over (docs/takeover.md): app hosts get shithubd but do not run it until the window.",
+    description: "standby while a live forge is taken over (docs/runbooks/takeover.md): app hosts get shithubd but do not run it until the window.",
     optional: true,
     example: "standby",
     check: (v) => (v === "standby" ? undefined : "must be standby (remove the key when the takeover is done: pulumi config rm shithubd:takeover)"),

@@ -156,7 +156,7 @@ export function checkEnv(input: EnvCheckInput): Problem[] {
         if (!notInCatalogue.has(name)) {
           notInCatalogue.add(name);
           problems.push({ stack, key: qualified(name), message: `is written by ${template.path}, but shithubd's key catalogue does not have it`,
-            fix: `add it to components/config/catalogue.ts: its TOML path and type in TOML_KEYS, and in SINCE the first shithubd release that reads it (docs/configuration.md)` });
+            fix: `add it to components/config/catalogue.ts: its TOML path and type in TOML_KEYS, and in SINCE the first shithubd release that reads it (docs/runbooks/add-an-env-var.md)` });
         }
         continue;
       }

@@ -92,7 +92,7 @@ export function firewallPlans(hosts: readonly HostSpec[], adminCidrs: readonly s
       : modules.flatMap((m) => m.egress?.(roles) ?? []).map((e) => ({ ...e, destination: "anywhere" as const }));
     return withRole.length === 0 || inbound.length + outbound.length === 0 ? [] : [{ id: role, hosts: names(withRole), inbound, outbound }];
   });
-  // A takeover (docs/takeover.md): the db host's subscription and the app host's repository copy
+  // A takeover (docs/runbooks/takeover.md): the db host's subscription and the app host's repository copy
   // reach the live box through SSH, its one port they need; the rule goes when the takeover ends.
   const copying = hosts.filter((h) => h.roles.includes("app") || h.roles.includes("db"));
   const takeover: FirewallPlan[] = roles.takeoverSource === undefined ? [] : [{

@@ -18,7 +18,7 @@ export function judgeDeployKey(stack: string, from: string, ownFingerprint: stri
   if (rotating) return { verdict: "rotating", message: `${shared}; the next key is in shithubd:authorizedKeys: after this update, switch to it: ${finish}` };
   return {
     verdict: "refused",
-    message: `Stack '${stack}' refuses to run: ${shared}; no resource was registered and no host was touched. Give it its own key in two updates (docs/hosts.md, rotating the deploy key): ` +
+    message: `Stack '${stack}' refuses to run: ${shared}; no resource was registered and no host was touched. Give it its own key in two updates (docs/runbooks/rotate-keys-and-secrets.md): ` +
       `ssh-keygen -t ed25519 -N '' -C 'shithub-infra ${stack}' -f ${key} && pulumi config set --path 'shithubd:authorizedKeys[0]' "$(cat ${key}.pub)" -s ${stack} && pulumi up -s ${stack}, then ${finish}`,
   };
 }

@@ -30,7 +30,7 @@ export function dbSetupVars(platform: Platform): Record<string, string | number>
 export const db: RoleModule = {
   id: "db",
   summary: "PostgreSQL: data on the volume, roles, database, extensions; listens on the VPC only for its clients",
-  packages: () => ["postgresql", "postgresql-contrib", "rclone", "age"],
+  packages: () => ["postgresql", "postgresql-contrib", "rclone", "age", "zstd"],
   openings: [{ protocol: "tcp", ports: String(POSTGRES_PORT), from: "databaseClients", why: "PostgreSQL from the app and backup hosts, over the VPC" }],
   files: (platform) => [
     { name: "shithub.conf", path: `${postgresConfDir(platform)}/conf.d/50-shithub.conf`, mode: "0644", owner: "root:root" },

@@ -34,7 +34,7 @@ export interface RoleOptions {
 
 /**
  * Where the DR copy runs: the monitoring host, which holds no key that writes a primary bucket;
- * without one, the host that dumps (then one compromised host reaches both copies: docs/backups.md).
+ * without one, the host that dumps (then one compromised host reaches both copies: docs/explanation/backups.md).
  */
 export function drSyncHostOf(hosts: readonly HostSpec[]): string | undefined {
   return (hosts.find((h) => h.roles.includes("monitoring")) ?? hosts.find((h) => h.roles.includes("backup")) ?? hosts.find((h) => h.roles.includes("db")))?.name;

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { scramSha256Verifier } from "../roles/scram";
 
 /**
- * The takeover of a live forge (docs/takeover.md) as steps on three hosts: the live box
+ * The takeover of a live forge (docs/runbooks/takeover.md) as steps on three hosts: the live box
  * (`source`), the stack's app host and its db host (the same host on a one-droplet stack). Each
  * step is one of the three scripts in templates/takeover, installed on the hosts first and run as
  * root; what one step prints (a public key, a host key, the sequences) is the next one's stdin.

@@ -3,7 +3,7 @@ import { qualified } from "../config/projectKeys";
 import type { Problem } from "../config/problems";
 import { configSetCommand } from "../config/problems";
 
-/** A takeover in progress (docs/takeover.md): the live box the stack copies from. */
+/** A takeover in progress (docs/runbooks/takeover.md): the live box the stack copies from. */
 export interface TakeoverConfig {
   /** The live box's public address: the stack's app and db hosts reach its SSH, and nothing else of it. */
   readonly source: string;

@@ -30,7 +30,7 @@ export function configReference(): string {
     "",
     "<!-- Generated from the program's own key tables (components/config/projectKeys.ts, hostsConfig.ts, catalogue.ts) by `npm run docs:reference`; a test fails when it drifts. -->",
     "",
-    "Every key a stack file may hold. A key the program does not know is refused at preview, with a suggestion. How to add an environment variable: [configuration.md](../configuration.md).",
+    "Every key a stack file may hold. A key the program does not know is refused at preview, with a suggestion. How to add an environment variable: [add-an-env-var.md](../runbooks/add-an-env-var.md); what secrets are and how they are set: [configuration.md](../explanation/configuration.md).",
     "",
     "## Project keys",
     "",

@@ -1,7 +1,7 @@
 #!/bin/bash
 # shithub-wal-restore NAME PATH IDENTITY: a restore_command. Fetches the archived WAL file NAME
-# (wal/NAME/<sha256>.age, shithub-wal-archive), opens it with the age identity in IDENTITY and
-# writes it to PATH, checking the digest its name carries (of several objects, the one that
+# (wal/NAME/<sha256>.zst.age, shithub-wal-archive; <sha256>.age from before compression), opens
+# it with the age identity in IDENTITY and writes it to PATH, checking the digest its name carries (of several objects, the one that
 # matches). Exits 1 when NAME was never archived
 # (PostgreSQL's sign that recovery has reached the end of the archive).
 set -euo pipefail
@@ -18,8 +18,12 @@ mapfile -t archived <<<"$listing"
 # More than one object under a name is someone else's writing (the archiver never writes a
 # second): the one whose opened content has the digest its name carries is the archived one.
 for object in "${archived[@]}"; do
-  if "${rc[@]}" cat "$WAL_REMOTE/wal/$name/$object" | age --decrypt --identity "$identity" --output "$path.partial" &&
-    [ "$(sha256sum "$path.partial" | cut -c1-64).age" = "$object" ]; then
+  case $object in
+    *.zst.age) open=(zstd -q -d -c) suffix=.zst.age ;;
+    *) open=(cat) suffix=.age ;;
+  esac
+  if "${rc[@]}" cat "$WAL_REMOTE/wal/$name/$object" | age --decrypt --identity "$identity" | "${open[@]}" >"$path.partial" &&
+    [ "$(sha256sum "$path.partial" | cut -c1-64)$suffix" = "$object" ]; then
     [ "${#archived[@]}" = 1 ] || echo "shithub-wal-restore: $name is archived ${#archived[@]} times: took $object, the one that matches its digest" >&2
     mv -f -- "$path.partial" "$path"
     exit 0

@@ -1,5 +1,5 @@
 #!/bin/bash
-# shithub-takeover-db <verb>: the database half of taking a live forge over (docs/takeover.md).
+# shithub-takeover-db <verb>: the database half of taking a live forge over (docs/runbooks/takeover.md).
 # The old box's PostgreSQL publishes every table but the migration ledger; the stack's db host,
 # whose schema shithubd's own `migrate up` made at the same version, subscribes and copies. In the
 # window, with the old forge read-only: wait until the subscriber has everything, copy the

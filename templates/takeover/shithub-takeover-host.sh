@@ -1,5 +1,5 @@
 #!/bin/bash
-# shithub-takeover-host <verb>: a stack host's side of the takeover (docs/takeover.md), run as
+# shithub-takeover-host <verb>: a stack host's side of the takeover (docs/runbooks/takeover.md), run as
 # root. The stack's hosts reach the live box over SSH only, each with a key of its own that the
 # live box lets in for one thing (shithub-takeover-source authorize), against the host key the
 # operator's own session read from it. Keys live in /etc/shithub-takeover, root's alone.

@@ -1,5 +1,5 @@
 #!/bin/bash
-# shithub-takeover-source <verb>: the live forge's side of the takeover window (docs/takeover.md),
+# shithub-takeover-source <verb>: the live forge's side of the takeover window (docs/runbooks/takeover.md),
 # run as root on the old box. What it changes it records first under /var/lib/shithub-takeover,
 # so `window-abort` puts the forge back exactly as it was, with every write it took.
 #

@@ -184,8 +184,10 @@ describe("the backup system on a real host", () => {
     sh("runuser -u postgres -- psql -q -c 'SELECT pg_switch_wal()'");
     sh("for i in $(seq 60); do [ \"$(runuser -u postgres -- psql -At -c 'SELECT archived_count FROM pg_stat_archiver')\" -gt 0 ] && exit 0; sleep 0.5; done; exit 1");
     const [segment] = objects(BUCKETS.wal, "wal");
-    expect(segment!.Path).toMatch(/^[0-9A-F]{24}\/[0-9a-f]{64}\.age$/);
+    expect(segment!.Path).toMatch(/^[0-9A-F]{24}\/[0-9a-f]{64}\.zst\.age$/);
     expect(rclone("cat", "--s3-no-check-bucket", "--count", "21", `s:${BUCKETS.wal}/wal/${segment!.Path}`)).toBe("age-encryption.org/v1");
+    // A switched segment is 16 MiB whatever it holds (archive_timeout switches every minute): compressed, it is its contents.
+    expect(segment!.Size).toBeLessThan(2 * 1024 * 1024);
     sh("systemctl start shithub-basebackup.service");
     const [base] = objects(BUCKETS.wal, "base");
     expect(base!.Path).toMatch(/^base-\d{8}T\d{6}Z\.tar\.gz\.age$/);
@@ -201,6 +203,19 @@ describe("the backup system on a real host", () => {
     expect(other.stderr).toContain("shithub-wal-archive: 0000000100000000000000AA.probe is already archived with other content");
     expect(objects(BUCKETS.wal, "wal/0000000100000000000000AA.probe")).toHaveLength(1);
     sh("rm -f /var/tmp/seg");
+  });
+
+  it("a WAL object archived before compression (<sha256>.age) is still archived for the archiver and opened for a restore", () => {
+    const r = machine.ssh(`set -euo pipefail
+      . /etc/shithub-backup/backup.env; export RCLONE_CONFIG=$WAL_RCLONE_CONFIG
+      key=$(mktemp); cat >"$key"
+      printf 'an old segment' > /var/tmp/old-seg; chown postgres /var/tmp/old-seg
+      age -R /etc/shithub-backup/recipients /var/tmp/old-seg | rclone rcat --s3-no-check-bucket "$WAL_REMOTE/wal/0000000100000000000000AB.old/$(sha256sum /var/tmp/old-seg | cut -c1-64).age"
+      runuser -u postgres -- /usr/local/bin/shithub-wal-archive /var/tmp/old-seg 0000000100000000000000AB.old
+      /usr/local/bin/shithub-wal-restore 0000000100000000000000AB.old /var/tmp/old-seg.restored "$key"
+      cat /var/tmp/old-seg.restored; rm -f "$key" /var/tmp/old-seg /var/tmp/old-seg.restored`, `${TEST_BACKUP_KEY.identity}\n`);
+    expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: "an old segment", stderr: "" });
+    expect(objects(BUCKETS.wal, "wal/0000000100000000000000AB.old")).toHaveLength(1);
   });
 
   const psql = (sql: string) => sh(`psql -X -At '${DB_URL}' -c "${sql}"`);
@@ -258,7 +273,7 @@ describe("the backup system on a real host", () => {
     expect({ status: r.status, rows: r.stdout.trim() })
       .toEqual({ status: 0, rows: expect.stringMatching(/^first,second,third \/usr\/local\/bin\/shithub-wal-spool %f %p \/var\/tmp\/shithub-pitr\.\w+\|\|off$/) });
     expect(r.stderr).toContain(`shithub-pitr-drill: recovered to ${target} from ${planted} and the archived WAL`);
-    expect(r.stderr).toMatch(/shithub-wal-restore: [0-9A-F]{24} is archived 2 times: took [0-9a-f]{64}\.age, the one that matches its digest/);
+    expect(r.stderr).toMatch(/shithub-wal-restore: [0-9A-F]{24} is archived 2 times: took [0-9a-f]{64}\.zst\.age, the one that matches its digest/);
     expect(sh("ls /var/tmp /run | grep -c 'shithub-pitr' || true")).toBe("0");
   });
 

@@ -120,7 +120,7 @@ const failures = (load: LoadResult) => ({ failed: load.failed, kinds: load.kinds
 /** The ssh an operator runs, with their own key (the canary's SHITHUB_SSH). */
 const OPERATOR_SSH = ["ssh", "-i", operatorKey, "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"];
 /**
- * The monitoring host's Prometheus as an operator reaches it (docs/monitoring.md, Canary): on its VPC address,
+ * The monitoring host's Prometheus as an operator reaches it (docs/explanation/monitoring.md, Canary): on its VPC address,
  * each query run as curl on the monitoring host over SSH (sshd forwards no port).
  */
 function prometheus(): { url: string; via: Transport } {
@@ -432,7 +432,7 @@ describe("the production topology, converged from a fresh stack", () => {
     expect(spaces.objects(bucket(fresh, "repos-dr"), "snapshots")).toEqual(spaces.objects(bucket(fresh, "repos"), "snapshots"));
   });
 
-  describe("what each host's own keys cannot destroy, asked of radosgw (docs/backups.md)", () => {
+  describe("what each host's own keys cannot destroy, asked of radosgw (docs/explanation/backups.md)", () => {
     /** "refused by radosgw" when the command failed on an S3 AccessDenied; else what happened, to read in the diff. */
     const denied = (host: string, command: string): string => {
       const r = machine(host).ssh(`${command} 2>&1`);

@@ -40,7 +40,7 @@ artifacts.publish(VERSION, "migrations=1");
 const legacy = legacyBox(DOMAIN, readFileSync(artifacts.fileOf(VERSION), "utf8"));
 /** The live box is the cloud's first droplet; the stack's follow. */
 const LEGACY_IP = publicIpOf(0);
-/** What an operator sets before the stack's first up (docs/takeover.md). */
+/** What an operator sets before the stack's first up (docs/runbooks/takeover.md). */
 const TAKEOVER = { "shithubd:takeover": "standby", "shithubd:takeoverSource": LEGACY_IP };
 const plan = (set: Record<string, string>): Promise<Plan> =>
   planCommitted(production, worldSubstitutions({ artifacts, acmeDirectory: () => pebble.directoryUrl }), { version: VERSION, sha256: artifacts.sha(VERSION) }, set);

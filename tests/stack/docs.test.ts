@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { COMMANDS } from "../../scripts/cli/commands";
 import { ROOT } from "./stackCopy";
 
@@ -94,6 +94,23 @@ describe("the shell blocks of README.md and docs/", () => {
       expect(run.flags.filter((f) => !known.includes(f))).toEqual([]);
       if (spec!.verbs !== undefined) expect(Object.keys(spec!.verbs)).toContain(run.verb);
     }
+  });
+
+  it("every relative link in README.md and docs/ names a file of the repository", () => {
+    const broken = FILES.flatMap((f) => [...readFileSync(f, "utf8").matchAll(/\]\(([^)\s]+)\)/g)]
+      .map((m) => m[1]!.split("#")[0]!)
+      .filter((target) => target !== "" && !/^[a-z]+:/.test(target) && !existsSync(join(dirname(f), target)))
+      .map((target) => `${relative(ROOT, f)} -> ${target}`));
+    expect(broken).toEqual([]);
+  });
+
+  // shithubd's own docs (its repository's docs/internal/...) are cited as "shithubd's own docs/..."
+  it("every docs/ page the program, its scripts, templates, tests and workflows name exists", () => {
+    const sources = execFileSync("git", ["ls-files", "components", "scripts", "templates", "tests", "offline", "policy", ".github", "Pulumi.*.yaml", "index.ts"], { cwd: ROOT, encoding: "utf8" })
+      .split("\n").filter((f) => f !== "" && existsSync(join(ROOT, f)) && !f.endsWith(".pyc"));
+    const named = sources.flatMap((f) => [...readFileSync(join(ROOT, f), "utf8").matchAll(/(?<!shithubd.s own )\bdocs\/[\w/-]+\.md\b/g)].map((m) => ({ f, page: m[0] })));
+    expect(named.length).toBeGreaterThan(10);
+    expect(named.filter(({ page }) => !existsSync(join(ROOT, page))).map(({ f, page }) => `${f}: ${page}`)).toEqual([]);
   });
 
   const pages = FILES.map((f) => relative(ROOT, f)).filter((f) => ALL.some((b) => b.file === f && isOffline(b)));

@@ -6,7 +6,7 @@ import { problemsOf, rawConfig, configOf } from "../helpers";
 const rules = (list: unknown[]) => ({ "shithubd:lifecycleRules": JSON.stringify(list) });
 
 describe("backup buckets and lifecycle", () => {
-  it("plans eight buckets with the retention of docs/backups.md", () => {
+  it("plans eight buckets with the retention of docs/explanation/backups.md", () => {
     const { backups } = configOf(rawConfig());
     expect(backups.buckets.map((b) => [b.name, b.region, b.guard])).toEqual([
       ["shithub-staging-backups", "nyc3", "objects"], ["shithub-staging-backups-dr", "sfo3", "objects"],

@@ -306,7 +306,7 @@ describe("a versioned catalogue: which shithubd release reads each key", () => {
   it("a template naming a key the catalogue lacks is a numbered problem with the file to edit, never a throw", () => {
     const problems = problemsOf(rawConfig({}), template("SHITHUB_FOO__BAR={{{SHITHUB_FOO__BAR}}}\n"));
     expect(problems.map((p) => [p.key, p.message, p.fix])).toEqual([["shithubd:SHITHUB_FOO__BAR", "is written by templates/env/web.env.mustache, but shithubd's key catalogue does not have it",
-      "add it to components/config/catalogue.ts: its TOML path and type in TOML_KEYS, and in SINCE the first shithubd release that reads it (docs/configuration.md)"]]);
+      "add it to components/config/catalogue.ts: its TOML path and type in TOML_KEYS, and in SINCE the first shithubd release that reads it (docs/runbooks/add-an-env-var.md)"]]);
     expect(formatProblems(problems)).toMatch(/^Stack 'staging' has 1 configuration problem;[^]*\n {2}1\. shithubd:SHITHUB_FOO__BAR: /);
   });
 });

@@ -42,7 +42,7 @@ describe("a release step's report", () => {
 });
 
 describe("the promotion decision", () => {
-  describe("a rollback (docs/releases.md): production returns to a version its app hosts ran before", () => {
+  describe("a rollback (docs/runbooks/rollback.md): production returns to a version its app hosts ran before", () => {
     /** Production's own release output: its app host runs `version` and has run `ran`. */
     const production = (version: string, ran: string[]) => ({ version, hosts: { "shithub-app": { version, releasedAt: at(60), ran } } });
     const rollback = (current: unknown, version: string, upstream: unknown) =>

@@ -32,7 +32,7 @@ describe("the workflows' secrets policy", () => {
     expect(problems(preview.replace("environment: staging-preview", "environment: production")))
       .toContain("w.yml: jobs.preview: environment production in a workflow that pull requests start: a pull request's code may only get a preview environment (staging-preview)");
     expect(problems(preview.replace("    environment: staging-preview\n", "")))
-      .toEqual(["w.yml: jobs.preview: reads secrets without an environment: a stack's secrets are environment secrets (docs/ci.md), never repository secrets"]);
+      .toEqual(["w.yml: jobs.preview: reads secrets without an environment: a stack's secrets are environment secrets (docs/explanation/ci.md), never repository secrets"]);
     expect(problems(preview.replace("on:\n  pull_request:", "on:\n  pull_request_target:")))
       .toContainEqual(expect.stringMatching(/^w\.yml: on pull_request_target: it runs with the repository's secrets/));
   });
