@@ -37,6 +37,7 @@ targets=(
   "shithub-wal-archive /usr/local/bin/shithub-wal-archive 0755 root:root"
   "shithub-wal-restore /usr/local/bin/shithub-wal-restore 0755 root:root"
   "shithub-wal-spool /usr/local/bin/shithub-wal-spool 0755 root:root"
+  "shithub-recover-db /usr/local/bin/shithub-recover-db 0755 root:root"
   "shithub-basebackup /usr/local/bin/shithub-basebackup 0755 root:root"
   "shithub-backup.service /etc/systemd/system/shithub-backup.service 0644 root:root"
   "shithub-backup.timer /etc/systemd/system/shithub-backup.timer 0644 root:root"

@@ -6,7 +6,12 @@
 # (PostgreSQL's sign that recovery has reached the end of the archive).
 set -euo pipefail
 # shellcheck disable=SC1091 # written on the host by shithub-infra
-. /etc/shithub-backup/backup.env
+# A recovery reads another stack's bucket (shithub-recover-db): its remote and key, given for the call.
+if [ -n "${SHITHUB_WAL_REMOTE:-}" ]; then
+  WAL_REMOTE=$SHITHUB_WAL_REMOTE WAL_RCLONE_CONFIG=${SHITHUB_WAL_RCLONE_CONFIG:?}
+else
+  . /etc/shithub-backup/backup.env
+fi
 : "${WAL_REMOTE:?}" "${WAL_RCLONE_CONFIG:?}"
 export RCLONE_CONFIG=$WAL_RCLONE_CONFIG
 name=$1 path=$2 identity=$3

@@ -398,6 +398,35 @@ describe("the backup system on a real host", () => {
     expect(sh("stat -c %U /var/backups/shithub/* | sort -u")).toBe("shithub-backup");
     expect(sh("systemctl show -p User --value shithub-backup.service")).toBe("shithub-backup");
   });
+
+  it("a recovery (shithub-recover-db) makes an empty cluster the lost one, to its last archived transaction, with this stack's role passwords", () => {
+    // The lost environment: its WAL bucket as it stood, copied aside (what survives in a DR copy).
+    const beforeLastWrite = Number(psql("SELECT extract(epoch FROM now())"));
+    psql("INSERT INTO pitr_probe VALUES ('last before the loss')");
+    const digest = () => psql("SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM (SELECT id, title FROM issues UNION ALL SELECT 0, v FROM pitr_probe) t");
+    const expected = digest();
+    const archived = Number(sh("runuser -u postgres -- psql -X -At -c 'SELECT archived_count FROM pg_stat_archiver'"));
+    sh("runuser -u postgres -- psql -X -q -c 'SELECT pg_switch_wal()'");
+    sh(`for i in $(seq 100); do [ "$(runuser -u postgres -- psql -X -At -c 'SELECT archived_count FROM pg_stat_archiver')" -gt ${archived} ] && exit 0; sleep 0.2; done; exit 1`);
+    rclone("mkdir", "s:t-wal-lost");
+    rclone("copy", "--s3-no-check-bucket", `s:${BUCKETS.wal}`, "s:t-wal-lost");
+    // This host as a new stack held for recovery: an empty shithub database, its own role password.
+    sh(`install -d -m 0700 /etc/shithub-recovery && printf 'RECOVERY_WAL_REMOTE=spaces-wal:t-wal-lost\nRECOVERY_RCLONE_CONFIG=/etc/shithub-backup/wal-rclone.conf\nPG_MAJOR=15\n' > /etc/shithub-recovery/recovery.env`);
+    sh(`runuser -u postgres -- psql -X -q -d shithub -c "DROP TABLE goose_db_version, issues, repos, pitr_probe CASCADE"`);
+    sh(`runuser -u postgres -- psql -X -q -c "ALTER ROLE shithub PASSWORD 'the-new-stacks-pw'"`);
+
+    const r = machine.ssh("shithub-recover-db", `${TEST_BACKUP_KEY.identity}\n`);
+    expect({ status: r.status, stderr: r.stderr }).toMatchObject({ status: 0, stderr: expect.stringMatching(/shithub-recover-db: recovered from base-\d{8}T\d{6}Z\.tar\.gz\.age and the archived WAL in \d+ s/) });
+    // Everything that was archived came back: the last write included (RPO 0 here: it was archived).
+    expect(Date.parse(r.stdout.trim()) / 1000).toBeGreaterThanOrEqual(beforeLastWrite);
+    const newUrl = DB_URL.replace("backup-test-pw", "the-new-stacks-pw");
+    expect(sh(`psql -X -At '${newUrl}' -c "SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM (SELECT id, title FROM issues UNION ALL SELECT 0, v FROM pitr_probe) t"`)).toBe(expected);
+    // Nothing destroyed: the database it replaced is kept beside it; and a second run refuses.
+    expect(sh(`ls -d "$(pg_conftool -s 15 main show data_directory)".before-recovery-*`).split("\n")).toHaveLength(1);
+    const again = machine.ssh("shithub-recover-db", `${TEST_BACKUP_KEY.identity}\n`);
+    expect({ status: again.status, stderr: again.stderr }).toEqual({ status: 1, stderr: expect.stringMatching(/holds \d+ tables: a recovery replaces only the empty database/) });
+    expect(sh("ls /run | grep -c shithub-recover || true")).toBe("0");
+  });
 });
 
 describe("the repositories' backup (restic) on a real host", () => {
