@@ -43,7 +43,7 @@ export interface BackupHostInputs {
 }
 
 const read = (...path: string[]): string => readFileSync(join(TEMPLATES_DIR, ...path), "utf8");
-const SCRIPTS = ["shithub-backup-daily", "shithub-restore-drill", "shithub-pitr-drill", "shithub-wal-archive", "shithub-wal-restore", "shithub-wal-spool", "shithub-basebackup", "shithub-recover-db"] as const;
+const SCRIPTS = ["shithub-backup-daily", "shithub-restore-drill", "shithub-pitr-drill", "shithub-base-before", "shithub-wal-archive", "shithub-wal-restore", "shithub-wal-spool", "shithub-basebackup", "shithub-recover-db"] as const;
 const UNITS = ["shithub-backup.service", "shithub-backup.timer", "shithub-backup-failed.service", "shithub-basebackup.service", "shithub-basebackup.timer"] as const;
 
 /** The sandboxes: shithubd's for the jobs with a user of their own, the root jobs' for the base backup. */

@@ -34,6 +34,7 @@ targets=(
   "shithub-backup-daily /usr/local/bin/shithub-backup-daily 0755 root:root"
   "shithub-restore-drill /usr/local/bin/shithub-restore-drill 0755 root:root"
   "shithub-pitr-drill /usr/local/bin/shithub-pitr-drill 0755 root:root"
+  "shithub-base-before /usr/local/bin/shithub-base-before 0755 root:root"
   "shithub-wal-archive /usr/local/bin/shithub-wal-archive 0755 root:root"
   "shithub-wal-restore /usr/local/bin/shithub-wal-restore 0755 root:root"
   "shithub-wal-spool /usr/local/bin/shithub-wal-spool 0755 root:root"

@@ -21,17 +21,12 @@ fail() { log "FAILED: $*"; exit 1; }
 
 target=${1:?usage: shithub-pitr-drill TARGET_TIME [SQL]}
 sql=${2:-}
-target_epoch=$(date -u -d "$target" +%s) || fail "cannot read the time $target"
+date -u -d "$target" >/dev/null || fail "cannot read the time $target"
 pg_bin=${PG_BIN:-$(find /usr/lib/postgresql -maxdepth 2 -name bin -type d | sort -V | tail -n 1)}
 [ -x "$pg_bin/pg_ctl" ] || fail "no PostgreSQL server binaries under $pg_bin"
 
-# Base backups are base/base-YYYYMMDDTHHMMSSZ.tar.gz.age (shithub-basebackup): the newest one before the target.
-base=""
-while read -r name; do
-  [[ $name =~ ^base-([0-9]{8})T([0-9]{2})([0-9]{2})([0-9]{2})Z\.tar\.gz\.age$ ]] || continue
-  taken=$(date -u -d "${BASH_REMATCH[1]} ${BASH_REMATCH[2]}:${BASH_REMATCH[3]}:${BASH_REMATCH[4]}" +%s)
-  [ "$taken" -le "$target_epoch" ] && base=$name
-done < <(rclone lsf --s3-no-check-bucket --files-only "$WAL_REMOTE/base" | sort)
+# The newest base backup taken before the target (shithub-basebackup names them by time).
+base=$(/usr/local/bin/shithub-base-before "$WAL_REMOTE" "$target") || base=""
 [ -n "$base" ] || fail "no base backup in $WAL_REMOTE/base taken before $target"
 
 # A base backup is only as trustworthy as whoever can write the WAL bucket: it may carry settings

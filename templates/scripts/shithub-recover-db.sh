@@ -18,8 +18,7 @@ log() { printf 'shithub-recover-db: %s\n' "$*" >&2; }
 fail() { log "FAILED: $*"; exit 1; }
 
 target=${1:-}
-target_epoch=$(date -u +%s)
-[ -z "$target" ] || target_epoch=$(date -u -d "$target" +%s) || fail "cannot read the time $target"
+[ -z "$target" ] || date -u -d "$target" >/dev/null || fail "cannot read the time $target"
 unit=postgresql@$PG_MAJOR-main.service
 conf=/etc/postgresql/$PG_MAJOR/main
 psql_pg() { runuser -u postgres -- psql -X -At -v ON_ERROR_STOP=1 "$@"; }
@@ -42,13 +41,8 @@ for role in shithub shithub_backup; do
   verifier[$role]=$(psql_pg -d postgres -c "SELECT rolpassword FROM pg_authid WHERE rolname = '$role'")
 done
 
-# The newest base backup taken before the target (base/base-YYYYMMDDTHHMMSSZ.tar.gz.age).
-base=""
-while read -r name; do
-  [[ $name =~ ^base-([0-9]{8})T([0-9]{2})([0-9]{2})([0-9]{2})Z\.tar\.gz\.age$ ]] || continue
-  taken=$(date -u -d "${BASH_REMATCH[1]} ${BASH_REMATCH[2]}:${BASH_REMATCH[3]}:${BASH_REMATCH[4]}" +%s)
-  [ "$taken" -le "$target_epoch" ] && base=$name
-done < <(rclone lsf --s3-no-check-bucket --files-only "$RECOVERY_WAL_REMOTE/base" | sort)
+# The newest base backup taken before the target.
+base=$(/usr/local/bin/shithub-base-before "$RECOVERY_WAL_REMOTE" "${target:-now}") || base=""
 [ -n "$base" ] || fail "no base backup in $RECOVERY_WAL_REMOTE/base${target:+ taken before $target}"
 
 start=$(date +%s)
