@@ -1,15 +1,15 @@
 #!/bin/bash
 # shithub-wal-restore NAME PATH IDENTITY: a restore_command. Fetches the archived WAL file NAME
 # (wal/NAME/<sha256>.zst.age, shithub-wal-archive; <sha256>.age from before compression), opens
-# it with the age identity in IDENTITY and writes it to PATH, checking the digest its name carries (of several objects, the one that
-# matches). Exits 1 when NAME was never archived
+# it with the age identity in IDENTITY and writes it to PATH, checking the digest its name
+# carries (of several objects, the one that matches). Exits 1 when NAME was never archived
 # (PostgreSQL's sign that recovery has reached the end of the archive).
 set -euo pipefail
-# shellcheck disable=SC1091 # written on the host by shithub-infra
 # A recovery reads another stack's bucket (shithub-recover-db): its remote and key, given for the call.
 if [ -n "${SHITHUB_WAL_REMOTE:-}" ]; then
   WAL_REMOTE=$SHITHUB_WAL_REMOTE WAL_RCLONE_CONFIG=${SHITHUB_WAL_RCLONE_CONFIG:?}
 else
+  # shellcheck disable=SC1091 # written on the host by shithub-infra
   . /etc/shithub-backup/backup.env
 fi
 : "${WAL_REMOTE:?}" "${WAL_RCLONE_CONFIG:?}"
