@@ -2,7 +2,7 @@ import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { ShithubBackups } from "./backups/backups";
-import { bucketEndpoint } from "./backups/buckets";
+import { bucketEndpoint, spacesEndpoint } from "./backups/buckets";
 import type { BucketId } from "./backups/buckets";
 import { ShithubBackupSteps } from "./backups/backupSteps";
 import type { StackConfig } from "./config/stackConfig";
@@ -19,6 +19,7 @@ import { ShithubService } from "./release/releaseSteps";
 import { APP_USER, BACKUP_USER, databaseUrl } from "./roles/db";
 import { roleOptionsOf } from "./roles/index";
 import { ShithubRoleSteps } from "./roles/steps";
+import type { RecoveryInputs } from "./roles/recovery";
 
 export interface ShithubEnvironmentArgs {
   readonly config: StackConfig;
@@ -56,7 +57,7 @@ export class ShithubEnvironment extends pulumi.ComponentResource {
     const { config, templates } = args;
     const { stack, region } = config;
     const roleOptions = roleOptionsOf(config);
-    this.backups = new ShithubBackups(`${stack}-backups`, { stack, buckets: config.backups.buckets, production: config.production }, { parent: this });
+    this.backups = new ShithubBackups(`${stack}-backups`, { stack, buckets: config.backups.buckets, production: config.production, ...(config.recovery !== undefined ? { recoverFrom: config.recovery.buckets } : {}) }, { parent: this });
 
     this.network = new ShithubNetwork(`${stack}-network`, { stack, region, ...(config.vpcIpRange ? { ipRange: config.vpcIpRange } : {}) }, { parent: this });
     this.hosts = config.hosts.hosts.map((spec) => new ShithubHost(spec.name, {
@@ -124,7 +125,23 @@ export class ShithubEnvironment extends pulumi.ComponentResource {
         accessKey, secretKey,
         buckets: { backups, backupsDr, wal, walDr, repos, reposDr, objects, objectsDr },
       })));
-    this.roleSteps = new ShithubRoleSteps(`${stack}-roles`, { config, hosts: this.hosts, roleOptions, after: [this.firewalls], database, backupObserver, reposBackup, drSync }, { parent: this });
+    const { recovery: recoverySource } = config;
+    const recoveryKey = this.backups.recoveryKey;
+    const recovery = recoverySource === undefined || recoveryKey === undefined ? undefined
+      : pulumi.secret(pulumi.all([recoveryKey.accessKey, recoveryKey.secretKey, this.backups.keys.app.accessKey, this.backups.keys.app.secretKey, bucketName("objects"), config.backups.reposPassword.reveal()])
+        .apply(([accessKey, secretKey, appAccessKey, appSecretKey, objects, reposPassword]): RecoveryInputs => ({
+          provider: "DigitalOcean",
+          sourceEndpoint: spacesEndpoint(recoverySource.region),
+          accessKey, secretKey,
+          buckets: recoverySource.buckets,
+          ...(recoverySource.to !== undefined ? { to: recoverySource.to } : {}),
+          postgresMajor: config.platform.postgresMajor,
+          own: { endpoint: bucketEndpoint(config.backups.buckets, "objects"), objects, accessKey: appAccessKey, secretKey: appSecretKey },
+          reposPassword,
+        })));
+    this.roleSteps = new ShithubRoleSteps(`${stack}-roles`, {
+      config, hosts: this.hosts, roleOptions, after: [this.firewalls], database, backupObserver, reposBackup, drSync, ...(recovery !== undefined ? { recovery } : {}),
+    }, { parent: this });
     const dbReady = this.roleSteps.of("db");
     this.backupSteps = new ShithubBackupSteps(`${stack}-backup-steps`, {
       config,

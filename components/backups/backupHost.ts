@@ -29,6 +29,11 @@ export interface BackupHostInputs {
   readonly wal: boolean;
   /** A takeover's standby: the live forge still dumps into the same bucket, so this host's daily dump waits for the window. */
   readonly holdDump?: boolean;
+  /**
+   * A recovery is pending (shithubd:recovery): the cluster is empty until the lost one replaces it,
+   * so it archives nothing and takes no base backup (neither may mix with the lost one's in the bucket).
+   */
+  readonly holdWal?: boolean;
   /** PostgreSQL runs on this host (order the dump after it). */
   readonly dbLocal: boolean;
   readonly databaseUrl: string;
@@ -67,13 +72,13 @@ export const WAL_ARCHIVE_TIMEOUT_SECONDS = 60;
 
 /** Every file the backup setup installs, by the name the setup script knows it by. */
 export function backupHostFiles(inputs: BackupHostInputs): Record<string, string> {
-  return { ...backupSecretFiles(inputs), ...backupStaticFiles(inputs.dbLocal, inputs.recipients) };
+  return { ...backupSecretFiles(inputs), ...backupStaticFiles(inputs.dbLocal, inputs.recipients, inputs.holdWal === true) };
 }
 
 /** The scripts, units, archive settings and the age recipients: no secret in them. */
-export function backupStaticFiles(dbLocal: boolean, recipients: readonly string[]): Record<string, string> {
+export function backupStaticFiles(dbLocal: boolean, recipients: readonly string[], walHeld = false): Record<string, string> {
   const files: Record<string, string> = {
-    "shithub-archive.conf": renderTemplate(read("postgresql", "shithub-archive.conf.mustache"), { archiveTimeoutSeconds: WAL_ARCHIVE_TIMEOUT_SECONDS }),
+    "shithub-archive.conf": renderTemplate(read("postgresql", "shithub-archive.conf.mustache"), { archiveTimeoutSeconds: WAL_ARCHIVE_TIMEOUT_SECONDS, held: walHeld }),
     recipients: renderTemplate(read("backup", "recipients.mustache"), { recipients: recipients.map((r) => ({ r })) }),
   };
   for (const script of SCRIPTS) files[script] = read("scripts", `${script}.sh`);
@@ -116,7 +121,7 @@ export function backupPackages(platform: Platform): string[] {
 
 /** The bundle of the backup setup step of one host. */
 export function backupSetupBundle(inputs: BackupHostInputs): string {
-  return setupBundle("backup-setup", inputs.host, backupPackages(inputs.platform), { ROLE_DUMP: inputs.dump ? 1 : 0, ROLE_WAL: inputs.wal ? 1 : 0, HOLD_DUMP: inputs.holdDump === true ? 1 : 0 }, backupHostFiles(inputs));
+  return setupBundle("backup-setup", inputs.host, backupPackages(inputs.platform), { ROLE_DUMP: inputs.dump ? 1 : 0, ROLE_WAL: inputs.wal ? 1 : 0, HOLD_DUMP: inputs.holdDump === true ? 1 : 0, HOLD_WAL: inputs.holdWal === true ? 1 : 0 }, backupHostFiles(inputs));
 }
 
 /** The command of the pre-deploy backup: a dump tagged with the release, checked in the bucket. */

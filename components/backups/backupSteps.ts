@@ -54,7 +54,8 @@ export class ShithubBackupSteps extends pulumi.ComponentResource {
       ]).apply(([dumpKey, walKey, b, w, databaseUrl]): BackupHostInputs => ({
         host: host.spec.name,
         ...jobs,
-        holdDump: config.release.standby,
+        holdDump: config.release.standby || config.recovery !== undefined,
+        holdWal: config.recovery !== undefined,
         dbLocal: jobs.wal,
         databaseUrl,
         platform: config.platform,
@@ -69,7 +70,7 @@ export class ShithubBackupSteps extends pulumi.ComponentResource {
       }));
       const bundle = pulumi.secret(inputs.apply(backupSetupBundle));
       const secretFiles = pulumi.secret(inputs.apply(backupSecretFiles));
-      const staticFiles = backupStaticFiles(jobs.wal, config.hosts.backupRecipients);
+      const staticFiles = backupStaticFiles(jobs.wal, config.hosts.backupRecipients, config.recovery !== undefined);
       const notHere = (Object.keys(KEY_FILES) as Array<keyof typeof KEY_FILES>).filter((job) => !jobs[job]).map((job) => KEY_FILES[job] as string);
       for (const [name, path] of Object.entries(BACKUP_FILE_PATHS)) {
         if (notHere.includes(name)) continue;

@@ -4,12 +4,15 @@ import * as pulumi from "@pulumi/pulumi";
 import { deleteGuardPolicy } from "./bucketPolicy";
 import { spacesEndpoint } from "./buckets";
 import type { BucketId, BucketPlan } from "./buckets";
+import type { RecoveryConfig } from "../recovery/recoveryConfig";
 
 export interface ShithubBackupsArgs {
   readonly stack: string;
   readonly buckets: readonly BucketPlan[];
   /** Production: buckets are protected and outlive the stack. */
   readonly production: boolean;
+  /** A recovery's source: the lost environment's buckets, which its own key reads and nothing else. */
+  readonly recoverFrom?: RecoveryConfig["buckets"];
 }
 
 /** A Spaces access key limited to some buckets. Its secret half is a secret output (provider-forced). */
@@ -53,6 +56,8 @@ const GRANTS: ReadonlyArray<readonly [KeyName, ReadonlyArray<readonly [BucketId,
 export class ShithubBackups extends pulumi.ComponentResource {
   readonly buckets: Readonly<Record<BucketId, digitalocean.SpacesBucket>>;
   readonly keys: Readonly<Record<KeyName, ScopedKey>>;
+  /** While shithubd:recovery is set: reads the lost environment's buckets (never writes: they are all there is of it). */
+  readonly recoveryKey?: ScopedKey;
 
   constructor(name: string, args: ShithubBackupsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("shithub:index:Backups", name, {}, opts);
@@ -107,6 +112,15 @@ export class ShithubBackups extends pulumi.ComponentResource {
       keys[who] = { accessKey: pulumi.secret(key.accessKey), secretKey: pulumi.secret(key.secretKey) };
     }
     this.keys = keys;
+    if (args.recoverFrom !== undefined) {
+      // By name: the lost environment's buckets are not this stack's resources (a new stack's never were).
+      const { wal, repos, objects, backups } = args.recoverFrom;
+      const key = new digitalocean.SpacesKey(`shithub-${args.stack}-recovery`, {
+        name: `shithub-${args.stack}-recovery`,
+        grants: [...new Set([wal, repos, objects, backups])].map((bucket) => ({ bucket, permission: "read" })),
+      }, { parent: this, additionalSecretOutputs: ["accessKey", "secretKey"] });
+      this.recoveryKey = { accessKey: pulumi.secret(key.accessKey), secretKey: pulumi.secret(key.secretKey) };
+    }
     this.registerOutputs({});
   }
 }

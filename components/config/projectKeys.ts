@@ -12,6 +12,7 @@ import { overrideShapeProblem, stackReferenceProblem } from "../promotion/promot
 import { canaryVerdictProblem } from "../promotion/canaryVerdict";
 import { RELEASE_TAG } from "../release/releaseReport";
 import { takeoverSourceProblem } from "../takeover/takeoverSource";
+import { jsonValueOf } from "./problems";
 
 /** The project's config namespace: `Pulumi.yaml` `name:`, so `shithubd:*` keys can be declared there. */
 export const NAMESPACE = "shithubd";
@@ -483,6 +484,17 @@ export const PROJECT_KEYS: readonly ProjectKey[] = [
     optional: true,
     example: "203.0.113.10",
     check: takeoverSourceProblem,
+  },
+  {
+    name: "recovery",
+    type: "string",
+    description: "A stack converging from a lost environment's backups (docs/runbooks/recover-an-environment.md): {from: dr|primary, region, bucketPrefix?, to?}. The hosts converge held (shithubd installed, not running; dumps, base backups and WAL archiving held) with a key that reads the lost environment's buckets; npm run recover brings the database, repositories and objects back; removing the key starts shithubd.",
+    optional: true,
+    example: "'{\"from\":\"dr\",\"region\":\"sfo3\"}'",
+    check: (v) => {
+      const value = jsonValueOf(v);
+      return typeof value === "object" && value !== null && !Array.isArray(value) ? undefined : "must be a JSON object: {from: dr|primary, region, bucketPrefix?, to?}";
+    },
   },
   {
     name: "majorSchemaChange",

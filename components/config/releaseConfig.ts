@@ -21,6 +21,11 @@ export interface ReleaseConfig {
    * env files and units, but shithubd does not run, since the database is still the live forge's copy.
    */
   readonly standby: boolean;
+  /**
+   * A recovery is in progress (shithubd:recovery): as in standby, shithubd is installed and does
+   * not run, since the database is empty until `npm run recover` brings the lost one back.
+   */
+  readonly recovering: boolean;
 }
 
 export function sha256File(path: string): string {
@@ -106,6 +111,7 @@ export function parseReleaseConfig(
       keepReleases: Number(project.get("keepReleases") ?? "5"),
       migrationTimeout: project.get("migrationTimeout") ?? "15min",
       standby: project.get("takeover") === "standby",
+      recovering: project.has("recovery"),
     },
     problems,
   };

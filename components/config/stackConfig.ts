@@ -15,6 +15,9 @@ import { canaryVerdictOf } from "../promotion/canaryVerdict";
 import type { CanaryVerdict } from "../promotion/canaryVerdict";
 import { parseMonitoringConfig } from "../monitoring/monitoringConfig";
 import { parseTakeoverConfig } from "../takeover/takeoverConfig";
+import { parseRecoveryConfig } from "../recovery/recoveryConfig";
+import { defaultBucketPrefix } from "../backups/buckets";
+import type { RecoveryConfig } from "../recovery/recoveryConfig";
 import type { TakeoverConfig } from "../takeover/takeoverConfig";
 import type { MonitoringConfig } from "../monitoring/monitoringConfig";
 import type { PromotionConfig } from "../promotion/promotionConfig";
@@ -80,6 +83,8 @@ export interface StackConfig {
   readonly promotion?: PromotionConfig;
   /** A takeover of a live forge in progress (shithubd:takeover, shithubd:takeoverSource). */
   readonly takeover?: TakeoverConfig;
+  /** A recovery from a lost environment's backups in progress (shithubd:recovery). */
+  readonly recovery?: RecoveryConfig;
   /** Production: stateful resources are protected and retained. */
   readonly production: boolean;
   /** Every SHITHUB_* value: stack-set, defaults and derived. */
@@ -216,6 +221,9 @@ export function parseStackConfig(raw: RawStackConfig, templates: Readonly<Record
   const takeoverKeyReported = problems.some((p) => p.key === qualified("takeover") || p.key === qualified("takeoverSource"));
   const takeover = takeoverKeyReported ? { problems: [] } : parseTakeoverConfig(stack, project);
   problems.push(...takeover.problems);
+  const recoveryKeyReported = problems.some((p) => p.key === qualified("recovery"));
+  const recovery = recoveryKeyReported ? { problems: [] } : parseRecoveryConfig(stack, project, project.get("bucketPrefix") ?? defaultBucketPrefix(stack));
+  problems.push(...recovery.problems);
   const emailFrom = env.get("SHITHUB_AUTH__EMAIL_FROM")?.value;
   const monitoring = parseMonitoringConfig(stack, production, project, typeof emailFrom === "string" ? emailFrom : undefined);
   problems.push(...monitoring.problems);
@@ -259,6 +267,7 @@ export function parseStackConfig(raw: RawStackConfig, templates: Readonly<Record
       ...(promotion.config !== undefined ? { promotion: promotion.config } : {}),
       ...(canary !== undefined ? { canary } : {}),
       ...(takeover.config !== undefined ? { takeover: takeover.config } : {}),
+      ...(recovery.config !== undefined ? { recovery: recovery.config } : {}),
     },
   };
 }

@@ -22,7 +22,7 @@ export interface ReleaseInputs {
   readonly healthUrls: readonly string[];
   readonly healthTimeoutSeconds: number;
   readonly keepReleases: number;
-  /** Install, never start: a takeover's standby (ReleaseConfig.standby). */
+  /** Install, never start: a takeover's standby or a recovery (ReleaseConfig.standby, recovering). */
   readonly standby: boolean;
   readonly files: Readonly<Record<StagedName, string>>;
 }

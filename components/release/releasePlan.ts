@@ -48,7 +48,7 @@ export function releaseInputs(
     healthUrls: release.healthPath.split(" ").map((path) => `http://${webAddress(config)}${path}`),
     healthTimeoutSeconds: release.healthTimeoutSeconds,
     keepReleases: release.keepReleases,
-    standby: release.standby,
+    standby: release.standby || release.recovering,
     files,
   };
 }

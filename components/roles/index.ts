@@ -12,11 +12,12 @@ import { metrics } from "./metrics";
 import { monitoring } from "./monitoring";
 import { postgresMetrics } from "./postgresMetrics";
 import { reposBackup } from "./reposBackup";
+import { appRecovery, dbRecovery } from "./recovery";
 import type { RoleId, RoleModule } from "./role";
 
 export const ROLE_MODULES: Readonly<Record<RoleId, RoleModule>> = {
   access, app, edge, "git-ssh": gitSsh, "backup-observer": backupObserver, "repos-backup": reposBackup, db, backup, monitoring, "dr-sync": drSync,
-  metrics, "postgres-metrics": postgresMetrics,
+  metrics, "postgres-metrics": postgresMetrics, "db-recovery": dbRecovery, "app-recovery": appRecovery,
 };
 
 export interface RoleOptions {
@@ -30,6 +31,8 @@ export interface RoleOptions {
   readonly alertSmtpPort?: number;
   /** A takeover's live box (`address/32`): the app and db hosts may reach its SSH. */
   readonly takeoverSource?: string;
+  /** shithubd:recovery is set: the app and db hosts get the recovery's tools and read key. */
+  readonly recovery?: boolean;
 }
 
 /**
@@ -46,6 +49,7 @@ export function roleOptionsOf(config: {
   readonly hosts: { readonly hosts: readonly HostSpec[] };
   readonly monitoring?: { readonly smtp?: { readonly port: number } };
   readonly takeover?: { readonly sourceCidr: string };
+  readonly recovery?: unknown;
 }): RoleOptions {
   const hosts = config.hosts.hosts;
   const smtp = config.monitoring?.smtp;
@@ -53,6 +57,7 @@ export function roleOptionsOf(config: {
     gitSsh: config.gitSsh, drSyncHost: drSyncHostOf(hosts), metrics: hosts.some((h) => h.roles.includes("monitoring")),
     ...(smtp !== undefined ? { alertSmtpPort: smtp.port } : {}),
     ...(config.takeover !== undefined ? { takeoverSource: config.takeover.sourceCidr } : {}),
+    ...(config.recovery !== undefined ? { recovery: true } : {}),
   };
 }
 
@@ -60,9 +65,9 @@ export function roleOptionsOf(config: {
 export function modulesFor(role: Role, options: RoleOptions): RoleModule[] {
   switch (role) {
     case "app":
-      return [app, edge, ...(options.gitSsh ? [gitSsh] : []), backupObserver, reposBackup];
+      return [app, edge, ...(options.gitSsh ? [gitSsh] : []), backupObserver, reposBackup, ...(options.recovery === true ? [appRecovery] : [])];
     case "db":
-      return [db, ...(options.metrics === true ? [postgresMetrics] : [])];
+      return [db, ...(options.metrics === true ? [postgresMetrics] : []), ...(options.recovery === true ? [dbRecovery] : [])];
     case "backup":
       return [backup];
     case "monitoring":

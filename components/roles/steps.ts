@@ -12,6 +12,8 @@ import type { BackupObserverInputs } from "./backupObserver";
 import { drSyncFiles, drSyncSecretFiles } from "./drSync";
 import type { DrSyncInputs } from "./drSync";
 import { reposBackupFiles, reposBackupSecretFiles } from "./reposBackup";
+import { appRecoveryFiles, dbRecoveryFiles, RECOVERY_SECRET_FILES } from "./recovery";
+import type { RecoveryInputs } from "./recovery";
 import type { ReposBackupInputs } from "./reposBackup";
 import { databaseClients, dbConfigFiles, dbRolesSql, dbSetupVars } from "./db";
 import type { DbNetwork } from "./db";
@@ -50,6 +52,8 @@ export interface RoleStepsArgs {
   readonly reposBackup: pulumi.Output<ReposBackupInputs>;
   /** The DR copy's buckets and key (a secret). */
   readonly drSync: pulumi.Output<DrSyncInputs>;
+  /** While shithubd:recovery is set: what the app and db hosts read the lost environment with (a secret). */
+  readonly recovery?: pulumi.Output<RecoveryInputs>;
 }
 
 /** What a role's step needs on one host: its staged files (a secret output when any is) and the bundle's settings. */
@@ -156,7 +160,21 @@ export class ShithubRoleSteps extends pulumi.ComponentResource {
             vars: {},
           };
         case "repos-backup":
-          return { files: pulumi.output(reposBackupFiles()), secretFiles: pulumi.secret(args.reposBackup.apply(reposBackupSecretFiles)), vars: {} };
+          // Held while a recovery is pending: a snapshot of the empty volume would become the newest.
+          return { files: pulumi.output(reposBackupFiles()), secretFiles: pulumi.secret(args.reposBackup.apply(reposBackupSecretFiles)), vars: { HOLD: config.recovery !== undefined ? 1 : 0 } };
+        case "db-recovery":
+        case "app-recovery": {
+          const recovery = args.recovery;
+          if (recovery === undefined) return undefined;
+          const render = role.id === "db-recovery" ? dbRecoveryFiles : appRecoveryFiles;
+          // The scripts and settings are shown as host files; the keys travel in the bundle only.
+          const shown = (files: Record<string, string>) => Object.fromEntries(Object.entries(files).filter(([name]) => !RECOVERY_SECRET_FILES.includes(name)));
+          return {
+            files: pulumi.unsecret(recovery.apply((r) => shown(render(r)))),
+            secretFiles: pulumi.secret(recovery.apply(render)),
+            vars: {},
+          };
+        }
         case "dr-sync":
           return {
             files: pulumi.unsecret(args.drSync.apply(({ buckets }) => drSyncFiles(buckets))),

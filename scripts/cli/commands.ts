@@ -6,13 +6,14 @@ import { CANARY_COMMAND } from "../canary";
 import { DASHBOARD_COMMAND } from "../dashboard";
 import { LINT_WORKFLOWS_COMMAND } from "../lintWorkflows";
 import { PLAN_COMMAND } from "../plan";
+import { RECOVER_COMMAND } from "../recover";
 import { TAKEOVER_COMMAND } from "../takeover";
 import { helpText } from "./command";
 import type { CommandSpec } from "./command";
 
 /** Every npm script an operator runs, as package.json names them. */
 export const COMMANDS: readonly CommandSpec[] = [
-  PLAN_COMMAND, CANARY_COMMAND, TAKEOVER_COMMAND, DASHBOARD_COMMAND, LINT_WORKFLOWS_COMMAND,
+  PLAN_COMMAND, CANARY_COMMAND, TAKEOVER_COMMAND, RECOVER_COMMAND, DASHBOARD_COMMAND, LINT_WORKFLOWS_COMMAND,
   BENCH_COMMAND, BENCH_RELEASE_COMMAND, BENCH_BACKUP_COMMAND, BENCH_TAKEOVER_COMMAND,
 ];
 

@@ -3,7 +3,7 @@
 # (1 or 0). Idempotent: unchanged files are left alone; PostgreSQL is restarted only when its
 # archive settings change.
 
-: "${STAGE:?}" "${ROLE_DUMP:?}" "${ROLE_WAL:?}" "${HOLD_DUMP:?}" "${PACKAGES:?}"
+: "${STAGE:?}" "${ROLE_DUMP:?}" "${ROLE_WAL:?}" "${HOLD_DUMP:?}" "${HOLD_WAL:?}" "${PACKAGES:?}"
 
 # shellcheck disable=SC2086 # a list of package names
 ensure_packages $PACKAGES
@@ -70,7 +70,12 @@ elif [ "$ROLE_DUMP" = 1 ]; then
   timers+=(shithub-backup.timer)
 fi
 if [ "$ROLE_WAL" = 1 ]; then
-  timers+=(shithub-basebackup.timer)
+  # A pending recovery: no base backup of the empty cluster may become the newest.
+  if [ "$HOLD_WAL" = 1 ]; then
+    systemctl disable --now shithub-basebackup.timer >/dev/null 2>&1 || true
+  else
+    timers+=(shithub-basebackup.timer)
+  fi
   restart_pg=0
   for conf in /etc/postgresql/*/main/conf.d; do
     [ -d "$conf" ] || continue

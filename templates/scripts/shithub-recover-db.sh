@@ -2,7 +2,8 @@
 # shithub-recover-db [TARGET_TIME] < identity: this db host's cluster becomes the lost
 # environment's database, from its base backup and archived WAL (shithubd:recovery names the
 # buckets; /etc/shithub-recovery/recovery.env has the remote and its read-only key). Replays to
-# TARGET_TIME (as PostgreSQL reads recovery_target_time) or to the end of the archive, promotes,
+# TARGET_TIME (as PostgreSQL reads recovery_target_time; by default shithubd:recovery's `to`) or to
+# the end of the archive, promotes,
 # and prints the time of the last transaction it replayed: what came back.
 #
 # It refuses a cluster whose shithub database holds any table: a recovery only ever replaces the
@@ -17,7 +18,7 @@ export RCLONE_CONFIG=$RECOVERY_RCLONE_CONFIG
 log() { printf 'shithub-recover-db: %s\n' "$*" >&2; }
 fail() { log "FAILED: $*"; exit 1; }
 
-target=${1:-}
+target=${1:-${RECOVERY_TARGET:-}}
 [ -z "$target" ] || date -u -d "$target" >/dev/null || fail "cannot read the time $target"
 unit=postgresql@$PG_MAJOR-main.service
 conf=/etc/postgresql/$PG_MAJOR/main

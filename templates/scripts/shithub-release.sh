@@ -385,11 +385,12 @@ prune_releases() {
   done < <(printf '%s\n' "${candidates[@]}" | sort -rn)
 }
 
-# Standby's end state: installed, stopped, disabled; the window's `npm run takeover` starts them.
+# Standby's end state: installed, stopped, disabled; the window's `npm run takeover` starts them,
+# or, in a recovery, the up that removes shithubd:recovery once `npm run recover` is done.
 stand_by() {
   systemctl disable --now shithubd-web.service shithubd-worker.service shithubd-cron.timer >/dev/null 2>&1 || true
   if systemctl is-active --quiet shithubd-web.service shithubd-worker.service; then fail "shithubd still runs on a standby host"; fi
-  log "standby (a takeover is in progress): $RELEASE_VERSION installed, shithubd not running"
+  log "standby (a takeover or a recovery is in progress): $RELEASE_VERSION installed, shithubd not running"
 }
 
 main() {

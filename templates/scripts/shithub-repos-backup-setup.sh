@@ -2,7 +2,7 @@
 # templates/scripts/lib/setup.sh): its own user, restic's settings, the scripts and the daily
 # timer; and the restic repository in its bucket, made once.
 
-: "${STAGE:?}" "${PACKAGES:?}" "${INSTALLS:?}"
+: "${STAGE:?}" "${PACKAGES:?}" "${INSTALLS:?}" "${HOLD:?}"
 
 # shellcheck disable=SC2086 # a list of package names
 ensure_packages $PACKAGES
@@ -25,6 +25,12 @@ if ! restic_as_backup cat config >/dev/null 2>"$STAGE/restic.err"; then
     fail "the restic repository cannot be read: $(head -n 1 "$STAGE/restic.err")"
   restic_as_backup init >/dev/null 2>"$STAGE/restic.err" || fail "restic init: $(head -n 1 "$STAGE/restic.err")"
   changed+=(restic-repository)
+fi
+# A pending recovery (shithubd:recovery): a snapshot of the empty volume would become the newest.
+if [ "$HOLD" = 1 ]; then
+  systemctl disable --now shithub-repos-backup.timer >/dev/null 2>&1 || true
+  log "held until the recovery is done (shithubd:recovery); changed: ${changed[*]:-nothing}"
+  exit 0
 fi
 systemctl enable --now shithub-repos-backup.timer >/dev/null 2>&1 || fail "the repository backup timer did not start"
 log "repositories snapshotted daily; changed: ${changed[*]:-nothing}"

@@ -387,11 +387,11 @@ describe("the release script on a real systemd host", () => {
     const keep = { "shithubd:keepReleases": "2", "shithubd:SHITHUB_WORKERS": "7" };
     const states = () => sh("systemctl is-active shithubd-web.service shithubd-worker.service shithubd-cron.timer || true; systemctl is-enabled shithubd-web.service shithubd-worker.service shithubd-cron.timer || true").split("\n");
     const standing = release(bundle("v1.1.0", { set: { ...keep, ...STANDBY } }));
-    expect({ status: standing.status, stderr: standing.stderr }).toEqual({ status: 0, stderr: "shithub-release v1.1.0: standby (a takeover is in progress): v1.1.0 installed, shithubd not running\n" });
+    expect({ status: standing.status, stderr: standing.stderr }).toEqual({ status: 0, stderr: "shithub-release v1.1.0: standby (a takeover or a recovery is in progress): v1.1.0 installed, shithubd not running\n" });
     expect(states()).toEqual(["inactive", "inactive", "inactive", "disabled", "disabled", "disabled"]);
     // A version bump in standby installs the new binary and still starts nothing.
     const bumped = release(bundle("v1.0.0", { set: { ...keep, ...STANDBY } }));
-    expect({ status: bumped.status, stderr: bumped.stderr }).toEqual({ status: 0, stderr: expect.stringContaining("standby (a takeover is in progress): v1.0.0 installed") });
+    expect({ status: bumped.status, stderr: bumped.stderr }).toEqual({ status: 0, stderr: expect.stringContaining("standby (a takeover or a recovery is in progress): v1.0.0 installed") });
     expect(sh("sha256sum /usr/local/bin/shithubd | cut -d' ' -f1")).toBe(artifacts.sha("v1.0.0"));
     expect(states()).toEqual(["inactive", "inactive", "inactive", "disabled", "disabled", "disabled"]);
     expect(health()).toMatch(/(^| )000$/); // nothing listens

@@ -1,0 +1,92 @@
+import { renderTemplate, readTemplate } from "../templates";
+import type { RoleModule } from "./role";
+
+/**
+ * A recovery's tools and its read-only key to the lost environment's buckets, on the two hosts
+ * that take its data back while shithubd:recovery is set: the db host (the cluster, from the
+ * base backups and WAL) and the app host (the repositories, from restic, and shithubd's objects).
+ * Run by `npm run recover` (components/recovery/recovery.ts); nothing here runs on its own.
+ */
+export const dbRecovery: RoleModule = {
+  id: "db-recovery",
+  summary: "while shithubd:recovery is set: the lost environment's base backups and WAL, read with a key that reads only them",
+  packages: () => ["rclone", "age", "zstd"],
+  openings: [],
+  files: () => [
+    // PostgreSQL's restore_command reads it as postgres.
+    { name: "rclone.conf", path: "/etc/shithub-recovery/rclone.conf", mode: "0640", owner: "root:postgres" },
+    { name: "recovery.env", path: "/etc/shithub-recovery/recovery.env", mode: "0644", owner: "root:root" },
+  ],
+  step: { name: "db-recovery-setup", after: ["db"] },
+};
+
+export const appRecovery: RoleModule = {
+  id: "app-recovery",
+  summary: "while shithubd:recovery is set: the lost environment's repositories (restic) and shithubd's objects, read with a key that reads only them",
+  packages: () => ["rclone", "restic", "git"],
+  openings: [],
+  files: () => [
+    { name: "rclone.conf", path: "/etc/shithub-recovery/rclone.conf", mode: "0600", owner: "root:root" },
+    { name: "restic.env", path: "/etc/shithub-recovery/restic.env", mode: "0600", owner: "root:root" },
+    { name: "recovery.env", path: "/etc/shithub-recovery/recovery.env", mode: "0644", owner: "root:root" },
+    { name: "shithub-recover-repos", path: "/usr/local/bin/shithub-recover-repos", mode: "0755", owner: "root:root" },
+    { name: "shithub-recover-objects", path: "/usr/local/bin/shithub-recover-objects", mode: "0755", owner: "root:root" },
+  ],
+  step: { name: "app-recovery-setup", after: ["repos-backup"] },
+};
+
+/** What the two hosts read the lost environment with, and where its data goes. */
+export interface RecoveryInputs {
+  readonly provider: string;
+  /** The Spaces endpoint of the buckets read (host name). */
+  readonly sourceEndpoint: string;
+  readonly accessKey: string;
+  readonly secretKey: string;
+  readonly buckets: { readonly wal: string; readonly repos: string; readonly objects: string };
+  /** recovery_target_time, or unset: the end of the archive. */
+  readonly to?: string;
+  readonly postgresMajor: number;
+  /** This stack's objects bucket and shithubd's key to it: where the objects go. */
+  readonly own: { readonly endpoint: string; readonly objects: string; readonly accessKey: string; readonly secretKey: string };
+  /** The restic repository's password: the lost environment's (shithubd:reposBackupPassword is kept across a recovery). */
+  readonly reposPassword: string;
+}
+
+/** The files with a key or the restic password in them. */
+export const RECOVERY_SECRET_FILES: readonly string[] = ["rclone.conf", "restic.env"];
+
+const rcloneRemote = (name: string, provider: string, endpoint: string, accessKey: string, secretKey: string) =>
+  ({ name, provider, endpoint: `https://${endpoint}`, accessKey, secretKey });
+
+/** The db host's files: the read key and where the WAL is (secret: the key). */
+export function dbRecoveryFiles(inputs: RecoveryInputs): Record<string, string> {
+  return {
+    "rclone.conf": renderTemplate(readTemplate("recovery", "rclone.conf.mustache"), {
+      remotes: [rcloneRemote("recovery", inputs.provider, inputs.sourceEndpoint, inputs.accessKey, inputs.secretKey)],
+    }),
+    "recovery.env": renderTemplate(readTemplate("recovery", "recovery-db.env.mustache"), { walBucket: inputs.buckets.wal, postgresMajor: inputs.postgresMajor, to: inputs.to ?? "" }),
+  };
+}
+
+/** The app host's files: the read key, this stack's objects key, the restic repository read (secret: keys and password). */
+export function appRecoveryFiles(inputs: RecoveryInputs): Record<string, string> {
+  const { own } = inputs;
+  // Recovering in place from the primaries: the objects are already where shithubd reads them.
+  const sameObjects = inputs.buckets.objects === own.objects && inputs.sourceEndpoint === own.endpoint;
+  return {
+    "rclone.conf": renderTemplate(readTemplate("recovery", "rclone.conf.mustache"), {
+      remotes: [
+        rcloneRemote("recovery", inputs.provider, inputs.sourceEndpoint, inputs.accessKey, inputs.secretKey),
+        rcloneRemote("own", inputs.provider, own.endpoint, own.accessKey, own.secretKey),
+      ],
+    }),
+    "restic.env": renderTemplate(readTemplate("recovery", "restic.env.mustache"), {
+      endpoint: `https://${inputs.sourceEndpoint}`, bucket: inputs.buckets.repos, password: inputs.reposPassword, accessKey: inputs.accessKey, secretKey: inputs.secretKey,
+    }),
+    "recovery.env": renderTemplate(readTemplate("recovery", "recovery-app.env.mustache"), {
+      objectsSource: `recovery:${inputs.buckets.objects}`, objectsTarget: sameObjects ? "" : `own:${own.objects}`,
+    }),
+    "shithub-recover-repos": readTemplate("scripts", "shithub-recover-repos.sh"),
+    "shithub-recover-objects": readTemplate("scripts", "shithub-recover-objects.sh"),
+  };
+}
