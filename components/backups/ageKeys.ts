@@ -38,3 +38,15 @@ export function recipientOf(identity: string): string | undefined {
   const x = createPublicKey(key).export({ format: "jwk" }).x;
   return x === undefined ? undefined : ageRecipientOf(Buffer.from(x, "base64url"));
 }
+
+/** The age identity (AGE-SECRET-KEY-1...) of an X25519 private key's 32 bytes, as age-keygen writes it. */
+export function ageIdentityOf(secret: Uint8Array): string {
+  if (secret.length !== KEY_BYTES) throw new Error(`an age X25519 key is ${KEY_BYTES} bytes, not ${secret.length}`);
+  return bech32.encode("AGE-SECRET-KEY-", bech32.toWords(secret), LIMIT).toUpperCase();
+}
+
+/** The drill's key pair from the 32 random bytes the program keeps in state (base64, as RandomBytes gives them). */
+export function drillKeyPair(base64: string): { identity: string; recipient: string } {
+  const identity = ageIdentityOf(Buffer.from(base64, "base64"));
+  return { identity, recipient: recipientOf(identity)! };
+}
