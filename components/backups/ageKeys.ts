@@ -26,6 +26,9 @@ export function ageRecipientProblem(text: string): string | undefined {
     return "is an age identity, a private key: give its public half (age-keygen -y FILE); the private half stays with the operators, on no host";
   }
   if (decode(text, "age") === undefined) return "must be an age X25519 recipient as age-keygen prints it (age1 and 58 more characters)";
+  // bech32 reads an all-uppercase string as the same key, age does not ("unknown recipient type"):
+  // every dump would fail, and the same key twice would pass production's two-recipient rule.
+  if (text !== text.toLowerCase()) return "must be lowercase, as age-keygen prints it: age refuses a recipient in capitals";
   return undefined;
 }
 

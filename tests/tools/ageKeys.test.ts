@@ -37,4 +37,11 @@ describe("age keys, as the age tools read them", () => {
     const sealed = execFileSync("age", ["-r", pair.recipient], { input: "a canary\n" });
     expect(execFileSync("age", ["-d", "-i", join(dir, "drill")], { input: sealed, encoding: "utf8" })).toBe("a canary\n");
   });
+
+  it("a recipient in capitals: bech32 reads it as the same key, age refuses it, and so does the program", () => {
+    const upper = ageKeyPair().recipient.toUpperCase();
+    const r = spawnSync("age", ["-r", upper], { input: "x", encoding: "utf8" });
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 1, stderr: expect.stringContaining("unknown recipient type") });
+    expect(ageRecipientProblem(upper)).toBe("must be lowercase, as age-keygen prints it: age refuses a recipient in capitals");
+  });
 });
