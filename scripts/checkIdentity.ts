@@ -115,6 +115,7 @@ async function main(parsed: Parsed): Promise<number> {
   const newline = fetched.stdout.indexOf("\n");
   const key = fetched.stdout.slice(0, newline);
   const sealed = fetched.stdout.slice(newline + 1);
+  if (!/^canary\/canary-\d{8}T\d{6}Z\.txt\.age$/.test(key)) throw new Refusal(`${host} answered with no canary (first line: ${JSON.stringify(key.slice(0, 80))}). Nothing was recorded.`);
 
   // Opened here: the identity goes to the local age by its path and nowhere else.
   const age = run([...words(process.env.SHITHUB_AGE ?? "age"), "--decrypt", "--identity", file], sealed);

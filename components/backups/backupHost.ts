@@ -35,7 +35,7 @@ export interface BackupHostInputs {
   /** The image's PostgreSQL major version: the restore drill's scratch server matches the db host's. */
   readonly platform: Platform;
   readonly spaces: SpacesTarget;
-  /** age recipients every dump, base backup and WAL segment is encrypted to on the host (their identities are on no host). */
+  /** age recipients every dump, base backup and WAL segment is encrypted to on the host: the operators' (identities on no host), then the drill's. */
   readonly recipients: readonly string[];
   /** The dump key, on the host that dumps; the WAL key, on the db host: each host holds its own jobs' keys only. */
   readonly dumpKey?: KeyPair;

@@ -1,8 +1,9 @@
 #!/bin/bash
 # shithub-restore-drill [KEY] < IDENTITY: restore the newest daily dump (or KEY) into a scratch
 # PostgreSQL in a temporary directory, run smoke queries, print the row counts, tear everything
-# down. Dumps in the bucket are sealed to the operators' age recipients: the drill reads an age
-# identity on stdin (never from the host: no host holds one) and forgets it when done.
+# down. Dumps in the bucket are sealed to the operators' age recipients and the weekly drill's: the
+# drill reads an age identity on stdin (an operator's, or the drill's from its unit) and forgets it
+# when done.
 #   ssh root@<backup host> shithub-restore-drill < ~/shithub-backup.key
 # shithub-restore-drill --local NAME: the same with the host's own copy of a dump (NAME under
 # BACKUP_DIR), which needs no identity (the post-release drill).
