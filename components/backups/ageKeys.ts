@@ -26,6 +26,9 @@ export function ageRecipientProblem(text: string): string | undefined {
     return "is an age identity, a private key: give its public half (age-keygen -y FILE); the private half stays with the operators, on no host";
   }
   if (decode(text, "age") === undefined) return "must be an age X25519 recipient as age-keygen prints it (age1 and 58 more characters)";
+  // bech32 reads an all-uppercase string as the same key, age does not ("unknown recipient type"):
+  // every dump would fail, and the same key twice would pass production's two-recipient rule.
+  if (text !== text.toLowerCase()) return "must be lowercase, as age-keygen prints it: age refuses a recipient in capitals";
   return undefined;
 }
 
@@ -37,4 +40,16 @@ export function recipientOf(identity: string): string | undefined {
   const key = createPrivateKey({ key: { kty: "OKP", crv: "X25519", d: secret.toString("base64url"), x: "" }, format: "jwk" });
   const x = createPublicKey(key).export({ format: "jwk" }).x;
   return x === undefined ? undefined : ageRecipientOf(Buffer.from(x, "base64url"));
+}
+
+/** The age identity (AGE-SECRET-KEY-1...) of an X25519 private key's 32 bytes, as age-keygen writes it. */
+export function ageIdentityOf(secret: Uint8Array): string {
+  if (secret.length !== KEY_BYTES) throw new Error(`an age X25519 key is ${KEY_BYTES} bytes, not ${secret.length}`);
+  return bech32.encode("AGE-SECRET-KEY-", bech32.toWords(secret), LIMIT).toUpperCase();
+}
+
+/** The drill's key pair from the 32 random bytes the program keeps in state (base64, as RandomBytes gives them). */
+export function drillKeyPair(base64: string): { identity: string; recipient: string } {
+  const identity = ageIdentityOf(Buffer.from(base64, "base64"));
+  return { identity, recipient: recipientOf(identity)! };
 }

@@ -1,7 +1,9 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { drillKeyPair } from "./ageKeys";
 import type { ScopedKey, ShithubBackups } from "./backups";
-import { BACKUP_FILE_PATHS, KEY_FILES, backupSecretFiles, backupSetupBundle, backupStaticFiles, postReleaseDrillCommand, preReleaseBackupCommand } from "./backupHost";
+import { BACKUP_FILE_PATHS, DRILL_IDENTITY_FILE, KEY_FILES, backupSecretFiles, backupSetupBundle, backupStaticFiles, postReleaseDrillCommand, preReleaseBackupCommand } from "./backupHost";
 import type { BackupHostInputs, KeyPair } from "./backupHost";
 import { BUNDLE_COMMAND } from "../hosts/bundle";
 import { bucketEndpoint } from "./buckets";
@@ -33,6 +35,8 @@ export class ShithubBackupSteps extends pulumi.ComponentResource {
    */
   readonly databaseRestarts: pulumi.Resource[] = [];
   readonly hostFiles: Array<{ host: string; file: HostFile }> = [];
+  /** The weekly drill's recipient, beside the operators' in every recipients file (its identity is on the dump host only). */
+  readonly drillRecipient: pulumi.Output<string>;
   private readonly dumpHost: ShithubHost;
 
   constructor(name: string, args: BackupStepsArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -44,14 +48,21 @@ export class ShithubBackupSteps extends pulumi.ComponentResource {
     const byName = (b: keyof typeof backups.buckets) => backups.buckets[b].name;
     const setups = new Map<string, command.remote.Command>();
 
+    // The weekly drill's age key pair: 32 random bytes kept in state as a secret, never typed by
+    // anyone. Its recipient is public (unsecret); its identity goes to the dump host's drill.key only.
+    const drillBytes = new random.RandomBytes(`shithub-${config.stack}-backup-drill-identity`, { length: 32 }, { parent: this });
+    const drill = pulumi.secret(drillBytes.base64.apply(drillKeyPair));
+    this.drillRecipient = pulumi.unsecret(drill.apply((d) => d.recipient));
+    const recipients = this.drillRecipient.apply((r) => [...config.hosts.backupRecipients, r]);
+
     const pair = (k: ScopedKey) => pulumi.all([k.accessKey, k.secretKey]).apply(([accessKey, secretKey]): KeyPair => ({ accessKey, secretKey }));
     for (const host of [...new Set([this.dumpHost, db])]) {
       // A host holds the key of each job it runs, and no other.
       const jobs = { dump: host === this.dumpHost, wal: host === db };
       const inputs = pulumi.all([
         jobs.dump ? pair(backups.keys.dump) : undefined, jobs.wal ? pair(backups.keys.wal) : undefined,
-        byName("backups"), byName("wal"), args.databaseUrlFor(host),
-      ]).apply(([dumpKey, walKey, b, w, databaseUrl]): BackupHostInputs => ({
+        byName("backups"), byName("wal"), args.databaseUrlFor(host), recipients, jobs.dump ? drill : undefined,
+      ]).apply(([dumpKey, walKey, b, w, databaseUrl, everyRecipient, drillKeys]): BackupHostInputs => ({
         host: host.spec.name,
         ...jobs,
         holdDump: config.release.standby || config.recovery !== undefined,
@@ -59,7 +70,7 @@ export class ShithubBackupSteps extends pulumi.ComponentResource {
         dbLocal: jobs.wal,
         databaseUrl,
         platform: config.platform,
-        recipients: config.hosts.backupRecipients,
+        recipients: everyRecipient,
         spaces: {
           provider: "DigitalOcean",
           endpoint: bucketEndpoint(config.backups.buckets, "backups"),
@@ -67,14 +78,18 @@ export class ShithubBackupSteps extends pulumi.ComponentResource {
         },
         ...(dumpKey !== undefined ? { dumpKey } : {}),
         ...(walKey !== undefined ? { walKey } : {}),
+        ...(drillKeys !== undefined ? { drillIdentity: drillKeys.identity } : {}),
       }));
       const bundle = pulumi.secret(inputs.apply(backupSetupBundle));
       const secretFiles = pulumi.secret(inputs.apply(backupSecretFiles));
-      const staticFiles = backupStaticFiles(jobs.wal, config.hosts.backupRecipients, config.recovery !== undefined);
+      const walHeld = config.recovery !== undefined;
+      const staticFiles = recipients.apply((r) => backupStaticFiles(jobs.wal, r, walHeld));
+      const staticNames = Object.keys(backupStaticFiles(jobs.wal, [], walHeld));
       const notHere = (Object.keys(KEY_FILES) as Array<keyof typeof KEY_FILES>).filter((job) => !jobs[job]).map((job) => KEY_FILES[job] as string);
+      if (!jobs.dump) notHere.push(DRILL_IDENTITY_FILE);
       for (const [name, path] of Object.entries(BACKUP_FILE_PATHS)) {
         if (notHere.includes(name)) continue;
-        const content = name in staticFiles ? pulumi.output(staticFiles[name]!) : secretFiles.apply((f) => f[name] ?? "");
+        const content = staticNames.includes(name) ? staticFiles.apply((f) => f[name]!) : secretFiles.apply((f) => f[name] ?? "");
         this.hostFiles.push({ host: host.spec.name, file: { path, content, names: [] } });
       }
       setups.set(host.spec.name, new command.remote.Command(`${host.spec.name}-backup-setup`, {

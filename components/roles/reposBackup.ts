@@ -10,7 +10,7 @@ import type { RoleModule } from "./role";
  */
 export const reposBackup: RoleModule = {
   id: "repos-backup",
-  summary: "daily encrypted restic snapshots of the Git repositories, consistent with pushes, and their restore drill",
+  summary: "daily encrypted restic snapshots of the Git repositories, consistent with pushes, and their weekly restore drill",
   packages: () => ["restic", "git"],
   openings: [],
   files: () => [
@@ -22,6 +22,10 @@ export const reposBackup: RoleModule = {
     { name: "shithub-repos-backup.service", path: "/etc/systemd/system/shithub-repos-backup.service", mode: "0644", owner: "root:root" },
     { name: "shithub-repos-backup-failed.service", path: "/etc/systemd/system/shithub-repos-backup-failed.service", mode: "0644", owner: "root:root" },
     { name: "shithub-repos-backup.timer", path: "/etc/systemd/system/shithub-repos-backup.timer", mode: "0644", owner: "root:root" },
+    // The weekly drill of the newest snapshot (issue 25).
+    { name: "shithub-repos-drill.service", path: "/etc/systemd/system/shithub-repos-drill.service", mode: "0644", owner: "root:root" },
+    { name: "shithub-repos-drill-failed.service", path: "/etc/systemd/system/shithub-repos-drill-failed.service", mode: "0644", owner: "root:root" },
+    { name: "shithub-repos-drill.timer", path: "/etc/systemd/system/shithub-repos-drill.timer", mode: "0644", owner: "root:root" },
   ],
   step: { name: "repos-backup-setup", after: [] },
 };
@@ -52,5 +56,8 @@ export function reposBackupFiles(): Record<string, string> {
     "shithub-repos-backup.service": unit("shithub-repos-backup.service"),
     "shithub-repos-backup-failed.service": unit("shithub-repos-backup-failed.service"),
     "shithub-repos-backup.timer": readTemplate("systemd", "shithub-repos-backup.timer.mustache"),
+    "shithub-repos-drill.service": unit("shithub-repos-drill.service"),
+    "shithub-repos-drill-failed.service": unit("shithub-repos-drill-failed.service"),
+    "shithub-repos-drill.timer": readTemplate("systemd", "shithub-repos-drill.timer.mustache"),
   };
 }

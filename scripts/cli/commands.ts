@@ -3,6 +3,7 @@ import { BENCH_COMMAND } from "../bench";
 import { BENCH_RELEASE_COMMAND } from "../benchRelease";
 import { BENCH_TAKEOVER_COMMAND } from "../benchTakeover";
 import { CANARY_COMMAND } from "../canary";
+import { CHECK_IDENTITY_COMMAND } from "../checkIdentity";
 import { DASHBOARD_COMMAND } from "../dashboard";
 import { LINT_WORKFLOWS_COMMAND } from "../lintWorkflows";
 import { PLAN_COMMAND } from "../plan";
@@ -15,6 +16,7 @@ import type { CommandSpec } from "./command";
 export const COMMANDS: readonly CommandSpec[] = [
   PLAN_COMMAND, CANARY_COMMAND, TAKEOVER_COMMAND, RECOVER_COMMAND, DASHBOARD_COMMAND, LINT_WORKFLOWS_COMMAND,
   BENCH_COMMAND, BENCH_RELEASE_COMMAND, BENCH_BACKUP_COMMAND, BENCH_TAKEOVER_COMMAND,
+  CHECK_IDENTITY_COMMAND,
 ];
 
 /** docs/reference/commands.md: each command's --help, as it prints it. */

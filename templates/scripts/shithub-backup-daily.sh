@@ -9,7 +9,7 @@
 #   PGPASSFILE           where libpq finds the password
 #   BACKUP_REMOTE        rclone remote and bucket, e.g. spaces:shithub-backups
 #   RCLONE_CONFIG        rclone config holding the bucket-scoped key
-#   AGE_RECIPIENTS       the operators' age recipients (their identities are on no host)
+#   AGE_RECIPIENTS       the operators' age recipients (their identities are on no host) and the weekly drill's
 #   BACKUP_DIR           local copies (the newest 7 are kept)
 #   BACKUP_HEARTBEAT     file holding the epoch of the last success (read by the metric)
 #

@@ -6,10 +6,17 @@
 #   shithub_repos_backup_last_success_seconds    the repositories' newest snapshot (its heartbeat)
 #   shithub_tls_certificate_expiry_seconds{domain}  when the certificate the edge serves expires
 #   shithub_tls_certificate_not_before_seconds{domain}  and since when it is valid (its lifetime)
+#   shithub_drill_last_success_seconds{drill}    when the weekly restore drill (dump|repos) last succeeded
+#   shithub_drill_last_run_failed{drill}         1 when its last run failed (a failure newer than any success)
+#   shithub_drill_scheduled_seconds{drill}       since when it is scheduled (staleness before a first success)
+#   shithub_backup_identity_proof_seconds{recipient}  when an operator last opened the identity canary with that recipient's identity
+#   shithub_backup_canary_since_seconds          since when there is a canary to open (before a first proof)
 # The labels env and host come from the scrape. Whatever this host does not run is left out.
 set -euo pipefail
 : "${TEXTFILE_DIR:?}" "${STATE_DIR:?}"
 DOMAIN=${DOMAIN:-}
+DRILL_DIR=${DRILL_DIR:-/var/lib/shithub-drill}
+CANARY_DIR=${CANARY_DIR:-/var/lib/shithub-canary}
 out=$(mktemp "$TEXTFILE_DIR/.shithub.prom.XXXXXX")
 trap 'rm -f -- "$out"' EXIT
 
@@ -54,6 +61,56 @@ if [ -r /var/lib/shithub-repos-backup/last-success ]; then
     metric shithub_repos_backup_last_success_seconds gauge "When the repositories' last snapshot succeeded."
     printf 'shithub_repos_backup_last_success_seconds %s\n' "$beat" >>"$out"
   fi
+fi
+
+# The weekly drills' records (templates/systemd/shithub-{dump,repos}-drill*.service): epoch seconds,
+# written by the unit on success and by its failure hook. Each family's lines together, as the format wants.
+epoch() { local v=""; [ -r "$1" ] && read -r v <"$1"; [[ $v =~ ^[0-9]+$ ]] && printf '%s' "$v"; return 0; }
+drills=()
+for dir in "$DRILL_DIR"/*/; do
+  drill=$(basename "$dir")
+  if [ -d "$dir" ] && [[ $drill =~ ^[a-z]+$ ]]; then drills+=("$drill"); fi
+done
+if [ "${#drills[@]}" -gt 0 ]; then
+  successes="" failed="" scheduled=""
+  for drill in "${drills[@]}"; do
+    dir=$DRILL_DIR/$drill
+    ok=$(epoch "$dir/last-success") bad=$(epoch "$dir/last-failure") since=$(epoch "$dir/scheduled")
+    if [ -n "$ok" ]; then successes+=$(printf 'shithub_drill_last_success_seconds{drill="%s"} %s' "$drill" "$ok")$'\n'; fi
+    if [ -n "$ok$bad" ]; then failed+=$(printf 'shithub_drill_last_run_failed{drill="%s"} %s' "$drill" "$([ -n "$bad" ] && [ "$bad" -ge "${ok:-0}" ] && echo 1 || echo 0)")$'\n'; fi
+    if [ -n "$since" ]; then scheduled+=$(printf 'shithub_drill_scheduled_seconds{drill="%s"} %s' "$drill" "$since")$'\n'; fi
+  done
+  if [ -n "$successes" ]; then
+    metric shithub_drill_last_success_seconds gauge "When the weekly restore drill last succeeded."
+    printf '%s' "$successes" >>"$out"
+  fi
+  if [ -n "$failed" ]; then
+    metric shithub_drill_last_run_failed gauge "1 when the weekly restore drill's last run failed."
+    printf '%s' "$failed" >>"$out"
+  fi
+  if [ -n "$scheduled" ]; then
+    metric shithub_drill_scheduled_seconds gauge "Since when the weekly restore drill is scheduled."
+    printf '%s' "$scheduled" >>"$out"
+  fi
+fi
+
+# The identity canary's proofs (templates/scripts/shithub-backup-canary.sh): a file per recipient.
+proofs=""
+for proof in "$CANARY_DIR"/proofs/age1*; do
+  recipient=$(basename "$proof")
+  at=$(epoch "$proof")
+  if [[ $recipient =~ ^age1[0-9a-z]{58}$ ]] && [ -n "$at" ]; then
+    proofs+=$(printf 'shithub_backup_identity_proof_seconds{recipient="%s"} %s' "$recipient" "$at")$'\n'
+  fi
+done
+if [ -n "$proofs" ]; then
+  metric shithub_backup_identity_proof_seconds gauge "When an operator last proved, with that recipient's identity, that it opens the backups' canary."
+  printf '%s' "$proofs" >>"$out"
+fi
+since=$(epoch "$CANARY_DIR/since")
+if [ -n "$since" ]; then
+  metric shithub_backup_canary_since_seconds gauge "Since when the backups' identity canary exists to be opened."
+  printf 'shithub_backup_canary_since_seconds %s\n' "$since" >>"$out"
 fi
 
 # The certificate the edge serves for the domain, as a client gets it.

@@ -5,7 +5,7 @@
 # every table) and tears everything down. Nothing touches the running database.
 #   shithub-pitr-drill '2026-11-26 06:00:00+00' < ~/shithub-backup.key
 # TARGET_TIME as PostgreSQL reads recovery_target_time. Base backups and WAL are sealed to the
-# operators' age recipients: the drill reads an age identity on stdin (no host holds one) and
+# operators' age recipients: the drill reads an age identity on stdin (no host holds theirs) and
 # forgets it when done. The scratch server runs as shithub-drill in a sandbox with no network; it
 # never sees the identity: root fetches and opens each WAL file it asks for.
 set -euo pipefail

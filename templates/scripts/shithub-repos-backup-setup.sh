@@ -11,7 +11,8 @@ getent passwd shithub-repos-backup >/dev/null ||
 install -d -m 0755 /etc/shithub-repos-backup
 install -d -m 0755 -o shithub-repos-backup -g shithub-repos-backup /var/lib/shithub-repos-backup
 install_declared
-if was_changed shithub-repos-backup.service || was_changed shithub-repos-backup.timer || was_changed shithub-repos-backup-failed.service; then
+if was_changed shithub-repos-backup.service || was_changed shithub-repos-backup.timer || was_changed shithub-repos-backup-failed.service ||
+  was_changed shithub-repos-drill.service || was_changed shithub-repos-drill.timer || was_changed shithub-repos-drill-failed.service; then
   systemctl daemon-reload
 fi
 
@@ -33,4 +34,8 @@ if [ "$HOLD" = 1 ]; then
   exit 0
 fi
 systemctl enable --now shithub-repos-backup.timer >/dev/null 2>&1 || fail "the repository backup timer did not start"
+# The weekly drill of the newest snapshot; its staleness alert counts from when it was first scheduled.
+install -d -m 0755 /var/lib/shithub-drill /var/lib/shithub-drill/repos
+[ -s /var/lib/shithub-drill/repos/scheduled ] || date -u +%s >/var/lib/shithub-drill/repos/scheduled
+systemctl enable --now shithub-repos-drill.timer >/dev/null 2>&1 || fail "the repository drill timer did not start"
 log "repositories snapshotted daily; changed: ${changed[*]:-nothing}"

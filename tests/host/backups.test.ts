@@ -1,8 +1,10 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { drillKeyPair } from "../../components/backups/ageKeys";
 import { backupSetupBundle, preReleaseBackupCommand } from "../../components/backups/backupHost";
 import { BUNDLE_COMMAND } from "../../components/hosts/bundle";
 import { platformOf } from "../../components/hosts/platform";
@@ -518,5 +520,183 @@ describe("the repositories' backup (restic) on a real host", () => {
     } finally {
       sh("mv -f /root/restic.env.good /etc/shithub-repos-backup/restic.env");
     }
+  });
+});
+
+// Issue 25, items 3 and 4: the weekly drills with the drill's own identity, their metrics, and the
+// identity canary an operator opens with npm run backup:check-identity.
+describe("the weekly drills and the identity canary on a real host", () => {
+  const ROOT = join(__dirname, "..", "..");
+  const DRILL = drillKeyPair(randomBytes(32).toString("base64"));
+  const SRC_URL = "postgresql://drillsrc:drill-src-pw@127.0.0.1:5432/drillsrc";
+  const nodeMetrics = readFileSync(join(__dirname, "..", "..", "templates", "scripts", "shithub-node-metrics.sh"), "utf8");
+  /** shithub-node-metrics as its timer runs it, into a directory of its own: the textfile the node exporter would serve. */
+  const metrics = (): string => {
+    const r = machine.ssh("rm -rf /var/tmp/tf /var/tmp/nm && mkdir -p /var/tmp/tf /var/tmp/nm && TEXTFILE_DIR=/var/tmp/tf STATE_DIR=/var/tmp/nm bash -s && cat /var/tmp/tf/shithub.prom", nodeMetrics);
+    if (r.status !== 0) throw new Error(`shithub-node-metrics: ${r.stderr}`);
+    return r.stdout;
+  };
+  const sample = (text: string, name: string, labels: string): number | undefined => {
+    const m = new RegExp(`^${name}\\{${labels.replace(/[{}]/g, "")}\\} (\\d+)$`, "m").exec(text);
+    return m === null ? undefined : Number(m[1]);
+  };
+  const drillRecord = (drill: string, what: string) => sh(`cat /var/lib/shithub-drill/${drill}/${what} 2>/dev/null || echo none`);
+  const waitFor = (path: string) => sh(`for i in $(seq 50); do [ -f ${path} ] && exit 0; sleep 0.2; done; exit 1`);
+  const bundle = () => backupSetupBundle({
+    ...radosgwBackupInputs({ backups: BUCKETS.backups, wal: BUCKETS.wal }, ACCESS, SECRET),
+    dump: true, wal: true, databaseUrl: SRC_URL,
+    // The program's recipients: the operators', then the drill's.
+    recipients: [TEST_BACKUP_KEY.recipient, DRILL.recipient],
+    drillIdentity: DRILL.identity,
+  });
+
+  beforeAll(() => {
+    // A database with the tables the real drill's integrity queries read (shithubd's schema, cut down).
+    sh(`runuser -u postgres -- psql -q -c "CREATE ROLE drillsrc LOGIN PASSWORD 'drill-src-pw'" && runuser -u postgres -- createdb -O drillsrc drillsrc`);
+    sh(`psql -X -q '${SRC_URL}' -v ON_ERROR_STOP=1 -c "
+      CREATE TABLE goose_db_version (id serial PRIMARY KEY, version_id bigint, is_applied bool DEFAULT true);
+      INSERT INTO goose_db_version (version_id) VALUES (1), (2);
+      CREATE TABLE users (id bigserial PRIMARY KEY, username text NOT NULL);
+      CREATE TABLE orgs (id bigserial PRIMARY KEY, slug text NOT NULL);
+      CREATE TABLE repos (id bigserial PRIMARY KEY, owner_user_id bigint REFERENCES users, owner_org_id bigint REFERENCES orgs, name text NOT NULL);
+      CREATE TABLE push_events (id bigserial PRIMARY KEY, repo_id bigint NOT NULL REFERENCES repos ON DELETE CASCADE, ref text NOT NULL);
+      CREATE TABLE issues (id bigserial PRIMARY KEY, repo_id bigint NOT NULL REFERENCES repos ON DELETE CASCADE, title text NOT NULL);
+      CREATE TABLE auth_audit_log (id bigserial PRIMARY KEY, actor_user_id bigint, action text NOT NULL, occurred_at timestamptz NOT NULL DEFAULT now());
+      INSERT INTO users (username) SELECT 'user' || g FROM generate_series(1, 50) g;
+      INSERT INTO orgs (slug) VALUES ('org1');
+      INSERT INTO repos (owner_user_id, name) SELECT 1 + g % 50, 'repo' || g FROM generate_series(1, 200) g;
+      INSERT INTO repos (owner_org_id, name) VALUES (1, 'org-repo');
+      INSERT INTO push_events (repo_id, ref) SELECT 1 + g % 201, 'refs/heads/trunk' FROM generate_series(1, 1000) g;
+      INSERT INTO issues (repo_id, title) SELECT 1 + g % 201, 'issue ' || g FROM generate_series(1, 500) g;
+      INSERT INTO auth_audit_log (actor_user_id, action) VALUES (1, 'login');"`);
+  });
+
+  it("the setup with the drill's identity: root's alone, the weekly timer armed, and a canary sealed to every recipient", () => {
+    const r = machine.ssh(BUNDLE_COMMAND, bundle());
+    expect({ status: r.status, stderr: r.stderr }).toMatchObject({ status: 0, stderr: expect.stringMatching(/timers: shithub-backup\.timer shithub-basebackup\.timer shithub-dump-drill\.timer\n.*identity canary: sealed canary\/canary-\d{8}T\d{6}Z\.txt\.age to the recipients/s) });
+    expect(sh("stat -c '%a %U %G' /etc/shithub-backup/drill.key")).toBe("600 root root");
+    expect(sh("grep -c '^age1' /etc/shithub-backup/recipients")).toBe("2");
+    expect(sh("systemctl is-enabled shithub-dump-drill.timer")).toBe("enabled");
+    expect(sh("systemctl show -p TimersCalendar --value shithub-dump-drill.timer")).toContain("OnCalendar=Sun *-*-* 04:30:00 UTC");
+    expect(sh("systemctl show -p Persistent --value shithub-dump-drill.timer")).toBe("yes");
+    expect(sh("systemctl show -p RandomizedDelayUSec --value shithub-dump-drill.timer")).toBe("30min");
+    // The canary opens with the operators' identity, here (where it never goes to the host).
+    const [canary, ...more] = objects(BUCKETS.backups, "canary");
+    expect(more).toEqual([]);
+    writeFileSync(join(work, "operator.key"), `${TEST_BACKUP_KEY.identity}\n`, { mode: 0o600 });
+    const opened = execFileSync("age", ["--decrypt", "--identity", join(work, "operator.key")], { input: `${rclone("cat", "--s3-no-check-bucket", `s:${BUCKETS.backups}/canary/${canary!.Path}`)}\n`, encoding: "utf8" });
+    expect(opened).toMatch(/^shithub backup canary\nsealed \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\nnonce [0-9a-f]{32}\n$/);
+    // Unchanged recipients seal no second canary.
+    expect(machine.ssh(BUNDLE_COMMAND, bundle()).stderr).not.toContain("identity canary");
+    expect(objects(BUCKETS.backups, "canary")).toHaveLength(1);
+  });
+
+  it("the weekly dump drill opens the newest dump with the drill's identity, passes the integrity queries, and its success is a metric", () => {
+    sh("systemctl start shithub-backup.service");
+    const before = Math.floor(Date.now() / 1000) - 5;
+    const r = machine.ssh("systemctl start shithub-dump-drill.service");
+    const journal = sh("journalctl -u shithub-dump-drill.service -n 30 --no-pager -o cat");
+    expect({ status: r.status, journal }).toMatchObject({ status: 0, journal: expect.stringContaining("shithub-restore-drill: integrity: 7 queries passed on daily/") });
+    expect(journal).toMatch(/shithub-restore-drill: restored daily\/\d{4}\/\d\d\/\d\d\/shithub-\d{8}T\d{6}Z\.dump\.age in \d+ s/);
+    expect(journal).toContain("users 50");
+    expect(Number(drillRecord("dump", "last-success"))).toBeGreaterThanOrEqual(before);
+    // The identity was in the unit's runtime directory for the drill's length only.
+    expect(sh("ls /run/shithub-dump-drill 2>/dev/null | wc -l")).toBe("0");
+    const text = metrics();
+    console.log(`weekly dump drill metrics:\n${text.split("\n").filter((l) => l.startsWith("shithub_drill")).join("\n")}`);
+    expect(sample(text, "shithub_drill_last_success_seconds", 'drill="dump"')).toBeGreaterThanOrEqual(before);
+    expect(sample(text, "shithub_drill_last_run_failed", 'drill="dump"')).toBe(0);
+    expect(sample(text, "shithub_drill_scheduled_seconds", 'drill="dump"')).toBeGreaterThan(1_700_000_000);
+  });
+
+  it("a dump whose users table is empty (and whose repositories' owners are gone) fails the drill: the unit fails, its hook records it, the metric says so", () => {
+    const success = drillRecord("dump", "last-success");
+    const planted = "daily/2099/12/31/shithub-20991231T000000Z.dump.age";
+    const remote = ". /etc/shithub-backup/backup.env && export RCLONE_CONFIG && rclone --s3-no-check-bucket";
+    sh(`runuser -u postgres -- psql -X -q -c "CREATE DATABASE drillempty TEMPLATE drillsrc"`);
+    try {
+      sh(`runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -d drillempty -c "ALTER TABLE repos DROP CONSTRAINT repos_owner_user_id_fkey; DELETE FROM users"`);
+      sh(`runuser -u postgres -- pg_dump -Fc -d drillempty -f /var/tmp/empty.dump && age -R /etc/shithub-backup/recipients -o /var/tmp/empty.dump.age /var/tmp/empty.dump && ${remote} copyto /var/tmp/empty.dump.age "$BACKUP_REMOTE/${planted}"`);
+      const r = machine.ssh("systemctl start shithub-dump-drill.service");
+      expect(r.status).not.toBe(0);
+      expect(sh("systemctl is-failed shithub-dump-drill.service || true")).toBe("failed");
+      const journal = sh("journalctl -u shithub-dump-drill.service -n 30 --no-pager -o cat");
+      expect(journal).toContain("shithub-restore-drill: integrity: users is not empty: FAILED (f)");
+      expect(journal).toContain("shithub-restore-drill: integrity: no repository whose owner is gone (neither a user nor an org): FAILED (f)");
+      expect(journal).toContain(`shithub-restore-drill: FAILED: 2 of 7 integrity queries on ${planted}`);
+      waitFor("/var/lib/shithub-drill/dump/last-failure");
+      expect(Number(drillRecord("dump", "last-failure"))).toBeGreaterThanOrEqual(Number(success));
+      expect(drillRecord("dump", "last-success")).toBe(success);
+      const text = metrics();
+      expect(sample(text, "shithub_drill_last_run_failed", 'drill="dump"')).toBe(1);
+      expect(sample(text, "shithub_drill_last_success_seconds", 'drill="dump"')).toBe(Number(success));
+    } finally {
+      sh(`rm -f /var/tmp/empty.dump /var/tmp/empty.dump.age; ${remote} deletefile "$BACKUP_REMOTE/${planted}" || true`);
+      sh(`runuser -u postgres -- psql -X -q -c "DROP DATABASE drillempty"`);
+    }
+  });
+
+  it("the weekly repositories drill restores the newest snapshot clean; one missing a repository fails the unit, recorded and in the metric", () => {
+    expect(sh("systemctl is-enabled shithub-repos-drill.timer")).toBe("enabled");
+    expect(sh("systemctl show -p TimersCalendar --value shithub-repos-drill.timer")).toContain("OnCalendar=Sun *-*-* 05:17:00 UTC");
+    const ok = machine.ssh("systemctl start shithub-repos-drill.service");
+    expect({ status: ok.status, journal: sh("journalctl -u shithub-repos-drill.service -n 5 --no-pager -o cat") })
+      .toMatchObject({ status: 0, journal: expect.stringMatching(/shithub-repos-drill: status=ok snapshot=latest repositories=20 fsck=clean refs=as-recorded/) });
+    expect(sh("systemctl show -p User --value shithub-repos-drill.service")).toBe("shithub-repos-backup");
+    const success = drillRecord("repos", "last-success");
+    expect(sample(metrics(), "shithub_drill_last_success_seconds", 'drill="repos"')).toBe(Number(success));
+
+    // A snapshot in which a recorded repository is gone (deleted from the disk before restic read it).
+    sh(`set -a; . /etc/shithub-repos-backup/restic.env; set +a; restic --no-cache backup --quiet --tag repos --exclude /data/repos/u1/user1/repo1.git /data/repos /var/lib/shithub-repos-backup/refs`);
+    try {
+      const r = machine.ssh("systemctl start shithub-repos-drill.service");
+      expect(r.status).not.toBe(0);
+      const journal = sh("journalctl -u shithub-repos-drill.service -n 10 --no-pager -o cat");
+      expect(journal).toContain("shithub-repos-drill: u1/user1/repo1.git: in the record, missing from the snapshot");
+      expect(journal).toContain("shithub-repos-drill: FAILED: 1 of 20 repositories did not restore clean from latest");
+      waitFor("/var/lib/shithub-drill/repos/last-failure");
+      expect(drillRecord("repos", "last-success")).toBe(success);
+      expect(sample(metrics(), "shithub_drill_last_run_failed", 'drill="repos"')).toBe(1);
+    } finally {
+      // A good snapshot again is the newest.
+      sh("systemctl start shithub-repos-backup.service");
+    }
+  });
+
+  /** npm run backup:check-identity as an operator runs it from the checkout, root on the host with the operator's SSH key. */
+  const checkIdentity = (identityFile: string) => spawnSync("npx", ["ts-node", "--swc", join(ROOT, "scripts", "checkIdentity.ts"), "--stack", "staging", "--dir", ROOT, "--identity", identityFile, "--host", machine.publicIp], {
+    cwd: ROOT, encoding: "utf8", timeout: 300_000,
+    env: { ...process.env, SHITHUB_SSH: `ssh -i ${cloud!.key} -o IdentitiesOnly=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR` },
+  });
+  const proofs = () => sh("ls /var/lib/shithub-canary/proofs 2>/dev/null || true");
+
+  it("npm run backup:check-identity: the operator's identity opens the canary here, and the proof is recorded there as a metric", () => {
+    const before = Math.floor(Date.now() / 1000) - 5;
+    const r = checkIdentity(join(work, "operator.key"));
+    console.log(`npm run backup:check-identity (the operator's identity): exit ${r.status}\n${r.stdout}${r.stderr}`);
+    expect({ status: r.status, stdout: r.stdout }).toEqual({ status: 0, stdout: expect.stringContaining(`${TEST_BACKUP_KEY.recipient} opens the backups of stack staging: ${join(work, "operator.key")} opened canary/canary-`) });
+    expect(proofs()).toBe(TEST_BACKUP_KEY.recipient);
+    expect(sample(metrics(), "shithub_backup_identity_proof_seconds", `recipient="${TEST_BACKUP_KEY.recipient}"`)).toBeGreaterThanOrEqual(before);
+  });
+
+  it("a wrong identity fails clearly (exit 1, not one of the recipients) and records nothing; nor does a proof without the canary's text", () => {
+    const other = ageKeyPair();
+    writeFileSync(join(work, "wrong.key"), `${other.identity}\n`, { mode: 0o600 });
+    const before = sh("stat -c %Y /var/lib/shithub-canary/proofs/* | sort | tr '\\n' ' '");
+    const r = checkIdentity(join(work, "wrong.key"));
+    console.log(`npm run backup:check-identity (a wrong identity): exit ${r.status}\n${r.stdout}${r.stderr}`);
+    expect({ status: r.status, stdout: r.stdout, stderr: r.stderr.trim() }).toEqual({
+      status: 1, stdout: "",
+      stderr: expect.stringMatching(new RegExp(`error: the identity in ${join(work, "wrong.key")} \\(recipient ${other.recipient}\\) is not one of the recipients canary/canary-\\d{8}T\\d{6}Z\\.txt\\.age on ${machine.publicIp.replace(/\./g, "\\.")} is sealed to: it does not open the backups\\. Nothing was recorded\\.$`)),
+    });
+    expect(proofs()).toBe(TEST_BACKUP_KEY.recipient);
+    expect(sh("stat -c %Y /var/lib/shithub-canary/proofs/* | sort | tr '\\n' ' '")).toBe(before);
+    // The host records only what opened the canary: a recipient of its own with the wrong text, or another recipient, is refused.
+    const key = sh("shithub-backup-canary fetch | head -n 1");
+    const forged = machine.ssh(`shithub-backup-canary prove ${key} ${TEST_BACKUP_KEY.recipient} ${"0".repeat(64)}`);
+    expect({ status: forged.status, stderr: forged.stderr.trim() }).toEqual({ status: 1, stderr: `shithub-backup-canary: FAILED: the text given is not ${key}'s: nothing recorded` });
+    const stranger = machine.ssh(`shithub-backup-canary prove ${key} ${other.recipient} ${"0".repeat(64)}`);
+    expect(stranger.stderr.trim()).toBe(`shithub-backup-canary: FAILED: ${other.recipient} is not one of the recipients in /etc/shithub-backup/recipients: nothing recorded`);
+    expect(proofs()).toBe(TEST_BACKUP_KEY.recipient);
   });
 });

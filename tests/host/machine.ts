@@ -79,7 +79,9 @@ export function rolePackages(): string[] {
  * base backup, the DR copy): were one to fire while a test asserts, its run would race the test's
  * own. The tiers hold them after every up (holdTimers) and run their services when they mean to.
  */
-export const CALENDAR_TIMERS: readonly string[] = ["shithub-backup.timer", "shithub-basebackup.timer", "shithub-repos-backup.timer", "shithub-dr-sync.timer"];
+export const CALENDAR_TIMERS: readonly string[] = ["shithub-backup.timer", "shithub-basebackup.timer", "shithub-repos-backup.timer", "shithub-dr-sync.timer",
+  // The weekly drills (issue 25).
+  "shithub-dump-drill.timer", "shithub-repos-drill.timer"];
 
 /** Stops the calendar timers a droplet has armed; returns those it held (each was active: the up armed it). */
 export function holdTimers(m: Machine): string[] {

@@ -1,3 +1,4 @@
+import { recipientOf } from "../../components/backups/ageKeys";
 import type { RecordedResource } from "../../offline/run";
 import { SECRET_SIG, unwrapSecret } from "../../offline/summary";
 import { planOf, ROOT, stackCopy } from "./stackCopy";
@@ -90,6 +91,30 @@ describe("production buckets", () => {
     expect(bundle.secret).toBe(true);
     expect(bundle.content).toContain("ROLE_DUMP=1\nROLE_WAL=0\n");
     expect(files.find((f) => f.host === "shithub-db" && f.path === "/run/shithub-backup-setup.bundle")!.content).toContain("ROLE_DUMP=0\nROLE_WAL=1\n");
+  });
+
+  it("the weekly drill's identity: generated once (32 random bytes, secret in state), its recipient in every recipients file, its identity on the host that dumps only", async () => {
+    const { resources, files } = await plan(ROOT, "production");
+    const bytes = resources.filter((r) => r.type === "random:index/randomBytes:RandomBytes" && r.name.endsWith("-drill-identity"));
+    expect(bytes.map((b) => [b.name, b.inputs.length])).toEqual([["shithub-production-backup-drill-identity", 32]]);
+    const identities = files.filter((f) => f.path === "/etc/shithub-backup/drill.key");
+    expect(identities.map((f) => [f.host, f.secret])).toEqual([["shithub-backup", true]]);
+    const identity = /^AGE-SECRET-KEY-1[0-9A-Z]+$/m.exec(identities[0]!.content)![0];
+    const drill = recipientOf(identity)!;
+    const recipientFiles = files.filter((f) => f.path === "/etc/shithub-backup/recipients");
+    expect(recipientFiles.map((f) => f.host).sort()).toEqual(["shithub-backup", "shithub-db"]);
+    for (const f of recipientFiles) {
+      const listed = f.content.split("\n").filter((l) => l.startsWith("age1"));
+      // The operators' first (production: at least two), then the drill's.
+      expect(listed.length).toBeGreaterThanOrEqual(3);
+      expect(listed[listed.length - 1]).toBe(drill);
+      expect(f.secret).toBe(false);
+    }
+    // No other file holds it as text (the setup's bundle carries it encoded, and is a secret itself).
+    expect(files.filter((f) => f.content.includes(identity)).map((f) => [f.host, f.path, f.secret])).toEqual([["shithub-backup", "/etc/shithub-backup/drill.key", true]]);
+    const bundle = (host: string) => files.find((f) => f.host === host && f.path === "/run/shithub-backup-setup.bundle")!.content;
+    expect(bundle("shithub-backup")).toContain("DRILL=1\n");
+    expect(bundle("shithub-db")).toContain("DRILL=0\n");
   });
 
   it("feeds the runtime bucket and its key into the env files", async () => {

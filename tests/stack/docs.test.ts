@@ -67,7 +67,7 @@ const isOffline = (b: Block) => b.marker === "offline" || b.marker?.startsWith("
 
 /** `npm run <script> -- <args>` in a block: the script, the flags and the first word after `--`. */
 function npmRuns(text: string): Array<{ script: string; flags: string[]; verb?: string }> {
-  return [...text.matchAll(/npm run ([\w:]+)(?: -- ([^#&|;\n]*))?/g)].map((m) => {
+  return [...text.matchAll(/npm run ([\w:-]+)(?: -- ([^#&|;\n]*))?/g)].map((m) => {
     const words = (m[2] ?? "").trim().split(/\s+/).filter((w) => w !== "");
     const verb = words[0] !== undefined && !words[0].startsWith("-") ? words[0] : undefined;
     return { script: m[1]!, flags: words.filter((w) => w.startsWith("--")).map((w) => w.slice(2).split("=")[0]!), ...(verb !== undefined ? { verb } : {}) };

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
@@ -39,7 +39,7 @@ function alertNames(rules: string): string[] {
 }
 
 describe("alert rules", () => {
-  it.each([["staging", staging, 14], ["production", production, 17]] as const)("%s's rules pass promtool check rules", (stack, config, count) => {
+  it.each([["staging", staging, 17], ["production", production, 20]] as const)("%s's rules pass promtool check rules", (stack, config, count) => {
     const file = join(work, `${stack}.yml`);
     writeFileSync(file, renderAlertRules(alertRulesInputs(config)));
     const r = promtool("check", "rules", file);
@@ -157,5 +157,48 @@ describe("Prometheus and Alertmanager configs", () => {
       const r = spawnSync(join(BIN, "amtool"), ["check-config", file], { encoding: "utf8" });
       expect({ i, out: r.stdout + r.stderr, status: r.status }).toEqual({ i, out: expect.stringContaining("SUCCESS"), status: 0 });
     }
+  });
+});
+
+describe("shithub-node-metrics' drill and identity-proof families", () => {
+  it("are what the alerts read, in the text format promtool accepts: a failure newer than the success is a failed last run", () => {
+    const dir = mkdtempSync(join(work, "node-metrics-"));
+    const at = (path: string, value: number) => {
+      mkdirSync(join(dir, path, ".."), { recursive: true });
+      writeFileSync(join(dir, path), `${value}\n`);
+    };
+    at("drill/dump/scheduled", 1000);
+    at("drill/dump/last-success", 2000);
+    at("drill/dump/last-failure", 3000);
+    at("drill/repos/scheduled", 1000);
+    at("drill/repos/last-failure", 1500);
+    at("drill/repos/last-success", 2500);
+    at("drill/new/scheduled", 4000);
+    const recipient = `age1${"q".repeat(58)}`;
+    at(`canary/proofs/${recipient}`, 5000);
+    at("canary/proofs/not-a-recipient", 6000);
+    at("canary/since", 900);
+    mkdirSync(join(dir, "tf"));
+    mkdirSync(join(dir, "state"));
+    const r = spawnSync("bash", [join(ROOT, "templates", "scripts", "shithub-node-metrics.sh")], {
+      encoding: "utf8",
+      env: { PATH: process.env.PATH, TEXTFILE_DIR: join(dir, "tf"), STATE_DIR: join(dir, "state"), DRILL_DIR: join(dir, "drill"), CANARY_DIR: join(dir, "canary") },
+    });
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: "" });
+    const text = readFileSync(join(dir, "tf", "shithub.prom"), "utf8");
+    const samples = text.split("\n").filter((l) => /^shithub_(drill|backup)_/.test(l));
+    expect(samples).toEqual([
+      'shithub_drill_last_success_seconds{drill="dump"} 2000',
+      'shithub_drill_last_success_seconds{drill="repos"} 2500',
+      'shithub_drill_last_run_failed{drill="dump"} 1',
+      'shithub_drill_last_run_failed{drill="repos"} 0',
+      'shithub_drill_scheduled_seconds{drill="dump"} 1000',
+      'shithub_drill_scheduled_seconds{drill="new"} 4000',
+      'shithub_drill_scheduled_seconds{drill="repos"} 1000',
+      `shithub_backup_identity_proof_seconds{recipient="${recipient}"} 5000`,
+      "shithub_backup_canary_since_seconds 900",
+    ]);
+    const check = spawnSync(join(BIN, "promtool"), ["check", "metrics"], { input: text, encoding: "utf8" });
+    expect({ status: check.status, output: `${check.stdout}${check.stderr}` }).toEqual({ status: 0, output: "" });
   });
 });

@@ -31,6 +31,7 @@ describe("host scripts pass shellcheck", () => {
       host: "shithub-db", dump: true, wal: true, dbLocal: true, databaseUrl: "postgresql://shithub:p@127.0.0.1/shithub", platform: platformOf("ubuntu-24-04-x64")!,
       spaces: { provider: "DigitalOcean", endpoint: "nyc3.digitaloceanspaces.com", buckets: { backups: "b", wal: "w" } }, recipients: ["age1example"],
       dumpKey: { accessKey: "AK", secretKey: "SK" }, walKey: { accessKey: "AK2", secretKey: "SK2" },
+      drillIdentity: "AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ",
     }));
     expect(shellcheck(file)).toEqual({ status: 0, output: "" });
   });

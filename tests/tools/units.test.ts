@@ -77,11 +77,12 @@ describe("backup units", () => {
 
   it("are all there", () => {
     expect(units.sort()).toEqual(["shithub-backup-failed.service", "shithub-backup.service", "shithub-backup.timer",
-      "shithub-basebackup.service", "shithub-basebackup.timer"]);
+      "shithub-basebackup.service", "shithub-basebackup.timer",
+      "shithub-dump-drill-failed.service", "shithub-dump-drill.service", "shithub-dump-drill.timer"]);
   });
 
   it.each(units)("%s passes systemd-analyze verify with no output", (name) => {
-    for (const bin of ["shithub-backup-daily", "shithub-basebackup"]) {
+    for (const bin of ["shithub-backup-daily", "shithub-basebackup", "shithub-restore-drill"]) {
       writeFileSync(join(root, "usr", "local", "bin", bin), "#!/bin/sh\n");
       chmodSync(join(root, "usr", "local", "bin", bin), 0o755);
     }
@@ -97,6 +98,19 @@ describe("backup units", () => {
       console.log(`systemd-analyze security --offline=true ${name}: ${score}`);
       expect(score).toBeLessThanOrEqual(limit);
     });
+
+  // The weekly drill runs as root (it starts a scratch server as postgres); its failure hook, root with no capability.
+  it.each([["shithub-dump-drill.service", 3.0], ["shithub-dump-drill-failed.service", 2.0]] as const)("%s scores at most %s in systemd-analyze security", (name, limit) => {
+    const score = exposure(name, files[name]!);
+    console.log(`systemd-analyze security --offline=true ${name}: ${score}`);
+    expect(score).toBeLessThanOrEqual(limit);
+  });
+
+  it("the weekly drill runs on Sundays after the daily dump, with a randomized delay, catches up after downtime, and failures are recorded", () => {
+    expect(files["shithub-dump-drill.timer"]).toContain("OnCalendar=Sun *-*-* 04:30:00 UTC\nRandomizedDelaySec=30min\nPersistent=true\n");
+    expect(files["shithub-dump-drill.service"]).toContain("OnFailure=shithub-dump-drill-failed.service\n");
+    expect(files["shithub-dump-drill.service"]).toContain("StandardInput=file:/etc/shithub-backup/drill.key\nExecStart=/usr/local/bin/shithub-restore-drill --integrity\n");
+  });
 
   it("the daily timer runs at 03:17 UTC, catches up after downtime, and failures are recorded", () => {
     expect(files["shithub-backup.timer"]).toContain("OnCalendar=*-*-* 03:17:00 UTC\nPersistent=true\n");

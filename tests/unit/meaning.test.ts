@@ -153,6 +153,8 @@ describe("the backups' age recipients", () => {
     ["a recipient with a wrong checksum", () => `${BACKUP_KEY.recipient.slice(0, -1)}${BACKUP_KEY.recipient.endsWith("q") ? "p" : "q"}`,
       "must be an age X25519 recipient as age-keygen prints it (age1 and 58 more characters)"],
     ["an SSH key", () => "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHk", "must be an age X25519 recipient as age-keygen prints it (age1 and 58 more characters)"],
+    // The same key as the first in capitals: age refuses it, and it would count as a second recipient in production.
+    ["a recipient in capitals", () => BACKUP_KEY.recipient.toUpperCase(), "must be lowercase, as age-keygen prints it: age refuses a recipient in capitals"],
   ])("refuses %s, never echoing it", (_what, value, message) => {
     const text = value();
     const p = onlyProblem(rawConfig({ set: { "shithubd:backupRecipients": JSON.stringify([BACKUP_KEY.recipient, text]) } }));
