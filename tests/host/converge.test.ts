@@ -3,6 +3,7 @@ import type { ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { describeImage, platformOf } from "../../components/hosts/platform";
 import { loadStackFile } from "../../offline/stackFile";
 import { parseReleaseReport } from "../../components/release/releaseReport";
@@ -11,14 +12,16 @@ import { instantQuery, viaSsh } from "../../canary/measure";
 import type { Transport } from "../../canary/measure";
 import type { HostRelease } from "../../components/release/releaseReport";
 import { ArtifactServer } from "./artifacts";
-import { orderOf, remoteSteps, Stack } from "./applyPlan";
+import { dropletUserData, orderOf, remoteSteps, Stack } from "./applyPlan";
 import type { AppliedStep, Plan } from "./applyPlan";
 import { openLoopLoad } from "./load";
 import { Browser } from "./browser";
 import type { LoadResult } from "./load";
 import { bootCloud, clientAddresses, failedUnits, holdTimers, HOST_IP, METADATA_IP, publicIpOf, IMAGE, TEST_DEPLOY_KEY, worldCertificate } from "./machine";
 import type { Cloud, Machine } from "./machine";
-import { planCommitted, plannedDroplets, worldSubstitutions } from "./testStack";
+import { planCommitted, plannedDroplets, TEST_BACKUP_KEY, TEST_BACKUP_RECIPIENTS, worldSubstitutions } from "./testStack";
+import { ROW_COUNTS_SQL } from "../../components/recovery/recovery";
+import { differences } from "../../components/takeover/takeover";
 import type { Substitution } from "./testStack";
 import { ACME_HOST, Pebble } from "./acme";
 import { bucket, bucketHosts, TestSpaces } from "./spaces";
@@ -604,4 +607,95 @@ describe("alerts reach a person", () => {
     expect({ login: mail!.login, tls: mail!.tls, to: mail!.to }).toEqual({ login: SMTP_LOGIN.username, tls: true, to: JSON.parse(production.values["shithubd:alertEmails"]!) });
     expect(mail!.message).toContain(DB);
   }, 600_000);
+});
+
+describe("losing every host: the environment back from its DR copies (docs/runbooks/recover-an-environment.md)", () => {
+  /** The config the last release left the stack with (the canary's release). */
+  const LAST = { "shithubd:SHITHUB_RATELIMIT__API__ANON_PER_HOUR": "120" };
+  const rows = () => machine(DB).sh(`runuser -u postgres -- psql -X -At -d shithub -c "${ROW_COUNTS_SQL}"`);
+  const refs = () => machine(APP).sh("cd /data/repos && for r in $(find . -name '*.git' -prune | sort); do git -c safe.directory='*' -C \"$r\" for-each-ref --format=\"$r %(objectname) %(refname)\"; done");
+  const psql = (sql: string) => machine(DB).sh(`runuser -u postgres -- psql -X -At -v ON_ERROR_STOP=1 -d shithub -c "${sql}"`);
+
+  it("writes, then every droplet and volume destroyed; new hosts converge held, npm run recover brings the data back, and the forge serves it: every row, every ref but the one pushed after the last snapshot", async () => {
+    // Writes: a user signs up, alice pushes; the weekly base backup and the daily snapshot, as their timers take them.
+    const bob = new Browser({ domain: DOMAIN, address: machine(APP).publicIp, ca: pebbleRoot, dir: work, name: "bob" });
+    expect(bob.submit("/signup", { username: "bob", email: "bob@shithub.test", password: ALICE_PASSWORD, company: "" })).toMatchObject({ status: 303 });
+    const w = join(work, "alice-work");
+    writeFileSync(join(w, "NOTES"), "written before the loss\n");
+    execFileSync("git", ["-C", w, "add", "NOTES"]);
+    execFileSync("git", ["-C", w, "-c", "user.name=alice", "-c", "user.email=alice@shithub.test", "commit", "-qm", "before the loss"]);
+    pushes(w, "before-loss");
+    machine(DB).sh("systemctl start shithub-basebackup.service");
+    machine(APP).sh("systemctl start shithub-repos-backup.service");
+    // After the snapshot: a push (its ref is in no snapshot: lost, and reported) and, last, a row.
+    const late = spawnSync("git", ["-C", w, "-c", `http.curloptResolve=${DOMAIN}:443:${machine(APP).publicIp}`, "push", "-q",
+      `https://alice:${encodeURIComponent(ALICE_PASSWORD)}@${DOMAIN}/alice/hello.git`, "trunk:refs/heads/after-snapshot"], { encoding: "utf8", env: { ...process.env, GIT_SSL_CAINFO: pebbleRoot } });
+    expect(`${late.status} ${late.stderr}`).toBe("0 ");
+    const lastWrite = psql("INSERT INTO converge_wal VALUES (clock_timestamp()) RETURNING to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\\\"T\\\"HH24:MI:SS.US\\\"Z\\\"')").split("\n")[0]!;
+    // The segment with the last write archived (archive_timeout would within 60 s), then the DR copy, as its timer takes it.
+    const archived = Number(psql("SELECT archived_count FROM pg_stat_archiver"));
+    psql("SELECT pg_switch_wal()");
+    machine(DB).sh(`for i in $(seq 300); do [ "$(runuser -u postgres -- psql -X -At -c 'SELECT archived_count FROM pg_stat_archiver')" -gt ${archived} ] && exit 0; sleep 0.2; done; exit 1`);
+    machine(MONITORING).sh("systemctl start shithub-dr-sync.service");
+    const before = { rows: rows(), refs: refs() };
+    expect(before.refs).toContain("refs/heads/after-snapshot");
+
+    // The loss: every droplet and its volume; the buckets remain (from: dr reads only the DR copies).
+    const region = (id: string) => String(fresh.resources.find((r) => r.type === "digitalocean:index/spacesBucket:SpacesBucket" && r.inputs.name === bucket(fresh, id))!.inputs.region);
+    const recovery = JSON.stringify({ from: "dr", region: region("wal-dr") });
+    const heldPlan = await plan(V4, { ...LAST, "shithubd:recovery": recovery });
+    await spaces.provide(heldPlan);
+    const lost = Date.now();
+    await cloud.rebuild([APP, DB, BACKUP, MONITORING], (name) => dropletUserData(heldPlan, name));
+    const byAddress = new Map(Object.entries(plannedHosts(heldPlan)).map(([name, h]) => [h.publicIpv4, name]));
+    const recovered = new Stack((step) => machine(byAddress.get(step.host) ?? step.host), () => {
+      for (const m of cloud.machines) for (const t of holdTimers(m)) held.set(m.name, [...new Set([...(held.get(m.name) ?? []), t])]);
+    });
+    const started = Date.now();
+    await recovered.up(heldPlan);
+    const heldAt = Date.now();
+    // Held: shithubd installed, not running; nothing of the empty environment archived or snapshotted.
+    expect(machine(APP).ssh("systemctl is-active shithubd-web.service").stdout.trim()).not.toBe("active");
+    expect(machine(APP).sh("systemctl is-enabled shithub-repos-backup.timer || true")).toBe("disabled");
+    expect(machine(DB).sh("systemctl is-enabled shithub-basebackup.timer || true")).toBe("disabled");
+
+    // The operator's command, with their identity, from a working tree whose stack file has the key.
+    const dir = mkdtempSync(join(tmpdir(), "shithub-recover-"));
+    const doc = parseYaml(readFileSync(join(ROOT, "Pulumi.production.yaml"), "utf8")) as { config: Record<string, unknown> };
+    Object.assign(doc.config, { "shithubd:recovery": recovery, "shithubd:backupRecipients": TEST_BACKUP_RECIPIENTS["shithubd:backupRecipients"] });
+    writeFileSync(join(dir, "Pulumi.production.yaml"), stringifyYaml(doc));
+    writeFileSync(join(dir, "Pulumi.yaml"), readFileSync(join(ROOT, "Pulumi.yaml")));
+    writeFileSync(join(dir, "identity"), `${TEST_BACKUP_KEY.identity}\n`, { mode: 0o600 });
+    const run = spawnSync("npx", ["ts-node", "--swc", "scripts/recover.ts", "-s", STACK, "--identity", join(dir, "identity"), "--app", machine(APP).publicIp, "--db", machine(DB).publicIp, "--dir", dir],
+      { cwd: ROOT, encoding: "utf8", env: { ...process.env, SHITHUB_SSH: OPERATOR_SSH.join(" ") } });
+    console.log(run.stdout + run.stderr);
+    expect(run.status).toBe(0);
+    const replayed = /to the transaction committed at (\S+);/.exec(run.stdout)?.[1] ?? "";
+    const restoredAt = Date.now();
+    // What came back, before shithubd or a user writes anything.
+    const back = { rows: rows(), refs: refs(), lastWrite: psql("SELECT to_char(max(at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\\\"T\\\"HH24:MI:SS.US\\\"Z\\\"') FROM converge_wal") };
+
+    // The key removed: shithubd starts, the backups resume; then the users' checks.
+    const after = await plan(V4, LAST);
+    await recovered.up(after);
+    userChecks(after, V4);
+    const checked = Date.now();
+    pushes(w, "after-recovery");
+
+    const lostRefs = differences(before.refs, back.refs);
+    const rpoSeconds = (Date.parse(lastWrite) - Date.parse(back.lastWrite)) / 1000;
+    console.log([
+      `recovery: last write ${lastWrite}, last write back ${back.lastWrite} (last transaction replayed committed ${replayed}): RPO ${rpoSeconds.toFixed(3)} s`,
+      `  RTO ${((checked - started) / 1000).toFixed(0)} s from the held up's start to the users' checks passing ` +
+      `(held up ${((heldAt - started) / 1000).toFixed(0)} s, npm run recover ${((restoredAt - heldAt) / 1000).toFixed(0)} s, up without the key and checks ${((checked - restoredAt) / 1000).toFixed(0)} s); ` +
+      `droplets rebuilt in ${((started - lost) / 1000).toFixed(0)} s`,
+      `  rows before the loss: ${before.rows.split("\n").length} tables; refs lost: ${lostRefs.join(", ") || "none"}`,
+    ].join("\n"));
+    expect(rpoSeconds).toBeLessThanOrEqual(60);
+    expect(back.lastWrite).toBe(lastWrite);
+    expect(Date.parse(replayed)).toBeGreaterThanOrEqual(Date.parse(lastWrite));
+    // Every row of every table.
+    expect(back.rows).toBe(before.rows);
+    expect(lostRefs).toEqual([expect.stringMatching(/^live: \.\/alice\/hello\.git [0-9a-f]{40} refs\/heads\/after-snapshot$/)]);
+  }, 1_800_000);
 });

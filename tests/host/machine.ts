@@ -54,6 +54,11 @@ export interface Cloud {
   /** The CA every droplet trusts, as it trusts a public one; radosgw's certificate for Spaces is signed by it. */
   readonly worldCa: { cert: string; key: string };
   readonly key: string;
+  /**
+   * Destroys droplets and their volumes (halted, disks deleted) and boots new ones in their
+   * places (the same addresses) from `userData`: a lost environment's hosts, made again.
+   */
+  rebuild(names: readonly string[], userData: (name: string) => string): Promise<void>;
   down(): void;
 }
 
@@ -244,15 +249,16 @@ export async function bootCloud(work: string, specs: readonly DropletSpec[],
     spawnSync("bash", [CLOUD, "net-down"], { stdio: PROGRESS });
     for (const m of machines) rmSync(m.dir, { recursive: true, force: true });
   };
+  const boot = async (spec: DropletSpec, userData: string): Promise<void> => {
+    const m = machines[specs.indexOf(spec)]!;
+    mkdirSync(m.dir, { recursive: true });
+    writeFileSync(join(m.dir, "user-data"), userData);
+    const { stdout } = await run("bash", [CLOUD, "boot", m.dir, spec.name, m.publicIp, `${spec.privateIp}/${spec.vpcPrefix}`, join(m.dir, "user-data"),
+      `${key}.pub`, spec.volume ? "1" : "0", worldDir], { env, timeout: 900_000 });
+    process.stderr.write(stdout);
+  };
   try {
-    await Promise.all([options.alongside?.(worldCa), ...specs.map(async (spec, i) => {
-      const m = machines[i]!;
-      mkdirSync(m.dir, { recursive: true });
-      writeFileSync(join(m.dir, "user-data"), spec.userData);
-      const { stdout } = await run("bash", [CLOUD, "boot", m.dir, spec.name, m.publicIp, `${spec.privateIp}/${spec.vpcPrefix}`, join(m.dir, "user-data"),
-        `${key}.pub`, spec.volume ? "1" : "0", worldDir], { env, timeout: 900_000 });
-      process.stderr.write(stdout);
-    })]);
+    await Promise.all([options.alongside?.(worldCa), ...specs.map((spec) => boot(spec, spec.userData))]);
   } catch (e) {
     down();
     throw e;
@@ -266,6 +272,16 @@ export async function bootCloud(work: string, specs: readonly DropletSpec[],
     },
     worldCa,
     key,
+    async rebuild(names, userData) {
+      await Promise.all(names.map(async (name) => {
+        const spec = specs.find((s) => s.name === name);
+        if (spec === undefined) throw new Error(`no droplet ${name}`);
+        const m = machines[specs.indexOf(spec)]!;
+        spawnSync("bash", [CLOUD, "halt", m.dir, m.name], { stdio: PROGRESS });
+        rmSync(m.dir, { recursive: true, force: true });
+        await boot(spec, userData(name));
+      }));
+    },
     down,
   };
 }

@@ -116,6 +116,8 @@ key() {
 }
 
 user() {
+  # Once per key: the same plan's keys again (a stack's later up) are already users.
+  radosgw-admin -c "$1/ceph.conf" -n client.admin user info --uid="$2" >/dev/null 2>&1 && return 0
   radosgw-admin -c "$1/ceph.conf" -n client.admin user create --uid="$2" --display-name="$2" --access-key="$3" --secret-key="$4" >/dev/null
 }
 
