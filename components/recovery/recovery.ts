@@ -1,4 +1,5 @@
 import type { Ran } from "../takeover/takeover";
+import { StepClock } from "../hosts/stepClock";
 
 /**
  * The data half of a recovery (docs/runbooks/recover-an-environment.md), on a stack converged
@@ -41,9 +42,11 @@ export function fieldsOf(line: string): Record<string, string> {
 }
 
 export class Recovery {
-  readonly timings: Array<{ step: string; seconds: number }> = [];
+  private readonly clock: StepClock;
 
-  constructor(private readonly remote: RecoveryRemote, private readonly hosts: Readonly<Record<RecoveryHost, string>>, private readonly log: (line: string) => void) {}
+  constructor(private readonly remote: RecoveryRemote, private readonly hosts: Readonly<Record<RecoveryHost, string>>, log: (line: string) => void) {
+    this.clock = new StepClock(log);
+  }
 
   private async must(where: RecoveryHost, command: string, input?: string): Promise<string> {
     const r = await this.remote(where, command, input);
@@ -54,14 +57,6 @@ export class Recovery {
     return r.stdout.trim();
   }
 
-  private async timed<T>(step: string, run: () => Promise<T>): Promise<T> {
-    const started = process.hrtime.bigint();
-    const result = await run();
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    this.timings.push({ step, seconds });
-    this.log(`${step}: ${seconds.toFixed(1)} s`);
-    return result;
-  }
 
   /** Everything back, with `identity` (an age identity of one of the recipients) sent to the db host's restore only. */
   async run(identity: string, stack: string): Promise<RecoveryReport> {
@@ -73,18 +68,18 @@ export class Recovery {
       }
     }
     const [replayed, repos, objects] = await Promise.all([
-      this.timed("the database: base backup and WAL replayed", () => this.must("db", `${BIN}/shithub-recover-db`, identity)),
-      this.timed("the repositories: restic restore, refs as recorded, git fsck", () => this.must("app", `${BIN}/shithub-recover-repos`)),
-      this.timed("shithubd's objects", () => this.must("app", `${BIN}/shithub-recover-objects`)),
+      this.clock.timed("the database: base backup and WAL replayed", () => this.must("db", `${BIN}/shithub-recover-db`, identity)),
+      this.clock.timed("the repositories: restic restore, refs as recorded, git fsck", () => this.must("app", `${BIN}/shithub-recover-repos`)),
+      this.clock.timed("shithubd's objects", () => this.must("app", `${BIN}/shithub-recover-objects`)),
     ]);
-    const rows = await this.timed("the rows counted", () => this.must("db", ROW_COUNTS));
+    const rows = await this.clock.timed("the rows counted", () => this.must("db", ROW_COUNTS));
     const fields = fieldsOf(repos.split("\n").pop() ?? "");
     return {
       lastTransaction: replayed.split("\n").pop()?.trim() || null,
       repositories: { snapshot: fields.snapshot ?? "", taken: fields.taken ?? "", count: Number(fields.repositories ?? "0") },
       objects: Number(objects.split("\n").pop() ?? "0"),
       rows: Object.fromEntries(rows.split("\n").filter((l) => l !== "").map((l) => [l.split(" ")[0]!, Number(l.split(" ")[1])])),
-      timings: this.timings,
+      timings: this.clock.timings,
       seconds: Number(process.hrtime.bigint() - started) / 1e9,
     };
   }

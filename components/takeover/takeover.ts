@@ -2,6 +2,8 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { scramSha256Verifier } from "../roles/scram";
+import { StepClock } from "../hosts/stepClock";
+import type { Timed } from "../hosts/stepClock";
 
 /**
  * The takeover of a live forge (docs/runbooks/takeover.md) as steps on three hosts: the live box
@@ -28,11 +30,6 @@ export interface TakeoverHosts {
   readonly db: string;
 }
 
-/** One step's name and how long it took. */
-export interface Timed {
-  readonly step: string;
-  readonly seconds: number;
-}
 
 export class TakeoverError extends Error {}
 
@@ -49,9 +46,15 @@ const MIGRATE_UP = "systemd-run --quiet --wait --pipe --collect -p User=shithub 
 const LEDGER = "runuser -u postgres -- psql -X -At -d shithub -c 'SELECT coalesce(max(version_id), 0) FROM goose_db_version'";
 
 export class Takeover {
-  readonly timings: Timed[] = [];
+  private readonly clock: StepClock;
 
-  constructor(private readonly remote: Remote, private readonly hosts: TakeoverHosts, private readonly log: (line: string) => void) {}
+  constructor(private readonly remote: Remote, private readonly hosts: TakeoverHosts, private readonly log: (line: string) => void) {
+    this.clock = new StepClock(log);
+  }
+
+  get timings(): readonly Timed[] {
+    return this.clock.timings;
+  }
 
   private async must(where: Where, command: string, input?: string): Promise<string> {
     const r = await this.remote(where, command, input);
@@ -59,14 +62,6 @@ export class Takeover {
     return r.stdout.trim();
   }
 
-  private async timed<T>(step: string, run: () => Promise<T>): Promise<T> {
-    const started = process.hrtime.bigint();
-    const result = await run();
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    this.timings.push({ step, seconds });
-    this.log(`${step}: ${seconds.toFixed(1)} s`);
-    return result;
-  }
 
   private script(name: keyof typeof SCRIPTS, args: string): string {
     return `${BIN}/${SCRIPTS[name]} ${args}`;
@@ -74,7 +69,7 @@ export class Takeover {
 
   /** The scripts onto every host, root's alone. */
   async install(): Promise<void> {
-    await this.timed("install the takeover scripts", () => Promise.all((Object.keys(INSTALL) as Where[]).flatMap((where) => INSTALL[where].map((name) =>
+    await this.clock.timed("install the takeover scripts", () => Promise.all((Object.keys(INSTALL) as Where[]).flatMap((where) => INSTALL[where].map((name) =>
       this.must(where, `install -m 0700 -o root -g root /dev/stdin ${BIN}/${SCRIPTS[name]}`, readFileSync(join(SCRIPT_DIR, `${SCRIPTS[name]}.sh`), "utf8"))))));
   }
 
@@ -92,35 +87,35 @@ export class Takeover {
    */
   async prepare(): Promise<void> {
     await this.install();
-    const logical = await this.timed("the live database: logical WAL", () => this.must("source", this.script("db", "source-logical")));
+    const logical = await this.clock.timed("the live database: logical WAL", () => this.must("source", this.script("db", "source-logical")));
     if (logical.includes("restarted")) this.log("  (the live box's PostgreSQL restarted once for wal_level = logical)");
-    await this.timed("the tunnel from the db host to the live database", async () => {
+    await this.clock.timed("the tunnel from the db host to the live database", async () => {
       await this.link("db", "tunnel");
       await this.must("db", this.script("host", `tunnel-up ${this.hosts.source}`));
     });
-    await this.timed("the stack's schema (shithubd migrate up)", () => this.must("app", MIGRATE_UP));
+    await this.clock.timed("the stack's schema (shithubd migrate up)", () => this.must("app", MIGRATE_UP));
     const [theirs, ours] = await Promise.all([this.must("source", LEDGER), this.must("db", LEDGER)]);
     if (theirs !== ours) {
       throw new TakeoverError(`the live box's schema is at migration ${theirs}, the stack's at ${ours}: set the stack's shithubd:version to the version the live box runs, pulumi up, and run prepare again`);
     }
-    await this.timed("the subscription and the first copy of every table", async () => {
+    await this.clock.timed("the subscription and the first copy of every table", async () => {
       const password = randomBytes(24).toString("base64url");
       await this.must("source", this.script("db", `source-prepare ${TUNNEL.cidr}`), `${scramSha256Verifier(password, randomBytes(16))}\n`);
       await this.must("db", this.script("db", `target-subscribe ${TUNNEL.host} ${TUNNEL.port}`), `${password}\n`);
       await this.must("db", this.script("db", "target-ready 86400"));
     });
-    await this.timed("the first copy of the repositories", async () => {
+    await this.clock.timed("the first copy of the repositories", async () => {
       await this.link("app", "copy");
       await this.must("app", this.script("host", `copy ${this.hosts.source}`));
     });
-    await this.timed("git fsck of every repository", () => this.must("app", this.script("host", "fsck --all")));
+    await this.clock.timed("git fsck of every repository", () => this.must("app", this.script("host", "fsck --all")));
   }
 
   /** Another copy of the repositories' changes, before the window: it makes the window's shorter. */
   async sync(): Promise<string[]> {
-    const changed = await this.timed("the repositories' changes", () => this.must("app", this.script("host", `copy ${this.hosts.source}`)));
+    const changed = await this.clock.timed("the repositories' changes", () => this.must("app", this.script("host", `copy ${this.hosts.source}`)));
     const repos = changed === "" ? [] : changed.split("\n");
-    await this.timed(`git fsck of ${repos.length} changed repositories`, () => this.must("app", this.script("host", "fsck"), `${repos.join("\n")}\n`));
+    await this.clock.timed(`git fsck of ${repos.length} changed repositories`, () => this.must("app", this.script("host", "fsck"), `${repos.join("\n")}\n`));
     return repos;
   }
 
@@ -131,17 +126,17 @@ export class Takeover {
    */
   async window(retryAfterSeconds: number): Promise<number> {
     const started = process.hrtime.bigint();
-    await this.timed("the live forge stops taking writes", () => this.must("source", this.script("source", `window-start ${retryAfterSeconds}`)));
+    await this.clock.timed("the live forge stops taking writes", () => this.must("source", this.script("source", `window-start ${retryAfterSeconds}`)));
     try {
       // Nothing writes any more: the sequences are final too, read beside the last changes.
-      const [, changed, sequences] = await this.timed("the last changes: database caught up, repositories copied, sequences read", () => Promise.all([
+      const [, changed, sequences] = await this.clock.timed("the last changes: database caught up, repositories copied, sequences read", () => Promise.all([
         this.must("source", this.script("db", "source-caught-up 600")),
         this.must("app", this.script("host", `copy ${this.hosts.source}`)),
         this.must("source", this.script("db", "sequences")),
       ]));
-      await this.timed("the sequences set", () => this.must("db", this.script("db", "target-sequences"), `${sequences}\n`));
+      await this.clock.timed("the sequences set", () => this.must("db", this.script("db", "target-sequences"), `${sequences}\n`));
       const repos = changed === "" ? [] : changed.split("\n");
-      const [theirCounts, ourCounts, theirRefs, ourRefs] = await this.timed(`the checks: rows, refs, git fsck of ${repos.length} changed repositories`, () => Promise.all([
+      const [theirCounts, ourCounts, theirRefs, ourRefs] = await this.clock.timed(`the checks: rows, refs, git fsck of ${repos.length} changed repositories`, () => Promise.all([
         this.must("source", this.script("db", "counts")),
         this.must("db", this.script("db", "counts")),
         this.must("source", this.script("host", "refs")),
@@ -159,7 +154,7 @@ export class Takeover {
       throw err;
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    await this.timed("the replication and the links taken down", () => this.finish());
+    await this.clock.timed("the replication and the links taken down", () => this.finish());
     return seconds;
   }
 
@@ -176,13 +171,13 @@ export class Takeover {
     await this.install();
     const out = await this.remote("source", this.script("source", "window-abort"));
     if (out.status !== 0 && !out.stderr.includes("no window to abort")) throw new TakeoverError(`window-abort failed on the live box:\n${out.stderr.trim()}`);
-    await this.timed("the replication and the links taken down", () => this.finish());
+    await this.clock.timed("the replication and the links taken down", () => this.finish());
   }
 
   /** After the switch: nothing of the old forge runs again. */
   async retire(): Promise<void> {
     await this.install();
-    await this.timed("the live box retired", () => this.must("source", this.script("source", "retire")));
+    await this.clock.timed("the live box retired", () => this.must("source", this.script("source", "retire")));
   }
 }
 

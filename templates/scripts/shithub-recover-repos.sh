@@ -29,18 +29,19 @@ fail() {
   fail "$REPOS_ROOT already holds repositories: a recovery fills only an empty volume"
 
 export HOME=/root
-info=$(restic --no-cache snapshots --tag repos --json "$snapshot") || fail "cannot list the snapshots (is the repository password the lost environment's?)"
+info=$(restic --no-cache --no-lock snapshots --tag repos --json "$snapshot") || fail "cannot list the snapshots (is the repository password the lost environment's?)"
 id=$(printf '%s' "$info" | sed -n 's/.*"short_id":"\([0-9a-f]*\)".*/\1/p' | tail -n 1)
 taken=$(printf '%s' "$info" | sed -n 's/.*"time":"\([^"]*\)".*/\1/p' | tail -n 1)
 [ -n "$id" ] || fail "no snapshot $snapshot in $RESTIC_REPOSITORY"
 
+# --no-lock: the recovery key reads the lost environment's repository and writes nothing, not even a lock.
 # Beside REPOS_ROOT, on the same volume: the repositories move into place without a copy.
 work=$(dirname "$REPOS_ROOT")/.recovering-repos
 rm -rf -- "$work"
 install -d -m 0700 "$work"
 trap 'rm -rf -- "$work"' EXIT
 start=$(date +%s)
-restic --no-cache restore "$id" --tag repos --target "$work" >/dev/null || fail "restic restore of $id exited $?"
+restic --no-cache --no-lock restore "$id" --tag repos --target "$work" >/dev/null || fail "restic restore of $id exited $?"
 restored=$(date +%s)
 count=$(/usr/local/bin/shithub-repos-verify "$work") || fail "the repositories of $id did not restore clean: none was moved into place"
 

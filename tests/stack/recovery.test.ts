@@ -1,8 +1,11 @@
+import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { runOffline } from "../../offline/run";
 import { unwrapSecret } from "../../offline/summary";
 import { loadStackFile } from "../../offline/stackFile";
-import { stagedFile } from "../helpers";
-import { planOf, stackCopy } from "./stackCopy";
+import { ageKeyPair, BACKUP_KEY, ESCROW_KEY, stagedFile } from "../helpers";
+import { planOf, ROOT, stackCopy } from "./stackCopy";
 
 /** The production stack file held for a recovery from its DR copies (docs/runbooks/recover-an-environment.md). */
 const RECOVERY = JSON.stringify({ from: "dr", region: "sfo3" });
@@ -74,5 +77,33 @@ describe("a stack held for a recovery (shithubd:recovery)", () => {
       .toContain("shithubd:recovery: is set while shithubd:takeover is too");
     expect(await refused({ "shithubd:recovery": "dr" })).toContain("shithubd:recovery: must be a JSON object");
     expect(await refused({ "shithubd:recovery": JSON.stringify({ from: "dr", region: "mars1" }) })).toMatch(/shithubd:recovery: 'region' must be[^]*pulumi config set shithubd:recovery/);
+  });
+});
+
+describe("npm run recover refuses before it reaches any host", () => {
+  const recover = (dir: string, identity: string) => {
+    const file = join(dir, "identity");
+    writeFileSync(file, identity, { mode: 0o600 });
+    // An address nothing answers on: a refusal must come before any connection.
+    const r = spawnSync(join(ROOT, "node_modules", ".bin", "ts-node"), ["--swc", join(ROOT, "scripts", "recover.ts"), "-s", "production", "--identity", file, "--app", "192.0.2.1", "--dir", dir],
+      { cwd: ROOT, encoding: "utf8", env: { ...process.env, SHITHUB_SSH: "false" } });
+    return { code: r.status, stderr: r.stderr.trim() };
+  };
+
+  it("a stack that is not held for a recovery, with the command that holds it", () => {
+    expect(recover(stackCopy("production", () => undefined), `${BACKUP_KEY.identity}\n`)).toEqual({
+      code: 1,
+      stderr: expect.stringMatching(/^error: stack production: shithubd:recovery is not set in .*Pulumi\.production\.yaml, so its hosts are not held[^]*Fix: pulumi config set shithubd:recovery '\{"from":"dr","region":"<the DR region>"\}' -s production && pulumi up -s production$/),
+    });
+  });
+
+  it("an identity that is none of the stack's recipients, and a file that is no identity", () => {
+    const dir = stackCopy("production", (c) => {
+      c["shithubd:recovery"] = RECOVERY;
+      c["shithubd:backupRecipients"] = JSON.stringify([BACKUP_KEY.recipient, ESCROW_KEY.recipient]);
+    });
+    const stranger = ageKeyPair();
+    expect(recover(dir, `${stranger.identity}\n`)).toEqual({ code: 1, stderr: expect.stringContaining(`is ${stranger.recipient}, which is not one of stack production's shithubd:backupRecipients: it opens none of the backups`) });
+    expect(recover(dir, "not a key\n")).toEqual({ code: 1, stderr: expect.stringContaining("holds no age identity") });
   });
 });
