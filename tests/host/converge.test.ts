@@ -636,7 +636,12 @@ describe("losing every host: the environment back from its DR copies (docs/runbo
     const archived = Number(psql("SELECT archived_count FROM pg_stat_archiver"));
     psql("SELECT pg_switch_wal()");
     machine(DB).sh(`for i in $(seq 300); do [ "$(runuser -u postgres -- psql -X -At -c 'SELECT archived_count FROM pg_stat_archiver')" -gt ${archived} ] && exit 0; sleep 0.2; done; exit 1`);
+    // An object of shithubd's (an avatar), as its S3 storage writes it.
+    const avatar = join(work, "alice.png");
+    writeFileSync(avatar, "an avatar\n");
+    spaces.rclone("copyto", "--s3-no-check-bucket", avatar, `s:${bucket(fresh, "objects")}/avatars/alice.png`);
     machine(MONITORING).sh("systemctl start shithub-dr-sync.service");
+    expect(spaces.objects(bucket(fresh, "objects-dr"), "avatars")).toEqual(["alice.png"]);
     const before = { rows: rows(), refs: refs() };
     expect(before.refs).toContain("refs/heads/after-snapshot");
 
@@ -645,6 +650,8 @@ describe("losing every host: the environment back from its DR copies (docs/runbo
     const recovery = JSON.stringify({ from: "dr", region: region("wal-dr") });
     const heldPlan = await plan(V4, { ...LAST, "shithubd:recovery": recovery });
     await spaces.provide(heldPlan);
+    // The primary's copy goes with the region: the recovery reads only the DR copy.
+    spaces.rclone("deletefile", "--s3-no-check-bucket", `s:${bucket(fresh, "objects")}/avatars/alice.png`);
     const lost = Date.now();
     await cloud.rebuild([APP, DB, BACKUP, MONITORING], (name) => dropletUserData(heldPlan, name));
     const byAddress = new Map(Object.entries(plannedHosts(heldPlan)).map(([name, h]) => [h.publicIpv4, name]));
@@ -696,6 +703,9 @@ describe("losing every host: the environment back from its DR copies (docs/runbo
     expect(Date.parse(replayed)).toBeGreaterThanOrEqual(Date.parse(lastWrite));
     // Every row of every table.
     expect(back.rows).toBe(before.rows);
-    expect(lostRefs).toEqual([expect.stringMatching(/^live: \.\/alice\/hello\.git [0-9a-f]{40} refs\/heads\/after-snapshot$/)]);
+    expect(lostRefs).toEqual([expect.stringMatching(/^live: \S*\/alice\/hello\.git [0-9a-f]{40} refs\/heads\/after-snapshot$/)]);
+    // shithubd's object, gone from the primary with the region, is back where shithubd reads it.
+    expect(spaces.objects(bucket(after, "objects"), "avatars")).toEqual(["alice.png"]);
+    expect(/^ {2}objects: (\d+)$/m.exec(run.stdout)?.[1]).toBe(String(spaces.objects(bucket(after, "objects-dr")).length));
   }, 1_800_000);
 });
