@@ -44,6 +44,11 @@ export function reposBackupSecretFiles(inputs: ReposBackupInputs): Record<string
   return { "restic.env": renderTemplate(readTemplate("repos-backup", "restic.env.mustache"), { ...inputs }) };
 }
 
+/** The setup's settings: held while a recovery is pending (a snapshot of the empty volume would become the newest). */
+export function reposBackupVars(recoveryPending: boolean): Record<string, number> {
+  return { HOLD: recoveryPending ? 1 : 0 };
+}
+
 /** The scripts, units and retention: nothing secret. */
 export function reposBackupFiles(): Record<string, string> {
   const unit = (name: string) => renderTemplate(readTemplate("systemd", `${name}.mustache`), {}, SHITHUB_UNIT_PARTIALS);

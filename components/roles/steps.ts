@@ -11,7 +11,7 @@ import { backupObserverFiles, backupObserverSecretFiles } from "./backupObserver
 import type { BackupObserverInputs } from "./backupObserver";
 import { drSyncFiles, drSyncSecretFiles } from "./drSync";
 import type { DrSyncInputs } from "./drSync";
-import { reposBackupFiles, reposBackupSecretFiles } from "./reposBackup";
+import { reposBackupFiles, reposBackupSecretFiles, reposBackupVars } from "./reposBackup";
 import { appRecoveryFiles, dbRecoveryFiles, RECOVERY_SECRET_FILES } from "./recovery";
 import type { RecoveryInputs } from "./recovery";
 import type { ReposBackupInputs } from "./reposBackup";
@@ -160,8 +160,7 @@ export class ShithubRoleSteps extends pulumi.ComponentResource {
             vars: {},
           };
         case "repos-backup":
-          // Held while a recovery is pending: a snapshot of the empty volume would become the newest.
-          return { files: pulumi.output(reposBackupFiles()), secretFiles: pulumi.secret(args.reposBackup.apply(reposBackupSecretFiles)), vars: { HOLD: config.recovery !== undefined ? 1 : 0 } };
+          return { files: pulumi.output(reposBackupFiles()), secretFiles: pulumi.secret(args.reposBackup.apply(reposBackupSecretFiles)), vars: reposBackupVars(config.recovery !== undefined) };
         case "db-recovery":
         case "app-recovery": {
           const recovery = args.recovery;

@@ -9,7 +9,7 @@ import { backupSetupBundle, preReleaseBackupCommand } from "../../components/bac
 import { BUNDLE_COMMAND } from "../../components/hosts/bundle";
 import { platformOf } from "../../components/hosts/platform";
 import { drSync, drSyncFiles, drSyncSecretFiles } from "../../components/roles/drSync";
-import { reposBackup, reposBackupFiles, reposBackupSecretFiles } from "../../components/roles/reposBackup";
+import { reposBackup, reposBackupFiles, reposBackupSecretFiles, reposBackupVars } from "../../components/roles/reposBackup";
 import { roleSetupBundle } from "../../components/roles/setupBundle";
 import { ageKeyPair } from "../helpers";
 import { bootMachine, HOST_IP, IMAGE, PROGRESS, SINGLE_DROPLET } from "./machine";
@@ -448,7 +448,7 @@ describe("the repositories' backup (restic) on a real host", () => {
 
   it("the setup step makes its own user and the restic repository in its bucket, once", () => {
     const inputs = { endpoint: `http://${HOST_IP}:7480`, bucket: BUCKETS.repos, accessKey: ACCESS, secretKey: SECRET, password: RESTIC_PASSWORD };
-    const bundle = roleSetupBundle(reposBackup, SINGLE_DROPLET.name, PLATFORM, {}, { ...reposBackupFiles(), ...reposBackupSecretFiles(inputs) });
+    const bundle = roleSetupBundle(reposBackup, SINGLE_DROPLET.name, PLATFORM, reposBackupVars(false), { ...reposBackupFiles(), ...reposBackupSecretFiles(inputs) });
     const r = machine.ssh(BUNDLE_COMMAND, bundle);
     expect({ status: r.status, stderr: r.stderr }).toMatchObject({ status: 0, stderr: expect.stringMatching(/repositories snapshotted daily; changed: .*restic-repository/) });
     expect(objects(BUCKETS.repos).map((o) => o.Path)).toContain("config");
@@ -652,8 +652,9 @@ describe("the weekly drills and the identity canary on a real host", () => {
       const r = machine.ssh("systemctl start shithub-repos-drill.service");
       expect(r.status).not.toBe(0);
       const journal = sh("journalctl -u shithub-repos-drill.service -n 10 --no-pager -o cat");
-      expect(journal).toContain("shithub-repos-drill: u1/user1/repo1.git: in the record, missing from the snapshot");
-      expect(journal).toContain("shithub-repos-drill: FAILED: 1 of 20 repositories did not restore clean from latest");
+      expect(journal).toContain("shithub-repos-verify: u1/user1/repo1.git: in the record, missing from the snapshot");
+      expect(journal).toContain("shithub-repos-verify: 1 of 20 repositories did not restore clean");
+      expect(journal).toContain("shithub-repos-drill: FAILED: repositories of latest did not restore clean");
       waitFor("/var/lib/shithub-drill/repos/last-failure");
       expect(drillRecord("repos", "last-success")).toBe(success);
       expect(sample(metrics(), "shithub_drill_last_run_failed", 'drill="repos"')).toBe(1);
