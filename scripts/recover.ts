@@ -2,7 +2,8 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { recipientOf } from "../components/backups/ageKeys";
-import { Recovery, RecoveryError } from "../components/recovery/recovery";
+import { holdCommand, Recovery, RecoveryError } from "../components/recovery/recovery";
+import { parseJsonList } from "../components/config/problems";
 import type { RecoveryReport } from "../components/recovery/recovery";
 import { sshRemote } from "../components/takeover/sshRemote";
 import { StackFileError, loadStackFile } from "../offline/stackFile";
@@ -15,7 +16,7 @@ export const RECOVER_COMMAND: CommandSpec = {
   synopsis: ["--stack <name> --identity <file> --app <address> [--db <address>] [--dir <dir>]"],
   options: {
     stack: STACK_OPTION,
-    identity: { type: "string", value: "<file>", help: "an age identity of one of shithubd:backupRecipients (sent to the db host's restore only, kept in memory there)" },
+    identity: { type: "string", value: "<file>", help: "an age identity of one of shithubd:backupRecipients (sent to the db host's restore only, on stdin; there, a root-only file on tmpfs deleted when it ends)" },
     app: { type: "string", value: "<address>", help: "the stack's app host's public address (pulumi stack output hosts)" },
     db: { type: "string", value: "<address>", help: "the stack's db host's public address (default: the app host's)" },
     dir: DIR_OPTION,
@@ -34,7 +35,7 @@ function checkInputs(dir: string, stack: string, identityFile: string): string {
   const held = values["shithubd:recovery"];
   if (held === undefined) {
     throw new Refusal(`stack ${stack}: shithubd:recovery is not set in ${file}, so its hosts are not held: a recovery would meet a running shithubd. ` +
-      `Fix: pulumi config set shithubd:recovery '{"from":"dr","region":"<the DR region>"}' -s ${stack} && pulumi up -s ${stack}`);
+      `Fix: ${holdCommand(stack)}`);
   }
   let identity: string;
   try {
@@ -45,7 +46,9 @@ function checkInputs(dir: string, stack: string, identityFile: string): string {
   const recipient = recipientOf(identity);
   if (recipient === undefined) throw new Refusal(`--identity ${identityFile} holds no age identity (AGE-SECRET-KEY-1…, as age-keygen writes it)`);
   const recipients = values["shithubd:backupRecipients"];
-  if (recipients !== undefined && !(JSON.parse(recipients) as string[]).includes(recipient)) {
+  // A malformed list is the preview's to refuse, with its fix; here only a listed identity is checked.
+  const listed = recipients === undefined ? undefined : parseJsonList(recipients);
+  if (listed !== undefined && !listed.includes(recipient)) {
     throw new Refusal(`--identity ${identityFile} is ${recipient}, which is not one of stack ${stack}'s shithubd:backupRecipients: it opens none of the backups`);
   }
   return identity;

@@ -13,6 +13,11 @@ export type RecoveryRemote = (where: RecoveryHost, command: string, input?: stri
 
 export class RecoveryError extends Error {}
 
+/** The commands that hold `stack` for a recovery: what every refusal of an unheld stack gives as its fix. */
+export function holdCommand(stack: string): string {
+  return `pulumi config set shithubd:recovery '{"from":"dr","region":"<the DR region>"}' -s ${stack} && pulumi up -s ${stack}`;
+}
+
 /** What came back, and how long each part took. */
 export interface RecoveryReport {
   /** The commit time of the last transaction replayed (ISO, UTC); null when the base backup alone came back. */
@@ -57,14 +62,13 @@ export class Recovery {
     return r.stdout.trim();
   }
 
-
   /** Everything back, with `identity` (an age identity of one of the recipients) sent to the db host's restore only. */
   async run(identity: string, stack: string): Promise<RecoveryReport> {
     const started = process.hrtime.bigint();
     for (const where of ["db", "app"] as const) {
       const r = await this.remote(where, TOOLS[where]);
       if (r.status !== 0) {
-        throw new RecoveryError(`the ${where} host (${this.hosts[where]}) has no recovery tools: the stack was not converged held. Fix: pulumi config set shithubd:recovery '{"from":"dr","region":"<region>"}' -s ${stack} && pulumi up -s ${stack}`);
+        throw new RecoveryError(`the ${where} host (${this.hosts[where]}) has no recovery tools: the stack was not converged held. Fix: ${holdCommand(stack)}`);
       }
     }
     const [replayed, repos, objects] = await Promise.all([
