@@ -35,10 +35,13 @@ export const BUNDLE_END = "# end of shithub-infra bundle";
  * release completes or rolls back on the host, and the unit deletes the bundle), and while the
  * connection holds, its output and exit status come back as if it ran in the session. Its
  * output files are root's alone (UMask=0077: systemd creates them with the unit's umask).
+ * The unit's command is plain words: systemd writes a transient unit's command to a file and
+ * reads it back on every daemon-reload, and a quote inside an argument does not survive that
+ * (systemd 257), so a step queued while another step reloads would run a mangled command.
  */
 export const BUNDLE_COMMAND =
   'umask 077 && f=$(mktemp /run/shithub-release.XXXXXX) && cat >"$f" && ' +
   `if [ "$(tail -n 1 "$f")" != '${BUNDLE_END}' ]; then rm -f "$f"; echo 'shithub: the bundle arrived incomplete; nothing ran' >&2; exit 1; fi && ` +
   '{ systemd-run --quiet --wait --collect --unit="shithub-step-${f##*.}" -p UMask=0077 -p StandardOutput="file:$f.out" -p StandardError="file:$f.err" ' +
-  '-- bash -c \'bash "$1"; rc=$?; rm -f "$1"; exit $rc\' shithub-step "$f"; rc=$?; ' +
+  '-p ExecStopPost="/bin/rm -f $f" -- bash "$f"; rc=$?; ' +
   'cat "$f.out" 2>/dev/null; cat "$f.err" >&2 2>/dev/null; rm -f "$f.out" "$f.err"; exit $rc; }';

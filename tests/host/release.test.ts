@@ -1,6 +1,6 @@
 import { ArtifactServer } from "./artifacts";
 import { bootMachine, CONTAINER_IP, SINGLE_DROPLET } from "./machine";
-import { BUNDLE_COMMAND } from "../../components/hosts/bundle";
+import { BUNDLE_COMMAND, BUNDLE_END } from "../../components/hosts/bundle";
 import { platformOf } from "../../components/hosts/platform";
 import { db, dbSetupFiles, dbSetupVars } from "../../components/roles/db";
 import { roleSetupBundle } from "../../components/roles/setupBundle";
@@ -296,6 +296,24 @@ describe("the release script on a real systemd host", () => {
       expect(r.stderr).toBe("shithub: the bundle arrived incomplete; nothing ran\n");
       expect(r.status).toBe(1);
       expect(installed()).toBe("root:root 755\nv1.1.0");
+    });
+
+    it("a step's command survives a daemon-reload (every setup reloads systemd): it is the bundle, run by bash, and nothing else", () => {
+      // systemd writes a transient unit's command to a file and reads it back on each reload; a
+      // step queued behind another step's reload runs what was read back.
+      const script = [
+        "systemctl daemon-reload",
+        "for u in $(systemctl list-units --plain --no-legend 'shithub-step-*' | awk '{print $1}'); do systemctl show -p ExecStart --value \"$u\"; done",
+        "journalctl --no-pager -o cat -u 'shithub-step-*' --since '-5min' | grep -c 'unknown escape' || true",
+        BUNDLE_END,
+      ].join("\n");
+      const r = ssh(BUNDLE_COMMAND, `${script}\n`);
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(0);
+      const [execStart, escapes] = r.stdout.trim().split("\n");
+      expect(execStart).toMatch(/ argv\[\]=\S*bash \/run\/shithub-release\.[A-Za-z0-9]{6} ; /);
+      expect(escapes).toBe("0");
+      expect(sh("ls /run | grep -c '^shithub-release\\.' || true")).toBe("0");
     });
 
     it("a connection dropped mid-release leaves the host on one release, healthy, never between", async () => {
