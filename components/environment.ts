@@ -2,7 +2,7 @@ import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { ShithubBackups } from "./backups/backups";
-import { bucketEndpoint, spacesEndpoint } from "./backups/buckets";
+import { bucketEndpoint } from "./backups/buckets";
 import type { BucketId } from "./backups/buckets";
 import { ShithubBackupSteps } from "./backups/backupSteps";
 import type { StackConfig } from "./config/stackConfig";
@@ -19,7 +19,7 @@ import { ShithubService } from "./release/releaseSteps";
 import { APP_USER, BACKUP_USER, databaseUrl } from "./roles/db";
 import { roleOptionsOf } from "./roles/index";
 import { ShithubRoleSteps } from "./roles/steps";
-import type { RecoveryInputs } from "./roles/recovery";
+import { recoveryInputs } from "./roles/recovery";
 
 export interface ShithubEnvironmentArgs {
   readonly config: StackConfig;
@@ -129,16 +129,9 @@ export class ShithubEnvironment extends pulumi.ComponentResource {
     const recoveryKey = this.backups.recoveryKey;
     const recovery = recoverySource === undefined || recoveryKey === undefined ? undefined
       : pulumi.secret(pulumi.all([recoveryKey.accessKey, recoveryKey.secretKey, this.backups.keys.app.accessKey, this.backups.keys.app.secretKey, bucketName("objects"), config.backups.reposPassword.reveal()])
-        .apply(([accessKey, secretKey, appAccessKey, appSecretKey, objects, reposPassword]): RecoveryInputs => ({
-          provider: "DigitalOcean",
-          sourceEndpoint: spacesEndpoint(recoverySource.region),
-          accessKey, secretKey,
-          buckets: recoverySource.buckets,
-          ...(recoverySource.to !== undefined ? { to: recoverySource.to } : {}),
-          postgresMajor: config.platform.postgresMajor,
-          own: { endpoint: bucketEndpoint(config.backups.buckets, "objects"), objects, accessKey: appAccessKey, secretKey: appSecretKey },
-          reposPassword,
-        })));
+        .apply(([accessKey, secretKey, appAccessKey, appSecretKey, objects, reposPassword]) => recoveryInputs(recoverySource,
+          { url: `https://${bucketEndpoint(config.backups.buckets, "objects")}`, objects, accessKey: appAccessKey, secretKey: appSecretKey },
+          { accessKey, secretKey }, reposPassword, config.platform.postgresMajor)));
     this.roleSteps = new ShithubRoleSteps(`${stack}-roles`, {
       config, hosts: this.hosts, roleOptions, after: [this.firewalls], database, backupObserver, reposBackup, drSync, ...(recovery !== undefined ? { recovery } : {}),
     }, { parent: this });

@@ -488,12 +488,12 @@ export const PROJECT_KEYS: readonly ProjectKey[] = [
   {
     name: "recovery",
     type: "string",
-    description: "A stack converging from a lost environment's backups (docs/runbooks/recover-an-environment.md): {from: dr|primary, region, bucketPrefix?, to?}. The hosts converge held (shithubd installed, not running; dumps, base backups and WAL archiving held) with a key that reads the lost environment's buckets; npm run recover brings the database, repositories and objects back; removing the key starts shithubd.",
+    description: "A stack converging from a lost environment's backups (docs/runbooks/recover-an-environment.md): {from: dr|primary, region, bucketPrefix?, to?, objectsBucket?} (objectsBucket: the lost stack's adopted shithubd:objectsBucket, when reading its primaries; the same stack's is read by default). The hosts converge held (shithubd installed, not running; dumps, base backups and WAL archiving held) with a key that reads the lost environment's buckets; npm run recover brings the database, repositories and objects back; removing the key starts shithubd.",
     optional: true,
     example: "'{\"from\":\"dr\",\"region\":\"sfo3\"}'",
     check: (v) => {
       const value = jsonValueOf(v);
-      return typeof value === "object" && value !== null && !Array.isArray(value) ? undefined : "must be a JSON object: {from: dr|primary, region, bucketPrefix?, to?}";
+      return typeof value === "object" && value !== null && !Array.isArray(value) ? undefined : "must be a JSON object: {from: dr|primary, region, bucketPrefix?, to?, objectsBucket?}";
     },
   },
   {

@@ -222,7 +222,7 @@ export function parseStackConfig(raw: RawStackConfig, templates: Readonly<Record
   const takeover = takeoverKeyReported ? { problems: [] } : parseTakeoverConfig(stack, project);
   problems.push(...takeover.problems);
   const recoveryKeyReported = problems.some((p) => p.key === qualified("recovery"));
-  const recovery = recoveryKeyReported ? { problems: [] } : parseRecoveryConfig(stack, project, project.get("bucketPrefix") ?? defaultBucketPrefix(stack));
+  const recovery = recoveryKeyReported ? { problems: [] } : parseRecoveryConfig(stack, project, { prefix: project.get("bucketPrefix") ?? defaultBucketPrefix(stack), ...(project.has("objectsBucket") ? { objectsBucket: project.get("objectsBucket")! } : {}) });
   problems.push(...recovery.problems);
   const emailFrom = env.get("SHITHUB_AUTH__EMAIL_FROM")?.value;
   const monitoring = parseMonitoringConfig(stack, production, project, typeof emailFrom === "string" ? emailFrom : undefined);

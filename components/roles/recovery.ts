@@ -1,5 +1,7 @@
 import { renderTemplate, readTemplate } from "../templates";
 import type { RoleModule } from "./role";
+import type { RecoveryConfig } from "../recovery/recoveryConfig";
+import { spacesEndpoint } from "../backups/buckets";
 
 /**
  * A recovery's tools and its read-only key to the lost environment's buckets, on the two hosts
@@ -38,8 +40,8 @@ export const appRecovery: RoleModule = {
 /** What the two hosts read the lost environment with, and where its data goes. */
 export interface RecoveryInputs {
   readonly provider: string;
-  /** The Spaces endpoint of the buckets read (host name). */
-  readonly sourceEndpoint: string;
+  /** The S3 endpoint of the buckets read, as a URL (https://<region>.digitaloceanspaces.com). */
+  readonly sourceUrl: string;
   readonly accessKey: string;
   readonly secretKey: string;
   readonly buckets: { readonly wal: string; readonly repos: string; readonly objects: string };
@@ -47,46 +49,71 @@ export interface RecoveryInputs {
   readonly to?: string;
   readonly postgresMajor: number;
   /** This stack's objects bucket and shithubd's key to it: where the objects go. */
-  readonly own: { readonly endpoint: string; readonly objects: string; readonly accessKey: string; readonly secretKey: string };
+  readonly own: { readonly url: string; readonly objects: string; readonly accessKey: string; readonly secretKey: string };
   /** The restic repository's password: the lost environment's (shithubd:reposBackupPassword is kept across a recovery). */
   readonly reposPassword: string;
 }
 
-/** The files with a key or the restic password in them. */
-export const RECOVERY_SECRET_FILES: readonly string[] = ["rclone.conf", "restic.env"];
-
 const rcloneRemote = (name: string, provider: string, endpoint: string, accessKey: string, secretKey: string) =>
-  ({ name, provider, endpoint: `https://${endpoint}`, accessKey, secretKey });
+  ({ name, provider, endpoint, accessKey, secretKey });
 
-/** The db host's files: the read key and where the WAL is (secret: the key). */
+/** The recovery as the hosts read it: this stack's recovery config with the keys the program made for it. */
+export function recoveryInputs(source: RecoveryConfig, own: { readonly url: string; readonly objects: string; readonly accessKey: string; readonly secretKey: string },
+  key: { readonly accessKey: string; readonly secretKey: string }, reposPassword: string, postgresMajor: number): RecoveryInputs {
+  return {
+    provider: "DigitalOcean",
+    sourceUrl: `https://${spacesEndpoint(source.region)}`,
+    accessKey: key.accessKey, secretKey: key.secretKey,
+    buckets: source.buckets,
+    ...(source.to !== undefined ? { to: source.to } : {}),
+    postgresMajor,
+    own,
+    reposPassword,
+  };
+}
+
+/** The db host's settings: where the WAL is, and the target. */
 export function dbRecoveryFiles(inputs: RecoveryInputs): Record<string, string> {
   return {
-    "rclone.conf": renderTemplate(readTemplate("recovery", "rclone.conf.mustache"), {
-      remotes: [rcloneRemote("recovery", inputs.provider, inputs.sourceEndpoint, inputs.accessKey, inputs.secretKey)],
-    }),
     "recovery.env": renderTemplate(readTemplate("recovery", "recovery-db.env.mustache"), { walBucket: inputs.buckets.wal, postgresMajor: inputs.postgresMajor, to: inputs.to ?? "" }),
   };
 }
 
-/** The app host's files: the read key, this stack's objects key, the restic repository read (secret: keys and password). */
+/** The db host's read key. */
+export function dbRecoverySecretFiles(inputs: RecoveryInputs): Record<string, string> {
+  return {
+    "rclone.conf": renderTemplate(readTemplate("recovery", "rclone.conf.mustache"), {
+      remotes: [rcloneRemote("recovery", inputs.provider, inputs.sourceUrl, inputs.accessKey, inputs.secretKey)],
+    }),
+  };
+}
+
+/** The app host's settings and tools: where the objects come from and go. */
 export function appRecoveryFiles(inputs: RecoveryInputs): Record<string, string> {
   const { own } = inputs;
   // Recovering in place from the primaries: the objects are already where shithubd reads them.
-  const sameObjects = inputs.buckets.objects === own.objects && inputs.sourceEndpoint === own.endpoint;
+  const sameObjects = inputs.buckets.objects === own.objects && inputs.sourceUrl === own.url;
   return {
-    "rclone.conf": renderTemplate(readTemplate("recovery", "rclone.conf.mustache"), {
-      remotes: [
-        rcloneRemote("recovery", inputs.provider, inputs.sourceEndpoint, inputs.accessKey, inputs.secretKey),
-        rcloneRemote("own", inputs.provider, own.endpoint, own.accessKey, own.secretKey),
-      ],
-    }),
-    "restic.env": renderTemplate(readTemplate("recovery", "restic.env.mustache"), {
-      endpoint: `https://${inputs.sourceEndpoint}`, bucket: inputs.buckets.repos, password: inputs.reposPassword, accessKey: inputs.accessKey, secretKey: inputs.secretKey,
-    }),
     "recovery.env": renderTemplate(readTemplate("recovery", "recovery-app.env.mustache"), {
       objectsSource: `recovery:${inputs.buckets.objects}`, objectsTarget: sameObjects ? "" : `own:${own.objects}`,
     }),
     "shithub-recover-repos": readTemplate("scripts", "shithub-recover-repos.sh"),
     "shithub-recover-objects": readTemplate("scripts", "shithub-recover-objects.sh"),
+  };
+}
+
+/** The app host's keys: the read key, this stack's objects key, and the restic repository's password. */
+export function appRecoverySecretFiles(inputs: RecoveryInputs): Record<string, string> {
+  const { own } = inputs;
+  return {
+    "rclone.conf": renderTemplate(readTemplate("recovery", "rclone.conf.mustache"), {
+      remotes: [
+        rcloneRemote("recovery", inputs.provider, inputs.sourceUrl, inputs.accessKey, inputs.secretKey),
+        rcloneRemote("own", inputs.provider, own.url, own.accessKey, own.secretKey),
+      ],
+    }),
+    "restic.env": renderTemplate(readTemplate("recovery", "restic.env.mustache"), {
+      endpoint: inputs.sourceUrl, bucket: inputs.buckets.repos, password: inputs.reposPassword, accessKey: inputs.accessKey, secretKey: inputs.secretKey,
+    }),
   };
 }

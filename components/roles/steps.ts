@@ -12,7 +12,7 @@ import type { BackupObserverInputs } from "./backupObserver";
 import { drSyncFiles, drSyncSecretFiles } from "./drSync";
 import type { DrSyncInputs } from "./drSync";
 import { reposBackupFiles, reposBackupSecretFiles, reposBackupVars } from "./reposBackup";
-import { appRecoveryFiles, dbRecoveryFiles, RECOVERY_SECRET_FILES } from "./recovery";
+import { appRecoveryFiles, appRecoverySecretFiles, dbRecoveryFiles, dbRecoverySecretFiles } from "./recovery";
 import type { RecoveryInputs } from "./recovery";
 import type { ReposBackupInputs } from "./reposBackup";
 import { databaseClients, dbConfigFiles, dbRolesSql, dbSetupVars } from "./db";
@@ -165,12 +165,11 @@ export class ShithubRoleSteps extends pulumi.ComponentResource {
         case "app-recovery": {
           const recovery = args.recovery;
           if (recovery === undefined) return undefined;
-          const render = role.id === "db-recovery" ? dbRecoveryFiles : appRecoveryFiles;
-          // The scripts and settings are shown as host files; the keys travel in the bundle only.
-          const shown = (files: Record<string, string>) => Object.fromEntries(Object.entries(files).filter(([name]) => !RECOVERY_SECRET_FILES.includes(name)));
+          const [files, secretFiles] = role.id === "db-recovery" ? [dbRecoveryFiles, dbRecoverySecretFiles] : [appRecoveryFiles, appRecoverySecretFiles];
           return {
-            files: pulumi.unsecret(recovery.apply((r) => shown(render(r)))),
-            secretFiles: pulumi.secret(recovery.apply(render)),
+            // The settings and scripts are shown as host files; the keys travel in the bundle only.
+            files: pulumi.unsecret(recovery.apply(files)),
+            secretFiles: pulumi.secret(recovery.apply(secretFiles)),
             vars: {},
           };
         }

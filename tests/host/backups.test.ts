@@ -9,6 +9,8 @@ import { backupSetupBundle, preReleaseBackupCommand } from "../../components/bac
 import { BUNDLE_COMMAND } from "../../components/hosts/bundle";
 import { platformOf } from "../../components/hosts/platform";
 import { drSync, drSyncFiles, drSyncSecretFiles } from "../../components/roles/drSync";
+import { dbRecovery, dbRecoveryFiles, dbRecoverySecretFiles } from "../../components/roles/recovery";
+import type { RecoveryInputs } from "../../components/roles/recovery";
 import { reposBackup, reposBackupFiles, reposBackupSecretFiles, reposBackupVars } from "../../components/roles/reposBackup";
 import { roleSetupBundle } from "../../components/roles/setupBundle";
 import { ageKeyPair } from "../helpers";
@@ -413,7 +415,13 @@ describe("the backup system on a real host", () => {
     rclone("mkdir", "s:t-wal-lost");
     rclone("copy", "--s3-no-check-bucket", `s:${BUCKETS.wal}`, "s:t-wal-lost");
     // This host as a new stack held for recovery: an empty shithub database, its own role password.
-    sh(`install -d -m 0700 /etc/shithub-recovery && printf 'RECOVERY_WAL_REMOTE=spaces-wal:t-wal-lost\nRECOVERY_RCLONE_CONFIG=/etc/shithub-backup/wal-rclone.conf\nPG_MAJOR=15\n' > /etc/shithub-recovery/recovery.env`);
+    // Its recovery settings and read key, as the db-recovery setup step puts them (shithubd:recovery set).
+    const recovery: RecoveryInputs = {
+      provider: "Ceph", sourceUrl: `http://${HOST_IP}:7480`, accessKey: ACCESS, secretKey: SECRET, postgresMajor: PLATFORM.postgresMajor, reposPassword: RESTIC_PASSWORD,
+      buckets: { wal: "t-wal-lost", repos: BUCKETS.repos, objects: BUCKETS.objects }, own: { url: `http://${HOST_IP}:7480`, objects: BUCKETS.objects, accessKey: ACCESS, secretKey: SECRET },
+    };
+    const setup = machine.ssh(BUNDLE_COMMAND, roleSetupBundle(dbRecovery, SINGLE_DROPLET.name, PLATFORM, {}, { ...dbRecoveryFiles(recovery), ...dbRecoverySecretFiles(recovery) }));
+    expect({ status: setup.status, stderr: setup.stderr }).toMatchObject({ status: 0, stderr: expect.stringContaining("shithub-db-recovery-setup: ready for npm run recover") });
     sh(`runuser -u postgres -- psql -X -q -d shithub -c "DROP TABLE goose_db_version, issues, repos, pitr_probe CASCADE"`);
     sh(`runuser -u postgres -- psql -X -q -c "ALTER ROLE shithub PASSWORD 'the-new-stacks-pw'"`);
 

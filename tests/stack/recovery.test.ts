@@ -61,6 +61,17 @@ describe("a stack held for a recovery (shithubd:recovery)", () => {
     expect(normal.resources.map((r) => r.name).filter((n) => n.includes("recovery"))).toEqual([]);
   });
 
+  it("shows the recovery's settings and tools in the plan, and keeps its keys and the restic password in the bundles only", () => {
+    const shown = Object.fromEntries(held.files.filter((f) => f.path.startsWith("/etc/shithub-recovery/") || /shithub-recover-(repos|objects)$/.test(f.path))
+      .map((f) => [`${f.host}:${f.path}`, f.secret ? "secret" : f.content === "" ? "only its path" : "shown"]));
+    expect(shown).toEqual({
+      "shithub-app:/etc/shithub-recovery/recovery.env": "shown", "shithub-app:/usr/local/bin/shithub-recover-objects": "shown", "shithub-app:/usr/local/bin/shithub-recover-repos": "shown",
+      "shithub-app:/etc/shithub-recovery/rclone.conf": "only its path", "shithub-app:/etc/shithub-recovery/restic.env": "only its path",
+      "shithub-db:/etc/shithub-recovery/recovery.env": "shown", "shithub-db:/etc/shithub-recovery/rclone.conf": "only its path",
+    });
+    for (const file of held.files.filter((f) => !f.secret)) expect(file.content).not.toMatch(/secret_access_key = \S|RESTIC_PASSWORD=\S/);
+  });
+
   it("from the primaries, in place: the objects are already where shithubd reads them", async () => {
     const inPlace = await planOf(stackCopy("production", (c) => {
       c["shithubd:recovery"] = JSON.stringify({ from: "primary", region: "nyc3" });
