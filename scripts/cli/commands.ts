@@ -1,5 +1,6 @@
 import { BENCH_BACKUP_COMMAND } from "../benchBackup";
 import { BENCH_COMMAND } from "../bench";
+import { BENCH_RECOVERY_COMMAND } from "../benchRecovery";
 import { BENCH_RELEASE_COMMAND } from "../benchRelease";
 import { BENCH_TAKEOVER_COMMAND } from "../benchTakeover";
 import { CANARY_COMMAND } from "../canary";
@@ -15,7 +16,7 @@ import type { CommandSpec } from "./command";
 /** Every npm script an operator runs, as package.json names them. */
 export const COMMANDS: readonly CommandSpec[] = [
   PLAN_COMMAND, CANARY_COMMAND, TAKEOVER_COMMAND, RECOVER_COMMAND, DASHBOARD_COMMAND, LINT_WORKFLOWS_COMMAND,
-  BENCH_COMMAND, BENCH_RELEASE_COMMAND, BENCH_BACKUP_COMMAND, BENCH_TAKEOVER_COMMAND,
+  BENCH_COMMAND, BENCH_RELEASE_COMMAND, BENCH_BACKUP_COMMAND, BENCH_TAKEOVER_COMMAND, BENCH_RECOVERY_COMMAND,
   CHECK_IDENTITY_COMMAND,
 ];
 
