@@ -86,7 +86,7 @@ SQL`);
     const held = backup(true);
     if (held.status !== 0) throw new Error(`held backup setup: ${held.stderr}`);
     sh(`systemctl stop postgresql@${major}-main.service && d=$(pg_conftool -s ${major} main show data_directory) && mv -T "$d" "$d.lost" &&
-      install -d -o postgres -g postgres -m 0700 "$d" && runuser -u postgres -- /usr/lib/postgresql/${major}/bin/initdb -q -D "$d" >/dev/null &&
+      install -d -o postgres -g postgres -m 0700 "$d" && runuser -u postgres -- /usr/lib/postgresql/${major}/bin/initdb -D "$d" >/dev/null &&
       systemctl start postgresql@${major}-main.service &&
       runuser -u postgres -- psql -q -c "CREATE ROLE shithub LOGIN PASSWORD 'new-stack-pw'" && runuser -u postgres -- createdb -O shithub shithub`);
     sh("mv -T /data/repos /data/repos.lost && install -d -o shithub -g shithub -m 0755 /data/repos");
