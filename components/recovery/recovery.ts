@@ -37,8 +37,8 @@ export const ROW_COUNTS_SQL = "SELECT table_name || ' ' || (xpath('/row/c/text()
 const ROW_COUNTS = `runuser -u postgres -- psql -X -At -v ON_ERROR_STOP=1 -d shithub -c "${ROW_COUNTS_SQL}"`;
 /** The tools a held stack's hosts have: without them, the stack was not converged with shithubd:recovery. */
 const TOOLS: Readonly<Record<RecoveryHost, string>> = {
-  db: `test -x ${BIN}/shithub-recover-db && test -r /etc/shithub-recovery/recovery.env`,
-  app: `test -x ${BIN}/shithub-recover-repos && test -x ${BIN}/shithub-recover-objects && test -r /etc/shithub-recovery/recovery.env`,
+  db: `test -x ${BIN}/shithub-recover-db && test -r /etc/shithub-recovery/db.env`,
+  app: `test -x ${BIN}/shithub-recover-repos && test -x ${BIN}/shithub-recover-objects && test -r /etc/shithub-recovery/app.env`,
 };
 
 /** `key=value` words of a script's last line. */

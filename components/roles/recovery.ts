@@ -4,6 +4,9 @@ import type { RecoveryConfig } from "../recovery/recoveryConfig";
 import { spacesEndpoint } from "../backups/buckets";
 
 /**
+ * Each role's files have names of their own: one host can hold both roles (staging's one host
+ * holds every role), and the db host's key file is postgres's to read, the app host's root's alone.
+ *
  * A recovery's tools and its read-only key to the lost environment's buckets, on the two hosts
  * that take its data back while shithubd:recovery is set: the db host (the cluster, from the
  * base backups and WAL) and the app host (the repositories, from restic, and shithubd's objects).
@@ -16,8 +19,8 @@ export const dbRecovery: RoleModule = {
   openings: [],
   files: () => [
     // PostgreSQL's restore_command reads it as postgres.
-    { name: "rclone.conf", path: "/etc/shithub-recovery/rclone.conf", mode: "0640", owner: "root:postgres" },
-    { name: "recovery.env", path: "/etc/shithub-recovery/recovery.env", mode: "0644", owner: "root:root" },
+    { name: "db-rclone.conf", path: "/etc/shithub-recovery/db-rclone.conf", mode: "0640", owner: "root:postgres" },
+    { name: "db.env", path: "/etc/shithub-recovery/db.env", mode: "0644", owner: "root:root" },
   ],
   step: { name: "db-recovery-setup", after: ["db"] },
 };
@@ -28,9 +31,9 @@ export const appRecovery: RoleModule = {
   packages: () => ["rclone", "restic", "git"],
   openings: [],
   files: () => [
-    { name: "rclone.conf", path: "/etc/shithub-recovery/rclone.conf", mode: "0600", owner: "root:root" },
+    { name: "app-rclone.conf", path: "/etc/shithub-recovery/app-rclone.conf", mode: "0600", owner: "root:root" },
     { name: "restic.env", path: "/etc/shithub-recovery/restic.env", mode: "0600", owner: "root:root" },
-    { name: "recovery.env", path: "/etc/shithub-recovery/recovery.env", mode: "0644", owner: "root:root" },
+    { name: "app.env", path: "/etc/shithub-recovery/app.env", mode: "0644", owner: "root:root" },
     { name: "shithub-recover-repos", path: "/usr/local/bin/shithub-recover-repos", mode: "0755", owner: "root:root" },
     { name: "shithub-recover-objects", path: "/usr/local/bin/shithub-recover-objects", mode: "0755", owner: "root:root" },
   ],
@@ -75,14 +78,14 @@ export function recoveryInputs(source: RecoveryConfig, own: { readonly url: stri
 /** The db host's settings: where the WAL is, and the target. */
 export function dbRecoveryFiles(inputs: RecoveryInputs): Record<string, string> {
   return {
-    "recovery.env": renderTemplate(readTemplate("recovery", "recovery-db.env.mustache"), { walBucket: inputs.buckets.wal, postgresMajor: inputs.postgresMajor, to: inputs.to ?? "" }),
+    "db.env": renderTemplate(readTemplate("recovery", "recovery-db.env.mustache"), { walBucket: inputs.buckets.wal, postgresMajor: inputs.postgresMajor, to: inputs.to ?? "" }),
   };
 }
 
 /** The db host's read key. */
 export function dbRecoverySecretFiles(inputs: RecoveryInputs): Record<string, string> {
   return {
-    "rclone.conf": renderTemplate(readTemplate("recovery", "rclone.conf.mustache"), {
+    "db-rclone.conf": renderTemplate(readTemplate("recovery", "rclone.conf.mustache"), {
       remotes: [rcloneRemote("recovery", inputs.provider, inputs.sourceUrl, inputs.accessKey, inputs.secretKey)],
     }),
   };
@@ -94,7 +97,7 @@ export function appRecoveryFiles(inputs: RecoveryInputs): Record<string, string>
   // Recovering in place from the primaries: the objects are already where shithubd reads them.
   const sameObjects = inputs.buckets.objects === own.objects && inputs.sourceUrl === own.url;
   return {
-    "recovery.env": renderTemplate(readTemplate("recovery", "recovery-app.env.mustache"), {
+    "app.env": renderTemplate(readTemplate("recovery", "recovery-app.env.mustache"), {
       objectsSource: `recovery:${inputs.buckets.objects}`, objectsTarget: sameObjects ? "" : `own:${own.objects}`,
     }),
     "shithub-recover-repos": readTemplate("scripts", "shithub-recover-repos.sh"),
@@ -106,7 +109,7 @@ export function appRecoveryFiles(inputs: RecoveryInputs): Record<string, string>
 export function appRecoverySecretFiles(inputs: RecoveryInputs): Record<string, string> {
   const { own } = inputs;
   return {
-    "rclone.conf": renderTemplate(readTemplate("recovery", "rclone.conf.mustache"), {
+    "app-rclone.conf": renderTemplate(readTemplate("recovery", "rclone.conf.mustache"), {
       remotes: [
         rcloneRemote("recovery", inputs.provider, inputs.sourceUrl, inputs.accessKey, inputs.secretKey),
         rcloneRemote("own", inputs.provider, own.url, own.accessKey, own.secretKey),

@@ -1,7 +1,7 @@
 #!/bin/bash
 # shithub-recover-db [TARGET_TIME] < identity: this db host's cluster becomes the lost
 # environment's database, from its base backup and archived WAL (shithubd:recovery names the
-# buckets; /etc/shithub-recovery/recovery.env has the remote and its read-only key). Replays to
+# buckets; /etc/shithub-recovery/db.env has the remote and its read-only key). Replays to
 # TARGET_TIME (as PostgreSQL reads recovery_target_time; by default shithubd:recovery's `to`) or to
 # the end of the archive, promotes,
 # and prints the time of the last transaction it replayed: what came back.
@@ -11,7 +11,7 @@
 # it. The roles keep this stack's passwords: their verifiers are read before and set after.
 set -euo pipefail
 # shellcheck disable=SC1091 # written on the host by shithub-infra
-. /etc/shithub-recovery/recovery.env
+. /etc/shithub-recovery/db.env
 : "${RECOVERY_WAL_REMOTE:?}" "${RECOVERY_RCLONE_CONFIG:?}" "${PG_MAJOR:?}"
 export RCLONE_CONFIG=$RECOVERY_RCLONE_CONFIG
 

@@ -5,7 +5,7 @@
 # recovers in place from its primaries. Prints the number of objects.
 set -euo pipefail
 # shellcheck disable=SC1091 # written on the host by shithub-infra
-. /etc/shithub-recovery/recovery.env
+. /etc/shithub-recovery/app.env
 : "${RECOVERY_RCLONE_CONFIG:?}" "${RECOVERY_OBJECTS_SOURCE:?}"
 export RCLONE_CONFIG=$RECOVERY_RCLONE_CONFIG
 log() { echo "shithub-recover-objects: $*" >&2; }

@@ -7,12 +7,12 @@
 # the empty volume of a stack held for it. Prints the snapshot, its time and the count.
 set -euo pipefail
 # shellcheck disable=SC1091 # written on the host by shithub-infra
-. /etc/shithub-recovery/recovery.env
+. /etc/shithub-recovery/app.env
 # shellcheck disable=SC1091 # written on the host by shithub-infra
 . /etc/shithub-repos-backup/repos-backup.env
 : "${REPOS_ROOT:?}" "${RECOVERY_RESTIC_ENV:?}"
 set -a
-# shellcheck disable=SC1090 # its path is in recovery.env
+# shellcheck disable=SC1090 # its path is in app.env
 . "$RECOVERY_RESTIC_ENV"
 set +a
 snapshot=${1:-latest}

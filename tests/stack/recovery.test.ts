@@ -52,12 +52,12 @@ describe("a stack held for a recovery (shithubd:recovery)", () => {
 
   it("gives the db and app hosts the recovery's settings: the lost WAL, repositories and objects, read with the recovery key", () => {
     const db = bundleOf(held, "shithub-db-db-recovery-setup");
-    expect(stagedFile(db, "recovery.env")).toMatch(/^RECOVERY_WAL_REMOTE=recovery:shithub-wal-dr$/m);
-    expect(stagedFile(db, "rclone.conf")).toMatch(/^endpoint = https:\/\/sfo3\.digitaloceanspaces\.com$/m);
+    expect(stagedFile(db, "db.env")).toMatch(/^RECOVERY_WAL_REMOTE=recovery:shithub-wal-dr$/m);
+    expect(stagedFile(db, "db-rclone.conf")).toMatch(/^endpoint = https:\/\/sfo3\.digitaloceanspaces\.com$/m);
     const app = bundleOf(held, "shithub-app-app-recovery-setup");
     expect(stagedFile(app, "restic.env")).toMatch(/^RESTIC_REPOSITORY=s3:https:\/\/sfo3\.digitaloceanspaces\.com\/shithub-repos-dr$/m);
-    expect(stagedFile(app, "recovery.env")).toMatch(/^RECOVERY_OBJECTS_SOURCE=recovery:shithub-objects-dr$/m);
-    expect(stagedFile(app, "recovery.env")).toMatch(/^RECOVERY_OBJECTS_TARGET=own:shithub-objects$/m);
+    expect(stagedFile(app, "app.env")).toMatch(/^RECOVERY_OBJECTS_SOURCE=recovery:shithub-objects-dr$/m);
+    expect(stagedFile(app, "app.env")).toMatch(/^RECOVERY_OBJECTS_TARGET=own:shithub-objects$/m);
     expect(normal.resources.map((r) => r.name).filter((n) => n.includes("recovery"))).toEqual([]);
   });
 
@@ -65,18 +65,30 @@ describe("a stack held for a recovery (shithubd:recovery)", () => {
     const shown = Object.fromEntries(held.files.filter((f) => f.path.startsWith("/etc/shithub-recovery/") || /shithub-recover-(repos|objects)$/.test(f.path))
       .map((f) => [`${f.host}:${f.path}`, f.secret ? "secret" : f.content === "" ? "only its path" : "shown"]));
     expect(shown).toEqual({
-      "shithub-app:/etc/shithub-recovery/recovery.env": "shown", "shithub-app:/usr/local/bin/shithub-recover-objects": "shown", "shithub-app:/usr/local/bin/shithub-recover-repos": "shown",
-      "shithub-app:/etc/shithub-recovery/rclone.conf": "only its path", "shithub-app:/etc/shithub-recovery/restic.env": "only its path",
-      "shithub-db:/etc/shithub-recovery/recovery.env": "shown", "shithub-db:/etc/shithub-recovery/rclone.conf": "only its path",
+      "shithub-app:/etc/shithub-recovery/app.env": "shown", "shithub-app:/usr/local/bin/shithub-recover-objects": "shown", "shithub-app:/usr/local/bin/shithub-recover-repos": "shown",
+      "shithub-app:/etc/shithub-recovery/app-rclone.conf": "only its path", "shithub-app:/etc/shithub-recovery/restic.env": "only its path",
+      "shithub-db:/etc/shithub-recovery/db.env": "shown", "shithub-db:/etc/shithub-recovery/db-rclone.conf": "only its path",
     });
     for (const file of held.files.filter((f) => !f.secret)) expect(file.content).not.toMatch(/secret_access_key = \S|RESTIC_PASSWORD=\S/);
+  });
+
+  it("puts no two files on one path of a host, even on staging's one host with every role held for a recovery", async () => {
+    const stagingHeld = await planOf(stackCopy("staging", (c) => {
+      c["shithubd:recovery"] = JSON.stringify({ from: "primary", region: "nyc3" });
+    }), "staging");
+    for (const plan of [held, normal, stagingHeld]) {
+      const paths = plan.files.map((f) => `${f.host}:${f.path}`);
+      expect(paths.filter((p, i) => paths.indexOf(p) !== i)).toEqual([]);
+    }
+    expect(stagingHeld.files.filter((f) => f.path.startsWith("/etc/shithub-recovery/")).map((f) => f.path).sort()).toEqual(
+      ["app-rclone.conf", "app.env", "db-rclone.conf", "db.env", "restic.env"].map((n) => `/etc/shithub-recovery/${n}`));
   });
 
   it("from the primaries, in place: the objects are already where shithubd reads them", async () => {
     const inPlace = await planOf(stackCopy("production", (c) => {
       c["shithubd:recovery"] = JSON.stringify({ from: "primary", region: "nyc3" });
     }), "production");
-    expect(stagedFile(bundleOf(inPlace, "shithub-app-app-recovery-setup"), "recovery.env")).toMatch(/^RECOVERY_OBJECTS_TARGET=$/m);
+    expect(stagedFile(bundleOf(inPlace, "shithub-app-app-recovery-setup"), "app.env")).toMatch(/^RECOVERY_OBJECTS_TARGET=$/m);
   });
 
   it("refuses a recovery during a takeover, and a value that is not an object, naming the key and the fix", async () => {
