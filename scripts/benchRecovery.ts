@@ -33,6 +33,8 @@ const REPOS = Number(process.env.BENCH_REPOS ?? 100);
 const REPO_COMMITS = Number(process.env.BENCH_REPO_COMMITS ?? 27);
 const WRITE_SECONDS = Number(process.env.BENCH_WRITE_SECONDS ?? 150);
 const DB_URL = "postgresql://shithub:bench-pw@127.0.0.1:5432/shithub";
+// The new stack's password: shithub-recover-db keeps the new cluster's role verifiers.
+const NEW_DB_URL = "postgresql://shithub:new-stack-pw@127.0.0.1:5432/shithub";
 const RESTIC_PASSWORD = "bench-restic-password-0123456789";
 const UTC_MICROS = `to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 /** Every repository's refs, as one digest: equal before the loss and after the recovery. */
@@ -48,7 +50,7 @@ function setUp(machine: Machine, role: RoleModule, vars: Record<string, number>,
 async function main(): Promise<void> {
   await withBenchDroplet("bench:recovery", Object.values(BUCKETS), async (machine) => {
     const sh = (command: string) => machine.sh(command);
-    const psql = (sql: string) => sh(`psql -X -At '${DB_URL}' -c "${sql}"`);
+    const psql = (sql: string, url = DB_URL) => sh(`psql -X -At '${url}' -c "${sql}"`);
     const major = PLATFORM.postgresMajor;
     sh(`runuser -u postgres -- psql -q -c "CREATE ROLE shithub LOGIN PASSWORD 'bench-pw'" && runuser -u postgres -- createdb -O shithub shithub`);
 
@@ -106,12 +108,12 @@ SQL`);
     if (db.status !== 0) throw new Error(`shithub-recover-db: ${db.stderr}`);
     if (repos.status !== 0) throw new Error(`shithub-recover-repos: ${repos.stderr}`);
     // The users' checks a host can make: shithubd's role logs in and reads, a repository clones.
-    const checkS = timed(machine, "checks", `psql -X -At 'postgresql://shithub:new-stack-pw@127.0.0.1:5432/shithub' -c 'SELECT count(*) FROM blobs' >/dev/null &&
+    const checkS = timed(machine, "checks", `psql -X -At '${NEW_DB_URL}' -c 'SELECT count(*) FROM blobs' >/dev/null &&
       r=$(find /data/repos -name '*.git' -type d -prune | head -n 1) && runuser -u shithub -- git clone -q "$r" /var/tmp/check-clone && rm -rf /var/tmp/check-clone`);
     const rtoS = (performance.now() - start) / 1000;
-    const lastBack = psql(`SELECT ${UTC_MICROS} FROM writes ORDER BY at DESC LIMIT 1`);
-    const writesBack = Number(psql("SELECT count(*) FROM writes"));
-    const rowsBack = Number(psql("SELECT count(*) FROM blobs"));
+    const lastBack = psql(`SELECT ${UTC_MICROS} FROM writes ORDER BY at DESC LIMIT 1`, NEW_DB_URL);
+    const writesBack = Number(psql("SELECT count(*) FROM writes", NEW_DB_URL));
+    const rowsBack = Number(psql("SELECT count(*) FROM blobs", NEW_DB_URL));
     const refsAfter = sh(refsDigest("/data/repos"));
     const field = (name: string) => repos.stderr.match(new RegExp(`${name}=(\\d+)`))?.[1] ?? "?";
 
