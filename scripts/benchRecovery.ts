@@ -8,7 +8,7 @@
 // shithub-recover-db and shithub-recover-repos run at once, as `npm run recover` runs them.
 // RPO: the last write acknowledged before the loss against the last write that came back.
 // The bare tools: pg_restore --jobs=4 of a pg_dump of the same database, a plain copy of the same
-// repositories (cp -a, and rclone from the same S3 server), and restic's restore alone.
+// repositories (cp -a, and one tar object read back from the same S3 server), and restic's restore alone.
 import { EXIT, runCommand } from "./cli/command";
 import type { CommandSpec } from "./cli/command";
 import { performance } from "node:perf_hooks";
@@ -36,6 +36,7 @@ const DB_URL = "postgresql://shithub:bench-pw@127.0.0.1:5432/shithub";
 // The new stack's password: shithub-recover-db keeps the new cluster's role verifiers.
 const NEW_DB_URL = "postgresql://shithub:new-stack-pw@127.0.0.1:5432/shithub";
 const RESTIC_PASSWORD = "bench-restic-password-0123456789";
+const PLAIN_REMOTE = `RCLONE_CONFIG_P_TYPE=s3 RCLONE_CONFIG_P_PROVIDER=Ceph RCLONE_CONFIG_P_ACCESS_KEY_ID=${BENCH_ACCESS} RCLONE_CONFIG_P_SECRET_ACCESS_KEY=${BENCH_SECRET} RCLONE_CONFIG_P_ENDPOINT=${BENCH_S3_URL}`;
 const UTC_MICROS = `to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 /** Every repository's refs, as one digest: equal before the loss and after the recovery. */
 const refsDigest = (root: string) =>
@@ -70,6 +71,10 @@ async function main(): Promise<void> {
     const baseBackupS = timed(machine, "base backup", "systemctl start shithub-basebackup.service");
     const snapshotS = timed(machine, "repositories' snapshot", "systemctl start shithub-repos-backup.service");
     const refsBefore = sh(refsDigest("/data/repos"));
+    // The plain baseline's copy on the same server: the repositories as one tar stream (one object,
+    // as restic's packs are few and large; thousands of small objects would measure radosgw instead).
+    const plainUp = await machine.sshAsync(`set -o pipefail && tar -C /data/repos -cf - . | ${PLAIN_REMOTE} rclone rcat p:${BUCKETS.plain}/repos.tar`);
+    if (plainUp.status !== 0) throw new Error(`the plain copy's upload: ${plainUp.stderr}`);
 
     // Writes until the loss: one row every 0.1 s, each acknowledged time logged.
     psql("CREATE TABLE writes (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp())");
@@ -117,18 +122,8 @@ SQL`);
     const refsAfter = sh(refsDigest("/data/repos"));
     const field = (name: string) => repos.stderr.match(new RegExp(`${name}=(\\d+)`))?.[1] ?? "?";
 
-    // The bare tools, on the same data.
-    sh("runuser -u postgres -- createdb bare");
-    const pgRestoreS = timed(machine, "bare pg_restore", "runuser -u postgres -- pg_restore --jobs=4 --no-owner -d bare /var/tmp/bench.dump");
-    const copyS = timed(machine, "plain copy", "cp -a /data/repos.lost /var/tmp/plain-copy && sync -f /var/tmp/plain-copy");
-    const plainRemote = `RCLONE_CONFIG_P_TYPE=s3 RCLONE_CONFIG_P_PROVIDER=Ceph RCLONE_CONFIG_P_ACCESS_KEY_ID=${BENCH_ACCESS} RCLONE_CONFIG_P_SECRET_ACCESS_KEY=${BENCH_SECRET} RCLONE_CONFIG_P_ENDPOINT=${BENCH_S3_URL}`;
-    sh(`${plainRemote} rclone copy --s3-no-check-bucket /data/repos.lost p:${BUCKETS.plain}`);
-    const rcloneS = timed(machine, "plain copy over S3", `${plainRemote} rclone copy p:${BUCKETS.plain} /var/tmp/plain-s3 && sync -f /var/tmp/plain-s3`);
-    const resticS = timed(machine, "restic restore alone",
-      "set -a && . /etc/shithub-recovery/restic.env && set +a && HOME=/root restic --no-cache --no-lock restore latest --tag repos --target /var/tmp/restic-only >/dev/null && sync -f /var/tmp/restic-only");
-    sh("rm -rf /var/tmp/plain-copy /var/tmp/plain-s3 /var/tmp/restic-only");
+    // The recovery's figures first: the baselines below take minutes, and can fail on their own.
     const resticVersion = sh("restic version | cut -d' ' -f2");
-
     const rpo = (Date.parse(lastWrite) - Date.parse(lastBack)) / 1000 + (Number(lastWrite.slice(23, 26)) - Number(lastBack.slice(23, 26))) / 1e6;
     const s = (n: number) => `${n.toFixed(1)} s`;
     console.log(`the lost environment: database ${dbSize} (${ROWS} rows), ${REPOS} repositories (${reposMb} MB), on ${IMAGE} (PostgreSQL ${major}, restic ${resticVersion})`);
@@ -141,10 +136,19 @@ SQL`);
     console.log(`  then the checks (shithubd's role reads, a clone) ${s(checkS)}`);
     console.log(`RTO on this host (restore to checks passing)      ${s(rtoS)}`);
     console.log(`  rows back: ${rowsBack === ROWS ? "all" : `${rowsBack} of ${ROWS}`}; refs of every repository ${refsAfter === refsBefore ? "equal to the lost ones" : "DIFFER"}`);
+
+    // The bare tools, on the same data, each printed as it is measured.
+    sh("runuser -u postgres -- createdb bare");
+    const pgRestoreS = timed(machine, "bare pg_restore", "runuser -u postgres -- pg_restore --jobs=4 --no-owner -d bare /var/tmp/bench.dump");
     console.log(`bare pg_restore --jobs=4 of a pg_dump             ${s(pgRestoreS)} (the database's recovery is ${(db.ms / 1000 / pgRestoreS).toFixed(2)}x)`);
+    const copyS = timed(machine, "plain copy", "cp -a /data/repos.lost /var/tmp/plain-copy && sync -f /var/tmp/plain-copy");
     console.log(`plain copy of the repositories (cp -a)            ${s(copyS)}`);
-    console.log(`plain copy over S3 (rclone copy, same server)     ${s(rcloneS)}`);
-    console.log(`restic restore alone                              ${s(resticS)} (${(resticS / copyS).toFixed(1)}x cp -a, ${(resticS / rcloneS).toFixed(1)}x rclone)`);
+    const rcloneS = timed(machine, "plain copy over S3", `install -d /var/tmp/plain-s3 && set -o pipefail && ${PLAIN_REMOTE} rclone cat p:${BUCKETS.plain}/repos.tar | tar -C /var/tmp/plain-s3 -xf - && sync -f /var/tmp/plain-s3`);
+    console.log(`plain copy over S3 (one tar object, rclone cat)   ${s(rcloneS)}`);
+    const resticS = timed(machine, "restic restore alone",
+      "set -a && . /etc/shithub-recovery/restic.env && set +a && HOME=/root restic --no-cache --no-lock restore latest --tag repos --target /var/tmp/restic-only >/dev/null && sync -f /var/tmp/restic-only");
+    console.log(`restic restore alone                              ${s(resticS)} (${(resticS / copyS).toFixed(1)}x cp -a, ${(resticS / rcloneS).toFixed(1)}x the plain copy over S3)`);
+    sh("rm -rf /var/tmp/plain-copy /var/tmp/plain-s3 /var/tmp/restic-only");
     if (rowsBack !== ROWS || refsAfter !== refsBefore) throw new Error("the recovery did not bring everything back: see above");
   });
 }
