@@ -7,7 +7,7 @@ changed=()
 # What this step owns on the host, recorded once it succeeded: sha256sum's lines for every file
 # install_staged put in place (or found in place), in /var/lib/shithub-manifest/shithub-<step>;
 # shithub-drift compares the host against them.
-MANIFEST_DIR=/var/lib/shithub-manifest
+MANIFEST_DIR=${MANIFEST_DIR:-/var/lib/shithub-manifest}
 owned=()
 record_manifest() {
   local path tmp
