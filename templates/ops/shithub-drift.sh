@@ -7,7 +7,7 @@
 #   missing <path> <step>   the step installed it and it is gone
 #   extra   <path> -        in a place the program owns (OWNED's patterns), recorded by no step
 # then `checked <files> <steps>`. Exit 0: no drift; 1: drift; 2: nothing recorded to compare with.
-# --record also writes "<epoch> <changed> <missing> <extra>" for the node metrics
+# --record also writes "<epoch> <changed> <missing> <extra>" (when anything is recorded) for the node metrics
 # (shithub_drift_files, shithub_drift_checked_seconds; shithub-drift.timer runs it every 15 minutes).
 # ROOT prefixes every path (the tools tier checks a copy of a host's files).
 set -euo pipefail
@@ -66,7 +66,8 @@ done
 shopt -u nullglob
 printf 'checked\t%s\t%s\n' "$files" "$steps"
 
-if [ "$record" = 1 ]; then
+# Nothing recorded (a new host whose steps are still running): nothing to report to the metrics.
+if [ "$record" = 1 ] && [ "$steps" -gt 0 ]; then
   install -d -m 0755 "$(dirname "$RESULT")"
   printf '%s %s %s %s\n' "$(date +%s)" "$changed" "$missing" "$extra" >"$RESULT.new"
   chmod 0644 "$RESULT.new"
