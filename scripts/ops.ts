@@ -39,7 +39,7 @@ export const OPS_COMMAND: CommandSpec = {
     stack: STACK_OPTION,
     host: { type: "string", value: "<host>", help: "only this host (a name from the hosts output)" },
     unit: { type: "string", value: "<unit,…>", help: "logs: these units, globs allowed (default: shithub*)" },
-    since: { type: "string", default: "-1h", value: "<time>", help: "logs: from this time, as journalctl reads it (e.g. -30min, today, 2026-01-02 03:04)" },
+    since: { type: "string", default: "-1h", value: "<time>", help: "logs: from this time, as journalctl reads it (--since=-30min with the =, today, '2026-01-02 03:04')" },
     follow: { type: "boolean", short: "f", default: false, help: "logs: keep printing new entries" },
     interactive: { type: "boolean", short: "i", default: false, help: "exec: pass stdin to shithubd" },
     message: { type: "string", value: "<text>", help: "maintenance on: what users are told (one line; default: read-only for maintenance)" },

@@ -403,7 +403,7 @@ describe("the production topology, converged from a fresh stack", () => {
     // The rules are loaded and Alertmanager answers beside Prometheus.
     const { url, via } = prometheus();
     const rules = JSON.parse((await via(new URL(`${url}/api/v1/rules`))).body) as { data: { groups: Array<{ name: string }> } };
-    expect(rules.data.groups.map((g) => g.name).sort()).toEqual(["shithub-availability", "shithub-backups", "shithub-hosts", "shithub-http"]);
+    expect(rules.data.groups.map((g) => g.name).sort()).toEqual(["shithub-availability", "shithub-backups", "shithub-drift", "shithub-hosts", "shithub-http"]);
     expect(machine(MONITORING).sh("curl -sf http://127.0.0.1:9093/-/ready")).toContain("OK");
     // Prometheus listens on the VPC for the agents, and no host but those is let in (the cloud firewall's rule is the stack tier's).
     expect(machine(MONITORING).sh("ss -Htln 'sport = :9090' | awk '{print $4}'")).toBe(`${machine(MONITORING).privateIp}:9090`);
@@ -709,7 +709,7 @@ describe("day-2 operations: npm run ops against the converged production topolog
   });
 
   it("logs: shithubd's journal from the app host, one readable line per entry", () => {
-    const r = ops(["logs", "--host", APP, "--unit", "shithubd-web.service", "--since", "-3h"]);
+    const r = ops(["logs", "--host", APP, "--unit", "shithubd-web.service", "--since=-3h"]);
     expect(r.status).toBe(0);
     const lines = r.stdout.split("\n").filter((l) => l !== "");
     expect(lines.length).toBeGreaterThan(0);

@@ -44,6 +44,9 @@ describe("npm run ops: the command line", () => {
     expect(parseCommand(OPS_COMMAND, ["maintenance", "on", "--stack", "s", "--message", "back at 5"])).toMatchObject({ verb: "maintenance", words: ["on"], values: { message: "back at 5" } });
     expect(() => parseCommand(OPS_COMMAND, ["status", "on", "--stack", "s"])).toThrow(new UsageError("unexpected argument 'on'"));
     expect(() => parseCommand(OPS_COMMAND, ["drift", "--stack", "s", "--", "x"])).toThrow(new UsageError("drift takes nothing after --"));
+    // A relative time starts with a dash: it goes with `=` (the runbook's form).
+    expect(parseCommand(OPS_COMMAND, ["logs", "--stack", "s", "--since=-10min"])).toMatchObject({ values: { since: "-10min" } });
+    expect(() => parseCommand(OPS_COMMAND, ["logs", "--stack", "s", "--since", "-10min"])).toThrow(UsageError);
   });
 
   it("quotes every operator-given word for the remote shell", () => {
