@@ -20,10 +20,13 @@ import { APP_USER, BACKUP_USER, databaseUrl } from "./roles/db";
 import { roleOptionsOf } from "./roles/index";
 import { ShithubRoleSteps } from "./roles/steps";
 import { recoveryInputs } from "./roles/recovery";
+import type { DeployIdentity } from "./ops/deployIdentity";
 
 export interface ShithubEnvironmentArgs {
   readonly config: StackConfig;
   readonly templates: Readonly<Record<EnvFileName, EnvTemplate>>;
+  /** Who deploys, from which commit (each release's audit line). */
+  readonly deployer: DeployIdentity;
 }
 
 /** An A record to create, in DigitalOcean or (when the zone is elsewhere) by hand. */
@@ -173,6 +176,7 @@ export class ShithubEnvironment extends pulumi.ComponentResource {
       // before a restart they guard: with both changed in one up, the engine would run them at once.
       hostAfter: (host) => this.roleSteps.onHost(host, "edge"),
       gate: this.backupSteps.gate,
+      deployer: args.deployer,
     }, { parent: this });
     this.backupSteps.postReleaseDrill(config, this.service.releases.slice(-1));
 

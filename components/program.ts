@@ -14,6 +14,8 @@ import type { PromotionDecision } from "./promotion/promotionGate";
 import { readOwnRelease, readUpstreamRelease } from "./promotion/upstreamRelease";
 import { judgeDeployKey } from "./promotion/sharedDeployKey";
 import { publicKeyOf, sshFingerprint } from "./hosts/sshKeys";
+import { deployIdentity, OFFLINE_DEPLOYER, runGit } from "./ops/deployIdentity";
+import type { DeployIdentity } from "./ops/deployIdentity";
 
 /** The fingerprint of the stack's deploy key (validated at config: it always has a public half). */
 function deployKeyFingerprint(config: StackConfig): string {
@@ -26,6 +28,8 @@ export interface HostOutput {
   readonly publicIpv4: pulumi.Output<string>;
   readonly privateIpv4: pulumi.Output<string>;
   readonly reservedIpv4?: pulumi.Output<string>;
+  /** The SSH host key every step verifies (authorized_keys format): npm run ops pins it. */
+  readonly hostKey: pulumi.Output<string>;
 }
 
 /** The stack outputs: never a secret. */
@@ -88,23 +92,23 @@ export async function deploy(opts?: pulumi.ComponentResourceOptions, now: () => 
     const warning = overrideWarning(config.stack, promotion);
     if (warning !== undefined) pulumi.log.warn(warning);
   }
-  return build(config, templates, opts, promotion).outputs;
+  return build(config, templates, opts, promotion, deployIdentity(process.env, runGit)).outputs;
 }
 
 /**
  * The program without its promotion gate (which needs the upstream stack's outputs from a
  * backend): what the offline plan and the tests run under mocks.
  */
-export function program(opts?: pulumi.ComponentResourceOptions): Program {
+export function program(opts?: pulumi.ComponentResourceOptions, deployer: DeployIdentity = OFFLINE_DEPLOYER): Program {
   const templates = loadEnvTemplates();
-  return build(loadConfig(templates), templates, opts);
+  return build(loadConfig(templates), templates, opts, undefined, deployer);
 }
 
-function build(config: StackConfig, templates: Readonly<Record<EnvFileName, EnvTemplate>>, opts?: pulumi.ComponentResourceOptions, promotion?: PromotionDecision): Program {
+function build(config: StackConfig, templates: Readonly<Record<EnvFileName, EnvTemplate>>, opts: pulumi.ComponentResourceOptions | undefined, promotion: PromotionDecision | undefined, deployer: DeployIdentity): Program {
   if (!config.platform.bootedByTests) {
     pulumi.log.warn(`shithubd:image is ${describeImage(config.image)}: new hosts run what the host tier never converged (it boots ${DEFAULT_IMAGE}).`);
   }
-  const environment = new ShithubEnvironment(config.stack, { config, templates }, opts);
+  const environment = new ShithubEnvironment(config.stack, { config, templates, deployer }, opts);
   return {
     environment,
     config,
@@ -119,6 +123,7 @@ function build(config: StackConfig, templates: Readonly<Record<EnvFileName, EnvT
         publicIpv4: h.droplet.ipv4Address,
         privateIpv4: h.droplet.ipv4AddressPrivate,
         ...(h.reservedIp ? { reservedIpv4: h.reservedIp.ipAddress } : {}),
+        hostKey: h.hostPublicKey,
       }])),
       dnsRecords: environment.dnsRecords,
       dnsManagedHere: config.dnsZone !== undefined,

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { DeployIdentity } from "../components/ops/deployIdentity";
 import { parseStackConfig } from "../components/config/stackConfig";
 import { lookup } from "../components/config/catalogue";
 import { program } from "../components/program";
@@ -71,6 +72,8 @@ export interface OfflineOptions {
    * preview` judges it, and a refusal fails the plan with the same message.
    */
   readonly promotion?: { readonly upstream: UpstreamOutputs; readonly current?: unknown; readonly now?: Date };
+  /** Who the release steps' audit lines name (default: OFFLINE_DEPLOYER, the same for every commit). */
+  readonly deployer?: DeployIdentity;
 }
 
 /**
@@ -168,7 +171,7 @@ export async function runOffline(cfg: StackFileConfig, options: OfflineOptions =
   const recorded = new Map<string, RecordedOptions>();
   let built: Program;
   try {
-    built = program({ transformations: [recordOptions(recorded)] });
+    built = program({ transformations: [recordOptions(recorded)] }, options.deployer);
   } catch (err) {
     await waitForRPCs();
     if (err instanceof pulumi.RunError) return { ok: false, message: err.message, resources };

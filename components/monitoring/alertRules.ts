@@ -12,6 +12,8 @@ export interface AlertRulesInputs {
   /** shithubd's database pool size: the saturation alert's denominator. */
   readonly maxConns: number;
   readonly walIntervalSeconds: number;
+  /** Production: the drift alerts too (ConfigDrift, DriftUnchecked). */
+  readonly production: boolean;
 }
 
 /** What the rules need of a stack's config. */
@@ -22,6 +24,7 @@ export function alertRulesInputs(config: StackConfig): AlertRulesInputs {
     hosts: config.hosts.hosts.map((h) => h.name),
     maxConns: typeof maxConns === "string" ? Number(maxConns) : SHITHUBD_DEFAULT_MAX_CONNS,
     walIntervalSeconds: WAL_ARCHIVE_TIMEOUT_SECONDS,
+    production: config.production,
   };
 }
 
@@ -32,5 +35,6 @@ export function renderAlertRules(inputs: AlertRulesInputs): string {
     hosts: inputs.hosts.map((name) => ({ name })),
     maxConns: inputs.maxConns,
     walIntervalSeconds: inputs.walIntervalSeconds,
+    production: inputs.production,
   });
 }

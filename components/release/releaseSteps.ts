@@ -10,6 +10,9 @@ import type { EnvFileName } from "../env/envTemplate";
 import { UNIT_NAMES, unitPath } from "./units";
 import { parseReleaseReport } from "./releaseReport";
 import type { HostRelease } from "./releaseReport";
+import { BUNDLE_COMMAND } from "../hosts/bundle";
+import { auditBundle, releaseDigest } from "../ops/audit";
+import type { DeployIdentity } from "../ops/deployIdentity";
 
 export interface ShithubServiceArgs {
   readonly config: StackConfig;
@@ -23,6 +26,8 @@ export interface ShithubServiceArgs {
   readonly after: readonly pulumi.Resource[];
   /** What must be done on a host before its release step restarts shithubd there (its edge's wait). */
   readonly hostAfter?: (host: string) => readonly pulumi.Resource[];
+  /** Who deploys, from which commit: each host's audit step records it after its release. */
+  readonly deployer: DeployIdentity;
 }
 
 /** Where the release bundle sits on the host while the step runs (tmpfs, root only). */
@@ -36,6 +41,8 @@ export const BUNDLE_PATH = "/run/shithub-release.bundle";
  */
 export class ShithubService extends pulumi.ComponentResource {
   readonly releases: command.remote.Command[] = [];
+  /** Each host's audit step: a line in its log after its release (who, commit, version, which bundle). */
+  readonly audits: command.remote.Command[] = [];
   /** What each host's last release step reported: the version it runs and since when (null before any). */
   readonly reports: Record<string, pulumi.Output<HostRelease | null>> = {};
   /** Units and the release bundle per host, for review (env files are the environment's). */
@@ -75,6 +82,18 @@ export class ShithubService extends pulumi.ComponentResource {
       // stdout is secret as a whole; the report is checked to be a version and a time, so it is not.
       this.reports[spec.name] = pulumi.unsecret(release.stdout.apply((out) => parseReleaseReport(out) ?? null));
       previous = [release];
+      // Its inputs change with the release's bundle and with who deploys from which commit: an up
+      // from a new commit adds a line even when the release itself changed nothing (docs/explanation/operations.md).
+      const audit = pulumi.secret(bundle.apply((b) => auditBundle(spec.name, config.version, args.deployer, releaseDigest(b))));
+      this.audits.push(new command.remote.Command(`${spec.name}-audit`, {
+        connection,
+        create: BUNDLE_COMMAND,
+        update: BUNDLE_COMMAND,
+        stdin: audit,
+        logging: "stderr",
+        addPreviousOutputInEnv: false,
+      }, { parent: this, dependsOn: [release], additionalSecretOutputs: ["stdout", "stderr", "stdin"] }));
+      this.hostFiles.push({ host: spec.name, file: { path: `/run/shithub-audit.bundle`, content: audit, names: [] } });
 
       for (const unit of UNIT_NAMES) {
         this.hostFiles.push({ host: spec.name, file: { path: unitPath(unit), content: pulumi.output(units[unit]), names: [] } });

@@ -10,6 +10,7 @@ import { edge } from "./edge";
 import { gitSsh } from "./gitSsh";
 import { metrics } from "./metrics";
 import { monitoring } from "./monitoring";
+import { ops } from "./ops";
 import { postgresMetrics } from "./postgresMetrics";
 import { reposBackup } from "./reposBackup";
 import { appRecovery, dbRecovery } from "./recovery";
@@ -17,7 +18,7 @@ import type { RoleId, RoleModule } from "./role";
 
 export const ROLE_MODULES: Readonly<Record<RoleId, RoleModule>> = {
   access, app, edge, "git-ssh": gitSsh, "backup-observer": backupObserver, "repos-backup": reposBackup, db, backup, monitoring, "dr-sync": drSync,
-  metrics, "postgres-metrics": postgresMetrics, "db-recovery": dbRecovery, "app-recovery": appRecovery,
+  metrics, "postgres-metrics": postgresMetrics, "db-recovery": dbRecovery, "app-recovery": appRecovery, ops,
 };
 
 export interface RoleOptions {
@@ -75,13 +76,15 @@ export function modulesFor(role: Role, options: RoleOptions): RoleModule[] {
   }
 }
 
-/** Every role module of a host, once each: root's access first, then in the order of its topology roles. */
+/** Every role module of a host, once each: root's access first, then in the order of its topology roles, the day-2 tools last. */
 export function hostModules(host: HostSpec, options: RoleOptions): RoleModule[] {
   return [...new Set([
     access,
     ...host.roles.flatMap((r) => modulesFor(r, options)),
     ...(host.name === options.drSyncHost ? [drSync] : []),
     ...(options.metrics === true ? [metrics] : []),
+    // Last: the day-2 tools, on every host.
+    ops,
   ])];
 }
 

@@ -2,7 +2,7 @@ import type { Platform } from "../hosts/platform";
 import type { RoleOptions } from "./index";
 
 /** The units of design a host is built from; the operator's topology roles bring them (see index.ts). */
-export type RoleId = "access" | "app" | "edge" | "git-ssh" | "backup-observer" | "repos-backup" | "db" | "backup" | "monitoring" | "dr-sync" | "metrics" | "postgres-metrics" | "db-recovery" | "app-recovery";
+export type RoleId = "access" | "app" | "edge" | "git-ssh" | "backup-observer" | "repos-backup" | "db" | "backup" | "monitoring" | "dr-sync" | "metrics" | "postgres-metrics" | "db-recovery" | "app-recovery" | "ops";
 
 /** Who may reach an opening: anyone, the hosts that use the database, or every other host of the environment (their private /32s). */
 export type OpeningSource = "anywhere" | "databaseClients" | "environmentHosts";

@@ -32,6 +32,9 @@ import { alertRulesInputs, renderAlertRules } from "../monitoring/alertRules";
 import { prometheusLogin } from "../monitoring/prometheusLogin";
 import type { PrometheusLogin } from "../monitoring/prometheusLogin";
 import { textOf } from "../env/envValues";
+import { opsFiles } from "./ops";
+import { bootstrapPaths, hostSteps } from "../ops/hostRecords";
+import { PROMETHEUS_QUERY_CURLRC } from "../monitoring/prometheusLogin";
 
 export interface RoleStepsArgs {
   readonly config: StackConfig;
@@ -181,6 +184,22 @@ export class ShithubRoleSteps extends pulumi.ComponentResource {
           };
         case "git-ssh":
           return { files: pulumi.output(gitSshFiles(config.hosts.adminCidrs)), vars: {} };
+        case "ops": {
+          const spec = host.spec;
+          const prometheus: pulumi.Output<{ url: string; curlrc: string } | undefined> = host === monitoringHost
+            ? host.droplet.ipv4AddressPrivate.apply((ip) => ({ url: `http://${specs.length === 1 ? "127.0.0.1" : ip}:${PROMETHEUS_PORT}`, curlrc: PROMETHEUS_QUERY_CURLRC }))
+            : pulumi.output(undefined);
+          return {
+            files: prometheus.apply((p) => opsFiles({
+              host: spec,
+              steps: hostSteps(spec, args.roleOptions),
+              ...(spec.roles.includes("app") ? { domain: config.domain } : {}),
+              ...(p !== undefined ? { prometheus: p } : {}),
+              bootstrap: bootstrapPaths(spec, config.swapGib, config.platform, args.roleOptions),
+            })),
+            vars: {},
+          };
+        }
         case "db": {
           const net = pulumi.all([dbHost.droplet.ipv4AddressPrivate, pulumi.all(clientIps)])
             .apply(([dbPrivateIp, clientAddresses]): DbNetwork => ({ dbPrivateIp, clientAddresses, clients }));

@@ -37,6 +37,8 @@ export interface CommandSpec {
   readonly options: Readonly<Record<string, OptionSpec>>;
   /** Verbs it takes as its first word, if any. */
   readonly verbs?: Readonly<Record<string, string>>;
+  /** Verbs that take words after them: how many before `--`, and whether anything may follow `--` (passed on as it is). */
+  readonly verbArgs?: Readonly<Record<string, { readonly words: number; readonly passThrough?: boolean }>>;
   /** The exit codes it uses, each with what it means here. */
   readonly exits: Readonly<Partial<Record<(typeof EXIT)[keyof typeof EXIT], string>>>;
   /** Environment variables it reads. */
@@ -76,6 +78,9 @@ export function helpText(spec: CommandSpec): string {
 export interface Parsed {
   readonly values: Readonly<Record<string, string | boolean | undefined>>;
   readonly verb?: string;
+  /** The words after the verb (verbArgs), and what followed `--`. */
+  readonly words?: readonly string[];
+  readonly passed?: readonly string[];
 }
 
 /** The command line by the spec: unknown options, stray words and unknown verbs are UsageErrors. */
@@ -85,9 +90,13 @@ export function parseCommand(spec: CommandSpec, argv: readonly string[]): Parsed
     ...(o.short !== undefined ? { short: o.short } : {}),
     ...(o.default !== undefined ? { default: o.default } : {}),
   }]));
+  // What follows `--` is a verb's to pass on (npm run ops -- exec -- admin …), never read as options here.
+  const end = spec.verbArgs === undefined ? -1 : argv.indexOf("--");
+  const own = end < 0 ? argv : argv.slice(0, end);
+  const passed = end < 0 ? undefined : argv.slice(end + 1);
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], options: options as ParseArgsConfig["options"], allowPositionals: spec.verbs !== undefined, strict: true });
+    parsed = parseArgs({ args: [...own], options: options as ParseArgsConfig["options"], allowPositionals: spec.verbs !== undefined, strict: true });
   } catch (err) {
     if (argv.includes("--help") || argv.includes("-h")) return "help";
     throw new UsageError((err as Error).message);
@@ -98,8 +107,10 @@ export function parseCommand(spec: CommandSpec, argv: readonly string[]): Parsed
   const [verb, ...rest] = parsed.positionals;
   if (verb === undefined) throw new UsageError(`a verb is needed: ${Object.keys(spec.verbs).join(", ")}`);
   if (!(verb in spec.verbs)) throw new UsageError(`unknown verb '${verb}' (known: ${Object.keys(spec.verbs).join(", ")})`);
-  if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}'`);
-  return { values, verb };
+  const takes = spec.verbArgs?.[verb];
+  if (rest.length > (takes?.words ?? 0)) throw new UsageError(`unexpected argument '${rest[takes?.words ?? 0]}'`);
+  if (passed !== undefined && takes?.passThrough !== true) throw new UsageError(`${verb} takes nothing after --`);
+  return { values, verb, ...(takes !== undefined ? { words: rest } : {}), ...(passed !== undefined ? { passed } : {}) };
 }
 
 /** A string option's value, or a UsageError naming it. */

@@ -7,6 +7,7 @@ import { CANARY_COMMAND } from "../canary";
 import { CHECK_IDENTITY_COMMAND } from "../checkIdentity";
 import { DASHBOARD_COMMAND } from "../dashboard";
 import { LINT_WORKFLOWS_COMMAND } from "../lintWorkflows";
+import { OPS_COMMAND } from "../ops";
 import { PLAN_COMMAND } from "../plan";
 import { RECOVER_COMMAND } from "../recover";
 import { TAKEOVER_COMMAND } from "../takeover";
@@ -15,7 +16,7 @@ import type { CommandSpec } from "./command";
 
 /** Every npm script an operator runs, as package.json names them. */
 export const COMMANDS: readonly CommandSpec[] = [
-  PLAN_COMMAND, CANARY_COMMAND, TAKEOVER_COMMAND, RECOVER_COMMAND, DASHBOARD_COMMAND, LINT_WORKFLOWS_COMMAND,
+  PLAN_COMMAND, CANARY_COMMAND, OPS_COMMAND, TAKEOVER_COMMAND, RECOVER_COMMAND, DASHBOARD_COMMAND, LINT_WORKFLOWS_COMMAND,
   BENCH_COMMAND, BENCH_RELEASE_COMMAND, BENCH_BACKUP_COMMAND, BENCH_TAKEOVER_COMMAND, BENCH_RECOVERY_COMMAND,
   CHECK_IDENTITY_COMMAND,
 ];

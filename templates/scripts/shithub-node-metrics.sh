@@ -11,6 +11,8 @@
 #   shithub_drill_scheduled_seconds{drill}       since when it is scheduled (staleness before a first success)
 #   shithub_backup_identity_proof_seconds{recipient}  when an operator last opened the identity canary with that recipient's identity
 #   shithub_backup_canary_since_seconds          since when there is a canary to open (before a first proof)
+#   shithub_drift_files{kind}                    files the program owns found changed, missing or extra by the last drift check
+#   shithub_drift_checked_seconds                when that check ran (shithub-drift.timer, every 15 minutes)
 # The labels env and host come from the scrape. Whatever this host does not run is left out.
 set -euo pipefail
 : "${TEXTFILE_DIR:?}" "${STATE_DIR:?}"
@@ -111,6 +113,17 @@ since=$(epoch "$CANARY_DIR/since")
 if [ -n "$since" ]; then
   metric shithub_backup_canary_since_seconds gauge "Since when the backups' identity canary exists to be opened."
   printf 'shithub_backup_canary_since_seconds %s\n' "$since" >>"$out"
+fi
+
+# The drift check's last result (shithub-drift --record): "<epoch> <changed> <missing> <extra>".
+if [ -r /var/lib/shithub-drift/result ]; then
+  read -r at changed missing extra </var/lib/shithub-drift/result || true
+  if [[ "${at:-} ${changed:-} ${missing:-} ${extra:-}" =~ ^[0-9]+\ [0-9]+\ [0-9]+\ [0-9]+$ ]]; then
+    metric shithub_drift_checked_seconds gauge "When the last drift check of this host's files ran."
+    printf 'shithub_drift_checked_seconds %s\n' "$at" >>"$out"
+    metric shithub_drift_files gauge "Files shithub-infra owns that the last drift check found changed, missing or extra."
+    printf 'shithub_drift_files{kind="%s"} %s\n' changed "$changed" missing "$missing" extra "$extra" >>"$out"
+  fi
 fi
 
 # The certificate the edge serves for the domain, as a client gets it.

@@ -58,8 +58,25 @@ running_since() {
   if [ -f "$RUNNING" ]; then read -r version at <"$RUNNING" || true; fi
   [ "$version" = "$RELEASE_VERSION" ] && [ -n "$at" ] && printf '%s' "$at"
 }
+# What the release owns on the host, by sha256 (shithub-drift compares the host against it): the
+# staged files and the binary, as they are once the release is done.
+MANIFEST=/var/lib/shithub-manifest/shithub-release
+record_manifest() {
+  local entry name path mode owner tmp
+  install -d -m 0755 -o root -g root "$(dirname "$MANIFEST")"
+  tmp=$(mktemp "$MANIFEST.XXXXXX")
+  for entry in "${TARGETS[@]}"; do
+    read -r name path mode owner <<<"$entry"
+    if [ -f "$path" ]; then sha256sum "$path" >>"$tmp"; fi
+  done
+  if [ -f "$BIN" ]; then sha256sum "$BIN" >>"$tmp"; fi
+  chmod 0644 "$tmp"
+  mv -fT "$tmp" "$MANIFEST"
+}
+
 report() {
   local at
+  record_manifest || log "could not record the release's files in $MANIFEST"
   # Never a failure here: the release itself is done.
   at=$(running_since) || { log "no record of when $RELEASE_VERSION was released here ($RUNNING); nothing reported"; return 0; }
   local ran
@@ -388,6 +405,7 @@ prune_releases() {
 # Standby's end state: installed, stopped, disabled; the window's `npm run takeover` starts them,
 # or, in a recovery, the up that removes shithubd:recovery once `npm run recover` is done.
 stand_by() {
+  record_manifest || log "could not record the release's files in $MANIFEST"
   systemctl disable --now shithubd-web.service shithubd-worker.service shithubd-cron.timer >/dev/null 2>&1 || true
   if systemctl is-active --quiet shithubd-web.service shithubd-worker.service; then fail "shithubd still runs on a standby host"; fi
   log "standby (a takeover or a recovery is in progress): $RELEASE_VERSION installed, shithubd not running"

@@ -19,7 +19,7 @@ import { Browser } from "./browser";
 import type { LoadResult } from "./load";
 import { bootCloud, clientAddresses, failedUnits, holdTimers, HOST_IP, METADATA_IP, publicIpOf, IMAGE, TEST_DEPLOY_KEY, worldCertificate } from "./machine";
 import type { Cloud, Machine } from "./machine";
-import { planCommitted, plannedDroplets, TEST_BACKUP_KEY, TEST_BACKUP_RECIPIENTS, worldSubstitutions } from "./testStack";
+import { planCommitted, plannedDroplets, TEST_BACKUP_KEY, TEST_BACKUP_RECIPIENTS, TEST_DEPLOYER, worldSubstitutions } from "./testStack";
 import { ROW_COUNTS_SQL } from "../../components/recovery/recovery";
 import { differences } from "../../components/takeover/takeover";
 import type { Substitution } from "./testStack";
@@ -90,7 +90,7 @@ const SUBSTITUTIONS: readonly Substitution[] = [
 const plan = (version: string, set: Record<string, string> = {}): Promise<Plan> =>
   planCommitted(production, SUBSTITUTIONS, { version, sha256: artifacts.sha(version) }, set, { "shithubd:alertSmtpUsername": SMTP_LOGIN.username, "shithubd:alertSmtpPassword": SMTP_LOGIN.password });
 
-const plannedHosts = (p: Plan) => (p.outputs as { hosts: Record<string, { publicIpv4: string; privateIpv4: string }> }).hosts;
+const plannedHosts = (p: Plan) => (p.outputs as { hosts: Record<string, { publicIpv4: string; privateIpv4: string; hostKey: string }> }).hosts;
 
 
 function curl(url: string, ...extra: string[]) {
@@ -403,7 +403,7 @@ describe("the production topology, converged from a fresh stack", () => {
     // The rules are loaded and Alertmanager answers beside Prometheus.
     const { url, via } = prometheus();
     const rules = JSON.parse((await via(new URL(`${url}/api/v1/rules`))).body) as { data: { groups: Array<{ name: string }> } };
-    expect(rules.data.groups.map((g) => g.name).sort()).toEqual(["shithub-availability", "shithub-backups", "shithub-hosts", "shithub-http"]);
+    expect(rules.data.groups.map((g) => g.name).sort()).toEqual(["shithub-availability", "shithub-backups", "shithub-drift", "shithub-hosts", "shithub-http"]);
     expect(machine(MONITORING).sh("curl -sf http://127.0.0.1:9093/-/ready")).toContain("OK");
     // Prometheus listens on the VPC for the agents, and no host but those is let in (the cloud firewall's rule is the stack tier's).
     expect(machine(MONITORING).sh("ss -Htln 'sport = :9090' | awk '{print $4}'")).toBe(`${machine(MONITORING).privateIp}:9090`);
@@ -508,7 +508,7 @@ describe("releases under steady load (100 requests/s through the edge)", () => {
   let bumpReport: HostRelease | undefined;
   it("a version bump: only the release step runs, the migration runs once, no request fails", async () => {
     const { steps, load } = await upUnderLoad(await plan(V2));
-    expect(names(steps)).toEqual([`${APP}-release`]);
+    expect(names(steps)).toEqual([`${APP}-release`, `${APP}-audit`]);
     expect(steps[0]!.stderr).toContain(`released (previous: ${V1}); restarted: web worker`);
     // What the stack exports for a downstream promotion gate: the host's own report of the switch.
     bumpReport = parseReleaseReport(steps[0]!.stdout);
@@ -529,7 +529,7 @@ describe("releases under steady load (100 requests/s through the edge)", () => {
   it("an env var added by a stack config edit: web restarts with it, no request fails", async () => {
     const set = { "shithubd:SHITHUB_RATELIMIT__API__ANON_PER_HOUR": "120" };
     const { steps, load } = await upUnderLoad(await plan(V2, set));
-    expect(names(steps)).toEqual([`${APP}-release`]);
+    expect(names(steps)).toEqual([`${APP}-release`, `${APP}-audit`]);
     expect(failures(load)).toEqual({ failed: 0, kinds: {} });
     // A restart for an env change is not a new version: the soak a promotion gate counts goes on.
     expect(parseReleaseReport(steps[0]!.stdout)).toEqual(bumpReport);
@@ -569,7 +569,7 @@ describe("releases under steady load (100 requests/s through the edge)", () => {
     const load = openLoopLoad({ url: `https://${DOMAIN}/`, address: machine(APP).publicIp, ratePerSecond: 10, seconds: 150, ca: readFileSync(pebbleRoot), sources: users() });
     await new Promise((r) => setTimeout(r, 65_000));
     const steps = await stack.up(await plan(V4, set));
-    expect(names(steps)).toEqual([`${APP}-release`]);
+    expect(names(steps)).toEqual([`${APP}-release`, `${APP}-audit`]);
     const result = await load;
     expect(failures(result)).toEqual({ failed: 0, kinds: {} });
     const m = machine(MONITORING);
@@ -582,6 +582,150 @@ describe("releases under steady load (100 requests/s through the edge)", () => {
     }
     expect(canary.stdout).toMatch(/^verdict: PASS$/m);
     expect(canary.status).toBe(0);
+  });
+});
+
+describe("day-2 operations: npm run ops against the converged production topology (docs/runbooks/day-2-operations.md)", () => {
+  /** npm run ops as an operator runs it: the hosts output (with the hosts' real addresses) and the stack's deploy key; after `--`, `passed`. */
+  function ops(args: readonly string[], passed?: readonly string[]): { status: number | null; stdout: string; stderr: string } {
+    const dir = mkdtempSync(join(work, "ops-"));
+    const planned = plannedHosts(fresh);
+    const hosts = Object.fromEntries(HOSTS.map((h) => [h.name, { roles: h.roles, publicIpv4: machine(h.name).publicIp, privateIpv4: planned[h.name]!.privateIpv4, hostKey: planned[h.name]!.hostKey }]));
+    writeFileSync(join(dir, "hosts.json"), JSON.stringify(hosts));
+    writeFileSync(join(dir, "key"), TEST_DEPLOY_KEY.privateKeyOpenssh, { mode: 0o600 });
+    const r = spawnSync("npx", ["ts-node", "--swc", "scripts/ops.ts", ...args, "--stack", STACK, "--hosts", join(dir, "hosts.json"), "--key", join(dir, "key"), ...(passed ? ["--", ...passed] : [])],
+      { cwd: ROOT, encoding: "utf8", timeout: 180_000 });
+    console.log(`$ npm run ops -- ${args.join(" ")}${passed ? ` -- ${passed.join(" ")}` : ""}   (exit ${r.status})\n${r.stdout}${r.stderr}`);
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+  type StatusJson = { needsAPerson: boolean; hosts: Array<{ host: string; error?: string; release?: { version: string }; maintenance?: { on: boolean; message?: string };
+    units: Array<{ name: string; active: string }>; drift?: { changed: number; missing: number; extra: number } | "unrecorded"; alerts?: unknown; needsAPerson: string[] }> };
+  const statusJson = (): { code: number | null; s: StatusJson } => {
+    const r = ops(["status", "--json"]);
+    return { code: r.status, s: JSON.parse(r.stdout) as StatusJson };
+  };
+
+  it("status: every host answers with its roles, units, release, maintenance off, no drift; the monitoring host with the firing alerts; exit 1 exactly when something needs a person", () => {
+    const text = ops(["status"]);
+    for (const h of HOSTS) expect(text.stdout).toContain(`${h.name} (${h.roles.join(", ")})`);
+    const { code, s } = statusJson();
+    expect(s.hosts.map((h) => [h.host, h.error])).toEqual(HOSTS.map((h) => [h.name, undefined]));
+    const app = s.hosts.find((h) => h.host === APP)!;
+    expect(app.release?.version).toBe(V4);
+    expect(app.maintenance).toEqual({ on: false });
+    expect(app.units.filter((u) => ["shithubd-web.service", "shithubd-worker.service"].includes(u.name)).map((u) => u.active)).toEqual(["active", "active"]);
+    for (const h of s.hosts) expect(`${h.host}: ${JSON.stringify(h.drift)}`).toBe(`${h.host}: ${JSON.stringify({ changed: 0, missing: 0, extra: 0 })}`);
+    expect(Array.isArray(s.hosts.find((h) => h.host === MONITORING)!.alerts)).toBe(true);
+    expect(s.needsAPerson).toBe(s.hosts.some((h) => h.needsAPerson.length > 0));
+    expect(code).toBe(s.needsAPerson ? 1 : 0);
+  });
+
+  it("drift: none after the ups; then a hand-edited sshd drop-in and a deleted unit are found, by npm run ops and by the timer's check for the metrics; put back, none again", () => {
+    const clean = ops(["drift"]);
+    expect(clean.stdout).toMatch(/^no drift$/m);
+    expect(clean.status).toBe(0);
+    const dropIn = "/etc/ssh/sshd_config.d/20-shithub-git.conf";
+    const unit = "/etc/systemd/system/shithub-backup.timer";
+    const savedDropIn = machine(APP).sh(`base64 -w0 ${dropIn}`);
+    const savedUnit = machine(BACKUP).sh(`base64 -w0 ${unit}`);
+    machine(APP).sh(`echo '# MaxAuthTries 10, by hand' >> ${dropIn}`);
+    machine(BACKUP).sh(`rm ${unit}`);
+    try {
+      const found = ops(["drift"]);
+      expect(found.status).toBe(1);
+      expect(found.stdout).toContain(`${APP}: 1 difference`);
+      expect(found.stdout).toContain(`  changed ${dropIn}  (installed by git-ssh-setup:`);
+      expect(found.stdout).toContain(`${BACKUP}: 1 difference`);
+      expect(found.stdout).toContain(`  missing ${unit}  (installed by backup-setup:`);
+      // The timer's check, in its own sandbox, finds the same and records it for the node metrics.
+      machine(APP).sh("systemctl start shithub-drift.service");
+      expect(machine(APP).sh("cut -d' ' -f2- /var/lib/shithub-drift/result")).toBe("1 0 0");
+      expect(machine(APP).sh("systemctl start shithub-node-metrics.service && grep '^shithub_drift_files' /var/lib/prometheus/node-exporter/shithub.prom"))
+        .toBe('shithub_drift_files{kind="changed"} 1\nshithub_drift_files{kind="missing"} 0\nshithub_drift_files{kind="extra"} 0');
+      const { s } = statusJson();
+      expect(s.hosts.find((h) => h.host === APP)!.needsAPerson).toEqual(expect.arrayContaining([`drift: 1 changed, 0 missing, 0 extra (npm run ops -- drift --host ${APP})`]));
+    } finally {
+      machine(APP).sh(`echo ${savedDropIn} | base64 -d > ${dropIn}`);
+      machine(BACKUP).sh(`echo ${savedUnit} | base64 -d > ${unit}`);
+      machine(APP).sh("systemctl start shithub-drift.service");
+    }
+    expect(ops(["drift"]).status).toBe(0);
+  });
+
+  it("maintenance on: a push over HTTPS and over SSH fails with the message, a write answers 503 with Retry-After, clones still work; status shows it; off: pushes work again", () => {
+    const message = "converge: read-only while we move the database";
+    const on = ops(["maintenance", "on", "--message", message]);
+    expect(on.status).toBe(0);
+    expect(on.stdout).toMatch(new RegExp(`^${APP}: maintenance ON since \\S+Z: ${message}$`, "m"));
+    try {
+      const w = join(work, "alice-work");
+      writeFileSync(join(w, "MAINTENANCE"), "during\n");
+      execFileSync("git", ["-C", w, "add", "MAINTENANCE"]);
+      execFileSync("git", ["-C", w, "-c", "user.name=alice", "-c", "user.email=alice@shithub.test", "commit", "-qm", "during maintenance"]);
+      const env = { ...process.env, GIT_SSH_COMMAND: gitSsh(), GIT_SSL_CAINFO: pebbleRoot, GIT_TERMINAL_PROMPT: "0" };
+      const git = (args: string[]) => spawnSync("git", ["-C", w, "-c", `http.curloptResolve=${DOMAIN}:443:${machine(APP).publicIp}`, ...args], { encoding: "utf8", env });
+      const overSsh = git(["push", "-q", `git@${DOMAIN}:alice/hello.git`, "trunk"]);
+      console.log(`push over SSH in maintenance: exit ${overSsh.status}\n${overSsh.stderr}`);
+      expect(overSsh.status).not.toBe(0);
+      expect(overSsh.stderr).toContain(`shithub: ${message}`);
+      const overHttps = git(["push", "-q", `https://alice:${encodeURIComponent(ALICE_PASSWORD)}@${DOMAIN}/alice/hello.git`, "trunk:refs/heads/maintenance"]);
+      console.log(`push over HTTPS in maintenance: exit ${overHttps.status}\n${overHttps.stderr}`);
+      expect(overHttps.status).not.toBe(0);
+      expect(overHttps.stderr).toMatch(/503|read-only while we move/);
+      const write = curl(`https://${DOMAIN}/login`, "-D", "-", "-X", "POST", "--data", "username=alice");
+      expect(write.stdout).toMatch(/^HTTP\/2 503/);
+      expect(write.stdout).toMatch(/^retry-after: 300\r?$/im);
+      expect(write.stdout).toContain(message);
+      // Reads go on: the page, and clones over HTTPS and SSH.
+      expect(curl(`https://${DOMAIN}/`, "-o", "/dev/null", "-w", "%{http_code}").stdout).toBe("200");
+      const https = spawnSync("git", ["-c", `http.curloptResolve=${DOMAIN}:443:${machine(APP).publicIp}`, "clone", "-q", `https://${DOMAIN}/alice/hello.git`, join(work, "maint-https")],
+        { encoding: "utf8", env: { ...process.env, GIT_SSL_CAINFO: pebbleRoot } });
+      expect(`${https.status} ${https.stderr}`).toBe("0 ");
+      const ssh = spawnSync("git", ["clone", "-q", `git@${DOMAIN}:alice/hello.git`, join(work, "maint-ssh")], { encoding: "utf8", env: { ...process.env, GIT_SSH_COMMAND: gitSsh() } });
+      expect(ssh.status).toBe(0);
+      // The edge's own setup again (as an up that changed the Caddyfile would run it) leaves it on.
+      machine(APP).sh("systemctl reload-or-restart caddy.service");
+      expect(curl(`https://${DOMAIN}/login`, "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST").stdout).toBe("503");
+      const { s } = statusJson();
+      expect(s.hosts.find((h) => h.host === APP)!.maintenance).toMatchObject({ on: true, message });
+    } finally {
+      const off = ops(["maintenance", "off"]);
+      expect(off.stdout).toContain(`${APP}: maintenance off`);
+    }
+    pushes(join(work, "alice-work"), "after-maintenance");
+  });
+
+  it("exec: an admin command runs as shithub with the web's environment (its database URL) and sandbox, nothing of it on the command line", () => {
+    const r = ops(["exec"], ["admin", "run-job", "jobs:purge", "{}"]);
+    expect(r.status).toBe(0);
+    const id = /^run-job: enqueued #(\d+) \(kind=jobs:purge\)$/m.exec(r.stdout)?.[1];
+    expect(id).toBeDefined();
+    expect(machine(DB).sh(`runuser -u postgres -- psql -X -At -d shithub -c "SELECT kind FROM jobs WHERE id = ${id}"`)).toBe("jobs:purge");
+    // The transient unit ran the web unit's way: as shithub, with the environment file, not on argv.
+    const unit = machine(APP).sh("journalctl --no-pager -o cat -u 'shithub-exec-*' | tail -n 20");
+    expect(unit).not.toContain("postgres://");
+    const failed = ops(["exec"], ["no-such-command"]);
+    expect(failed.status).not.toBe(0);
+  });
+
+  it("logs: shithubd's journal from the app host, one readable line per entry", () => {
+    const r = ops(["logs", "--host", APP, "--unit", "shithubd-web.service", "--since=-3h"]);
+    expect(r.status).toBe(0);
+    const lines = r.stdout.split("\n").filter((l) => l !== "");
+    expect(lines.length).toBeGreaterThan(0);
+    for (const l of lines) expect(l).toMatch(new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ ${APP} shithubd-web: `));
+    expect(lines.filter((l) => /: \{"time"/.test(l))).toEqual([]);
+  });
+
+  it("audit: each release on the app host, with its version, commit and who deployed it", () => {
+    const r = ops(["audit"]);
+    expect(r.status).toBe(0);
+    const rows = r.stdout.split("\n").filter((l) => l.includes(` ${APP} `));
+    expect(rows.map((l) => l.split(/\s+/)[2])).toEqual(expect.arrayContaining([V1, V2, V3, V4]));
+    for (const row of rows) {
+      expect(row).toContain(TEST_DEPLOYER.commit.slice(0, 12));
+      expect(row.endsWith(TEST_DEPLOYER.who)).toBe(true);
+    }
   });
 });
 

@@ -286,7 +286,7 @@ describe("a fresh `pulumi up` of one host with every role", () => {
       for (const v of versions) artifacts.publish(v, "migrations=1");
       for (const v of versions) {
         const ran = await stack.up(await planVersion(v));
-        expect(ran.map((s) => s.name)).toEqual([`${HOST}-release`]);
+        expect(ran.map((s) => s.name)).toEqual([`${HOST}-release`, `${HOST}-audit`]);
       }
       // The release that created the repository is long pruned.
       expect(machine.sh("ls /opt/shithub/releases")).not.toContain(VERSION);

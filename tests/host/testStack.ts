@@ -1,4 +1,5 @@
 import type { BackupHostInputs } from "../../components/backups/backupHost";
+import { deployIdentity, runGit } from "../../components/ops/deployIdentity";
 import { platformOf } from "../../components/hosts/platform";
 import { runOffline } from "../../offline/run";
 import type { OfflineOptions } from "../../offline/run";
@@ -116,6 +117,9 @@ export function worldSubstitutions(world: { readonly artifacts: ArtifactServer; 
  * test, from the world's release server, whose checksum goes with it) and `set` (a scenario's
  * config edit); secrets are TEST_SECRETS and `secrets`.
  */
+/** Who the host tiers' releases are deployed by, as `pulumi up` would name them here: this checkout's git identity and commit. */
+export const TEST_DEPLOYER = deployIdentity(process.env, runGit);
+
 export async function planCommitted(file: StackFileConfig, substitutions: readonly Substitution[], release: { version: string; sha256: string },
   set: Record<string, string> = {}, secrets: Record<string, string> = {}, promotion?: OfflineOptions["promotion"]): Promise<Plan> {
   const result = await runOffline({
@@ -127,7 +131,7 @@ export async function planCommitted(file: StackFileConfig, substitutions: readon
       "shithubd:artifactSha256": release.sha256,
       ...set,
     },
-  }, { placeholdersForUnsetValues: false, secretValues: { ...TEST_SECRETS, ...secrets }, ...(promotion !== undefined ? { promotion } : {}) });
+  }, { placeholdersForUnsetValues: false, secretValues: { ...TEST_SECRETS, ...secrets }, deployer: TEST_DEPLOYER, ...(promotion !== undefined ? { promotion } : {}) });
   if (!result.ok) throw new Error(result.message);
   return result;
 }

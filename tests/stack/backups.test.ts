@@ -153,8 +153,8 @@ describe("a release flagged as a major schema change", () => {
     expect(drill.inputs.create).toContain("/usr/local/bin/shithub-restore-drill");
     expect(drill.options!.dependsOn).toEqual(["shithub-staging-release"]);
     expect(resources.filter((r) => r.type === COMMAND).map((r) => r.name).sort()).toEqual([
-      "shithub-staging-access-setup", "shithub-staging-backup-observer-setup", "shithub-staging-backup-setup", "shithub-staging-db-setup", "shithub-staging-dr-sync-setup", "shithub-staging-edge-setup", "shithub-staging-git-ssh-setup",
-      "shithub-staging-metrics-setup", "shithub-staging-monitoring-setup", "shithub-staging-post-release-drill", "shithub-staging-postgres-metrics-setup",
+      "shithub-staging-access-setup", "shithub-staging-audit", "shithub-staging-backup-observer-setup", "shithub-staging-backup-setup", "shithub-staging-db-setup", "shithub-staging-dr-sync-setup", "shithub-staging-edge-setup", "shithub-staging-git-ssh-setup",
+      "shithub-staging-metrics-setup", "shithub-staging-monitoring-setup", "shithub-staging-ops-setup", "shithub-staging-post-release-drill", "shithub-staging-postgres-metrics-setup",
       "shithub-staging-pre-release-backup", "shithub-staging-release", "shithub-staging-repos-backup-setup",
     ]);
   });

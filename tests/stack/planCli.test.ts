@@ -88,8 +88,10 @@ describe("npm run plan", () => {
       try {
         const run = plan("--stack", "production", "--dir", clone, "--diff", "HEAD");
         expect(run.code).toBe(0);
-        expect(run.stdout).toContain("Resources: 0 to create, 1 to update, 0 to replace, 0 to delete\n  ~  command:remote:Command shithub-app-release (stdin [secret])\n");
-        expect(run.stdout).toContain("Host files and steps' programs: 1 changed on 1 host\n\nshithub-app:\n--- a/etc/systemd/system/shithubd-web.service\tHEAD\n");
+        // The release step sends the unit; its audit line names the new release bundle (its digest).
+        expect(run.stdout).toContain("Resources: 0 to create, 2 to update, 0 to replace, 0 to delete\n  ~  command:remote:Command shithub-app-release (stdin [secret])\n  ~  command:remote:Command shithub-app-audit (stdin [secret])\n");
+        expect(run.stdout).toContain("Host files and steps' programs: 3 changed on 1 host\n\nshithub-app:\n--- a/etc/systemd/system/shithubd-web.service\tHEAD\n");
+        expect(run.stdout).toMatch(/^-AUDIT_RELEASE=[0-9a-f]{12}\n\+AUDIT_RELEASE=[0-9a-f]{12}$/m);
         expect(run.stdout).toContain("-RestartSec=2\n+RestartSec=3\n");
       } finally {
         execFileSync("git", ["-C", clone, "checkout", "-q", "--", "."]);

@@ -90,19 +90,20 @@ describe("the release steps", () => {
     expect(files.filter((f) => f.path === "/run/shithub-release.bundle").map((f) => [f.host, f.secret])).toEqual([["shithub-staging", true]]);
   });
 
-  it("a version bump changes only the release step of each host", async () => {
+  it("a version bump changes only the release step of each host, and its audit line", async () => {
     const before = await plan(stackCopy("production", threeApps), "production");
     const after = await plan(stackCopy("production", (c) => { threeApps(c); c["shithubd:version"] = "v1.9.0"; }), "production");
-    expect(changed(before.resources, after.resources)).toEqual(["app-1-release", "app-2-release", "app-3-release"]);
+    // Each release is followed by its host's audit line.
+    expect(changed(before.resources, after.resources)).toEqual(["app-1-audit", "app-1-release", "app-2-audit", "app-2-release", "app-3-audit", "app-3-release"]);
     // ... unless the release is flagged as a major schema change: then a pre-deploy backup runs first.
   });
 
-  it("an env value change changes only the release steps; nothing changes when nothing changed", async () => {
+  it("an env value change changes only the release steps and their audit lines; nothing changes when nothing changed", async () => {
     const before = await plan(ROOT, "production");
     const same = await plan(ROOT, "production");
     expect(changed(before.resources, same.resources)).toEqual([]);
     const after = await plan(stackCopy("production", (c) => { c["shithubd:SHITHUB_WORKERS"] = "6"; }), "production");
-    expect(changed(before.resources, after.resources)).toEqual(["shithub-app-release"]);
+    expect(changed(before.resources, after.resources)).toEqual(["shithub-app-audit", "shithub-app-release"]);
   });
 
   it("a binary built by the operator is uploaded first, then released with its own checksum", async () => {

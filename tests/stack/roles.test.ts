@@ -22,11 +22,14 @@ describe("production: roles on four hosts", () => {
   it("runs each role's setup step on its host, the database before the backups and the release", () => {
     const s = steps(plan.resources);
     expect(Object.keys(s).sort()).toEqual([
-      "shithub-app-access-setup", "shithub-app-backup-observer-setup", "shithub-app-edge-setup", "shithub-app-git-ssh-setup", "shithub-app-metrics-setup", "shithub-app-release",
-      "shithub-app-repos-backup-setup", "shithub-backup-access-setup", "shithub-backup-backup-setup", "shithub-backup-metrics-setup", "shithub-db-access-setup",
-      "shithub-db-backup-setup", "shithub-db-db-setup", "shithub-db-metrics-setup", "shithub-db-postgres-metrics-setup", "shithub-monitoring-access-setup",
-      "shithub-monitoring-dr-sync-setup", "shithub-monitoring-metrics-setup", "shithub-monitoring-monitoring-setup",
+      "shithub-app-access-setup", "shithub-app-audit", "shithub-app-backup-observer-setup", "shithub-app-edge-setup", "shithub-app-git-ssh-setup", "shithub-app-metrics-setup",
+      "shithub-app-ops-setup", "shithub-app-release",
+      "shithub-app-repos-backup-setup", "shithub-backup-access-setup", "shithub-backup-backup-setup", "shithub-backup-metrics-setup", "shithub-backup-ops-setup", "shithub-db-access-setup",
+      "shithub-db-backup-setup", "shithub-db-db-setup", "shithub-db-metrics-setup", "shithub-db-ops-setup", "shithub-db-postgres-metrics-setup", "shithub-monitoring-access-setup",
+      "shithub-monitoring-dr-sync-setup", "shithub-monitoring-metrics-setup", "shithub-monitoring-monitoring-setup", "shithub-monitoring-ops-setup",
     ]);
+    // Each release is followed by its audit line, on its host.
+    expect(s["shithub-app-audit"]).toEqual(["shithub-app-release"]);
     expect(s["shithub-db-db-setup"]).toEqual(["production-firewalls", "shithub-db", "shithub-db-data-on-shithub-db"]);
     expect(s["shithub-app-release"]).toContain("shithub-db-db-setup");
     expect(s["shithub-db-backup-setup"]).toContain("shithub-db-db-setup");
@@ -113,13 +116,13 @@ describe("production: roles on four hosts", () => {
   it("declares per role what cloud-init installs", () => {
     const ubuntu = platformOf("ubuntu-24-04-x64")!;
     const app: HostSpec = { name: "a", size: "s-1vcpu-2gb", roles: ["app"], volume: { name: "v", sizeGib: 1 } };
-    expect(hostModules(app, { gitSsh: true }).map((m) => m.id)).toEqual(["access", "app", "edge", "git-ssh", "backup-observer", "repos-backup"]);
-    expect(hostModules(app, { gitSsh: false }).map((m) => m.id)).toEqual(["access", "app", "edge", "backup-observer", "repos-backup"]);
+    expect(hostModules(app, { gitSsh: true }).map((m) => m.id)).toEqual(["access", "app", "edge", "git-ssh", "backup-observer", "repos-backup", "ops"]);
+    expect(hostModules(app, { gitSsh: false }).map((m) => m.id)).toEqual(["access", "app", "edge", "backup-observer", "repos-backup", "ops"]);
     // The DR copy goes where drSyncHostOf says: the monitoring host, else the one that dumps.
     const monitoring: HostSpec = { name: "m", size: "s-1vcpu-2gb", roles: ["monitoring"] };
-    expect(hostModules(monitoring, { gitSsh: true, drSyncHost: "m" }).map((m) => m.id)).toEqual(["access", "monitoring", "dr-sync"]);
-    expect(hostModules(monitoring, { gitSsh: true, drSyncHost: "m", metrics: true }).map((m) => m.id)).toEqual(["access", "monitoring", "dr-sync", "metrics"]);
-    expect(hostModules({ ...monitoring, roles: ["db"] }, { gitSsh: true, metrics: true }).map((m) => m.id)).toEqual(["access", "db", "postgres-metrics", "metrics"]);
+    expect(hostModules(monitoring, { gitSsh: true, drSyncHost: "m" }).map((m) => m.id)).toEqual(["access", "monitoring", "dr-sync", "ops"]);
+    expect(hostModules(monitoring, { gitSsh: true, drSyncHost: "m", metrics: true }).map((m) => m.id)).toEqual(["access", "monitoring", "dr-sync", "metrics", "ops"]);
+    expect(hostModules({ ...monitoring, roles: ["db"] }, { gitSsh: true, metrics: true }).map((m) => m.id)).toEqual(["access", "db", "postgres-metrics", "metrics", "ops"]);
     expect(drSyncHostOf([app, monitoring])).toBe("m");
     expect(drSyncHostOf([app, { ...monitoring, roles: ["db"] }, { ...monitoring, name: "b", roles: ["backup"] }])).toBe("b");
     expect(hostPackages({ ...app, roles: ["db"] }, ubuntu, { gitSsh: true })).toEqual(expect.arrayContaining(["postgresql", "postgresql-contrib", "rclone"]));
@@ -130,9 +133,9 @@ describe("staging: every role on one host", () => {
   it("runs every setup step on the one host, the release last of those it waits for", async () => {
     const s = steps((await planOf(ROOT, "staging")).resources);
     expect(Object.keys(s).sort()).toEqual([
-      "shithub-staging-access-setup", "shithub-staging-backup-observer-setup", "shithub-staging-backup-setup", "shithub-staging-db-setup", "shithub-staging-dr-sync-setup",
+      "shithub-staging-access-setup", "shithub-staging-audit", "shithub-staging-backup-observer-setup", "shithub-staging-backup-setup", "shithub-staging-db-setup", "shithub-staging-dr-sync-setup",
       "shithub-staging-edge-setup", "shithub-staging-git-ssh-setup", "shithub-staging-metrics-setup", "shithub-staging-monitoring-setup",
-      "shithub-staging-postgres-metrics-setup", "shithub-staging-release", "shithub-staging-repos-backup-setup",
+      "shithub-staging-ops-setup", "shithub-staging-postgres-metrics-setup", "shithub-staging-release", "shithub-staging-repos-backup-setup",
     ]);
     // Prometheus loads the rules the monitoring step installs; the exporter's role needs the database.
     expect(s["shithub-staging-metrics-setup"]).toContain("shithub-staging-monitoring-setup");

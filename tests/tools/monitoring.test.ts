@@ -18,6 +18,7 @@ const BIN = execFileSync(join(__dirname, "prometheus.sh"), { encoding: "utf8" })
 const promtool = (...args: string[]) => spawnSync(join(BIN, "promtool"), args, { encoding: "utf8" });
 const work = mkdtempSync(join(tmpdir(), "shithub-alerts-"));
 const TEST_FILE = join(__dirname, "alerts", "shithub-alerts.test.yml");
+const DRIFT_TEST_FILE = join(__dirname, "alerts", "shithub-drift-alerts.test.yml");
 
 const staging = configOf(rawConfig());
 const production = configOf(rawConfig({
@@ -39,7 +40,7 @@ function alertNames(rules: string): string[] {
 }
 
 describe("alert rules", () => {
-  it.each([["staging", staging, 17], ["production", production, 20]] as const)("%s's rules pass promtool check rules", (stack, config, count) => {
+  it.each([["staging", staging, 17], ["production", production, 26]] as const)("%s's rules pass promtool check rules", (stack, config, count) => {
     const file = join(work, `${stack}.yml`);
     writeFileSync(file, renderAlertRules(alertRulesInputs(config)));
     const r = promtool("check", "rules", file);
@@ -81,6 +82,24 @@ describe("alert rules", () => {
       });
       expect({ alert, quiet }).toEqual({ alert, quiet: true });
     }
+  });
+
+  it("production's drift alerts fire in promtool test rules and are kept quiet by a clean or checked host; staging has none", () => {
+    const rules = renderAlertRules(alertRulesInputs(production));
+    expect(alertNames(rules)).toEqual(expect.arrayContaining(["ConfigDrift", "DriftUnchecked"]));
+    expect(alertNames(renderAlertRules(alertRulesInputs(staging)))).not.toContain("ConfigDrift");
+    expect(alertNames(renderAlertRules(alertRulesInputs(staging)))).not.toContain("DriftUnchecked");
+    const dir = mkdtempSync(join(work, "drift-"));
+    writeFileSync(join(dir, "shithub-alerts.yml"), rules);
+    copyFileSync(DRIFT_TEST_FILE, join(dir, "shithub-drift-alerts.test.yml"));
+    const r = spawnSync(join(BIN, "promtool"), ["test", "rules", "shithub-drift-alerts.test.yml"], { cwd: dir, encoding: "utf8" });
+    expect(`${r.stdout}${r.stderr}`).toContain("SUCCESS");
+    expect(r.status).toBe(0);
+    // The same cases against rules that never fire: promtool's verdict is not taken on trust.
+    writeFileSync(join(dir, "shithub-alerts.yml"), rules.replace("sum by (env, host) (shithub_drift_files) > 0", "sum by (env, host) (shithub_drift_files) > 5"));
+    const broken = spawnSync(join(BIN, "promtool"), ["test", "rules", "shithub-drift-alerts.test.yml"], { cwd: dir, encoding: "utf8" });
+    expect(broken.status).toBe(1);
+    expect(broken.stdout + broken.stderr).toContain("alertname: ConfigDrift");
   });
 
   it("a rule broken on purpose fails its test: promtool's verdict is not taken on trust", () => {

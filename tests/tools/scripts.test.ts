@@ -1,4 +1,5 @@
 import { platformOf } from "../../components/hosts/platform";
+import { auditBundle } from "../../components/ops/audit";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,6 +17,19 @@ function shellcheck(file: string): { status: number | null; output: string } {
 }
 
 const dir = mkdtempSync(join(tmpdir(), "scripts-"));
+
+describe("the day-2 tools pass shellcheck", () => {
+  const tools = readdirSync(join(TEMPLATES_DIR, "ops")).filter((f) => f.endsWith(".sh"));
+  it.each(tools)("templates/ops/%s", (script) => {
+    expect(shellcheck(join(TEMPLATES_DIR, "ops", script))).toEqual({ status: 0, output: "" });
+  });
+  it("the audit bundle as sent", () => {
+    const dir = mkdtempSync(join(tmpdir(), "ops-bundles-"));
+    const file = join(dir, "audit.sh");
+    writeFileSync(file, auditBundle("shithub-app", "v1.8.0", { who: "Ann O'Neil <ann@example.com>", commit: "abc-dirty" }, "0123456789ab"));
+    expect(shellcheck(file)).toEqual({ status: 0, output: "" });
+  });
+});
 
 describe("host scripts pass shellcheck", () => {
   const scripts = readdirSync(join(TEMPLATES_DIR, "scripts"), { recursive: true, withFileTypes: true })

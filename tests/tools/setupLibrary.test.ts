@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TEMPLATES_DIR } from "../../components/templates";
 
@@ -14,8 +14,11 @@ const base = mkdtempSync("/root/setup-library-");
 chmodSync(base, 0o755);
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 
+/** Where the steps' records go in these tests (a host's /var/lib/shithub-manifest). */
+const manifests = join(base, "manifest");
+
 function setup(script: string, stage: string): { status: number | null; stderr: string } {
-  const run = spawnSync("bash", ["-c", `set -euo pipefail\nSETUP_NAME=test-setup\nSTAGE=${stage}\n${library}\n${script}`], { encoding: "utf8" });
+  const run = spawnSync("bash", ["-c", `set -euo pipefail\nSETUP_NAME=test-setup\nSTAGE=${stage}\n${library}\n${script}`], { encoding: "utf8", env: { ...process.env, MANIFEST_DIR: manifests } });
   return { status: run.status, stderr: run.stderr };
 }
 
@@ -32,6 +35,19 @@ function world(name: string): { stage: string; dir: string; victim: string } {
 }
 
 const describeAsRoot = process.getuid?.() === 0 ? describe : describe.skip;
+
+describeAsRoot("the setup library records what a step installed, for shithub-drift", () => {
+  it("a step that succeeded records the sha256 of each file it installed or found in place; a failed one records nothing", () => {
+    rmSync(manifests, { recursive: true, force: true });
+    const w = world("recorded");
+    expect(setup(`install_staged pg_hba.conf ${w.dir}/pg_hba.conf 0640 root:root\nfalse`, w.stage).status).not.toBe(0);
+    expect(existsSync(join(manifests, "test-setup"))).toBe(false);
+    const again = world("recorded-2");
+    expect(setup(`install_staged pg_hba.conf ${again.dir}/pg_hba.conf 0640 root:root`, again.stage)).toMatchObject({ status: 0 });
+    const sum = spawnSync("sha256sum", [join(again.dir, "pg_hba.conf")], { encoding: "utf8" }).stdout;
+    expect(readFileSync(join(manifests, "test-setup"), "utf8")).toBe(sum);
+  });
+});
 
 describeAsRoot("the setup library acts by name only where root alone writes", () => {
   it("installs into a root-owned directory with the declared mode and owner", () => {

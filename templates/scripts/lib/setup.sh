@@ -4,6 +4,28 @@
 
 changed=()
 
+# What this step owns on the host, recorded once it succeeded: sha256sum's lines for every file
+# install_staged put in place (or found in place), in /var/lib/shithub-manifest/shithub-<step>;
+# shithub-drift compares the host against them.
+MANIFEST_DIR=${MANIFEST_DIR:-/var/lib/shithub-manifest}
+owned=()
+record_manifest() {
+  local path tmp
+  install -d -m 0755 -o root -g root "$MANIFEST_DIR"
+  tmp=$(mktemp "$MANIFEST_DIR/.$SETUP_NAME.XXXXXX")
+  for path in "${owned[@]}"; do
+    if [ -f "$path" ]; then sha256sum "$path" >>"$tmp"; fi
+  done
+  chmod 0644 "$tmp"
+  mv -fT "$tmp" "$MANIFEST_DIR/$SETUP_NAME"
+}
+# Replaces the bundle's own EXIT trap, which only removed the staged files: a failed step records nothing.
+on_exit() {
+  if [ "$1" = 0 ] && [ "${#owned[@]}" -gt 0 ]; then record_manifest || log "could not record what it installed in $MANIFEST_DIR"; fi
+  rm -rf -- "$STAGE"
+}
+trap 'on_exit $?' EXIT
+
 log() { printf '%s: %s\n' "$SETUP_NAME" "$*" >&2; }
 fail() {
   log "FAILED: $*"
@@ -52,6 +74,7 @@ claim_dirs() {
 install_staged() {
   local name=$1 path=$2 mode=$3 owner=$4 tmp dir top
   dir=$(dirname "$path")
+  owned+=("$path")
   if [ ! -d "$dir" ]; then
     # Made by name too: only under a directory root alone writes.
     top=$dir
