@@ -23,8 +23,12 @@ export function timed(machine: Machine, what: string, command: string, input?: s
   return (performance.now() - start) / 1000;
 }
 
-/** `run` with a droplet and radosgw holding `buckets`; both are gone afterwards, whatever happened. */
-export async function withBenchDroplet(script: string, buckets: readonly string[], run: (machine: Machine) => Promise<void>): Promise<void> {
+/**
+ * `run` with a droplet and radosgw holding `buckets` in `storeBytes` of memory (radosgw stops
+ * taking writes, without an error the client sees, once its store is 98% full); both are gone
+ * afterwards, whatever happened.
+ */
+export async function withBenchDroplet(script: string, buckets: readonly string[], run: (machine: Machine) => Promise<void>, storeBytes = 2 * 1024 ** 3): Promise<void> {
   if (process.getuid?.() !== 0) throw new Refusal(`npm run ${script} boots containers: run it as root`);
   const work = mkdtempSync(join(tmpdir(), `shithub-${script.replace(":", "-")}-`));
   const rgw = join(work, "rgw");
@@ -32,7 +36,7 @@ export async function withBenchDroplet(script: string, buckets: readonly string[
     spawnSync("bash", [RGW_SH, "down", rgw], { stdio: PROGRESS });
     rmSync(work, { recursive: true, force: true });
   };
-  execFileSync("bash", [RGW_SH, "up", rgw], { stdio: PROGRESS, timeout: 600_000 });
+  execFileSync("bash", [RGW_SH, "up", rgw], { stdio: PROGRESS, timeout: 600_000, env: { ...process.env, RGW_MEMSTORE_BYTES: String(storeBytes) } });
   const env: NodeJS.ProcessEnv = { ...process.env, RCLONE_CONFIG_S_TYPE: "s3", RCLONE_CONFIG_S_PROVIDER: "Ceph", RCLONE_CONFIG_S_ACCESS_KEY_ID: BENCH_ACCESS,
     RCLONE_CONFIG_S_SECRET_ACCESS_KEY: BENCH_SECRET, RCLONE_CONFIG_S_ENDPOINT: "http://127.0.0.1:7480" };
   delete env.AWS_CA_BUNDLE; // rclone refuses a custom CA bundle with its own transport

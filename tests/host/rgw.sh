@@ -5,7 +5,8 @@
 #
 #   rgw.sh up DIR      start it and create the user ACCESS/SECRET ($S3_ACCESS_KEY/$S3_SECRET_KEY);
 #                      with $RGW_TLS (ADDRESS CERT KEY) it also serves HTTPS on ADDRESS:443, as Spaces does,
-#                      and with $RGW_HOSTNAMES (e.g. "nyc3.digitaloceanspaces.com") buckets as their subdomains
+#                      and with $RGW_HOSTNAMES (e.g. "nyc3.digitaloceanspaces.com") buckets as their subdomains;
+#                      the store is memory of $RGW_MEMSTORE_BYTES (2 GiB unless set)
 #   rgw.sh key DIR ACCESS SECRET   another key pair for that user (a Spaces key the program made)
 #   rgw.sh user DIR UID ACCESS SECRET   a user of its own with one key pair: a bucket-scoped Spaces key,
 #                      which reaches a bucket only where that bucket's policy allows its principal
@@ -71,7 +72,7 @@ pid file = $d/run/\$name.pid
 ms bind ipv6 = false
 public addr = 127.0.0.1
 osd objectstore = memstore
-memstore device bytes = 2147483648
+memstore device bytes = ${RGW_MEMSTORE_BYTES:-2147483648}
 [mon.a]
 mon data = $d/mon
 [osd.0]
