@@ -129,8 +129,8 @@ describe("a fresh `pulumi up` of one host with every role", () => {
     const names = applied.map((s) => s.name.replace(`${HOST}-`, ""));
     expect(orderOf(plannedFresh, applied).violations).toEqual([]);
     expect(names.indexOf("db-setup")).toBeLessThan(names.indexOf("release"));
-    expect([...names].sort()).toEqual(["access-setup", "backup-observer-setup", "backup-setup", "db-setup", "dr-sync-setup", "edge-setup", "git-ssh-setup", "metrics-setup",
-      "monitoring-setup", "postgres-metrics-setup", "release", "repos-backup-setup"]);
+    expect([...names].sort()).toEqual(["access-setup", "audit", "backup-observer-setup", "backup-setup", "db-setup", "dr-sync-setup", "edge-setup", "git-ssh-setup", "metrics-setup",
+      "monitoring-setup", "ops-setup", "postgres-metrics-setup", "release", "repos-backup-setup"]);
   });
 
   it("the database, its roles and extensions exist because the db setup step made them, with the data on the volume", () => {

@@ -245,7 +245,10 @@ export async function bootCloud(work: string, specs: readonly DropletSpec[],
   // Halts the droplets and deletes their disks: a run leaves nothing on this machine's disk.
   const down = () => {
     for (const m of machines) spawnSync("bash", [CLOUD, "halt", m.dir, m.name], { stdio: PROGRESS });
-    metadata.kill();
+    // Gone before the next cloud binds the same address: a server left over from the last one
+    // (its directory deleted) would answer the next droplets 404.
+    metadata.kill("SIGKILL");
+    if (metadata.pid !== undefined) spawnSync("sh", ["-c", `for i in $(seq 100); do kill -0 ${metadata.pid} 2>/dev/null || exit 0; sleep 0.1; done; exit 1`]);
     spawnSync("bash", [CLOUD, "net-down"], { stdio: PROGRESS });
     for (const m of machines) rmSync(m.dir, { recursive: true, force: true });
   };
