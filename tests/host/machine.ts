@@ -141,6 +141,9 @@ export function clientAddresses(count: number): string[] {
 export const METADATA_USER_DATA = "#cloud-config\n# stand-in\n";
 
 function serveMetadata(dir: string): ChildProcess {
+  // A server left by a test cloud that was killed before its down (its directory gone) would answer 404.
+  const taken = spawnSync("ss", ["-Htlnp", "src", `${METADATA_IP}:80`], { encoding: "utf8" }).stdout.trim();
+  if (taken !== "") throw new Error(`the metadata service's address ${METADATA_IP}:80 is already served, by a test cloud left behind? ${taken}`);
   mkdirSync(join(dir, "metadata", "v1"), { recursive: true });
   writeFileSync(join(dir, "metadata", "v1", "id"), "1\n");
   writeFileSync(join(dir, "metadata", "v1", "user-data"), METADATA_USER_DATA);
