@@ -36,7 +36,8 @@ const REPO_COMMITS = Number(process.env.BENCH_REPO_COMMITS ?? 27);
 const WRITE_SECONDS = Number(process.env.BENCH_WRITE_SECONDS ?? 150);
 const DB_URL = "postgresql://shithub:bench-pw@127.0.0.1:5432/shithub";
 // The new stack's password: shithub-recover-db keeps the new cluster's role verifiers.
-const NEW_DB_URL = "postgresql://shithub:new-stack-pw@127.0.0.1:5432/shithub";
+const NEW_PASSWORD = "new-stack-pw";
+const NEW_DB_URL = `postgresql://shithub:${NEW_PASSWORD}@127.0.0.1:5432/shithub`;
 const RESTIC_PASSWORD = "bench-restic-password-0123456789";
 const PLAIN_REMOTE = `RCLONE_CONFIG_P_TYPE=s3 RCLONE_CONFIG_P_PROVIDER=Ceph RCLONE_CONFIG_P_ACCESS_KEY_ID=${BENCH_ACCESS} RCLONE_CONFIG_P_SECRET_ACCESS_KEY=${BENCH_SECRET} RCLONE_CONFIG_P_ENDPOINT=${BENCH_S3_URL}`;
 const UTC_MICROS = `to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
@@ -104,7 +105,7 @@ SQL`);
     sh(`systemctl stop postgresql@${major}-main.service && d=$(pg_conftool -s ${major} main show data_directory) && mv -T "$d" "$d.lost" &&
       install -d -o postgres -g postgres -m 0700 "$d" && runuser -u postgres -- /usr/lib/postgresql/${major}/bin/initdb -D "$d" >/dev/null &&
       systemctl start postgresql@${major}-main.service &&
-      runuser -u postgres -- psql -q -c "CREATE ROLE shithub LOGIN PASSWORD 'new-stack-pw'" && runuser -u postgres -- createdb -O shithub shithub`);
+      runuser -u postgres -- psql -q -c "CREATE ROLE shithub LOGIN PASSWORD '${NEW_PASSWORD}'" && runuser -u postgres -- createdb -O shithub shithub`);
     sh("mv -T /data/repos /data/repos.lost && install -d -o shithub -g shithub -m 0755 /data/repos");
     const inputs: RecoveryInputs = {
       provider: "Ceph", sourceUrl: BENCH_S3_URL, accessKey: BENCH_ACCESS, secretKey: BENCH_SECRET, postgresMajor: major, reposPassword: RESTIC_PASSWORD,
