@@ -20,7 +20,7 @@ export const OPS_COMMAND: CommandSpec = {
   summary: "day-2 operations on a stack's hosts over SSH, with its deploy key and pinned host keys (docs/runbooks/day-2-operations.md)",
   synopsis: [
     "status --stack <name> [--host <host>] [--json]",
-    "logs --stack <name> [--host <host>] [--unit <unit,…>] [--since <time>] [-f]",
+    "logs --stack <name> [--host <host>] [--unit <unit,…>] [--since <time>] [--lines <n>] [-f]",
     "exec --stack <name> [--host <app host>] [-i] -- <shithubd arguments>",
     "maintenance on|off|show --stack <name> [--message <text>]",
     "drift --stack <name> [--host <host>]",
@@ -40,6 +40,7 @@ export const OPS_COMMAND: CommandSpec = {
     host: { type: "string", value: "<host>", help: "only this host (a name from the hosts output)" },
     unit: { type: "string", value: "<unit,…>", help: "logs: these units, globs allowed (default: shithub*)" },
     since: { type: "string", default: "-1h", value: "<time>", help: "logs: from this time, as journalctl reads it (--since=-30min with the =, today, '2026-01-02 03:04')" },
+    lines: { type: "string", short: "n", value: "<n>", help: "logs: only the newest n entries of each host (1-100000)" },
     follow: { type: "boolean", short: "f", default: false, help: "logs: keep printing new entries" },
     interactive: { type: "boolean", short: "i", default: false, help: "exec: pass stdin to shithubd" },
     message: { type: "string", value: "<text>", help: "maintenance on: what users are told (one line; default: read-only for maintenance)" },
@@ -95,8 +96,8 @@ async function status(ssh: OpsSsh, hosts: readonly OpsHost[], json: boolean): Pr
   return code;
 }
 
-async function logs(ssh: OpsSsh, hosts: readonly OpsHost[], units: readonly string[], since: string, follow: boolean): Promise<number> {
-  const command = logsCommand(units, since, follow);
+async function logs(ssh: OpsSsh, hosts: readonly OpsHost[], units: readonly string[], since: string, follow: boolean, lines?: number): Promise<number> {
+  const command = logsCommand(units, since, follow, lines);
   const results = await Promise.all(hosts.map((h) => ssh.run(h, command, {
     onLine: (line) => {
       const text = formatJournalLine(h.name, line);
@@ -122,6 +123,10 @@ async function main(parsed: Parsed): Promise<number> {
     // eslint-disable-next-line no-control-regex
     if (message !== undefined && (/[\u0000-\u001f\u007f]/.test(message) || message.trim() === "")) throw new UsageError("--message is one line of text");
   } else if (message !== undefined) throw new UsageError("--message goes with maintenance on");
+  const linesText = optional(parsed, "lines");
+  if (linesText !== undefined && verb !== "logs") throw new UsageError("--lines goes with logs");
+  const lines = linesText === undefined ? undefined : Number(linesText);
+  if (lines !== undefined && !(/^[0-9]+$/.test(linesText!) && lines >= 1 && lines <= 100_000)) throw new UsageError(`--lines takes a whole number of entries from 1 to 100000, not ${JSON.stringify(linesText)}`);
   const hostsText = optional(parsed, "hosts") !== undefined ? readFile(optional(parsed, "hosts")!, "hosts") : pulumi(["stack", "output", "hosts", "--json", "--stack", stack], `stack ${stack}'s hosts`);
   let all: OpsHost[];
   try {
@@ -169,7 +174,7 @@ async function main(parsed: Parsed): Promise<number> {
         return await status(ssh, targets, parsed.values.json === true);
       case "logs": {
         const units = (optional(parsed, "unit") ?? "shithub*").split(",").map((u) => u.trim()).filter((u) => u !== "");
-        return await logs(ssh, targets, units, optional(parsed, "since") ?? "-1h", parsed.values.follow === true);
+        return await logs(ssh, targets, units, optional(parsed, "since") ?? "-1h", parsed.values.follow === true, lines);
       }
       case "exec": {
         const r = await ssh.run(targets[0]!, remote!, { passThrough: true, ...(parsed.values.interactive === true ? { input: process.stdin } : {}) });

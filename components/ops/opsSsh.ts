@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { StringDecoder } from "node:string_decoder";
 import { knownHosts } from "./opsHosts";
 import type { OpsHost } from "./opsHosts";
 
@@ -42,21 +43,27 @@ export function opsSsh(hosts: readonly OpsHost[], privateKey: string, ssh: reado
       let stdout = "";
       let stderr = "";
       let pending = "";
+      // Decoded as a stream: a chunk can end inside a multi-byte character.
+      const text = new StringDecoder("utf8");
+      const errText = new StringDecoder("utf8");
       child.stdout.on("data", (d: Buffer) => {
         if (opts.passThrough === true) { process.stdout.write(d); return; }
-        if (opts.onLine === undefined) { stdout += d.toString(); return; }
-        pending += d.toString();
+        if (opts.onLine === undefined) { stdout += text.write(d); return; }
+        pending += text.write(d);
         const lines = pending.split("\n");
         pending = lines.pop() ?? "";
         for (const l of lines) opts.onLine(l);
       });
       child.stderr.on("data", (d: Buffer) => {
         if (opts.passThrough === true) process.stderr.write(d);
-        else stderr += d.toString();
+        else stderr += errText.write(d);
       });
       child.on("error", (e) => done({ status: 255, stdout, stderr: `cannot run ${ssh[0]}: ${e.message}` }));
       child.on("close", (code) => {
-        if (pending !== "" && opts.onLine !== undefined) opts.onLine(pending);
+        pending += text.end();
+        stderr += errText.end();
+        if (opts.onLine === undefined) stdout += pending;
+        else if (pending !== "") opts.onLine(pending);
         done({ status: code ?? 255, stdout, stderr });
       });
       if (opts.input !== undefined) opts.input.pipe(child.stdin);

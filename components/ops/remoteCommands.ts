@@ -11,9 +11,10 @@ export const DRIFT_COMMAND = "shithub-drift";
 export const AUDIT_COMMAND = "cat /var/lib/shithub-audit/log 2>/dev/null || true";
 
 /** The journal of `units` (globs allowed) since `since` (journalctl's syntax), as JSON lines; -f follows. */
-export function logsCommand(units: readonly string[], since: string, follow: boolean): string {
+/** `lines`: only the newest entries (journalctl -n); a month of a busy web unit is too much to print. */
+export function logsCommand(units: readonly string[], since: string, follow: boolean, lines?: number): string {
   return words("journalctl", "--no-pager", "--output=json", "--output-fields=MESSAGE,_SYSTEMD_UNIT,SYSLOG_IDENTIFIER,__REALTIME_TIMESTAMP",
-    `--since=${since}`, ...units.flatMap((u) => ["--unit", u]), ...(follow ? ["--follow"] : []));
+    `--since=${since}`, ...(lines !== undefined ? [`--lines=${lines}`] : []), ...units.flatMap((u) => ["--unit", u]), ...(follow ? ["--follow"] : []));
 }
 
 export function execCommand(args: readonly string[], interactive: boolean): string {

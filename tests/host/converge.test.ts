@@ -594,8 +594,9 @@ describe("day-2 operations: npm run ops against the converged production topolog
     writeFileSync(join(dir, "hosts.json"), JSON.stringify(hosts));
     writeFileSync(join(dir, "key"), TEST_DEPLOY_KEY.privateKeyOpenssh, { mode: 0o600 });
     const r = spawnSync("npx", ["ts-node", "--swc", "scripts/ops.ts", ...args, "--stack", STACK, "--hosts", join(dir, "hosts.json"), "--key", join(dir, "key"), ...(passed ? ["--", ...passed] : [])],
-      { cwd: ROOT, encoding: "utf8", timeout: 180_000 });
-    console.log(`$ npm run ops -- ${args.join(" ")}${passed ? ` -- ${passed.join(" ")}` : ""}   (exit ${r.status})\n${r.stdout}${r.stderr}`);
+      { cwd: ROOT, encoding: "utf8", timeout: 180_000, maxBuffer: 64 * 1024 * 1024 });
+    const shown = (t: string) => { const l = t.split("\n"); return l.length > 60 ? [...l.slice(0, 60), `… (${l.length - 60} more lines)`].join("\n") : t; };
+    console.log(`$ npm run ops -- ${args.join(" ")}${passed ? ` -- ${passed.join(" ")}` : ""}   (exit ${r.status}${r.error ? `, ${r.error.message}` : ""})\n${shown(r.stdout)}${shown(r.stderr)}`);
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   }
   type StatusJson = { needsAPerson: boolean; hosts: Array<{ host: string; error?: string; release?: { version: string }; maintenance?: { on: boolean; message?: string };
@@ -709,10 +710,11 @@ describe("day-2 operations: npm run ops against the converged production topolog
   });
 
   it("logs: shithubd's journal from the app host, one readable line per entry", () => {
-    const r = ops(["logs", "--host", APP, "--unit", "shithubd-web.service", "--since=-3h"]);
+    const r = ops(["logs", "--host", APP, "--unit", "shithubd-web.service", "--since=-3h", "--lines", "40"]);
     expect(r.status).toBe(0);
     const lines = r.stdout.split("\n").filter((l) => l !== "");
     expect(lines.length).toBeGreaterThan(0);
+    expect(lines.length).toBeLessThanOrEqual(40);
     for (const l of lines) expect(l).toMatch(new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ ${APP} shithubd-web: `));
     expect(lines.filter((l) => /: \{"time"/.test(l))).toEqual([]);
   });

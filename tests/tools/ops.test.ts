@@ -110,3 +110,24 @@ describe("shithub-exec", () => {
     expect(i.stdout).toContain("stdin: typed\n");
   });
 });
+
+describe("npm run ops: a wrong command line touches nothing", () => {
+  const ops = (...args: string[]) => spawnSync("npx", ["ts-node", "--swc", "scripts/ops.ts", ...args, "--hosts", join(work, "no-such-hosts.json")],
+    { cwd: join(__dirname, "..", ".."), encoding: "utf8", timeout: 120_000 });
+
+  it.each([
+    [["logs", "--stack", "staging", "--lines", "0"], `--lines takes a whole number of entries from 1 to 100000, not "0"`],
+    [["logs", "--stack", "staging", "-n", "1e3"], `--lines takes a whole number of entries from 1 to 100000, not "1e3"`],
+    [["status", "--stack", "staging", "--lines", "5"], "--lines goes with logs"],
+  ])("%j is refused before the hosts are read", (args, message) => {
+    const r = ops(...args);
+    expect(r.status).toBe(64);
+    expect(r.stderr.split("\n")[0]).toBe(`error: ${message}`);
+  });
+
+  it("takes --lines with logs (and only then reads the hosts)", () => {
+    const r = ops("logs", "--stack", "staging", "--lines", "40");
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("no-such-hosts.json");
+  });
+});

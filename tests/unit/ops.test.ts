@@ -56,6 +56,8 @@ describe("npm run ops: the command line", () => {
     expect(maintenanceCommand("off", "ignored")).toBe("shithub-maintenance off");
     expect(logsCommand(["shithub*"], "-1h", true)).toBe(
       "journalctl --no-pager --output=json --output-fields=MESSAGE,_SYSTEMD_UNIT,SYSLOG_IDENTIFIER,__REALTIME_TIMESTAMP --since=-1h --unit 'shithub*' --follow");
+    expect(logsCommand(["shithubd-web.service"], "today", false, 50)).toBe(
+      "journalctl --no-pager --output=json --output-fields=MESSAGE,_SYSTEMD_UNIT,SYSLOG_IDENTIFIER,__REALTIME_TIMESTAMP --since=today --lines=50 --unit shithubd-web.service");
   });
 });
 
