@@ -25,6 +25,8 @@ import { differences } from "../../components/takeover/takeover";
 import type { Substitution } from "./testStack";
 import { ACME_HOST, Pebble } from "./acme";
 import { bucket, bucketHosts, TestSpaces } from "./spaces";
+import { runOps } from "./ops";
+import type { OpsRun } from "./ops";
 
 // The converge tier: the production stack's topology (app, db, backup and monitoring droplets)
 // booted from the user data the program renders, on a VPC with the plan's private addresses,
@@ -586,19 +588,8 @@ describe("releases under steady load (100 requests/s through the edge)", () => {
 });
 
 describe("day-2 operations: npm run ops against the converged production topology (docs/runbooks/day-2-operations.md)", () => {
-  /** npm run ops as an operator runs it: the hosts output (with the hosts' real addresses) and the stack's deploy key; after `--`, `passed`. */
-  function ops(args: readonly string[], passed?: readonly string[]): { status: number | null; stdout: string; stderr: string } {
-    const dir = mkdtempSync(join(work, "ops-"));
-    const planned = plannedHosts(fresh);
-    const hosts = Object.fromEntries(HOSTS.map((h) => [h.name, { roles: h.roles, publicIpv4: machine(h.name).publicIp, privateIpv4: planned[h.name]!.privateIpv4, hostKey: planned[h.name]!.hostKey }]));
-    writeFileSync(join(dir, "hosts.json"), JSON.stringify(hosts));
-    writeFileSync(join(dir, "key"), TEST_DEPLOY_KEY.privateKeyOpenssh, { mode: 0o600 });
-    const r = spawnSync("npx", ["ts-node", "--swc", "scripts/ops.ts", ...args, "--stack", STACK, "--hosts", join(dir, "hosts.json"), "--key", join(dir, "key"), ...(passed ? ["--", ...passed] : [])],
-      { cwd: ROOT, encoding: "utf8", timeout: 180_000, maxBuffer: 64 * 1024 * 1024 });
-    const shown = (t: string) => { const l = t.split("\n"); return l.length > 60 ? [...l.slice(0, 60), `… (${l.length - 60} more lines)`].join("\n") : t; };
-    console.log(`$ npm run ops -- ${args.join(" ")}${passed ? ` -- ${passed.join(" ")}` : ""}   (exit ${r.status}${r.error ? `, ${r.error.message}` : ""})\n${shown(r.stdout)}${shown(r.stderr)}`);
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-  }
+  const ops = (args: readonly string[], passed?: readonly string[]): OpsRun =>
+    runOps({ stack: STACK, plan: fresh, addressOf: (h) => machine(h).publicIp, dir: work }, args, passed);
   type StatusJson = { needsAPerson: boolean; hosts: Array<{ host: string; error?: string; release?: { version: string }; maintenance?: { on: boolean; message?: string };
     units: Array<{ name: string; active: string }>; drift?: { changed: number; missing: number; extra: number } | "unrecorded"; alerts?: unknown; needsAPerson: string[] }> };
   const statusJson = (): { code: number | null; s: StatusJson } => {
@@ -828,11 +819,20 @@ describe("losing every host: the environment back from its DR copies (docs/runbo
     // What came back, before shithubd or a user writes anything.
     const back = { rows: rows(), refs: refs(), lastWrite: psql("SELECT to_char(max(at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\\\"T\\\"HH24:MI:SS.US\\\"Z\\\"') FROM converge_wal") };
 
-    // The key removed: shithubd starts, the backups resume; then the users' checks.
+    // Read-only first (the runbook's step 3): maintenance on while held; the key removed: shithubd
+    // starts, the backups resume, and the state stays; then the users' checks, and writes refused.
+    const ops = (args: readonly string[]) => runOps({ stack: STACK, plan: heldPlan, addressOf: (h) => machine(h).publicIp, dir: work }, args);
+    const message = "shithub is back from a recovery and read-only while we check it";
+    expect(ops(["maintenance", "on", "--message", message]).status).toBe(0);
     const after = await plan(V4, LAST);
     await recovered.up(after);
     userChecks(after, V4);
     const checked = Date.now();
+    const refused = spawnSync("git", ["-C", w, "push", "-q", `git@${DOMAIN}:alice/hello.git`, "trunk:refs/heads/during-check"], { encoding: "utf8", env: { ...process.env, GIT_SSH_COMMAND: gitSsh() } });
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toContain(message);
+    expect(curl(`https://${DOMAIN}/login`, "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST").stdout).toBe("503");
+    expect(ops(["maintenance", "off"]).stdout).toContain(`${APP}: maintenance off`);
     pushes(w, "after-recovery");
 
     const lostRefs = differences(before.refs, back.refs);

@@ -13,6 +13,7 @@ import { legacyBox } from "./legacyBox";
 import { bootCloud, HOST_IP, holdTimers, publicIpOf, worldCertificate } from "./machine";
 import type { Cloud, Machine } from "./machine";
 import { bucketHosts, TestSpaces } from "./spaces";
+import { runOps } from "./ops";
 import { planCommitted, plannedDroplets, worldSubstitutions } from "./testStack";
 
 // The takeover tier: the live forge as it runs today (tests/host/legacy/), booted in the test
@@ -295,7 +296,11 @@ describe("the live forge as it runs today (the takeover's starting point)", () =
       expect(sqlOn(old, "SELECT count(*) FROM pg_replication_slots")).toBe("0");
       expect(sqlOn(db, "SELECT count(*) FROM pg_subscription")).toBe("0");
       expect(db.ssh("test -e /etc/shithub-takeover").status).not.toBe(0);
-      // The switch: the stack leaves standby (the operator removes the two keys); its shithubd starts on the taken-over data.
+      // The switch, read-only first (the runbook's step 2): maintenance on while in standby; the stack
+      // leaves standby (the operator removes the two keys); its shithubd starts on the taken-over data.
+      const ops = (args: readonly string[]) => runOps({ stack: STACK, plan: standbyPlan, addressOf: (h) => cloud!.machine(h).publicIp, dir: work }, args);
+      const message = "shithub is moving; writes are back in a few minutes";
+      expect(ops(["maintenance", "on", "--message", message]).status).toBe(0);
       await stack.up(await plan({}));
       expect(app.sh("systemctl is-active shithubd-web.service shithubd-worker.service").split("\n")).toEqual(["active", "active"]);
       // Out of standby the edge orders its certificate at once (in standby it ordered none, the
@@ -308,6 +313,10 @@ describe("the live forge as it runs today (the takeover's starting point)", () =
       const clone = run("git", ["-c", `http.curloptResolve=${DOMAIN}:443:${app.publicIp}`, "clone", "-q", `https://${DOMAIN}/alice/hello.git`, join(work, "hello-from-stack")],
         { GIT_SSL_CAINFO: pebbleRoot, GIT_TERMINAL_PROMPT: "0" });
       expect({ status: clone.status, stderr: clone.stderr }).toEqual({ status: 0, stderr: "" });
+      // Still read-only after the up that started shithubd: a push is refused with the message; then open.
+      const readOnly = run("git", ["-C", local, "push", "-q", `git@${DOMAIN}:alice/hello.git`, "trunk"], { GIT_SSH_COMMAND: gitSsh(alice.key, app.publicIp) });
+      expect({ status: readOnly.status === 0, message: readOnly.stderr.includes(`shithub: ${message}`) }).toEqual({ status: false, message: true });
+      expect(ops(["maintenance", "off"]).stdout).toContain(`${APP}: maintenance off`);
     }, 900_000);
 
     it("after the switch: a push over SSH works on the stack, and the old forge takes no write and runs nothing twice", async () => {
