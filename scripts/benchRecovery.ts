@@ -130,7 +130,8 @@ SQL`);
     const writesBack = Number(psql("SELECT count(*) FROM writes", NEW_DB_URL));
     const rowsBack = Number(psql("SELECT count(*) FROM blobs", NEW_DB_URL));
     const refsAfter = sh(refsDigest("/data/repos"));
-    const field = (name: string) => repos.stderr.match(new RegExp(`${name}=(\\d+)`))?.[1] ?? "?";
+    const field = (name: string) => repos.stderr.match(new RegExp(`${name}=([\\d.]+)`))?.[1] ?? "?";
+    const via = repos.stderr.match(/via=(\w+)/)?.[1] ?? "?";
 
     // The recovery's figures first: the baselines below take minutes, and can fail on their own.
     const resticVersion = sh("restic version | cut -d' ' -f2");
@@ -142,7 +143,7 @@ SQL`);
     console.log(`RPO: last write acknowledged ${lastWrite}, last write back ${lastBack}: ${rpo.toFixed(3)} s (${writesBefore - writesBack} writes lost)`);
     console.log(`recovery, database and repositories at once      ${s(recoverS)}`);
     console.log(`  database: base backup, WAL replayed             ${s(db.ms / 1000)}`);
-    console.log(`  repositories: restic restore ${field("restore_seconds")} s, refs and git fsck ${field("check_seconds")} s, total ${s(repos.ms / 1000)}`);
+    console.log(`  repositories: ${via === "copy" ? `the restic repository copied ${field("copy_seconds")} s, restored from the copy` : "restored from S3 (no room to copy)"} ${field("restore_seconds")} s, refs and git fsck ${field("check_seconds")} s, total ${s(repos.ms / 1000)}`);
     console.log(`  then the checks (shithubd's role reads, a clone) ${s(checkS)}`);
     console.log(`RTO on this host (restore to checks passing)      ${s(rtoS)}`);
     console.log(`  rows back: ${rowsBack === ROWS ? "all" : `${rowsBack} of ${ROWS}`}; refs of every repository ${refsAfter === refsBefore ? "equal to the lost ones" : "DIFFER"}`);
@@ -155,14 +156,12 @@ SQL`);
     console.log(`plain copy of the repositories (cp -a)            ${s(copyS)}`);
     const rcloneS = timed(machine, "plain copy over S3", `install -d /var/tmp/plain-s3 && set -o pipefail && ${PLAIN_REMOTE} rclone cat p:${BUCKETS.plain}/repos.tar | tar -C /var/tmp/plain-s3 -xf - && sync -f /var/tmp/plain-s3`);
     console.log(`plain copy over S3 (one tar object, rclone cat)   ${s(rcloneS)}`);
+    const reposRestoreS = Number(field("copy_seconds")) + Number(field("restore_seconds"));
+    console.log(`the recovery's restore of the repositories        ${s(reposRestoreS)} (${(reposRestoreS / rcloneS).toFixed(1)}x the plain copy over S3; goal: at most 10x)`);
     const resticS = timed(machine, "restic restore alone",
       "set -a && . /etc/shithub-recovery/restic.env && set +a && HOME=/root restic --no-cache --no-lock restore latest --tag repos --target /var/tmp/restic-only >/dev/null && sync -f /var/tmp/restic-only");
-    console.log(`restic restore alone                              ${s(resticS)} (${(resticS / copyS).toFixed(1)}x cp -a, ${(resticS / rcloneS).toFixed(1)}x the plain copy over S3)`);
-    // restic 0.14 holds its S3 backend to 5 connections: the same restore with more, for comparison.
-    const resticWideS = timed(machine, "restic restore, 16 connections",
-      "set -a && . /etc/shithub-recovery/restic.env && set +a && HOME=/root restic --no-cache --no-lock -o s3.connections=16 restore latest --tag repos --target /var/tmp/restic-wide >/dev/null && sync -f /var/tmp/restic-wide");
-    console.log(`restic restore alone, -o s3.connections=16       ${s(resticWideS)} (${(resticWideS / copyS).toFixed(1)}x cp -a, ${(resticWideS / rcloneS).toFixed(1)}x the plain copy over S3)`);
-    sh("rm -rf /var/tmp/plain-copy /var/tmp/plain-s3 /var/tmp/restic-only /var/tmp/restic-wide");
+    console.log(`restic restore alone, straight from S3            ${s(resticS)} (${(resticS / copyS).toFixed(1)}x cp -a, ${(resticS / rcloneS).toFixed(1)}x the plain copy over S3)`);
+    sh("rm -rf /var/tmp/plain-copy /var/tmp/plain-s3 /var/tmp/restic-only");
     if (rowsBack !== ROWS || refsAfter !== refsBefore) throw new Error("the recovery did not bring everything back: see above");
   }, STORE_BYTES);
 }

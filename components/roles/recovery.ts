@@ -98,7 +98,7 @@ export function appRecoveryFiles(inputs: RecoveryInputs): Record<string, string>
   const sameObjects = inputs.buckets.objects === own.objects && inputs.sourceUrl === own.url;
   return {
     "app.env": renderTemplate(readTemplate("recovery", "recovery-app.env.mustache"), {
-      objectsSource: `recovery:${inputs.buckets.objects}`, objectsTarget: sameObjects ? "" : `own:${own.objects}`,
+      objectsSource: `recovery:${inputs.buckets.objects}`, reposSource: `recovery:${inputs.buckets.repos}`, objectsTarget: sameObjects ? "" : `own:${own.objects}`,
     }),
     "shithub-recover-repos": readTemplate("scripts", "shithub-recover-repos.sh"),
     "shithub-recover-objects": readTemplate("scripts", "shithub-recover-objects.sh"),
