@@ -56,11 +56,12 @@ export const OPS_COMMAND: CommandSpec = {
   },
 };
 
-/** Output of `pulumi <args>` for the stack, or a refusal that says what to run. */
-function pulumi(args: readonly string[], what: string): string {
+/** Output of `pulumi <args>` for the stack, or a refusal that says what to run instead. */
+function pulumi(args: readonly string[], what: string, instead: string): string {
   const r = spawnSync("pulumi", [...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   if (r.error !== undefined || r.status !== 0) {
-    throw new Refusal(`could not read ${what} (pulumi ${args.join(" ")}: ${r.error?.message ?? (r.stderr.trim() || `exit ${r.status}`)})`);
+    throw new Refusal(`could not read ${what} (pulumi ${args.join(" ")}: ${r.error?.message ?? (r.stderr.trim() || `exit ${r.status}`)}). ` +
+      `Log in to the stack's backend (pulumi login) and run this again, or ${instead}`);
   }
   return r.stdout;
 }
@@ -73,15 +74,24 @@ function readFile(file: string, option: string): string {
   }
 }
 
-const unreachable = (host: OpsHost, r: Ran): string => `${host.name}: unreachable or refused (ssh exit ${r.status}): ${r.stderr.trim().split("\n").slice(-1)[0] ?? ""}`;
+/** A host ssh did not run the command on, with what to check. */
+function unreachable(stack: string, host: OpsHost, r: Ran): string {
+  const last = r.stderr.trim().split("\n").slice(-1)[0] ?? "";
+  const hint = /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/.test(r.stderr)
+    ? `its host key is not the one stack ${stack} pins for it (pulumi stack output hosts --json -s ${stack}): a host this stack did not make, or one rebuilt outside it`
+    : /Permission denied/.test(r.stderr)
+      ? `root takes only the stack's deploy key (pulumi config get shithubd:sshPrivateKey -s ${stack})`
+      : `root logs in from shithubd:adminCidrs only: is this machine's address in it? (pulumi config get shithubd:adminCidrs -s ${stack})`;
+  return `${host.name}: unreachable or refused (ssh exit ${r.status}: ${last}); ${hint}`;
+}
 
-async function status(ssh: OpsSsh, hosts: readonly OpsHost[], json: boolean): Promise<number> {
+async function status(stack: string, ssh: OpsSsh, hosts: readonly OpsHost[], json: boolean): Promise<number> {
   const results = await Promise.all(hosts.map(async (h) => ({ h, r: await ssh.run(h, STATUS_COMMAND) })));
   let code: number = EXIT.ok;
   const report = results.map(({ h, r }) => {
     if (r.status !== 0) {
       code = EXIT.fail;
-      return { host: h.name, error: unreachable(h, r) };
+      return { host: h.name, error: unreachable(stack, h, r) };
     }
     const s = parseHostStatus(h.name, r.stdout);
     const problems = needsAPerson(s);
@@ -96,7 +106,7 @@ async function status(ssh: OpsSsh, hosts: readonly OpsHost[], json: boolean): Pr
   return code;
 }
 
-async function logs(ssh: OpsSsh, hosts: readonly OpsHost[], units: readonly string[], since: string, follow: boolean, lines?: number): Promise<number> {
+async function logs(stack: string, ssh: OpsSsh, hosts: readonly OpsHost[], units: readonly string[], since: string, follow: boolean, lines?: number): Promise<number> {
   const command = logsCommand(units, since, follow, lines);
   const results = await Promise.all(hosts.map((h) => ssh.run(h, command, {
     onLine: (line) => {
@@ -105,7 +115,7 @@ async function logs(ssh: OpsSsh, hosts: readonly OpsHost[], units: readonly stri
     },
   }).then((r) => ({ h, r }))));
   const failed = results.filter(({ r }) => r.status !== 0);
-  for (const { h, r } of failed) process.stderr.write(`${unreachable(h, r)}\n`);
+  for (const { h, r } of failed) process.stderr.write(`${unreachable(stack, h, r)}\n`);
   return failed.length === 0 ? EXIT.ok : EXIT.fail;
 }
 
@@ -127,7 +137,8 @@ async function main(parsed: Parsed): Promise<number> {
   if (linesText !== undefined && verb !== "logs") throw new UsageError("--lines goes with logs");
   const lines = linesText === undefined ? undefined : Number(linesText);
   if (lines !== undefined && !(/^[0-9]+$/.test(linesText!) && lines >= 1 && lines <= 100_000)) throw new UsageError(`--lines takes a whole number of entries from 1 to 100000, not ${JSON.stringify(linesText)}`);
-  const hostsText = optional(parsed, "hosts") !== undefined ? readFile(optional(parsed, "hosts")!, "hosts") : pulumi(["stack", "output", "hosts", "--json", "--stack", stack], `stack ${stack}'s hosts`);
+  const hostsText = optional(parsed, "hosts") !== undefined ? readFile(optional(parsed, "hosts")!, "hosts") : pulumi(["stack", "output", "hosts", "--json", "--stack", stack], `stack ${stack}'s hosts`,
+    `give them as a file: pulumi stack output hosts --json -s ${stack} > hosts.json, then --hosts hosts.json`);
   let all: OpsHost[];
   try {
     all = parseHostsOutput(stack, hostsText);
@@ -166,19 +177,20 @@ async function main(parsed: Parsed): Promise<number> {
     default:
       throw new UsageError(`unknown verb ${verb}`);
   }
-  const key = optional(parsed, "key") !== undefined ? readFile(optional(parsed, "key")!, "key") : pulumi(["config", "get", "shithubd:sshPrivateKey", "--stack", stack], `stack ${stack}'s deploy key`);
+  const key = optional(parsed, "key") !== undefined ? readFile(optional(parsed, "key")!, "key") : pulumi(["config", "get", "shithubd:sshPrivateKey", "--stack", stack], `stack ${stack}'s deploy key`,
+    `give it as a file only you read: (umask 077; pulumi config get shithubd:sshPrivateKey -s ${stack} > deploy-key), then --key deploy-key`);
   const ssh = opsSsh(all, key, (process.env.SHITHUB_SSH ?? "ssh").split(/\s+/).filter((a) => a !== ""));
   try {
     switch (verb) {
       case "status":
-        return await status(ssh, targets, parsed.values.json === true);
+        return await status(stack, ssh, targets, parsed.values.json === true);
       case "logs": {
         const units = (optional(parsed, "unit") ?? "shithub*").split(",").map((u) => u.trim()).filter((u) => u !== "");
-        return await logs(ssh, targets, units, optional(parsed, "since") ?? "-1h", parsed.values.follow === true, lines);
+        return await logs(stack, ssh, targets, units, optional(parsed, "since") ?? "-1h", parsed.values.follow === true, lines);
       }
       case "exec": {
         const r = await ssh.run(targets[0]!, remote!, { passThrough: true, ...(parsed.values.interactive === true ? { input: process.stdin } : {}) });
-        return r.status === 255 ? (process.stderr.write(`${unreachable(targets[0]!, r)}\n`), EXIT.fail) : r.status;
+        return r.status === 255 ? (process.stderr.write(`${unreachable(stack, targets[0]!, r)}\n`), EXIT.fail) : r.status;
       }
       case "maintenance": {
         const results = await Promise.all(targets.map(async (h) => ({ h, r: await ssh.run(h, remote!) })));
@@ -186,7 +198,7 @@ async function main(parsed: Parsed): Promise<number> {
         for (const { h, r } of results) {
           if (r.status !== 0) {
             code = EXIT.fail;
-            process.stderr.write(`${unreachable(h, r)}\n`);
+            process.stderr.write(`${unreachable(stack, h, r)}\n`);
             continue;
           }
           const [, state, since, ...message] = r.stdout.trim().split("\t");
@@ -200,7 +212,7 @@ async function main(parsed: Parsed): Promise<number> {
         for (const { h, r } of results) {
           if (r.status > 2) {
             code = EXIT.fail;
-            process.stderr.write(`${unreachable(h, r)}\n`);
+            process.stderr.write(`${unreachable(stack, h, r)}\n`);
             continue;
           }
           const d = parseDrift(h.name, r.stdout);
@@ -213,7 +225,7 @@ async function main(parsed: Parsed): Promise<number> {
       case "audit": {
         const results = await Promise.all(targets.map(async (h) => ({ h, r: await ssh.run(h, AUDIT_COMMAND) })));
         const failed = results.filter(({ r }) => r.status !== 0);
-        for (const { h, r } of failed) process.stderr.write(`${unreachable(h, r)}\n`);
+        for (const { h, r } of failed) process.stderr.write(`${unreachable(stack, h, r)}\n`);
         process.stdout.write(renderAudit(results.filter(({ r }) => r.status === 0).flatMap(({ h, r }) => parseAuditLog(h.name, r.stdout))));
         return failed.length === 0 ? EXIT.ok : EXIT.fail;
       }

@@ -125,6 +125,26 @@ describe("npm run ops: a wrong command line touches nothing", () => {
     expect(r.stderr.split("\n")[0]).toBe(`error: ${message}`);
   });
 
+  it("without the Pulumi CLI: says how to give the hosts as a file", () => {
+    const r = spawnSync("npx", ["ts-node", "--swc", "scripts/ops.ts", "status", "--stack", "staging"],
+      { cwd: join(__dirname, "..", ".."), encoding: "utf8", timeout: 120_000, env: { ...process.env, PATH: `${dirname(process.execPath)}:/usr/bin:/bin` } });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("could not read stack staging's hosts");
+    expect(r.stderr).toContain("pulumi stack output hosts --json -s staging > hosts.json, then --hosts hosts.json");
+  });
+
+  it("a host ssh cannot reach: exit 1, naming the host and what to check", () => {
+    const hosts = join(work, "hosts.json");
+    writeFileSync(hosts, JSON.stringify({ "shithub-app": { roles: ["app"], publicIpv4: "127.0.0.1", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl" } }));
+    const key = join(work, "key");
+    writeFileSync(key, "not a key\n", { mode: 0o600 });
+    // Port 9 (discard): nothing listens; the connection is refused at once.
+    const r = spawnSync("npx", ["ts-node", "--swc", "scripts/ops.ts", "drift", "--stack", "staging", "--hosts", hosts, "--key", key],
+      { cwd: join(__dirname, "..", ".."), encoding: "utf8", timeout: 120_000, env: { ...process.env, SHITHUB_SSH: "ssh -p 9" } });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^shithub-app: unreachable or refused \(ssh exit 255: .*Connection refused\); root logs in from shithubd:adminCidrs only: is this machine's address in it\? \(pulumi config get shithubd:adminCidrs -s staging\)$/m);
+  });
+
   it("takes --lines with logs (and only then reads the hosts)", () => {
     const r = ops("logs", "--stack", "staging", "--lines", "40");
     expect(r.status).toBe(1);
