@@ -172,14 +172,22 @@ boot() {
   chroot "$r" update-ca-certificates >/dev/null 2>&1
   cat "$world/hosts" >>"$r/etc/hosts"
   do_agent "$r"
-  local binds=(--bind-ro="$CACHE/debs:/srv/shithub-debs")
   if [ "$volume" = 1 ]; then
     # The attached volume: a host directory on /data, and the link udev makes for its label.
     rm -rf "$dir/volume"
     mkdir -p "$dir/volume"
-    binds+=(--bind="$dir/volume:/data")
     echo 'L /dev/disk/by-label/shithub-data - - - - /dev/null' >"$r/etc/tmpfiles.d/shithub-test-volume.conf"
   fi
+  start "$dir" "$name" "$public" "$private" "$volume"
+}
+
+# A droplet's power on: its network, then its init, on the disk (and volume) it has.
+start() {
+  local dir=$1 name=$2 public=$3 private=$4 volume=$5
+  local r="$dir/rootfs" ns="shithub-$name" tag
+  tag=$(tag "$name")
+  local binds=(--bind-ro="$CACHE/debs:/srv/shithub-debs")
+  if [ "$volume" = 1 ]; then binds+=(--bind="$dir/volume:/data"); fi
 
   ip netns add "$ns"
   ip link add "sh${tag}p" type veth peer name eth0 netns "$ns"
@@ -230,11 +238,11 @@ boot() {
 }
 
 halt() {
-  local dir=$1 name=$2 pid leader=""
+  local dir=$1 name=$2 tries=${3:-100} pid leader=""
   [ -f "$dir/leader" ] && leader=$(cat "$dir/leader")
   if [ -n "$leader" ]; then nsenter -t "$leader" -a systemctl poweroff >/dev/null 2>&1 || true; fi
   pid=$(cat "$dir/nspawn.pid" 2>/dev/null || true)
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 "$tries"); do
     if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then break; fi
     sleep 0.2
   done
@@ -262,8 +270,10 @@ case ${1:-} in
   firewall) firewall "$2" ;;
   boot) boot "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$9" ;;
   halt) halt "$2" "$3" ;;
+  # A reboot as a droplet's: its systemd powers off cleanly, the same disk and volume boot again.
+  reboot) halt "$2" "$3" 900 && start "$2" "$3" "$4" "$5" "$6" ;;
   *)
-    echo "usage: cloud.sh tools | image | net-up | net-down | boot DIR NAME PUBLIC PRIVATE/PREFIX USER_DATA PUBKEY VOLUME WORLD | halt DIR NAME" >&2
+    echo "usage: cloud.sh tools | image | net-up | net-down | boot DIR NAME PUBLIC PRIVATE/PREFIX USER_DATA PUBKEY VOLUME WORLD | halt DIR NAME | reboot DIR NAME PUBLIC PRIVATE/PREFIX VOLUME" >&2
     exit 2
     ;;
 esac

@@ -16,6 +16,7 @@ import { bootCloud, clientAddresses, failedUnits, holdTimers, HOST_IP, METADATA_
 import { Browser } from "./browser";
 import { userKey } from "./userKeys";
 import type { Cloud, Machine } from "./machine";
+import { runOps } from "./ops";
 
 // A fresh stack is a working forge: Pulumi.staging.yaml as committed (its one host with every role,
 // in its own mode) with the test world's substitutions, its droplet booted from the program's own
@@ -322,6 +323,32 @@ describe("a fresh `pulumi up` of one host with every role", () => {
       expect(machine.ssh("runuser -u shithub -- git -C /data/repos/al/alice/hello.git fsck --strict").status).toBe(0);
       expect(advertised(sshUrl)).toContain(execFileSync("git", ["-C", local(), "show-ref", "refs/heads/feature"], { encoding: "utf8" }).trim());
     }, 600_000);
+
+    it("a reboot: the forge comes back by itself, no unit failed, and maintenance stays on (npm run ops): pages and clones served, a push refused with the message; off: the push goes in", async () => {
+      const ops = (args: readonly string[]) => runOps({ stack: staging.stack, plan: plannedFresh, addressOf: () => CONTAINER_IP, dir: work }, args);
+      const message = "forge: read-only across a reboot";
+      expect(ops(["maintenance", "on", "--message", message]).status).toBe(0);
+      machine.sh("touch /run/shithub-before-reboot");
+      await cloud!.reboot(HOST);
+      // /run is the boot's own: its marker gone is this boot being another.
+      expect(machine.ssh("test -e /run/shithub-before-reboot").status).toBe(1);
+      holdTimers(machine);
+      for (const deadline = Date.now() + 300_000; curl(`https://${DOMAIN}/readyz`, "-o", "/dev/null", "-w", "%{http_code}").stdout !== "200" && Date.now() < deadline;) {
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      expect(curl(`https://${DOMAIN}/readyz`, "-o", "/dev/null", "-w", "%{http_code}").stdout).toBe("200");
+      expect(failedUnits(machine)).toBe("");
+      expect(ops(["maintenance", "show"]).stdout).toMatch(new RegExp(`^${HOST}: maintenance ON since \\S+Z: ${message}$`, "m"));
+      expect(curl(`https://${DOMAIN}/`, "-o", "/dev/null", "-w", "%{http_code}").stdout).toBe("200");
+      const dest = join(work, "clone-after-reboot");
+      expect(git(["clone", "-q", httpsUrl(), dest]).status).toBe(0);
+      commit("after the reboot");
+      const refused = git(["-C", local(), "push", "-q", sshUrl, "trunk"]);
+      expect({ status: refused.status === 0, message: refused.stderr.includes(`shithub: ${message}`) }).toEqual({ status: false, message: true });
+      expect(ops(["maintenance", "off"]).status).toBe(0);
+      expect(git(["-C", local(), "push", "-q", sshUrl, "trunk"]).status).toBe(0);
+      expect(advertised(sshUrl)).toContain(`${git(["-C", local(), "rev-parse", "trunk"]).stdout.trim()} refs/heads/trunk`);
+    }, 900_000);
   });
 
   describe("the edge: shithubd's own endpoints stay home, and each client gets its own rate limit", () => {

@@ -59,6 +59,8 @@ export interface Cloud {
    * places (the same addresses) from `userData`: a lost environment's hosts, made again.
    */
   rebuild(names: readonly string[], userData: (name: string) => string): Promise<void>;
+  /** A droplet rebooted as DigitalOcean's power cycle does after a clean shutdown: same disk, same volume, its units stopped and started by its own systemd. */
+  reboot(name: string): Promise<void>;
   down(): void;
 }
 
@@ -287,6 +289,13 @@ export async function bootCloud(work: string, specs: readonly DropletSpec[],
         rmSync(m.dir, { recursive: true, force: true });
         await boot(spec, userData(name));
       }));
+    },
+    async reboot(name) {
+      const spec = specs.find((s) => s.name === name);
+      if (spec === undefined) throw new Error(`no droplet ${name}`);
+      const m = machines[specs.indexOf(spec)]!;
+      const { stdout } = await run("bash", [CLOUD, "reboot", m.dir, m.name, m.publicIp, `${spec.privateIp}/${spec.vpcPrefix}`, spec.volume ? "1" : "0"], { env, timeout: 900_000 });
+      process.stderr.write(stdout);
     },
     down,
   };
