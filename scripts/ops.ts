@@ -20,7 +20,7 @@ export const OPS_COMMAND: CommandSpec = {
   summary: "day-2 operations on a stack's hosts over SSH, with its deploy key and pinned host keys (docs/runbooks/day-2-operations.md)",
   synopsis: [
     "status --stack <name> [--host <host>] [--json]",
-    "logs --stack <name> [--host <host>] [--unit <unit,…>] [--since <time>] [--lines <n>] [-f]",
+    "logs --stack <name> [--host <host>] [--unit <unit,…>] [--since <time> | --lines <n>] [-f]",
     "exec --stack <name> [--host <app host>] [-i] -- <shithubd arguments>",
     "maintenance on|off|show --stack <name> [--message <text>]",
     "drift --stack <name> [--host <host>]",
@@ -39,8 +39,8 @@ export const OPS_COMMAND: CommandSpec = {
     stack: STACK_OPTION,
     host: { type: "string", value: "<host>", help: "only this host (a name from the hosts output)" },
     unit: { type: "string", value: "<unit,…>", help: "logs: these units, globs allowed (default: shithub*)" },
-    since: { type: "string", default: "-1h", value: "<time>", help: "logs: from this time, as journalctl reads it (--since=-30min with the =, today, '2026-01-02 03:04')" },
-    lines: { type: "string", short: "n", value: "<n>", help: "logs: only the newest n entries of each host (1-100000)" },
+    since: { type: "string", value: "<time>", help: "logs: from this time, as journalctl reads it (--since=-30min with the =, today, '2026-01-02 03:04'; default: the last hour, unless --lines)" },
+    lines: { type: "string", short: "n", value: "<n>", help: "logs: the newest n entries of each host (1-100000), however old; not with --since" },
     follow: { type: "boolean", short: "f", default: false, help: "logs: keep printing new entries" },
     interactive: { type: "boolean", short: "i", default: false, help: "exec: pass stdin to shithubd" },
     message: { type: "string", value: "<text>", help: "maintenance on: what users are told (one line; default: read-only for maintenance)" },
@@ -106,8 +106,8 @@ async function status(stack: string, ssh: OpsSsh, hosts: readonly OpsHost[], jso
   return code;
 }
 
-async function logs(stack: string, ssh: OpsSsh, hosts: readonly OpsHost[], units: readonly string[], since: string, follow: boolean, lines?: number): Promise<number> {
-  const command = logsCommand(units, since, follow, lines);
+async function logs(stack: string, ssh: OpsSsh, hosts: readonly OpsHost[], units: readonly string[], since: string | undefined, follow: boolean, lines?: number): Promise<number> {
+  const command = logsCommand(units, lines !== undefined ? { lines } : { since: since ?? "-1h" }, follow);
   const results = await Promise.all(hosts.map((h) => ssh.run(h, command, {
     onLine: (line) => {
       const text = formatJournalLine(h.name, line);
@@ -137,6 +137,8 @@ async function main(parsed: Parsed): Promise<number> {
   if (linesText !== undefined && verb !== "logs") throw new UsageError("--lines goes with logs");
   const lines = linesText === undefined ? undefined : Number(linesText);
   if (lines !== undefined && !(/^[0-9]+$/.test(linesText!) && lines >= 1 && lines <= 100_000)) throw new UsageError(`--lines takes a whole number of entries from 1 to 100000, not ${JSON.stringify(linesText)}`);
+  // journalctl counts --lines from --since when it has both: the oldest entries, not the newest.
+  if (lines !== undefined && optional(parsed, "since") !== undefined) throw new UsageError("--lines takes the newest entries, --since those from a time: give one of them");
   const hostsText = optional(parsed, "hosts") !== undefined ? readFile(optional(parsed, "hosts")!, "hosts") : pulumi(["stack", "output", "hosts", "--json", "--stack", stack], `stack ${stack}'s hosts`,
     `give them as a file: pulumi stack output hosts --json -s ${stack} > hosts.json, then --hosts hosts.json`);
   let all: OpsHost[];
@@ -186,7 +188,7 @@ async function main(parsed: Parsed): Promise<number> {
         return await status(stack, ssh, targets, parsed.values.json === true);
       case "logs": {
         const units = (optional(parsed, "unit") ?? "shithub*").split(",").map((u) => u.trim()).filter((u) => u !== "");
-        return await logs(stack, ssh, targets, units, optional(parsed, "since") ?? "-1h", parsed.values.follow === true, lines);
+        return await logs(stack, ssh, targets, units, lines === undefined ? optional(parsed, "since") ?? "-1h" : undefined, parsed.values.follow === true, lines);
       }
       case "exec": {
         const r = await ssh.run(targets[0]!, remote!, { passThrough: true, ...(parsed.values.interactive === true ? { input: process.stdin } : {}) });

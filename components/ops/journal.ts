@@ -14,7 +14,9 @@ export function formatJournalLine(host: string, line: string): string | undefine
   }
   const micros = typeof entry.__REALTIME_TIMESTAMP === "string" && /^\d+$/.test(entry.__REALTIME_TIMESTAMP) ? Number(entry.__REALTIME_TIMESTAMP) : undefined;
   const when = micros === undefined ? "-" : new Date(Math.floor(micros / 1000)).toISOString().replace(/\.\d{3}Z$/, "Z");
-  const unit = String(entry._SYSTEMD_UNIT ?? entry.SYSLOG_IDENTIFIER ?? "-").replace(/\.service$/, "");
+  // systemd's own lines about a unit (Starting…, Started…) come from PID 1, whose unit is init.scope.
+  const from = entry._SYSTEMD_UNIT === "init.scope" ? entry.SYSLOG_IDENTIFIER ?? "systemd" : entry._SYSTEMD_UNIT ?? entry.SYSLOG_IDENTIFIER ?? "-";
+  const unit = String(from).replace(/\.service$/, "");
   return `${when} ${host} ${unit}: ${readableMessage(messageOf(entry.MESSAGE))}`;
 }
 

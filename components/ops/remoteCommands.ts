@@ -11,10 +11,13 @@ export const DRIFT_COMMAND = "shithub-drift";
 export const AUDIT_COMMAND = "cat /var/lib/shithub-audit/log 2>/dev/null || true";
 
 /** The journal of `units` (globs allowed) since `since` (journalctl's syntax), as JSON lines; -f follows. */
-/** `lines`: only the newest entries (journalctl -n); a month of a busy web unit is too much to print. */
-export function logsCommand(units: readonly string[], since: string, follow: boolean, lines?: number): string {
+/**
+ * From a time (`since`), or the newest `lines` entries (journalctl counts --lines from --since when
+ * given both, so never both).
+ */
+export function logsCommand(units: readonly string[], from: { readonly since: string } | { readonly lines: number }, follow: boolean): string {
   return words("journalctl", "--no-pager", "--output=json", "--output-fields=MESSAGE,_SYSTEMD_UNIT,SYSLOG_IDENTIFIER,__REALTIME_TIMESTAMP",
-    `--since=${since}`, ...(lines !== undefined ? [`--lines=${lines}`] : []), ...units.flatMap((u) => ["--unit", u]), ...(follow ? ["--follow"] : []));
+    "since" in from ? `--since=${from.since}` : `--lines=${from.lines}`, ...units.flatMap((u) => ["--unit", u]), ...(follow ? ["--follow"] : []));
 }
 
 export function execCommand(args: readonly string[], interactive: boolean): string {

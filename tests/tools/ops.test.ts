@@ -119,6 +119,7 @@ describe("npm run ops: a wrong command line touches nothing", () => {
     [["logs", "--stack", "staging", "--lines", "0"], `--lines takes a whole number of entries from 1 to 100000, not "0"`],
     [["logs", "--stack", "staging", "-n", "1e3"], `--lines takes a whole number of entries from 1 to 100000, not "1e3"`],
     [["status", "--stack", "staging", "--lines", "5"], "--lines goes with logs"],
+    [["logs", "--stack", "staging", "--lines", "5", "--since=-3h"], "--lines takes the newest entries, --since those from a time: give one of them"],
   ])("%j is refused before the hosts are read", (args, message) => {
     const r = ops(...args);
     expect(r.status).toBe(64);

@@ -54,10 +54,10 @@ describe("npm run ops: the command line", () => {
     expect(execCommand(["admin"], true)).toBe("shithub-exec -i -- admin");
     expect(maintenanceCommand("on", "it's `late`")).toBe("shithub-maintenance on 'it'\\''s `late`'");
     expect(maintenanceCommand("off", "ignored")).toBe("shithub-maintenance off");
-    expect(logsCommand(["shithub*"], "-1h", true)).toBe(
+    expect(logsCommand(["shithub*"], { since: "-1h" }, true)).toBe(
       "journalctl --no-pager --output=json --output-fields=MESSAGE,_SYSTEMD_UNIT,SYSLOG_IDENTIFIER,__REALTIME_TIMESTAMP --since=-1h --unit 'shithub*' --follow");
-    expect(logsCommand(["shithubd-web.service"], "today", false, 50)).toBe(
-      "journalctl --no-pager --output=json --output-fields=MESSAGE,_SYSTEMD_UNIT,SYSLOG_IDENTIFIER,__REALTIME_TIMESTAMP --since=today --lines=50 --unit shithubd-web.service");
+    expect(logsCommand(["shithubd-web.service"], { lines: 50 }, false)).toBe(
+      "journalctl --no-pager --output=json --output-fields=MESSAGE,_SYSTEMD_UNIT,SYSLOG_IDENTIFIER,__REALTIME_TIMESTAMP --lines=50 --unit shithubd-web.service");
   });
 });
 
@@ -137,6 +137,9 @@ describe("npm run ops -- logs: the journal, readable", () => {
     const bytes = { __REALTIME_TIMESTAMP: "1800000000000000", SYSLOG_IDENTIFIER: "caddy", MESSAGE: [104, 105] };
     expect(formatJournalLine("h", JSON.stringify(bytes))).toBe("2027-01-15T08:00:00Z h caddy: hi");
     expect(formatJournalLine("h", "")).toBeUndefined();
+    // PID 1's lines about the unit, as journalctl -u includes them.
+    const pid1 = { __REALTIME_TIMESTAMP: "1800000000000000", _SYSTEMD_UNIT: "init.scope", SYSLOG_IDENTIFIER: "systemd", MESSAGE: "Started shithubd-web.service - shithub web server." };
+    expect(formatJournalLine("h", JSON.stringify(pid1))).toBe("2027-01-15T08:00:00Z h systemd: Started shithubd-web.service - shithub web server.");
   });
 });
 
