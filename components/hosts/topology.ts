@@ -150,7 +150,20 @@ export function checkTopology(raw: unknown): { hosts?: HostSpec[]; problems: Pat
   }
   const apps = withRole("app");
   if (apps.length === 0) {
-    problems.push({ path: "", message: "must have at least one host with the app role", example: "app", fixPath: `[0].roles[${valid[0]!.roles.length}]` });
+    problems.push({ path: "", message: "must have exactly one host with the app role (found 0)", example: "app", fixPath: `[0].roles[${valid[0]!.roles.length}]` });
+  } else if (apps.length > 1) {
+    // Each app host would get its own volume, host key and DNS answer: pushes and clones would split between copies.
+    const second = apps[1]!;
+    problems.push({
+      path: "",
+      message: `must have exactly one host with the app role (found ${apps.length}: ${apps.map((i) => valid[i]!.name).join(", ")}): the repositories live on the app host's /data ` +
+        "volume and shithubd has no shared repository store, so a second app host would hold a second, diverging copy of every repository. " +
+        "To scale, give the app host a bigger droplet (its size) and put db, backup and monitoring on hosts of their own",
+      example: "",
+      // The second host goes, or only its app role when it has others.
+      fixPath: valid[second]!.roles.length === 1 ? `[${second}]` : `[${second}].roles[${valid[second]!.roles.indexOf("app")}]`,
+      remove: true,
+    });
   }
   for (const role of ["backup", "monitoring"] as const) {
     const found = withRole(role);
