@@ -1,6 +1,6 @@
 // npm run bench: how long the Pulumi program takes to evaluate under the mock runtime (config
 // validation, rendering, registration of every resource), median of RUNS runs in one process
-// after a warm-up run: per stack file, then for synthetic stacks of many app hosts. Most of the
+// after a warm-up run: per stack file (a stack has one app host: docs/explanation/hosts.md). Most of the
 // time per resource is the Pulumi SDK capturing a stack trace for every promise it creates
 // (runtime/debuggable.js), made dearer by ts-node's source maps; `pulumi up` pays the same.
 import { EXIT, runCommand } from "./cli/command";
@@ -41,47 +41,32 @@ async function measure(cfg: StackFileConfig, runs: number): Promise<Figures> {
   return { median: median(times), min: Math.min(...times), resources, hosts };
 }
 
-/** Production's stack file with `apps` app hosts (each with its data volume) and one db host. */
-function syntheticStack(apps: number): StackFileConfig {
-  const base = loadStackFile(".", "production");
-  const hosts = [
-    ...Array.from({ length: apps }, (_, i) => ({ name: `app-${i + 1}`, size: "s-2vcpu-4gb", roles: ["app"], volume: { name: `app-${i + 1}-data`, sizeGib: 100 } })),
-    { name: "db-1", size: "s-4vcpu-8gb", roles: ["db"], volume: { name: "db-1-data", sizeGib: 200 } },
-  ];
-  return { ...base, stack: "production", values: { ...base.values, "shithubd:hosts": JSON.stringify(hosts) } };
-}
-
 function row(label: string, f: Figures): string {
   return `${label.padEnd(22)} ${String(f.hosts).padStart(5)} ${f.median.toFixed(1).padStart(10)} ${f.min.toFixed(1).padStart(8)} ${String(f.resources).padStart(10)} ${(f.resources / f.hosts).toFixed(1).padStart(14)} ${(f.median / f.hosts).toFixed(2).padStart(12)}`;
 }
 
-async function releaseFigures(apps: number): Promise<void> {
-  const base = syntheticStack(apps);
+async function releaseFigures(): Promise<void> {
+  const base = loadStackFile(".", "production");
   const bumped = { ...base, values: { ...base.values, "shithubd:version": "v1.9.0" } };
   const [a, b] = [await runOffline(base), await runOffline(bumped)];
-  if (!a.ok || !b.ok) throw new Error("synthetic stack failed");
+  if (!a.ok || !b.ok) throw new Error("production's stack file failed");
   const steps = a.resources.filter((r) => r.type === "command:remote:Command" && r.name.endsWith("-release"));
   const changed = changedResources(a.resources, b.resources).map((r) => `${r.name} (${r.type.split(":").pop()})`);
-  const onlySteps = changed.every((c) => c.endsWith("(Command)"));
-  console.log(`${apps} app hosts: ${steps.length / apps} remote step(s) per host per release; a version bump changes ${changed.length} of ${a.resources.length} resources` +
-    ` (${onlySteps ? "only the release step of each host" : changed.join(", ")})`);
+  console.log(`production: ${steps.length} release step(s); a version bump changes ${changed.length} of ${a.resources.length} resources (${changed.join(", ")})`);
 }
 
 async function main(): Promise<void> {
-  console.log(`Program evaluation under Pulumi mocks, node ${process.version}; median of ${RUNS} runs (fewer for the largest), after a warm-up run`);
+  console.log(`Program evaluation under Pulumi mocks, node ${process.version}; median of ${RUNS} runs, after a warm-up run`);
   console.log(`${"stack".padEnd(22)} ${"hosts".padStart(5)} ${"median ms".padStart(10)} ${"min ms".padStart(8)} ${"resources".padStart(10)} ${"resources/host".padStart(14)} ${"ms/host".padStart(12)}`);
   for (const stack of ["staging", "production"]) console.log(row(stack, await measure(loadStackFile(".", stack), RUNS)));
-  for (const apps of [10, 50, 100]) {
-    console.log(row(`synthetic ${apps} app hosts`, await measure(syntheticStack(apps), apps >= 100 ? Math.min(RUNS, 5) : RUNS)));
-  }
   console.log("\nRelease steps");
-  for (const apps of [1, 10]) await releaseFigures(apps);
+  await releaseFigures();
 }
 
 
 export const BENCH_COMMAND: CommandSpec = {
   script: "bench",
-  summary: "how long the Pulumi program takes to evaluate under the mock runtime, per stack file and for synthetic stacks of many app hosts",
+  summary: "how long the Pulumi program takes to evaluate under the mock runtime, per stack file",
   synopsis: [""],
   options: {},
   env: { BENCH_RUNS: "runs per figure (default 9)" },
