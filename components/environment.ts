@@ -209,11 +209,15 @@ export class ShithubEnvironment extends pulumi.ComponentResource {
       enabled: true,
     }, { parent: this });
     const notifications = [{ emails: [...config.hosts.alertEmails] }];
+    // The real deployment's: down from every region (one region's probe failing alone is the
+    // probe's network), the certificate, and the latency users see.
     new digitalocean.UptimeAlert(`shithub-${stack}-down`, {
       checkId: check.id,
-      name: `shithub ${stack} is down`,
-      type: "down",
-      period: "2m",
+      name: `shithub ${stack} is down (all regions)`,
+      type: "down_global",
+      comparison: "greater_than",
+      threshold: 0,
+      period: "5m",
       notifications,
     }, { parent: this });
     new digitalocean.UptimeAlert(`shithub-${stack}-tls-expiry`, {
@@ -222,7 +226,16 @@ export class ShithubEnvironment extends pulumi.ComponentResource {
       type: "ssl_expiry",
       comparison: "less_than",
       threshold: 14,
-      period: "2m",
+      period: "5m",
+      notifications,
+    }, { parent: this });
+    new digitalocean.UptimeAlert(`shithub-${stack}-latency`, {
+      checkId: check.id,
+      name: `shithub ${stack} latency above 2 s`,
+      type: "latency",
+      comparison: "greater_than",
+      threshold: 2000,
+      period: "5m",
       notifications,
     }, { parent: this });
     this.registerOutputs({});

@@ -22,11 +22,16 @@ export interface ShithubHostArgs {
   readonly production: boolean;
 }
 
-/** Resource alerts per host: [metric, DigitalOcean alert type, threshold %]. */
-const ALERTS: ReadonlyArray<readonly [string, string, number]> = [
-  ["cpu", "v1/insights/droplet/cpu", 90],
-  ["memory", "v1/insights/droplet/memory_utilization_percent", 90],
-  ["disk", "v1/insights/droplet/disk_utilization_percent", 85],
+/**
+ * DigitalOcean's resource alerts per host, over 10 minutes, with the real deployment's thresholds:
+ * [metric, alert type, threshold, unit]. They need nothing of the monitoring host, so they still
+ * mail when it is the host in trouble.
+ */
+const ALERTS: ReadonlyArray<readonly [string, string, number, string]> = [
+  ["cpu", "v1/insights/droplet/cpu", 80, "%"],
+  ["memory", "v1/insights/droplet/memory_utilization_percent", 90, "%"],
+  ["disk", "v1/insights/droplet/disk_utilization_percent", 80, "%"],
+  ["load1", "v1/insights/droplet/load_1", 4, ""],
 ];
 
 export function hostTags(stack: string, spec: HostSpec): string[] {
@@ -107,13 +112,13 @@ export class ShithubHost extends pulumi.ComponentResource {
       urns.push(this.reservedIp.reservedIpUrn);
     }
 
-    for (const [metric, type, value] of ALERTS) {
+    for (const [metric, type, value, unit] of ALERTS) {
       new digitalocean.MonitorAlert(`${spec.name}-${metric}`, {
-        description: `${spec.name}: ${metric} above ${value}% for 5 minutes`,
+        description: `${spec.name}: ${metric} above ${value}${unit} for 10 minutes`,
         type,
         compare: "GreaterThan",
         value,
-        window: "5m",
+        window: "10m",
         entities: [this.droplet.id],
         alerts: { emails: [...args.alertEmails] },
         enabled: true,

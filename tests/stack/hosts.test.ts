@@ -85,13 +85,23 @@ describe("production: the four-droplet topology", () => {
     expect(urns.every((u) => /^do:(droplet|volume|reservedip|space):/.test(u))).toBe(true);
   });
 
-  it("alerts on CPU, memory and disk per host and on the site being down", () => {
-    expect(ofType(resources, "digitalocean:index/monitorAlert:MonitorAlert")).toHaveLength(12);
+  it("alerts with the real deployment's thresholds: CPU, memory, disk and load per host over 10 minutes; the site down from every region, its certificate, its latency", () => {
+    const monitors = ofType(resources, "digitalocean:index/monitorAlert:MonitorAlert").filter((a) => a.name.startsWith("shithub-app-"));
+    expect(monitors.map((a) => [a.inputs.type, a.inputs.compare, a.inputs.value, a.inputs.window])).toEqual([
+      ["v1/insights/droplet/cpu", "GreaterThan", 80, "10m"],
+      ["v1/insights/droplet/memory_utilization_percent", "GreaterThan", 90, "10m"],
+      ["v1/insights/droplet/disk_utilization_percent", "GreaterThan", 80, "10m"],
+      ["v1/insights/droplet/load_1", "GreaterThan", 4, "10m"],
+    ]);
+    expect(monitors[3]!.inputs.description).toBe("shithub-app: load1 above 4 for 10 minutes");
+    expect(ofType(resources, "digitalocean:index/monitorAlert:MonitorAlert")).toHaveLength(16);
     const check = ofType(resources, "digitalocean:index/uptimeCheck:UptimeCheck")[0]!;
     expect(check.inputs.target).toBe("https://shithub.sh/healthz");
     const alerts = ofType(resources, "digitalocean:index/uptimeAlert:UptimeAlert");
-    expect(alerts.map((a) => a.inputs.type).sort()).toEqual(["down", "ssl_expiry"]);
-    expect(alerts[0]!.inputs.notifications).toEqual([{ emails: ["ops@shithub.sh"] }]);
+    expect(alerts.map((a) => [a.inputs.type, a.inputs.comparison, a.inputs.threshold, a.inputs.period])).toEqual([
+      ["down_global", "greater_than", 0, "5m"], ["ssl_expiry", "less_than", 14, "5m"], ["latency", "greater_than", 2000, "5m"],
+    ]);
+    for (const a of alerts) expect(a.inputs.notifications).toEqual([{ emails: ["ops@shithub.sh"] }]);
   });
 });
 
