@@ -12,6 +12,7 @@ import type { EnvFileName, EnvTemplate } from "./env/envTemplate";
 import { resolveDeferred } from "./env/envValues";
 import { SSH_ENV_PATH, sshEnvOf, sshNeeds } from "./env/sshEnv";
 import { dnsNames } from "./hosts/dns";
+import { fqdnOf, mailDnsRecords, nameInZone } from "./hosts/mailDns";
 import { ShithubHost } from "./hosts/host";
 import type { HostFile } from "./hosts/hostFile";
 import { ShithubFirewalls, ShithubNetwork } from "./hosts/network";
@@ -31,9 +32,9 @@ export interface ShithubEnvironmentArgs {
 
 /** An A record to create, in DigitalOcean or (when the zone is elsewhere) by hand. */
 export interface DnsRecordOutput {
-  readonly type: "A";
+  readonly type: "A" | "TXT" | "CNAME";
   readonly name: string;
-  readonly value: pulumi.Output<string>;
+  readonly value: pulumi.Input<string>;
 }
 
 /**
@@ -191,13 +192,20 @@ export class ShithubEnvironment extends pulumi.ComponentResource {
 
     const appIps = this.hosts.flatMap((h) => (h.reservedIp ? [h.reservedIp.ipAddress] : []));
     const names = dnsNames(config.domain, config.dnsZone);
-    this.dnsRecords = names.flatMap((n) => appIps.map((ip) => ({ type: "A" as const, name: n.fqdn, value: ip })));
+    const mail = config.mailDns !== undefined ? mailDnsRecords(config.mailDns) : [];
+    this.dnsRecords = [
+      ...names.flatMap((n) => appIps.map((ip) => ({ type: "A" as const, name: n.fqdn, value: ip }))),
+      ...mail.map((r) => ({ type: r.type, name: fqdnOf(r, config.domain), value: r.value })),
+    ];
     // In a takeover's standby the name stays on the live box: the records come with the switch.
     if (config.dnsZone !== undefined && !config.release.standby) {
       const zone = config.dnsZone;
       names.forEach((n) => appIps.forEach((ip, i) => {
         new digitalocean.DnsRecord(`${n.fqdn}-a-${i}`, { domain: zone, type: "A", name: n.inZone ?? "@", value: ip, ttl: 300 }, { parent: this });
       }));
+      for (const r of mail) {
+        new digitalocean.DnsRecord(`${fqdnOf(r, config.domain)}-${r.type.toLowerCase()}`, { domain: zone, type: r.type, name: nameInZone(r, config.domain, zone), value: r.value, ttl: 300 }, { parent: this });
+      }
     }
 
     const check = new digitalocean.UptimeCheck(`shithub-${stack}-https`, {

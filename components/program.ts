@@ -42,7 +42,7 @@ export interface StackOutputs {
   readonly envFileVariables: Readonly<Record<EnvFileName, readonly string[]>>;
   readonly hosts: Readonly<Record<string, HostOutput>>;
   /** A records for the domain; created in DigitalOcean when shithubd:dnsZone is set, else to create by hand. */
-  readonly dnsRecords: ReadonlyArray<{ type: string; name: string; value: pulumi.Output<string> }>;
+  readonly dnsRecords: ReadonlyArray<{ type: string; name: string; value: pulumi.Input<string> }>;
   readonly dnsManagedHere: boolean;
   /** Spaces buckets by role: name and region. */
   readonly buckets: Readonly<Record<string, { name: string; region: string }>>;

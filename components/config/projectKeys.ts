@@ -13,6 +13,7 @@ import { canaryVerdictProblem } from "../promotion/canaryVerdict";
 import { RELEASE_TAG } from "../release/releaseReport";
 import { takeoverSourceProblem } from "../takeover/takeoverSource";
 import { jsonValueOf } from "./problems";
+import { parseMailDns } from "../hosts/mailDns";
 
 /** The project's config namespace: `Pulumi.yaml` `name:`, so `shithubd:*` keys can be declared there. */
 export const NAMESPACE = "shithubd";
@@ -141,6 +142,14 @@ export const PROJECT_KEYS: readonly ProjectKey[] = [
     optional: true,
     example: "shithub.example.org",
     check: (v) => (isLowerCaseDnsName(v) ? undefined : "must be a lower-case DNS zone such as shithub.example.org"),
+  },
+  {
+    name: "mailDns",
+    type: "string",
+    description: "The DNS records Postmark needs to send the forge's mail from shithubd:domain, from what Postmark shows: {dkimSelector, dkimValue, dmarcReports?}. Gives the DKIM TXT (<dkimSelector>._domainkey), the Return-Path CNAME (pm-bounces to pm.mtasv.net), SPF and DMARC (p=none; rua to dmarcReports): made in shithubd:dnsZone, or listed in the dnsRecords output to make by hand.",
+    optional: true,
+    example: "'{\"dkimSelector\":\"20240101123456pm\",\"dkimValue\":\"k=rsa;p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQC\",\"dmarcReports\":\"dmarc-reports@shithub.example.org\"}'",
+    check: (v) => parseMailDns(jsonValueOf(v)).problem,
   },
   {
     name: "vpcIpRange",

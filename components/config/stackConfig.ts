@@ -25,7 +25,9 @@ import type { HostsConfig, ListKey } from "./hostsConfig";
 import { strayKeyProblem } from "./namespaces";
 import { NAMESPACE, PROJECT_KEYS, qualified } from "./projectKeys";
 import type { Problem } from "./problems";
-import { ConfigError, configSetCommand, reencryptCommand, renameCommand } from "./problems";
+import { ConfigError, configSetCommand, jsonValueOf, reencryptCommand, renameCommand } from "./problems";
+import { parseMailDns } from "../hosts/mailDns";
+import type { MailDnsConfig } from "../hosts/mailDns";
 import { Sensitive } from "./sensitive";
 import { didYouMean } from "./suggest";
 import { consistencyProblems } from "./consistency";
@@ -71,6 +73,8 @@ export interface StackConfig {
   readonly swapGib: number;
   /** DigitalOcean DNS zone that holds `domain`, when DNS is managed here. */
   readonly dnsZone?: string;
+  /** Postmark's records for mail from `domain`. */
+  readonly mailDns?: MailDnsConfig;
   readonly vpcIpRange?: string;
   readonly hosts: HostsConfig;
   readonly release: ReleaseConfig;
@@ -242,6 +246,8 @@ export function parseStackConfig(raw: RawStackConfig, templates: Readonly<Record
   }
   if (problems.length > 0 || !version || !domain || !region || !image || !swap || !hosts.config || !release.config || !backups.config || !monitoring.config) return { ok: false, problems };
   const dnsZone = project.get("dnsZone");
+  const mailDnsText = project.get("mailDns");
+  const mailDns = mailDnsText === undefined ? undefined : parseMailDns(jsonValueOf(mailDnsText)).config;
   const canaryText = project.get("canaryVerdict");
   const canary = canaryText === undefined ? undefined : canaryVerdictOf(JSON.parse(canaryText));
   const vpcIpRange = project.get("vpcIpRange");
@@ -263,6 +269,7 @@ export function parseStackConfig(raw: RawStackConfig, templates: Readonly<Record
     config: {
       stack, version, domain, region, image, platform, edge, gitSsh, swapGib: Number(swap), hosts: hosts.config, release: release.config, backups: backups.config, monitoring: monitoring.config, production, env,
       ...(dnsZone !== undefined ? { dnsZone } : {}),
+      ...(mailDns !== undefined ? { mailDns } : {}),
       ...(vpcIpRange !== undefined ? { vpcIpRange } : {}),
       ...(promotion.config !== undefined ? { promotion: promotion.config } : {}),
       ...(canary !== undefined ? { canary } : {}),

@@ -12,7 +12,7 @@ export const OUTPUT_DOCS: Readonly<Record<keyof StackOutputs, { readonly holds: 
   baseUrl: { holds: "the forge's URL, `https://` and the domain", readBy: "operators, `npm run canary`" },
   envFileVariables: { holds: "per env file (`web.env`, `worker.env`, `ssh.env`), the names of the variables it sets; never a value", readBy: "reviewers of a new variable" },
   hosts: { holds: "per host: its roles, public and private IPv4, its reserved IPv4 when it has one, and `hostKey`, the SSH host key every step verifies", readBy: "every command that takes a host's address (`--via`, `--app`), `npm run ops` (addresses and pinned keys), `ssh root@...`" },
-  dnsRecords: { holds: "the A records of the domain and `www.`: type, name, value", readBy: "operators creating them at the DNS provider when `shithubd:dnsZone` is unset" },
+  dnsRecords: { holds: "the A records of the domain and `www.`, and with `shithubd:mailDns` the mail records (DKIM, Return-Path, SPF, DMARC): type, name, value", readBy: "operators creating them at the DNS provider when `shithubd:dnsZone` is unset" },
   dnsManagedHere: { holds: "true when the stack creates the records itself (`shithubd:dnsZone` is set and the stack is not in standby)", readBy: "operators" },
   buckets: { holds: "per role (backups, WAL, repositories, and their DR copies), each Spaces bucket's name and region", readBy: "restores, `npm run takeover -- import-file`" },
   release: { holds: "the version the stack pins, and per app host the release its step reports running: version, sha256, since when", readBy: "the promotion gate of the stack downstream (production reads staging's)" },

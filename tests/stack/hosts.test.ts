@@ -122,6 +122,23 @@ describe("staging: one droplet, freely destroyable", () => {
       ["shithub.sh", "www.staging", "A"],
     ]);
   });
+
+  it("with shithubd:mailDns, makes Postmark's records in the zone, or lists them in the dnsRecords output to make by hand", async () => {
+    const mailDns = JSON.stringify({ dkimSelector: "20240101123456pm", dkimValue: `k=rsa;p=${"A".repeat(60)}`, dmarcReports: "dmarc@shithub.sh" });
+    const zoned = await plan(stackCopy("staging", (c) => { c["shithubd:dnsZone"] = "shithub.sh"; c["shithubd:mailDns"] = mailDns; }), "staging");
+    expect(ofType(zoned, "digitalocean:index/dnsRecord:DnsRecord").filter((r) => r.inputs.type !== "A").map((r) => [r.inputs.name, r.inputs.type, r.inputs.value])).toEqual([
+      ["20240101123456pm._domainkey.staging", "TXT", `k=rsa;p=${"A".repeat(60)}`],
+      ["pm-bounces.staging", "CNAME", "pm.mtasv.net."],
+      ["staging", "TXT", "v=spf1 include:spf.mtasv.net ~all"],
+      ["_dmarc.staging", "TXT", "v=DMARC1; p=none; rua=mailto:dmarc@shithub.sh; pct=100"],
+    ]);
+    const byHand = await planOf(stackCopy("staging", (c) => { c["shithubd:mailDns"] = mailDns; }), "staging");
+    expect(ofType(byHand.resources, "digitalocean:index/dnsRecord:DnsRecord")).toEqual([]);
+    const listed = (byHand.outputs as { dnsRecords: Array<{ type: string; name: string }> }).dnsRecords.filter((r) => r.type !== "A");
+    expect(listed.map((r) => `${r.type} ${r.name}`)).toEqual([
+      "TXT 20240101123456pm._domainkey.staging.shithub.sh", "CNAME pm-bounces.staging.shithub.sh", "TXT staging.shithub.sh", "TXT _dmarc.staging.shithub.sh",
+    ]);
+  });
 });
 
 describe("a release never touches a host's inputs", () => {
