@@ -12,6 +12,7 @@ import type { EnvFileName, EnvTemplate } from "./env/envTemplate";
 import { resolveDeferred } from "./env/envValues";
 import { SSH_ENV_PATH, sshEnvOf, sshNeeds } from "./env/sshEnv";
 import { dnsNames } from "./hosts/dns";
+import { ShithubDocsSite } from "./docs/docsSite";
 import { fqdnOf, mailDnsRecords, nameInZone } from "./hosts/mailDns";
 import { ShithubHost } from "./hosts/host";
 import type { HostFile } from "./hosts/hostFile";
@@ -53,6 +54,7 @@ export class ShithubEnvironment extends pulumi.ComponentResource {
   readonly backups: ShithubBackups;
   readonly backupSteps: ShithubBackupSteps;
   readonly dnsRecords: readonly DnsRecordOutput[];
+  readonly docsSite?: ShithubDocsSite;
   /** Every file the program puts on each host. */
   readonly hostFiles: ReadonlyArray<{ readonly host: string; readonly file: HostFile }>;
 
@@ -88,12 +90,17 @@ export class ShithubEnvironment extends pulumi.ComponentResource {
       vpcRange: this.network.vpc.ipRange,
     }, { parent: this });
 
+    this.docsSite = config.docsSite === undefined ? undefined : new ShithubDocsSite(`shithub-${stack}-docs`, {
+      stack, bucket: config.docsSite.bucket, region: config.region, domain: config.domain, production: config.production,
+      // In a takeover's standby the zone's names stay on the live box.
+      ...(config.dnsZone !== undefined && !config.release.standby ? { dnsZone: config.dnsZone } : {}),
+    }, { parent: this });
     const project = new digitalocean.Project(`shithub-${stack}`, {
       name: `shithub-${stack}`,
       description: `shithub ${stack}: ${config.domain}`,
       purpose: "Service or API",
       environment: config.production ? "Production" : "Staging",
-      resources: [...this.hosts.flatMap((h) => h.projectUrns), ...Object.values(this.backups.buckets).map((b) => b.bucketUrn)],
+      resources: [...this.hosts.flatMap((h) => h.projectUrns), ...Object.values(this.backups.buckets).map((b) => b.bucketUrn), ...(this.docsSite ? [this.docsSite.bucket.bucketUrn] : [])],
     }, { parent: this });
     // A reserved IP already pointing at a droplet cannot be moved into a project (412), so it
     // joins the project first and is assigned afterwards.

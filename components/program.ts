@@ -44,6 +44,8 @@ export interface StackOutputs {
   /** A records for the domain; created in DigitalOcean when shithubd:dnsZone is set, else to create by hand. */
   readonly dnsRecords: ReadonlyArray<{ type: string; name: string; value: pulumi.Input<string> }>;
   readonly dnsManagedHere: boolean;
+  /** The documentation site's address, with shithubd:docsSite. */
+  readonly docsUrl?: pulumi.Output<string>;
   /** Spaces buckets by role: name and region. */
   readonly buckets: Readonly<Record<string, { name: string; region: string }>>;
   /** What the app hosts run, from their release steps' reports: a downstream stack's promotion gate reads it. */
@@ -127,6 +129,7 @@ function build(config: StackConfig, templates: Readonly<Record<EnvFileName, EnvT
       }])),
       dnsRecords: environment.dnsRecords,
       dnsManagedHere: config.dnsZone !== undefined,
+      ...(environment.docsSite !== undefined ? { docsUrl: environment.docsSite.url } : {}),
       buckets: Object.fromEntries(config.backups.buckets.map((b) => [b.id, { name: b.name, region: b.region }])),
       release: { version: config.version, hosts: environment.service.reports },
       canary: config.canary ?? null,

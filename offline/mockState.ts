@@ -47,6 +47,11 @@ export function mockResource(type: string, name: string, inputs: Record<string, 
       break;
     case "digitalocean:index/spacesBucket:SpacesBucket":
       extra.bucketUrn = `do:space:${inputs.name as string}`;
+      extra.bucketDomainName = `${inputs.name as string}.${inputs.region as string}.digitaloceanspaces.com`;
+      break;
+    case "digitalocean:index/cdn:Cdn":
+      // DigitalOcean's CDN name for a Spaces origin: the bucket's, with cdn before the Spaces domain.
+      extra.endpoint = String(inputs.origin).replace(/\.digitaloceanspaces\.com$/, ".cdn.digitaloceanspaces.com");
       break;
     case "tls:index/privateKey:PrivateKey":
       // A real key pair (the test cloud's droplets boot with it and sshd serves it), the same every run.

@@ -259,6 +259,14 @@ export const PROJECT_KEYS: readonly ProjectKey[] = [
     check: (v) => (v === "true" || v === "false" ? undefined : "must be true or false"),
   },
   {
+    name: "docsSite",
+    type: "boolean",
+    description: "shithub's documentation site: a public-read Spaces bucket <bucketPrefix>-docs behind DigitalOcean's CDN, at docs.<domain> (a certificate DigitalOcean issues) when shithubd:dnsZone is set, else at the CDN's own name (output docsUrl).",
+    default: "false",
+    example: "true",
+    check: (v) => (v === "true" || v === "false" ? undefined : "must be true or false"),
+  },
+  {
     name: "tls",
     type: "string",
     description: "How the edge gets its certificate: acme (Let's Encrypt or shithubd:acmeCaUrl) or internal (Caddy's own CA: test stacks only).",

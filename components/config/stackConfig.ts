@@ -75,6 +75,8 @@ export interface StackConfig {
   readonly dnsZone?: string;
   /** Postmark's records for mail from `domain`. */
   readonly mailDns?: MailDnsConfig;
+  /** The documentation site (bucket, CDN, docs.<domain>), when shithubd:docsSite is on. */
+  readonly docsSite?: { readonly bucket: string };
   readonly vpcIpRange?: string;
   readonly hosts: HostsConfig;
   readonly release: ReleaseConfig;
@@ -270,6 +272,7 @@ export function parseStackConfig(raw: RawStackConfig, templates: Readonly<Record
       stack, version, domain, region, image, platform, edge, gitSsh, swapGib: Number(swap), hosts: hosts.config, release: release.config, backups: backups.config, monitoring: monitoring.config, production, env,
       ...(dnsZone !== undefined ? { dnsZone } : {}),
       ...(mailDns !== undefined ? { mailDns } : {}),
+      ...(project.get("docsSite") === "true" ? { docsSite: { bucket: `${project.get("bucketPrefix") ?? defaultBucketPrefix(stack)}-docs` } } : {}),
       ...(vpcIpRange !== undefined ? { vpcIpRange } : {}),
       ...(promotion.config !== undefined ? { promotion: promotion.config } : {}),
       ...(canary !== undefined ? { canary } : {}),

@@ -14,6 +14,7 @@ export const OUTPUT_DOCS: Readonly<Record<keyof StackOutputs, { readonly holds: 
   hosts: { holds: "per host: its roles, public and private IPv4, its reserved IPv4 when it has one, and `hostKey`, the SSH host key every step verifies", readBy: "every command that takes a host's address (`--via`, `--app`), `npm run ops` (addresses and pinned keys), `ssh root@...`" },
   dnsRecords: { holds: "the A records of the domain and `www.`, and with `shithubd:mailDns` the mail records (DKIM, Return-Path, SPF, DMARC): type, name, value", readBy: "operators creating them at the DNS provider when `shithubd:dnsZone` is unset" },
   dnsManagedHere: { holds: "true when the stack creates the records itself (`shithubd:dnsZone` is set and the stack is not in standby)", readBy: "operators" },
+  docsUrl: { holds: "with `shithubd:docsSite`: the documentation site's address (`https://docs.<domain>` with `shithubd:dnsZone`, else the CDN's own name)", readBy: "operators, shithubd's docs build (where it publishes)" },
   buckets: { holds: "per role (backups, WAL, repositories, and their DR copies), each Spaces bucket's name and region", readBy: "restores, `npm run takeover -- import-file`" },
   release: { holds: "the version the stack pins, and per app host the release its step reports running: version, sha256, since when", readBy: "the promotion gate of the stack downstream (production reads staging's)" },
   canary: { holds: "the canary's recorded verdict on this stack's release, or null before any", readBy: "the promotion gate downstream" },

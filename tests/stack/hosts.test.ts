@@ -123,6 +123,27 @@ describe("staging: one droplet, freely destroyable", () => {
     ]);
   });
 
+  it("with shithubd:docsSite, a public bucket behind the CDN: at docs.<domain> with DigitalOcean's certificate when the zone is managed here, else at the CDN's name", async () => {
+    const zoned = await planOf(stackCopy("staging", (c) => { c["shithubd:dnsZone"] = "shithub.sh"; c["shithubd:docsSite"] = true; }), "staging");
+    const bucket = zoned.resources.find((r) => r.type === "digitalocean:index/spacesBucket:SpacesBucket" && r.inputs.name === "shithub-staging-docs")!;
+    expect(bucket.inputs).toMatchObject({ acl: "public-read", forceDestroy: false });
+    expect(ofType(zoned.resources, "digitalocean:index/certificate:Certificate").map((c) => [c.inputs.type, c.inputs.domains])).toEqual([["lets_encrypt", ["docs.staging.shithub.sh"]]]);
+    expect(ofType(zoned.resources, "digitalocean:index/cdn:Cdn").map((c) => [c.inputs.origin, c.inputs.customDomain])).toEqual([["shithub-staging-docs.nyc3.digitaloceanspaces.com", "docs.staging.shithub.sh"]]);
+    expect(ofType(zoned.resources, "digitalocean:index/dnsRecord:DnsRecord").filter((r) => r.inputs.type === "CNAME").map((r) => [r.inputs.name, r.inputs.value]))
+      .toEqual([["docs.staging", "shithub-staging-docs.nyc3.cdn.digitaloceanspaces.com."]]);
+    expect((zoned.outputs as { docsUrl: string }).docsUrl).toBe("https://docs.staging.shithub.sh");
+    const project = ofType(zoned.resources, "digitalocean:index/project:Project")[0]!;
+    expect(project.inputs.resources).toContain("do:space:shithub-staging-docs");
+
+    const plain = await planOf(stackCopy("production", (c) => { c["shithubd:docsSite"] = true; }), "production");
+    expect(ofType(plain.resources, "digitalocean:index/certificate:Certificate")).toEqual([]);
+    expect((plain.outputs as { docsUrl: string }).docsUrl).toBe("https://shithub-docs.nyc3.cdn.digitaloceanspaces.com");
+    const kept = plain.resources.find((r) => r.inputs.name === "shithub-docs")!;
+    expect([kept.options?.protect, kept.options?.retainOnDelete]).toEqual([true, true]);
+    // Off by default.
+    expect(ofType(await plan(ROOT, "production"), "digitalocean:index/cdn:Cdn")).toEqual([]);
+  });
+
   it("with shithubd:mailDns, makes Postmark's records in the zone, or lists them in the dnsRecords output to make by hand", async () => {
     const mailDns = JSON.stringify({ dkimSelector: "20240101123456pm", dkimValue: `k=rsa;p=${"A".repeat(60)}`, dmarcReports: "dmarc@shithub.sh" });
     const zoned = await plan(stackCopy("staging", (c) => { c["shithubd:dnsZone"] = "shithub.sh"; c["shithubd:mailDns"] = mailDns; }), "staging");
