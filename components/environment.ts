@@ -11,9 +11,9 @@ import { ENV_FILES } from "./env/envTemplate";
 import type { EnvFileName, EnvTemplate } from "./env/envTemplate";
 import { resolveDeferred } from "./env/envValues";
 import { SSH_ENV_PATH, sshEnvOf, sshNeeds } from "./env/sshEnv";
-import { dnsNames } from "./hosts/dns";
+import { dnsNames, nameInZone } from "./hosts/dns";
 import { ShithubDocsSite } from "./docs/docsSite";
-import { fqdnOf, mailDnsRecords, nameInZone } from "./hosts/mailDns";
+import { fqdnOf, mailDnsRecords } from "./hosts/mailDns";
 import { ShithubHost } from "./hosts/host";
 import type { HostFile } from "./hosts/hostFile";
 import { ShithubFirewalls, ShithubNetwork } from "./hosts/network";
@@ -211,7 +211,7 @@ export class ShithubEnvironment extends pulumi.ComponentResource {
         new digitalocean.DnsRecord(`${n.fqdn}-a-${i}`, { domain: zone, type: "A", name: n.inZone ?? "@", value: ip, ttl: 300 }, { parent: this });
       }));
       for (const r of mail) {
-        new digitalocean.DnsRecord(`${fqdnOf(r, config.domain)}-${r.type.toLowerCase()}`, { domain: zone, type: r.type, name: nameInZone(r, config.domain, zone), value: r.value, ttl: 300 }, { parent: this });
+        new digitalocean.DnsRecord(`${fqdnOf(r, config.domain)}-${r.type.toLowerCase()}`, { domain: zone, type: r.type, name: nameInZone(fqdnOf(r, config.domain), zone), value: r.value, ttl: 300 }, { parent: this });
       }
     }
 

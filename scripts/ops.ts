@@ -106,8 +106,8 @@ async function status(stack: string, ssh: OpsSsh, hosts: readonly OpsHost[], jso
   return code;
 }
 
-async function logs(stack: string, ssh: OpsSsh, hosts: readonly OpsHost[], units: readonly string[], since: string | undefined, follow: boolean, lines?: number): Promise<number> {
-  const command = logsCommand(units, lines !== undefined ? { lines } : { since: since ?? "-1h" }, follow);
+async function logs(stack: string, ssh: OpsSsh, hosts: readonly OpsHost[], units: readonly string[], from: Parameters<typeof logsCommand>[1], follow: boolean): Promise<number> {
+  const command = logsCommand(units, from, follow);
   const results = await Promise.all(hosts.map((h) => ssh.run(h, command, {
     onLine: (line) => {
       const text = formatJournalLine(h.name, line);
@@ -188,7 +188,7 @@ async function main(parsed: Parsed): Promise<number> {
         return await status(stack, ssh, targets, parsed.values.json === true);
       case "logs": {
         const units = (optional(parsed, "unit") ?? "shithub*").split(",").map((u) => u.trim()).filter((u) => u !== "");
-        return await logs(stack, ssh, targets, units, lines === undefined ? optional(parsed, "since") ?? "-1h" : undefined, parsed.values.follow === true, lines);
+        return await logs(stack, ssh, targets, units, lines !== undefined ? { lines } : { since: optional(parsed, "since") ?? "-1h" }, parsed.values.follow === true);
       }
       case "exec": {
         const r = await ssh.run(targets[0]!, remote!, { passThrough: true, ...(parsed.values.interactive === true ? { input: process.stdin } : {}) });

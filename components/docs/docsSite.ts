@@ -1,5 +1,6 @@
 import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
+import { nameInZone } from "../hosts/dns";
 
 export interface DocsSiteArgs {
   readonly stack: string;
@@ -10,12 +11,6 @@ export interface DocsSiteArgs {
   /** The DigitalOcean DNS zone holding `domain`: the site is then at `docs.<domain>`, with a certificate DigitalOcean issues there. */
   readonly dnsZone?: string;
   readonly production: boolean;
-}
-
-/** The docs' own name, and its name inside the zone. */
-export function docsName(domain: string, zone: string): { fqdn: string; inZone: string } {
-  const fqdn = `docs.${domain}`;
-  return { fqdn, inZone: fqdn.slice(0, -(zone.length + 1)) };
 }
 
 /**
@@ -35,12 +30,12 @@ export class ShithubDocsSite extends pulumi.ComponentResource {
       const cdn = new digitalocean.Cdn(`${args.bucket}-cdn`, { origin: this.bucket.bucketDomainName, ttl: 3600 }, { parent: this });
       this.url = pulumi.interpolate`https://${cdn.endpoint}`;
     } else {
-      const { fqdn, inZone } = docsName(args.domain, args.dnsZone);
+      const fqdn = `docs.${args.domain}`;
       const certificate = new digitalocean.Certificate(`${args.bucket}-certificate`, { name: `shithub-${args.stack}-docs`, type: "lets_encrypt", domains: [fqdn] }, { parent: this });
       const cdn = new digitalocean.Cdn(`${args.bucket}-cdn`, {
         origin: this.bucket.bucketDomainName, ttl: 3600, customDomain: fqdn, certificateName: certificate.name,
       }, { parent: this });
-      new digitalocean.DnsRecord(`${fqdn}-cname`, { domain: args.dnsZone, type: "CNAME", name: inZone, value: pulumi.interpolate`${cdn.endpoint}.`, ttl: 300 }, { parent: this });
+      new digitalocean.DnsRecord(`${fqdn}-cname`, { domain: args.dnsZone, type: "CNAME", name: nameInZone(fqdn, args.dnsZone), value: pulumi.interpolate`${cdn.endpoint}.`, ttl: 300 }, { parent: this });
       this.url = pulumi.output(`https://${fqdn}`);
     }
     this.registerOutputs({});

@@ -5,14 +5,12 @@ export interface DnsName {
   readonly inZone?: string;
 }
 
+/** `fqdn`'s name inside `zone`, which holds it (`@` for the zone's apex). */
+export function nameInZone(fqdn: string, zone: string): string {
+  return fqdn === zone ? "@" : fqdn.slice(0, -(zone.length + 1));
+}
+
 /** The names pointing at the app hosts: the domain and its `www`. */
 export function dnsNames(domain: string, zone?: string): DnsName[] {
-  const relative = (fqdn: string): string | undefined => {
-    if (zone === undefined) return undefined;
-    return fqdn === zone ? "@" : fqdn.slice(0, -(zone.length + 1));
-  };
-  return [domain, `www.${domain}`].map((fqdn) => {
-    const inZone = relative(fqdn);
-    return inZone === undefined ? { fqdn } : { fqdn, inZone };
-  });
+  return [domain, `www.${domain}`].map((fqdn) => (zone === undefined ? { fqdn } : { fqdn, inZone: nameInZone(fqdn, zone) }));
 }

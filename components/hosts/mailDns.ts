@@ -60,9 +60,3 @@ export function mailDnsRecords(config: MailDnsConfig): MailDnsRecord[] {
 export function fqdnOf(record: MailDnsRecord, domain: string): string {
   return record.name === "@" ? domain : `${record.name}.${domain}`;
 }
-
-/** A record's name inside `zone`, which holds `domain` (`@` for the zone's apex). */
-export function nameInZone(record: MailDnsRecord, domain: string, zone: string): string {
-  const fqdn = fqdnOf(record, domain);
-  return fqdn === zone ? "@" : fqdn.slice(0, -(zone.length + 1));
-}

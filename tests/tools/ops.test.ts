@@ -112,8 +112,10 @@ describe("shithub-exec", () => {
 });
 
 describe("npm run ops: a wrong command line touches nothing", () => {
-  const ops = (...args: string[]) => spawnSync("npx", ["ts-node", "--swc", "scripts/ops.ts", ...args, "--hosts", join(work, "no-such-hosts.json")],
-    { cwd: join(__dirname, "..", ".."), encoding: "utf8", timeout: 120_000 });
+  /** scripts/ops.ts as npm run ops runs it, with `env` added to this process's environment. */
+  const opsWith = (env: NodeJS.ProcessEnv, ...args: string[]) => spawnSync("npx", ["ts-node", "--swc", "scripts/ops.ts", ...args],
+    { cwd: join(__dirname, "..", ".."), encoding: "utf8", timeout: 120_000, env: { ...process.env, ...env } });
+  const ops = (...args: string[]) => opsWith({}, ...args, "--hosts", join(work, "no-such-hosts.json"));
 
   it.each([
     [["logs", "--stack", "staging", "--lines", "0"], `--lines takes a whole number of entries from 1 to 100000, not "0"`],
@@ -127,8 +129,7 @@ describe("npm run ops: a wrong command line touches nothing", () => {
   });
 
   it("without the Pulumi CLI: says how to give the hosts as a file", () => {
-    const r = spawnSync("npx", ["ts-node", "--swc", "scripts/ops.ts", "status", "--stack", "staging"],
-      { cwd: join(__dirname, "..", ".."), encoding: "utf8", timeout: 120_000, env: { ...process.env, PATH: `${dirname(process.execPath)}:/usr/bin:/bin` } });
+    const r = opsWith({ PATH: `${dirname(process.execPath)}:/usr/bin:/bin` }, "status", "--stack", "staging");
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("could not read stack staging's hosts");
     expect(r.stderr).toContain("pulumi stack output hosts --json -s staging > hosts.json, then --hosts hosts.json");
@@ -140,8 +141,7 @@ describe("npm run ops: a wrong command line touches nothing", () => {
     const key = join(work, "key");
     writeFileSync(key, "not a key\n", { mode: 0o600 });
     // Port 9 (discard): nothing listens; the connection is refused at once.
-    const r = spawnSync("npx", ["ts-node", "--swc", "scripts/ops.ts", "drift", "--stack", "staging", "--hosts", hosts, "--key", key],
-      { cwd: join(__dirname, "..", ".."), encoding: "utf8", timeout: 120_000, env: { ...process.env, SHITHUB_SSH: "ssh -p 9" } });
+    const r = opsWith({ SHITHUB_SSH: "ssh -p 9" }, "drift", "--stack", "staging", "--hosts", hosts, "--key", key);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^shithub-app: unreachable or refused \(ssh exit 255: .*Connection refused\); root logs in from shithubd:adminCidrs only: is this machine's address in it\? \(pulumi config get shithubd:adminCidrs -s staging\)$/m);
   });

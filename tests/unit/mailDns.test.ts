@@ -1,4 +1,5 @@
-import { fqdnOf, mailDnsRecords, nameInZone, parseMailDns } from "../../components/hosts/mailDns";
+import { nameInZone } from "../../components/hosts/dns";
+import { fqdnOf, mailDnsRecords, parseMailDns } from "../../components/hosts/mailDns";
 import { problemsOf, rawConfig } from "../helpers";
 
 const KEY = "MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQCx3v9f0p1dSUpp5g8LhYd2cB2B2p2r0Q9vH1Yw0kq0fG2D7q+E8n4Yt1yT0eXwIDAQAB";
@@ -19,8 +20,9 @@ describe("shithubd:mailDns: Postmark's records for the forge's mail", () => {
 
   it("names each record inside the zone: the apex as @, a subdomain's records under it", () => {
     const [dkim, , spf] = mailDnsRecords(parseMailDns(GOOD).config!);
-    expect([nameInZone(dkim!, "shithub.sh", "shithub.sh"), nameInZone(spf!, "shithub.sh", "shithub.sh")]).toEqual(["20240101123456pm._domainkey", "@"]);
-    expect([nameInZone(dkim!, "git.example.org", "example.org"), nameInZone(spf!, "git.example.org", "example.org")]).toEqual(["20240101123456pm._domainkey.git", "git"]);
+    const inZone = (r: typeof dkim, domain: string, zone: string) => nameInZone(fqdnOf(r!, domain), zone);
+    expect([inZone(dkim, "shithub.sh", "shithub.sh"), inZone(spf, "shithub.sh", "shithub.sh")]).toEqual(["20240101123456pm._domainkey", "@"]);
+    expect([inZone(dkim, "git.example.org", "example.org"), inZone(spf, "git.example.org", "example.org")]).toEqual(["20240101123456pm._domainkey.git", "git"]);
     expect(fqdnOf(spf!, "git.example.org")).toBe("git.example.org");
   });
 
